@@ -1,0 +1,20 @@
+"""Router: the entry point of `streamlit run Home.py`. Sections per course day; pages live in pages/."""
+import streamlit as st
+
+st.set_page_config(page_title="PyTorch · LLM 코스", page_icon="🎓", layout="wide")
+
+from ui.course import DAYS, routed_pages  # noqa: E402
+from ui.i18n import language_switch, t  # noqa: E402
+from ui.resources import settings  # noqa: E402
+
+settings()  # applies HF_HUB_OFFLINE etc. before any page can import transformers
+language_switch()
+
+sections: dict[str, list] = {}
+for spec in routed_pages():
+    day = DAYS[spec.day - 1]
+    section = t("nav.start") if spec.path == "pages/home.py" else t("nav.day", n=day.number, title=t(day.title_key))
+    sections.setdefault(section, []).append(
+        st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.path == "pages/home.py")
+    )
+st.navigation(sections).run()

@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:
+#   make run   — set up .venv, install everything, prepare offline assets, start the app on :8501
+#   make test  — the same setup, then lint and the whole test suite (unit + AppTest + browser)
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: run test setup apt assets lint bench clean
+
+run: setup
+	$(BIN)/streamlit run Home.py --server.address 127.0.0.1 --server.port 8501
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+setup: apt $(STAMP) assets
+
+# Re-installs whenever a requirements file changes (make compares timestamps).
+$(STAMP): requirements.txt requirements-nodeps.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
+	touch $(STAMP)
+
+apt:
+	@bash scripts/apt-deps.sh
+
+assets: $(STAMP)
+	$(BIN)/python -m core.assets prepare
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: setup
+	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,98 @@
+"""Settings for the whole app, read once from env vars and (optionally) Streamlit secrets.
+
+Offline is the default: the course must run in a classroom with no internet. A user opts in to online paths
+(hub models, OpenAI, Gemini, gTTS, CIFAR-10 downloads) with COURSE_ONLINE=1 or `online = true` in secrets.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("ko", "en")
+API_KEY_NAMES = ("OPENAI_API_KEY", "GEMINI_API_KEY")
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = REPO_ROOT / "data"
+    cache_dir: Path = Path.home() / ".cache" / "course-app"
+    online: bool = False
+    language: str = "ko"
+    device_pref: str = "auto"  # auto | cpu | cuda | mps
+    api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # never printed
+
+    @classmethod
+    def load(cls, secrets: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Settings":
+        """Env vars win over secrets; secrets win over defaults."""
+        env = os.environ if env is None else env
+        secrets = secrets or {}
+
+        def pick(name: str, default: Any = None, alias: str = "") -> Any:
+            if env.get(name) not in (None, ""):
+                return env[name]
+            for key in (name, name.lower(), alias):
+                if key in secrets and secrets[key] not in (None, ""):
+                    return secrets[key]
+            return default
+
+        language = str(pick("COURSE_LANG", "ko", "language")).lower()
+        keys = {name: str(pick(name)) for name in API_KEY_NAMES if pick(name)}
+        if "GEMINI_API_KEY" not in keys and pick("GOOGLE_API_KEY"):
+            keys["GEMINI_API_KEY"] = str(pick("GOOGLE_API_KEY"))
+        return cls(
+            data_dir=Path(pick("COURSE_DATA_DIR", REPO_ROOT / "data")).expanduser(),
+            cache_dir=Path(pick("COURSE_CACHE_DIR", Path.home() / ".cache" / "course-app")).expanduser(),
+            online=_truthy(pick("COURSE_ONLINE", "0", "online")),
+            language=language if language in LANGUAGES else "ko",
+            device_pref=str(pick("COURSE_DEVICE", "auto")).lower(),
+            api_keys=keys,
+        )
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.cache_dir / "runs"
+
+    def configured_keys(self) -> dict[str, bool]:
+        """Which API keys are set — names only, never values."""
+        return {name: name in self.api_keys for name in API_KEY_NAMES}
+
+    def apply_env(self) -> None:
+        """Make the Hugging Face stack fail fast offline instead of waiting ~75 s for a hub that isn't there."""
+        flag = "0" if self.online else "1"
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+            os.environ[name] = flag
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb telemetry would try the network
+
+    def device(self) -> str:
+        """Resolve 'auto' to cuda / mps / cpu. Imports torch, so call it only where torch is needed anyway."""
+        import torch
+
+        if self.device_pref in {"cpu", "cuda", "mps"}:
+            if self.device_pref == "cuda" and not torch.cuda.is_available():
+                return "cpu"
+            return self.device_pref
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+
+
+class OnlineRequired(RuntimeError):
+    """Raised by an online-only path when the app runs offline; the message says how to opt in."""
+
+
+def require_online(settings: Settings, what: str) -> None:
+    if not settings.online:
+        raise OnlineRequired(
+            f"{what} needs the internet, and the app runs offline. "
+            "Set COURSE_ONLINE=1 (or online = true in .streamlit/secrets.toml) to opt in."
+        )

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+from core.config import OnlineRequired, Settings, require_online
+
+
+def test_defaults_are_offline_korean():
+    s = Settings.load(secrets={}, env={})
+    assert s.online is False and s.language == "ko"
+    assert s.configured_keys() == {"OPENAI_API_KEY": False, "GEMINI_API_KEY": False}
+
+
+def test_env_beats_secrets_and_keys_are_hidden():
+    s = Settings.load(secrets={"OPENAI_API_KEY": "from-secrets", "online": True, "COURSE_LANG": "en"},
+                      env={"OPENAI_API_KEY": "sk-env-secret", "COURSE_CACHE_DIR": "/tmp/x"})
+    assert s.api_keys["OPENAI_API_KEY"] == "sk-env-secret"
+    assert s.online is True and s.language == "en" and s.cache_dir == Path("/tmp/x")
+    assert "sk-env-secret" not in repr(s)
+
+
+def test_unknown_language_falls_back_to_korean():
+    assert Settings.load(env={"COURSE_LANG": "fr"}).language == "ko"
+
+
+def test_apply_env_sets_hub_offline(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    Settings.load(env={}).apply_env()
+    import os
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    Settings.load(env={"COURSE_ONLINE": "1"}).apply_env()
+    assert os.environ["HF_HUB_OFFLINE"] == "0"
+
+
+def test_require_online_explains_how_to_opt_in():
+    try:
+        require_online(Settings.load(env={}), "CIFAR-10")
+    except OnlineRequired as exc:
+        assert "COURSE_ONLINE=1" in str(exc)
+    else:
+        raise AssertionError("expected OnlineRequired")
+
+
+def test_device_resolves_to_cpu_here():
+    assert Settings.load(env={"COURSE_DEVICE": "cuda"}).device() in {"cpu", "cuda"}
+    assert Settings.load(env={"COURSE_DEVICE": "cpu"}).device() == "cpu"

@@ -1,0 +1,27 @@
+"""Every key used in the code exists in both languages, and the tables have the same keys."""
+import re
+from pathlib import Path
+
+from ui.strings_en import EN
+from ui.strings_ko import KO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_tables_have_the_same_keys():
+    assert set(KO) - set(EN) == set(), "missing in English"
+    assert set(EN) - set(KO) == set(), "missing in Korean"
+
+
+def test_every_literal_key_used_exists():
+    used = set()
+    for folder in ("pages", "ui"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']""", path.read_text(encoding="utf-8")))
+    missing = sorted(k for k in used if k not in KO)
+    assert missing == []
+
+
+def test_placeholders_match_between_languages():
+    for key in KO:
+        assert set(re.findall(r"{(\w+)}", KO[key])) == set(re.findall(r"{(\w+)}", EN[key])), key

@@ -1,0 +1,66 @@
+"""Reusable Streamlit widgets: live charts, stop button, show-code expander, API-key field, friendly errors."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import streamlit as st
+
+from ui.i18n import t
+
+
+def line_chart(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, x_title: str, y_title: str,
+               title: str | None = None, log_y: bool = False, height: int = 320):
+    """A plotly figure with one line per series name → (xs, ys). Cheap to rebuild on every redraw."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, (xs, ys) in series.items():
+        fig.add_trace(go.Scatter(x=list(xs), y=list(ys), mode="lines+markers" if len(xs) < 40 else "lines",
+                                 name=name))
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=height,
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10), legend=dict(orientation="h"))
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def stop_button(job, key: str) -> None:
+    """Sets the job's threading.Event; the training loop checks it every step."""
+    if job is not None and job.running:
+        if st.button(t("common.stop"), key=key, type="secondary", icon="⏹️"):
+            job.stop.set()
+            st.toast(t("common.stopping"))
+
+
+def progress(fraction: float, text: str) -> None:
+    st.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+
+def show_code(code: str, filename: str = "train.py") -> None:
+    """The exact runnable script for the chosen settings, to paste into Colab or run locally."""
+    with st.expander(t("common.show_code"), icon="🧾"):
+        st.caption(t("common.show_code_help"))
+        st.code(code, language="python")
+        st.download_button(t("common.download_script"), code, file_name=filename, mime="text/x-python")
+
+
+def api_key_field(name: str, label: str) -> str | None:
+    """A password field that defaults to the configured key. The value is never echoed, logged or saved."""
+    from ui.resources import settings
+
+    configured = settings().api_keys.get(name)
+    typed = st.text_input(label, type="password", key=f"apikey.{name}",
+                          placeholder=t("common.key_configured") if configured else t("common.key_missing"))
+    return typed or configured or None
+
+
+def friendly_error(message: str, hint: str | None = None) -> None:
+    st.error(message, icon="⚠️")
+    if hint:
+        st.caption(hint)
+
+
+def metric_row(items: Iterable[tuple[str, str]]) -> None:
+    items = list(items)
+    for col, (label, value) in zip(st.columns(len(items)), items):
+        col.metric(label, value)
