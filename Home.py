@@ -1,4 +1,8 @@
-"""Router: the entry point of `streamlit run Home.py`. Sections per course day; pages live in pages/."""
+"""Router: the entry point of `streamlit run Home.py`. Sections per course day; pages live in app_pages/.
+
+The folder is deliberately not called `pages/`: Streamlit treats a `pages/` folder next to the entry script as a
+legacy (v1) multipage app, and a rerun from a fragment then runs the page without this router.
+"""
 import streamlit as st
 
 st.set_page_config(page_title="PyTorch · LLM 코스", page_icon="🎓", layout="wide")
@@ -13,8 +17,8 @@ language_switch()
 sections: dict[str, list] = {}
 for spec in routed_pages():
     day = DAYS[spec.day - 1]
-    section = t("nav.start") if spec.path == "pages/home.py" else t("nav.day", n=day.number, title=t(day.title_key))
+    section = t("nav.start") if spec.path == "app_pages/home.py" else t("nav.day", n=day.number, title=t(day.title_key))
     sections.setdefault(section, []).append(
-        st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.path == "pages/home.py")
+        st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.path == "app_pages/home.py")
     )
 st.navigation(sections).run()

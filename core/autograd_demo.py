@@ -293,7 +293,7 @@ def run_torch(program: Program, values: dict[str, float]) -> tuple[float, dict[s
     env = _evaluate(program, env, lambda c: torch.tensor(float(c), dtype=torch.float64), binop, unary)
     out = env[program.output]
     grads = torch.autograd.grad(out, list(leaves.values()), allow_unused=True)
-    return float(out), {n: (0.0 if g is None else float(g)) for n, g in zip(leaves, grads)}
+    return float(out.detach()), {n: (0.0 if g is None else float(g)) for n, g in zip(leaves, grads)}
 
 
 def to_dot(out: Value, rankdir: str = "LR") -> str:

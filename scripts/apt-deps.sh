@@ -4,7 +4,8 @@
 # and the Home page says what is unavailable.
 set -u
 need=()
-for pkg in dataset-fashion-mnist chromium espeak-ng ffmpeg; do
+# fonts: so headless chromium screenshots show Korean and emoji instead of empty boxes
+for pkg in dataset-fashion-mnist chromium espeak-ng ffmpeg fonts-noto-cjk fonts-noto-color-emoji; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

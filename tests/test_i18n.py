@@ -15,7 +15,7 @@ def test_tables_have_the_same_keys():
 
 def test_every_literal_key_used_exists():
     used = set()
-    for folder in ("pages", "ui"):
+    for folder in ("app_pages", "ui"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']""", path.read_text(encoding="utf-8")))
     missing = sorted(k for k in used if k not in KO)

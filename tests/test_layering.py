@@ -1,4 +1,4 @@
-"""Architecture rules: core/ never imports streamlit; pages import only ui/core (plus streamlit and stdlib)."""
+"""Architecture rules: core/ never imports streamlit; app_pages import only ui/core (plus streamlit and stdlib)."""
 import ast
 import subprocess
 import sys
@@ -23,9 +23,9 @@ def test_core_never_imports_streamlit():
     assert offenders == []
 
 
-def test_pages_import_only_ui_core_and_streamlit():
+def test_app_pages_import_only_ui_core_and_streamlit():
     allowed = {"ui", "core", "streamlit", "__future__"} | set(sys.stdlib_module_names)
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "app_pages").glob("*.py"):
         extra = _imports(page) - allowed
         assert not extra, f"{page.name} imports {extra}; move that into core/ or ui/"
 
@@ -36,3 +36,9 @@ def test_home_and_ui_import_nothing_heavy():
             "core.config, core.jobs; heavy=[m for m in %r if m in sys.modules]; print(','.join(heavy))" % (HEAVY,))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_no_legacy_pages_folder():
+    """A folder named pages/ switches Streamlit into v1 multipage mode, which bypasses the Home.py router on
+    fragment reruns (no language switch, no layout). Pages live in app_pages/."""
+    assert not (ROOT / "pages").exists()

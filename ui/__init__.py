@@ -1,1 +1,1 @@
-"""Streamlit helpers: the only package besides pages/ that imports streamlit."""
+"""Streamlit helpers: the only package besides app_pages/ that imports streamlit."""

@@ -1,6 +1,6 @@
 """The course map: days → pages. Home.py builds st.navigation from it; the Home page draws it.
 
-Adding a page = write pages/NN_name.py and add one PageSpec here (plus its strings in ui/strings_*.py).
+Adding a page = write app_pages/NN_name.py and add one PageSpec here (plus its strings in ui/strings_*.py).
 A spec whose file does not exist yet is listed on Home as "coming soon" and not routed.
 """
 from __future__ import annotations
@@ -33,19 +33,19 @@ class Day:
 DAYS = [Day(n, f"day{n}.title", f"day{n}.goal") for n in range(1, 11)]
 
 PAGES = [
-    PageSpec("pages/home.py", "page.home", "🏠", 1),
-    PageSpec("pages/02_pytorch_basics.py", "page.basics", "🧮", 2),
-    PageSpec("pages/03_dnn.py", "page.dnn", "🧠", 3),
-    PageSpec("pages/04_cnn.py", "page.cnn", "🖼️", 4),
-    PageSpec("pages/05_sequence.py", "page.sequence", "🔁", 5),
-    PageSpec("pages/05_word2vec.py", "page.word2vec", "🔤", 5),
-    PageSpec("pages/06_search.py", "page.search", "🔎", 6),
-    PageSpec("pages/06_rag.py", "page.rag", "📚", 6),
-    PageSpec("pages/07_transformer.py", "page.transformer", "🔬", 7),
-    PageSpec("pages/07_lora.py", "page.lora", "🪄", 7),
-    PageSpec("pages/08_chat.py", "page.chat", "💬", 8),
-    PageSpec("pages/08_prompt_lab.py", "page.prompt_lab", "🧪", 8),
-    PageSpec("pages/09_serving.py", "page.serving", "🚀", 9),
+    PageSpec("app_pages/home.py", "page.home", "🏠", 1),
+    PageSpec("app_pages/02_pytorch_basics.py", "page.basics", "🧮", 2),
+    PageSpec("app_pages/03_dnn.py", "page.dnn", "🧠", 3),
+    PageSpec("app_pages/04_cnn.py", "page.cnn", "🖼️", 4),
+    PageSpec("app_pages/05_sequence.py", "page.sequence", "🔁", 5),
+    PageSpec("app_pages/05_word2vec.py", "page.word2vec", "🔤", 5),
+    PageSpec("app_pages/06_search.py", "page.search", "🔎", 6),
+    PageSpec("app_pages/06_rag.py", "page.rag", "📚", 6),
+    PageSpec("app_pages/07_transformer.py", "page.transformer", "🔬", 7),
+    PageSpec("app_pages/07_lora.py", "page.lora", "🪄", 7),
+    PageSpec("app_pages/08_chat.py", "page.chat", "💬", 8),
+    PageSpec("app_pages/08_prompt_lab.py", "page.prompt_lab", "🧪", 8),
+    PageSpec("app_pages/09_serving.py", "page.serving", "🚀", 9),
 ]
 
 
@@ -54,4 +54,4 @@ def routed_pages() -> list[PageSpec]:
 
 
 def pages_for_day(day: int) -> list[PageSpec]:
-    return [p for p in PAGES if p.day == day and p.path != "pages/home.py"]
+    return [p for p in PAGES if p.day == day and p.path != "app_pages/home.py"]

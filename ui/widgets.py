@@ -64,3 +64,36 @@ def metric_row(items: Iterable[tuple[str, str]]) -> None:
     items = list(items)
     for col, (label, value) in zip(st.columns(len(items)), items):
         col.metric(label, value)
+
+
+def show_user_error(exc) -> None:
+    """A core.errors.UserError as a friendly, translated message (never a traceback)."""
+    st.error(t(exc.key, **exc.params), icon="⚠️")
+
+
+def header(title_key: str) -> None:
+    """The page title with its course-map icon, so every page looks the same."""
+    from ui.course import PAGES
+
+    icon = next((p.icon for p in PAGES if p.title_key == title_key), "")
+    st.title(f"{icon} {t(title_key)}".strip())
+
+
+def live_job(key: str, render, interval: float = 0.5) -> None:
+    """Redraw a background core.jobs.Job stored at st.session_state[key] every `interval` s while it runs.
+
+    Only the fragment reruns while polling; when the job finishes one full rerun shows the final results and
+    polling stops (run_every is None when nothing runs)."""
+    job = st.session_state.get(key)
+    running = job is not None and job.running
+
+    @st.fragment(run_every=interval if running else None)
+    def _view():
+        current = st.session_state.get(key)
+        if current is None:
+            return
+        render(current)
+        if running and not current.running:
+            st.rerun()
+
+    _view()

@@ -13,7 +13,7 @@ def open_page():
     def _open(path: str, timeout: float = 120) -> AppTest:
         at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=timeout)
         at.run()
-        if path != "pages/home.py":
+        if path != "app_pages/home.py":
             at.switch_page(path)
             at.run()
         return at

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from core import assets
-from core.assets import (CORRUPT, MISSING, NOT_PREPARED, READY, Asset, AssetError, Registry, Source, sha256_file)
+from core.assets import CORRUPT, MISSING, NOT_PREPARED, READY, Asset, AssetError, Registry, Source, sha256_file
 
 
 def _sha(data: bytes) -> str:
