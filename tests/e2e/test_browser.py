@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_every_page_opens_without_error(server, browser):
     for href in hrefs:
         page.goto(href if href.startswith("http") else server + "/" + href.lstrip("/"))
         _settle(page)
-        name = href.rstrip("/").rsplit("/", 1)[-1] or "home"
+        name = urlparse(href).path.strip("/") or "home"
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {href}"
         errors = page.locator('[data-testid="stAlertContentError"]')

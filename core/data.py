@@ -1,0 +1,209 @@
+"""Image datasets as in-memory tensors: Fashion-MNIST (offline, Debian package), scikit-learn digits (instant),
+CIFAR-10 (online only) and the student's own zip of one folder per class.
+
+Everything becomes an ImageData (uint8-free float tensors in [0, 1], N×C×H×W) so one subset/split/loader path
+serves every source, and the exported script can repeat the exact same steps.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import UserError
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_ZIP_IMAGES = 5000
+
+
+@dataclass
+class ImageData:
+    name: str
+    classes: list[str]
+    x_train: object  # torch.FloatTensor N×C×H×W in [0, 1]
+    y_train: object
+    x_test: object
+    y_test: object
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) for uploads
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])
+
+
+def fashion_mnist(root: Path, online: bool = False) -> ImageData:
+    """root is the folder holding FashionMNIST/raw (the asset registry prepares it from the Debian package)."""
+    from torchvision.datasets import FashionMNIST
+
+    try:
+        train = FashionMNIST(str(root), train=True, download=online)
+        test = FashionMNIST(str(root), train=False, download=online)
+    except RuntimeError as exc:
+        raise UserError("data.fashion_missing", str(exc)) from exc
+    as_x = lambda d: d.data.unsqueeze(1).float() / 255.0  # noqa: E731
+    return ImageData("fashion_mnist", FASHION_CLASSES, as_x(train), train.targets.clone(), as_x(test),
+                     test.targets.clone())
+
+
+def digits() -> ImageData:
+    """scikit-learn's 1,797 8×8 digits: trains in a second, ideal for a first try."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(d.target, dtype=torch.long)
+    g = torch.Generator().manual_seed(0)
+    perm = torch.randperm(len(x), generator=g)
+    test, train = perm[:360], perm[360:]
+    return ImageData("digits", [str(i) for i in range(10)], x[train], y[train], x[test], y[test])
+
+
+def cifar10(root: Path, online: bool) -> ImageData:
+    import numpy as np
+    import torch
+    from torchvision.datasets import CIFAR10
+
+    if not online:
+        raise UserError("data.cifar_offline", "CIFAR-10 needs the internet")
+    try:
+        train = CIFAR10(str(root), train=True, download=True)
+        test = CIFAR10(str(root), train=False, download=True)
+    except Exception as exc:  # network errors come in many types
+        raise UserError("data.download_failed", str(exc), reason=str(exc)) from exc
+    as_x = lambda d: torch.tensor(np.asarray(d.data)).permute(0, 3, 1, 2).float() / 255.0  # noqa: E731
+    return ImageData("cifar10", CIFAR_CLASSES, as_x(train), torch.tensor(train.targets), as_x(test),
+                     torch.tensor(test.targets))
+
+
+def load_image(data: bytes | object, size: int, channels: int):
+    """Any image (bytes or PIL) → C×size×size float tensor; colour and size are converted, not refused."""
+    import numpy as np
+    import torch
+    from PIL import Image, ImageOps
+
+    img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
+    img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
+    img = ImageOps.fit(img, (size, size))
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    t = torch.from_numpy(arr)
+    return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1)
+
+
+def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float = 0.2, seed: int = 0) -> ImageData:
+    """A zip with one folder per class (Teachable-Machine style). Bad files are skipped and listed."""
+    import torch
+
+    if not data:
+        raise UserError("data.zip_empty", "the file is empty")
+    if len(data) > MAX_ZIP_BYTES:
+        raise UserError("data.zip_too_big", "zip too big", limit_mb=MAX_ZIP_BYTES // 2**20)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UserError("data.zip_bad", "not a zip file") from exc
+    by_class: dict[str, list[str]] = {}
+    skipped: list[tuple[str, str]] = []
+    for info in zf.infolist():
+        if info.is_dir() or "__MACOSX" in info.filename or Path(info.filename).name.startswith("."):
+            continue
+        parts = Path(info.filename).parts
+        if len(parts) < 2:
+            skipped.append((info.filename, "not in a class folder"))
+            continue
+        if Path(info.filename).suffix.lower() not in IMAGE_EXTS:
+            skipped.append((info.filename, "not an image type"))
+            continue
+        by_class.setdefault(parts[-2], []).append(info.filename)
+    if len(by_class) < 2:
+        raise UserError("data.zip_classes", "need at least two class folders", found=len(by_class))
+    if sum(len(v) for v in by_class.values()) > MAX_ZIP_IMAGES:
+        raise UserError("data.zip_too_many", "too many images", limit=MAX_ZIP_IMAGES)
+    classes = sorted(by_class)
+    xs, ys = [], []
+    for label, cls in enumerate(classes):
+        for name in by_class[cls]:
+            try:
+                xs.append(load_image(zf.read(name), size, channels))
+                ys.append(label)
+            except Exception as exc:  # PIL raises several types for corrupt files
+                skipped.append((name, f"unreadable image ({type(exc).__name__})"))
+    counts = {c: ys.count(i) for i, c in enumerate(classes)}
+    empty = [c for c, n in counts.items() if n == 0]
+    if empty:
+        raise UserError("data.zip_empty_class", "a class has no readable image", classes=", ".join(empty))
+    x, y = torch.stack(xs), torch.tensor(ys)
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(x), generator=g)
+    n_test = max(len(classes), int(len(x) * test_frac))
+    test, train = perm[:n_test], perm[n_test:]
+    return ImageData("upload", classes, x[train], y[train], x[test], y[test], skipped)
+
+
+@dataclass
+class Split:
+    x_train: object
+    y_train: object
+    x_val: object
+    y_val: object
+
+
+def subset_split(data: ImageData, subset: int, val_frac: float, seed: int) -> Split:
+    """A seeded random subset of the training set, split into train and validation."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(data.x_train), generator=g)[: min(subset, len(data.x_train))]
+    x, y = data.x_train[perm], data.y_train[perm]
+    n_val = max(1, int(len(x) * val_frac))
+    return Split(x[n_val:], y[n_val:], x[:n_val], y[:n_val])
+
+
+AUGMENTATIONS = ("flip", "crop", "rotate", "normalize")
+
+
+def make_transform(augment: tuple[str, ...], shape: tuple[int, int, int]):
+    """torchvision v2 transforms on tensors; None when nothing is selected."""
+    from torchvision.transforms import v2
+
+    ops = []
+    if "flip" in augment:
+        ops.append(v2.RandomHorizontalFlip())
+    if "crop" in augment:
+        ops.append(v2.RandomCrop(shape[1], padding=max(1, shape[1] // 8)))
+    if "rotate" in augment:
+        ops.append(v2.RandomRotation(15))
+    if "normalize" in augment:
+        ops.append(v2.Normalize([0.5] * shape[0], [0.5] * shape[0]))
+    return v2.Compose(ops) if ops else None
+
+
+class TransformDataset:
+    """(x, y) pairs with a per-sample transform (torch.utils.data.Dataset protocol)."""
+
+    def __init__(self, x, y, transform=None):
+        self.x, self.y, self.transform = x, y, transform
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        x = self.x[i]
+        return (self.transform(x) if self.transform else x), self.y[i]
+
+
+def loaders(split: Split, batch_size: int, seed: int, train_transform=None, eval_transform=None):
+    """Seeded shuffling, num_workers=0: the same seed gives the same batches (and the exported script too)."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    train_ds = TransformDataset(split.x_train, split.y_train, train_transform)
+    val_ds = TransformDataset(split.x_val, split.y_val, eval_transform)
+    g = torch.Generator().manual_seed(seed)
+    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=g),
+            DataLoader(val_ds, batch_size=512))

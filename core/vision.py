@@ -1,0 +1,348 @@
+"""Everything the DNN/CNN pages do besides the loop: build models, describe them, analyse a trained model,
+save/load weights, and export the exact plain-PyTorch script of a run."""
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.errors import UserError
+from core.train import TrainConfig
+
+ARCHS = ("mlp", "lenet", "vgg", "resnet", "efficientnet")
+
+
+@dataclass
+class ModelSpec:
+    arch: str = "mlp"
+    hidden: tuple[int, ...] = (256, 128)
+    activation: str = "relu"
+    dropout: float = 0.0
+    batchnorm: bool = False
+    width: int = 32                   # conv channels (vgg/resnet)
+    finetune_blocks: int = 0          # efficientnet: how many last blocks to unfreeze (0 = frozen backbone)
+
+    def kwargs(self, in_shape, n_classes) -> dict:
+        base = dict(in_shape=tuple(in_shape), n_classes=n_classes)
+        if self.arch == "mlp":
+            return base | dict(hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout,
+                               batchnorm=self.batchnorm)
+        if self.arch == "lenet":
+            return base | dict(dropout=self.dropout)
+        if self.arch == "vgg":
+            return base | dict(width=self.width, dropout=self.dropout, batchnorm=self.batchnorm)
+        return base | dict(width=max(8, self.width // 2), dropout=self.dropout)
+
+
+@dataclass
+class RunSpec:
+    """All settings of one training run: enough to repeat it exactly (page, saved run, exported script)."""
+    dataset: str = "fashion_mnist"
+    subset: int = 6000
+    val_frac: float = 0.1
+    batch_size: int = 64
+    augment: tuple[str, ...] = ()
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CLASS_OF = {"mlp": "MLP", "lenet": "LeNet5", "vgg": "SmallVGG", "resnet": "SmallResNet"}
+
+
+def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int = 0, in_channels: int = 3):
+    """ImageNet EfficientNet-Lite0 with a new head; the backbone is frozen except the last `finetune_blocks`."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    model = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
+    state = torch.load(weights_path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    for p in model.parameters():
+        p.requires_grad = False
+    for block in list(model._blocks)[len(model._blocks) - finetune_blocks:] if finetune_blocks else []:
+        for p in block.parameters():
+            p.requires_grad = True
+    model._fc = torch.nn.Linear(model._fc.in_features, n_classes)  # new head, trainable
+    if in_channels == 1:
+        from core.models.vision import GreyToRGB
+
+        return GreyToRGB(model)
+    return model
+
+
+def build_model(spec: ModelSpec, in_shape, n_classes: int, weights_path: str | None = None):
+    from core.models import vision as V
+
+    if spec.arch == "efficientnet":
+        if weights_path is None:
+            raise UserError("vision.no_weights", "EfficientNet weights are not available")
+        return efficientnet_lite0(weights_path, n_classes, spec.finetune_blocks, in_shape[0])
+    if spec.arch not in CLASS_OF:
+        raise UserError("vision.bad_arch", f"unknown architecture {spec.arch}")
+    return getattr(V, CLASS_OF[spec.arch])(**spec.kwargs(in_shape, n_classes))
+
+
+def setup(spec: RunSpec, data, weights_path: str | None = None):
+    """Split, loaders, seeded model: in exactly the order the exported script uses."""
+    import torch
+
+    from core.data import loaders, make_transform, subset_split
+
+    split = subset_split(data, spec.subset, spec.val_frac, spec.train.seed)
+    eval_tf = make_transform(("normalize",), data.shape) if "normalize" in spec.augment else None
+    train_loader, val_loader = loaders(split, spec.batch_size, spec.train.seed,
+                                       make_transform(tuple(spec.augment), data.shape), eval_tf)
+    torch.manual_seed(spec.train.seed)
+    model = build_model(spec.model, data.shape, len(data.classes), weights_path)
+    return model, train_loader, val_loader, eval_tf
+
+
+def param_counts(model) -> tuple[int, int]:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def layer_table(model, in_shape) -> list[dict]:
+    """One row per leaf layer: name, type, output shape (from a dummy forward pass) and parameter count."""
+    import torch
+
+    rows, hooks = [], []
+    for name, mod in model.named_modules():
+        if name and not list(mod.children()):
+            def hook(m, _inp, out, name=name):
+                shape = tuple(out.shape[1:]) if hasattr(out, "shape") else "-"
+                rows.append({"layer": name, "type": type(m).__name__, "output": str(shape),
+                             "params": sum(p.numel() for p in m.parameters())})
+            hooks.append(mod.register_forward_hook(hook))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, *in_shape))
+    model.train(was_training)
+    for h in hooks:
+        h.remove()
+    return rows
+
+
+@dataclass
+class Analysis:
+    test_loss: float
+    test_acc: float
+    preds: object        # LongTensor
+    probs: object        # FloatTensor N×K
+    labels: object
+    confusion: list[list[int]]
+    per_class: list[float]
+
+
+def analyse(model, x, y, n_classes: int, eval_transform=None, batch_size: int = 512) -> Analysis:
+    import torch
+    import torch.nn.functional as F
+    from sklearn.metrics import confusion_matrix
+
+    model.eval()
+    probs, loss_sum = [], 0.0
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb = x[i:i + batch_size]
+            if eval_transform is not None:
+                xb = eval_transform(xb)
+            logits = model(xb)
+            loss_sum += F.cross_entropy(logits, y[i:i + batch_size], reduction="sum").item()
+            probs.append(logits.softmax(1))
+    p = torch.cat(probs)
+    preds = p.argmax(1)
+    cm = confusion_matrix(y.numpy(), preds.numpy(), labels=list(range(n_classes)))
+    per_class = [float(cm[i, i] / cm[i].sum()) if cm[i].sum() else 0.0 for i in range(n_classes)]
+    return Analysis(loss_sum / len(x), float((preds == y).float().mean()), preds, p, y, cm.tolist(), per_class)
+
+
+def misclassified(analysis: Analysis, limit: int = 16) -> list[int]:
+    """Indices of wrong predictions, most confident mistakes first (the instructive ones)."""
+    wrong = (analysis.preds != analysis.labels).nonzero().ravel()
+    conf = analysis.probs[wrong, analysis.preds[wrong]]
+    return wrong[conf.argsort(descending=True)][:limit].tolist()
+
+
+def predict_topk(model, image, k: int = 3, eval_transform=None) -> list[tuple[int, float]]:
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        x = image.unsqueeze(0)
+        if eval_transform is not None:
+            x = eval_transform(x)
+        p = model(x).softmax(1)[0]
+    top = p.topk(min(k, len(p)))
+    return [(int(i), float(v)) for v, i in zip(top.values, top.indices)]
+
+
+def feature_maps(model, image) -> list[tuple[str, object]]:
+    """(layer name, C×H×W activation) for every Conv2d, in forward order, for one image."""
+    import torch
+    from torch import nn
+
+    maps, hooks = [], []
+    for name, mod in model.named_modules():
+        if isinstance(mod, nn.Conv2d):
+            hooks.append(mod.register_forward_hook(lambda m, i, o, name=name: maps.append((name, o[0].detach()))))
+    model.eval()
+    with torch.no_grad():
+        model(image.unsqueeze(0))
+    for h in hooks:
+        h.remove()
+    return maps
+
+
+def first_conv_filters(model):
+    from torch import nn
+
+    for mod in model.modules():
+        if isinstance(mod, nn.Conv2d):
+            return mod.weight.detach()
+    return None
+
+
+def state_dict_bytes(model) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return buf.getvalue()
+
+
+def load_state_dict_bytes(model, data: bytes) -> None:
+    """Safe load (weights_only=True); a file for another architecture gets a clear UserError and leaves the
+    model untouched."""
+    import copy
+
+    import torch
+
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle/zip errors vary
+        raise UserError("vision.bad_weights_file", str(exc)) from exc
+    if not isinstance(state, dict):
+        raise UserError("vision.bad_weights_file", "not a state_dict")
+    trial = copy.deepcopy(model)
+    try:
+        trial.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise UserError("vision.wrong_arch", str(exc).split("\n")[0],
+                        detail=str(exc).split("\n")[1].strip() if "\n" in str(exc) else "") from exc
+    model.load_state_dict(state)
+
+
+def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict) -> Path:
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.model.arch}-{spec.dataset}.json"
+    path.write_text(json.dumps({"spec": spec.to_dict(), "history": history, "final": final}, indent=1))
+    return path
+
+
+# ---- exported script ----------------------------------------------------------------------------------------
+_DATA_CODE = {
+    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
+train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
+x_all = train_set.data.unsqueeze(1).float() / 255.0
+y_all = train_set.targets''',
+    "digits": '''from sklearn.datasets import load_digits
+d = load_digits()
+x_all = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+y_all = torch.tensor(d.target, dtype=torch.long)
+perm0 = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(0))
+x_all, y_all = x_all[perm0[360:]], y_all[perm0[360:]]  # the app keeps the first 360 as its test set''',
+}
+
+
+def script(spec: RunSpec, fashion_root: str = "data") -> str:
+    """A self-contained script: the model classes (pasted from core/models/vision.py), the same data subset and
+    split, the same seeded loader and loop. It prints the mean training loss of each epoch like the page."""
+    from core import data as D
+    from core.models import vision as V
+
+    if spec.dataset not in _DATA_CODE:
+        raise UserError("vision.script_dataset", "script export supports Fashion-MNIST and digits")
+    if spec.model.arch not in CLASS_OF:
+        raise UserError("vision.script_arch", "script export covers the models defined in this course")
+    models_src = inspect.getsource(V).split('"""', 2)[2].strip()
+    model_src = models_src.replace("import torch\nfrom torch import nn\n", "")
+    t = spec.train
+    opt = {"sgd": f"torch.optim.SGD(params, lr={t.lr}, weight_decay={t.weight_decay})",
+           "momentum": f"torch.optim.SGD(params, lr={t.lr}, momentum={t.momentum}, weight_decay={t.weight_decay})",
+           "adam": f"torch.optim.Adam(params, lr={t.lr}, weight_decay={t.weight_decay})",
+           "adamw": f"torch.optim.AdamW(params, lr={t.lr}, weight_decay={t.weight_decay or 0.01})"}[t.optimizer]
+    sched = {"none": "None",
+             "step": "torch.optim.lr_scheduler.StepLR(opt, step_size=len(train_loader), gamma=0.5)",
+             "cosine": f"torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=len(train_loader) * {t.epochs})"}
+    shape = (1, 28, 28) if spec.dataset == "fashion_mnist" else (1, 8, 8)
+    transform = "None"
+    if spec.augment:
+        transform_src = inspect.getsource(D.make_transform).split('"""', 2)[2]
+        transform = f"make_transform({tuple(spec.augment)!r}, {shape!r})"
+        model_src += "\n\n\ndef make_transform(augment, shape):" + transform_src
+    eval_tf = "v2.Normalize([0.5], [0.5])" if "normalize" in spec.augment else "None"
+    ds_src = inspect.getsource(D.TransformDataset)
+    kwargs = spec.model.kwargs(shape, 10)
+    return f'''"""{CLASS_OF[spec.model.arch]} on {spec.dataset} — exported from the course app.
+Plain PyTorch; same seed, same subset, same batches as the app, so epoch 1 prints the same training loss."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision.transforms import v2  # noqa: F401  (used when augmentation is on)
+
+SEED = {t.seed}
+{model_src}
+
+
+{ds_src}
+
+{_DATA_CODE[spec.dataset].format(root=fashion_root)}
+
+# the app's seeded subset and train/validation split
+g = torch.Generator().manual_seed(SEED)
+perm = torch.randperm(len(x_all), generator=g)[:{spec.subset}]
+x, y = x_all[perm], y_all[perm]
+n_val = max(1, int(len(x) * {spec.val_frac}))
+x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
+train_loader = DataLoader(TransformDataset(x_train, y_train, {transform}), batch_size={spec.batch_size},
+                          shuffle=True, generator=torch.Generator().manual_seed(SEED))
+val_loader = DataLoader(TransformDataset(x_val, y_val, {eval_tf}), batch_size=512)
+
+torch.manual_seed(SEED)
+model = {CLASS_OF[spec.model.arch]}(**{kwargs!r})
+torch.manual_seed(SEED)  # the app seeds again right before training
+params = [p for p in model.parameters() if p.requires_grad]
+opt = {opt}
+sched = {sched[t.schedule]}
+
+for epoch in range(1, {t.epochs} + 1):
+    model.train()
+    total, loss_sum, correct = 0, 0.0, 0
+    for xb, yb in train_loader:
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        loss_sum += loss.item() * len(yb)
+        correct += (logits.argmax(1) == yb).sum().item()
+        total += len(yb)
+    model.eval()
+    with torch.no_grad():
+        val_correct = sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in val_loader)
+    print(f"epoch {{epoch}} train_loss {{loss_sum / total:.6f}} train_acc {{correct / total:.4f}} "
+          f"val_acc {{val_correct / len(x_val):.4f}}")
+
+torch.save(model.state_dict(), "model.pt")
+'''

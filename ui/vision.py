@@ -1,0 +1,358 @@
+"""The DNN and CNN pages share one flow: data → model → train (live) → analyse → compare runs → export."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core import vision as V
+from core.errors import UserError
+from core.jobs import Job
+from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
+from ui.i18n import t
+from ui.resources import asset_registry, settings
+from ui.state import State
+from ui.widgets import line_chart, live_job, show_code, show_user_error, stop_button
+
+
+@dataclass
+class VisionRun:
+    spec: V.RunSpec
+    model: object
+    classes: list[str]
+    shape: tuple
+    eval_tf: object
+    analysis: V.Analysis | None = None
+    history: list[dict] = field(default_factory=list)   # epoch records, for the run table / overlay
+
+
+# ---- data ---------------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _fashion():
+    from core.data import fashion_mnist
+
+    return fashion_mnist(asset_registry().path("fashion_mnist").parent.parent, settings().online)
+
+
+@st.cache_resource(show_spinner=False)
+def _digits():
+    from core.data import digits
+
+    return digits()
+
+
+def data_section(S: State, kind: str):
+    """Returns (ImageData, subset, val_frac, augment) or None with a message shown."""
+    options = ["fashion_mnist", "digits", "upload", "cifar10"]
+    name = st.selectbox(t("vis.dataset"), options, format_func=lambda o: t(f"vis.ds.{o}"), key=f"{kind}.ds")
+    try:
+        if name == "fashion_mnist":
+            with st.spinner(t("vis.loading")):
+                data = _fashion()
+        elif name == "digits":
+            data = _digits()
+        elif name == "cifar10":
+            from core.data import cifar10
+
+            data = cifar10(settings().cache_dir / "datasets", settings().online)
+        else:
+            data = _upload(S, kind)
+            if data is None:
+                return None
+    except UserError as exc:
+        show_user_error(exc)
+        if name == "cifar10":
+            st.info(t("vis.try_fashion"))
+        return None
+    c1, c2, c3 = st.columns(3)
+    n = len(data.x_train)
+    subset = c1.slider(t("vis.subset"), min(100, n), n, min(6000, n), step=100 if n > 1000 else 10,
+                       key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
+    val_frac = c2.slider(t("vis.val_frac"), 0.05, 0.3, 0.1, key=f"{kind}.val")
+    augment = c3.multiselect(t("vis.augment"), ["flip", "crop", "rotate", "normalize"],
+                             format_func=lambda a: t(f"vis.aug.{a}"), key=f"{kind}.aug")
+    st.caption(t("vis.data_info", n=n, test=len(data.x_test), shape=data.shape, k=len(data.classes)))
+    if augment and st.toggle(t("vis.preview"), key=f"{kind}.preview"):
+        _augment_preview(data, tuple(augment))
+    return data, subset, val_frac, tuple(augment)
+
+
+def _upload(S: State, kind: str):
+    up = st.file_uploader(t("vis.upload"), type=["zip"], key=f"{kind}.zip", help=t("vis.upload_help"))
+    size = st.select_slider(t("vis.img_size"), [28, 32, 48, 64], 32, key=f"{kind}.size")
+    if up is None:
+        st.info(t("vis.upload_hint"))
+        return S.get("upload")  # the last good upload survives a removed file
+    from core.data import image_zip
+
+    data = image_zip(up.getvalue(), size=size, channels=3)
+    S.set("upload", data)
+    if data.skipped:
+        with st.expander(t("vis.skipped", n=len(data.skipped)), icon="⚠️"):
+            st.dataframe([{"file": f, "reason": r} for f, r in data.skipped], hide_index=True)
+    return data
+
+
+def _augment_preview(data, augment):
+    import torch
+
+    from core.data import make_transform
+
+    tf = make_transform(augment, data.shape)
+    torch.manual_seed(0)
+    imgs = [tf(data.x_train[i % 4]) for i in range(12)]
+    st.image([_to_img(x) for x in imgs], width=72, caption=[t("vis.original") if i < 4 else "" for i in range(12)])
+
+
+def _to_img(x):
+    """C×H×W tensor (any range) → H×W or H×W×3 float array in [0, 1] for st.image."""
+    x = x.detach().float()
+    x = (x - x.min()) / (x.max() - x.min() + 1e-8)
+    return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()
+
+
+# ---- model and training settings ----------------------------------------------------------------------------
+def model_section(kind: str) -> V.ModelSpec:
+    if kind == "dnn":
+        c1, c2, c3, c4 = st.columns(4)
+        hidden_text = c1.text_input(t("vis.hidden"), "256,128", key="dnn.hidden", help=t("vis.hidden_help"))
+        try:
+            hidden = tuple(int(h) for h in hidden_text.replace(" ", "").split(",") if h)
+            if not hidden or any(h < 1 or h > 4096 for h in hidden) or len(hidden) > 8:
+                raise ValueError
+        except ValueError:
+            st.warning(t("vis.bad_hidden"))
+            hidden = (256, 128)
+        return V.ModelSpec("mlp", hidden, c2.selectbox(t("vis.activation"), ["relu", "gelu", "tanh", "sigmoid"],
+                                                       key="dnn.act"),
+                           c3.slider(t("vis.dropout"), 0.0, 0.7, 0.0, 0.05, key="dnn.dropout"),
+                           c4.toggle("BatchNorm", key="dnn.bn"))
+    c1, c2, c3, c4 = st.columns(4)
+    arch = c1.selectbox(t("vis.arch"), ["lenet", "vgg", "resnet", "efficientnet"],
+                        format_func=lambda a: t(f"vis.arch.{a}"), key="cnn.arch")
+    width = c2.select_slider(t("vis.width"), [8, 16, 32, 64], 32, key="cnn.width", disabled=arch in ("lenet",
+                                                                                                      "efficientnet"))
+    dropout = c3.slider(t("vis.dropout"), 0.0, 0.7, 0.0, 0.05, key="cnn.dropout")
+    finetune = c4.slider(t("vis.finetune"), 0, 4, 0, key="cnn.ft", disabled=arch != "efficientnet",
+                         help=t("vis.finetune_help"))
+    if arch == "efficientnet":
+        st.caption(t("vis.transfer_note"))
+    return V.ModelSpec(arch, dropout=dropout, batchnorm=True, width=width, finetune_blocks=finetune)
+
+
+def train_section(kind: str) -> tuple[TrainConfig, int]:
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.slider(t("vis.epochs"), 1, 20, 3 if kind == "dnn" else 2, key=f"{kind}.epochs")
+    lr = c2.select_slider(t("gd.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3], 1e-3, key=f"{kind}.lr")
+    opt = c3.selectbox(t("vis.optimizer"), OPTIMIZERS, index=2, key=f"{kind}.opt")
+    batch = c4.select_slider(t("vis.batch"), [16, 32, 64, 128, 256], 64, key=f"{kind}.batch")
+    c5, c6, c7 = st.columns(3)
+    schedule = c5.selectbox(t("vis.schedule"), SCHEDULES, format_func=lambda s: t(f"vis.sched.{s}"),
+                            key=f"{kind}.sched")
+    patience = c6.slider(t("vis.patience"), 0, 5, 0, key=f"{kind}.pat", help=t("vis.patience_help"))
+    seed = int(c7.number_input(t("common.seed"), 0, 10_000, 42, key=f"{kind}.seed"))
+    return TrainConfig(epochs=epochs, lr=lr, optimizer=opt, schedule=schedule, patience=patience, seed=seed), batch
+
+
+# ---- the whole flow -----------------------------------------------------------------------------------------
+def vision_page(kind: str) -> None:
+    S = State(kind, runs=[])
+    st.subheader(t("vis.step_data"))
+    got = data_section(S, kind)
+    if got is None:
+        return
+    data, subset, val_frac, augment = got
+    st.subheader(t("vis.step_model"))
+    mspec = model_section(kind)
+    cfg, batch = train_section(kind)
+    spec = V.RunSpec(data.name, subset, val_frac, batch, augment, mspec, cfg)
+    weights = _efficientnet_weights() if mspec.arch == "efficientnet" else None
+    if mspec.arch == "efficientnet" and weights is None:
+        return
+    try:
+        preview = V.build_model(mspec, data.shape, len(data.classes), weights)
+    except UserError as exc:
+        show_user_error(exc)
+        return
+    total, trainable = V.param_counts(preview)
+    st.caption(t("vis.params", total=f"{total:,}", trainable=f"{trainable:,}", pct=f"{100 * trainable / total:.1f}"))
+    with st.expander(t("vis.layers"), icon="🧱"):
+        st.dataframe(V.layer_table(preview, data.shape), hide_index=True)
+
+    job = S.get("job")
+    busy = job is not None and job.running
+    if st.button(t("vis.train"), type="primary", disabled=busy, key=f"{kind}.train", icon="🚀"):
+        _start(S, spec, data, weights)
+    stop_button(S.get("job"), f"{kind}.stop")
+    live_job(S.key("job"), lambda j: _live(S, j))
+    run: VisionRun | None = S.get("run")
+    if run is not None and not (S.get("job") and S.get("job").running):
+        results_section(S, kind, run, data)
+    runs_section(S)
+    if data.name in ("fashion_mnist", "digits") and mspec.arch != "efficientnet":
+        show_code(V.script(spec, str(asset_registry().path("fashion_mnist").parent.parent)), f"{kind}_train.py")
+
+
+def _efficientnet_weights():
+    try:
+        return str(asset_registry().path("efficientnet_lite0"))
+    except Exception as exc:  # AssetError: missing/corrupt asset, explained on Home
+        st.error(t("vis.no_weights", reason=str(exc)))
+        return None
+
+
+def _start(S: State, spec: V.RunSpec, data, weights) -> None:
+    try:
+        model, train_loader, val_loader, eval_tf = V.setup(spec, data, weights)
+    except UserError as exc:
+        show_user_error(exc)
+        return
+    run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
+    runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
+
+    def work(stop):
+        for m in fit(model, train_loader, val_loader, spec.train, stop):
+            if m.kind == "epoch":
+                run.history.append({"epoch": m.epoch, "train_loss": m.loss, "train_acc": m.acc,
+                                    "val_loss": m.val_loss, "val_acc": m.val_acc})
+            yield m
+        if run.history:  # analyse whatever was trained, even after Stop
+            run.analysis = V.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
+            final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
+            V.save_run(settings().runs_dir, spec, run.history, final)
+            runs.append({"spec": spec, "history": list(run.history), "final": final})
+
+    S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it
+    S.set("job", Job(work, "vision").start())
+
+
+def _live(S: State, job: Job) -> None:
+    metrics = list(job.metrics)
+    if job.error_exc is not None:
+        if isinstance(job.error_exc, UserError):
+            show_user_error(job.error_exc)
+        else:
+            st.error(t("common.error") + f": {job.error}")
+    if not metrics:
+        if job.running:
+            st.info(t("common.running"))
+        return
+    last = metrics[-1]
+    st.progress(last.step / last.total_steps, text=t("vis.progress", epoch=last.epoch, step=last.step,
+                                                      total=last.total_steps, eta=f"{last.eta:.0f}",
+                                                      speed=f"{last.throughput:.0f}"))
+    steps = [m for m in metrics if m.kind == "step"]
+    epochs = [m for m in metrics if m.kind == "epoch"]
+    stride = max(1, len(steps) // 400)  # keep the chart light on long runs
+    loss_series = {t("vis.batch_loss"): ([m.step for m in steps[::stride]], [m.loss for m in steps[::stride]])}
+    acc_series = {}
+    if epochs:
+        loss_series[t("vis.train_epoch")] = ([m.step for m in epochs], [m.loss for m in epochs])
+        loss_series[t("vis.val")] = ([m.step for m in epochs], [m.val_loss for m in epochs])
+        acc_series = {t("vis.train_epoch"): ([m.epoch for m in epochs], [m.acc for m in epochs]),
+                      t("vis.val"): ([m.epoch for m in epochs], [m.val_acc for m in epochs])}
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(line_chart(loss_series, x_title=t("gd.step"), y_title="loss", title=t("vis.loss_chart")),
+                    key="vis.loss")
+    if acc_series:
+        c2.plotly_chart(line_chart(acc_series, x_title="epoch", y_title="accuracy", title=t("vis.acc_chart")),
+                        key="vis.acc")
+    if last.stopped and not job.running:
+        st.info(t("vis.stopped", epoch=last.epoch, step=last.step))
+
+
+# ---- after training -----------------------------------------------------------------------------------------
+def results_section(S: State, kind: str, run: VisionRun, data) -> None:
+    a = run.analysis
+    if a is None:
+        return
+    import plotly.express as px
+
+    st.subheader(t("vis.step_results"))
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("vis.test_acc"), f"{a.test_acc:.3f}")
+    c2.metric(t("vis.test_loss"), f"{a.test_loss:.3f}")
+    c3.metric(t("vis.epochs_done"), len(run.history))
+    c1, c2 = st.columns([3, 2])
+    fig = px.imshow(a.confusion, x=run.classes, y=run.classes, text_auto=True, color_continuous_scale="Blues",
+                    labels=dict(x=t("vis.pred"), y=t("vis.true"), color="n"), title=t("vis.confusion"))
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10))
+    c1.plotly_chart(fig, key=f"{kind}.cm")
+    bar = px.bar(x=a.per_class, y=run.classes, orientation="h", range_x=[0, 1], title=t("vis.per_class"),
+                 labels=dict(x="accuracy", y=""))
+    bar.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"))
+    c2.plotly_chart(bar, key=f"{kind}.pc")
+    wrong = V.misclassified(a)
+    if wrong:
+        st.markdown(f"**{t('vis.mistakes')}**")
+        st.image([_to_img(data.x_test[i]) for i in wrong], width=84,
+                 caption=[f"{run.classes[int(a.preds[i])]} ✗ ({run.classes[int(a.labels[i])]})" for i in wrong])
+    _predict_box(kind, run, data)
+    if kind == "cnn":
+        _feature_maps(run, data)
+    st.download_button(t("vis.download_weights"), V.state_dict_bytes(run.model), f"{kind}_{run.spec.model.arch}.pt",
+                       icon="💾")
+    up = st.file_uploader(t("vis.load_weights"), type=["pt", "pth"], key=f"{kind}.load")
+    if up is not None and st.button(t("vis.load_apply"), key=f"{kind}.load_btn"):
+        try:
+            V.load_state_dict_bytes(run.model, up.getvalue())
+            run.analysis = V.analyse(run.model, data.x_test, data.y_test, len(run.classes), run.eval_tf)
+            st.success(t("vis.loaded"))
+        except UserError as exc:
+            show_user_error(exc)
+
+
+def _predict_box(kind: str, run: VisionRun, data) -> None:
+    import plotly.express as px
+
+    from core.data import load_image
+
+    st.markdown(f"**{t('vis.try')}**")
+    c1, c2 = st.columns([1, 2])
+    up = c1.file_uploader(t("vis.try_upload"), type=["png", "jpg", "jpeg", "bmp", "webp"], key=f"{kind}.try")
+    idx = c1.number_input(t("vis.try_index"), 0, len(data.x_test) - 1, 0, key=f"{kind}.try_idx")
+    image = data.x_test[int(idx)]
+    if up is not None:
+        try:
+            image = load_image(up.getvalue(), run.shape[1], run.shape[0])
+        except Exception:  # PIL: not an image
+            st.error(t("vis.not_image"))
+    c1.image(_to_img(image), width=140)
+    top = V.predict_topk(run.model, image, 3, run.eval_tf)
+    fig = px.bar(x=[p for _, p in top], y=[run.classes[i] for i, _ in top], orientation="h", range_x=[0, 1],
+                 labels=dict(x=t("vis.prob"), y=""))
+    fig.update_layout(height=220, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+    c2.plotly_chart(fig, key=f"{kind}.top3")
+    st.session_state[f"{kind}.probe"] = image
+
+
+def _feature_maps(run: VisionRun, data) -> None:
+    image = st.session_state.get("cnn.probe", data.x_test[0])
+    with st.expander(t("vis.filters_maps"), icon="🔍", expanded=True):
+        w = V.first_conv_filters(run.model)
+        if w is not None:
+            st.markdown(f"**{t('vis.filters')}** `{tuple(w.shape)}`")
+            st.image([_to_img(f[:3] if f.shape[0] >= 3 else f[:1]) for f in w[:32]], width=48)
+        x = run.eval_tf(image.unsqueeze(0))[0] if run.eval_tf is not None else image
+        for name, fmap in V.feature_maps(run.model, x)[:8]:
+            st.markdown(f"`{name}` → {tuple(fmap.shape)}")
+            st.image([_to_img(c.unsqueeze(0)) for c in fmap[:16]], width=64)
+
+
+def runs_section(S: State) -> None:
+    runs = S.get("runs")
+    if not runs:
+        return
+    st.subheader(t("vis.runs"))
+    rows = []
+    series = {}
+    for i, r in enumerate(runs, 1):
+        s = r["spec"]
+        label = f"#{i} {s.model.arch} d={s.model.dropout} lr={s.train.lr}"
+        rows.append({"#": i, "model": s.model.arch, "dropout": s.model.dropout, "lr": s.train.lr,
+                     "optimizer": s.train.optimizer, "epochs": len(r["history"]), "seed": s.train.seed,
+                     "augment": ",".join(s.augment) or "-", "test_acc": round(r["final"]["test_acc"], 4)})
+        series[label] = ([h["epoch"] for h in r["history"]], [h["val_acc"] for h in r["history"]])
+    st.dataframe(rows, hide_index=True)
+    st.plotly_chart(line_chart(series, x_title="epoch", y_title="val accuracy", title=t("vis.compare")),
+                    key=f"{S.ns}.compare")
