@@ -95,32 +95,11 @@ def text_loaders(ids, labels, batch_size: int, seed: int, val_frac: float = 0.2)
 
 def make_rnn(cell: str, vocab_size: int, n_classes: int, embed_dim: int = 64, hidden: int = 64, layers: int = 1,
              bidirectional: bool = False, dropout: float = 0.0):
-    """An embedding, a recurrent layer over packed sequences, and a linear head on the last hidden state."""
-    import torch
-    from torch import nn
-    from torch.nn.utils.rnn import pack_padded_sequence
+    from core.models.text import CELLS, RNNClassifier
 
-    if cell not in ("rnn", "lstm", "gru"):
+    if cell not in CELLS:
         raise UserError("text.bad_cell", f"unknown cell {cell}")
-
-    class RNNClassifier(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-            rnn_cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-            self.rnn = rnn_cls(embed_dim, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional,
-                               dropout=dropout if layers > 1 else 0.0)
-            self.drop = nn.Dropout(dropout)
-            self.head = nn.Linear(hidden * (2 if bidirectional else 1), n_classes)
-
-        def forward(self, x, lengths):
-            packed = pack_padded_sequence(self.embed(x), lengths.cpu(), batch_first=True, enforce_sorted=False)
-            _, h = self.rnn(packed)
-            h = h[0] if cell == "lstm" else h  # LSTM returns (h, c)
-            last = torch.cat([h[-2], h[-1]], dim=1) if bidirectional else h[-1]
-            return self.head(self.drop(last))
-
-    return RNNClassifier()
+    return RNNClassifier(cell, vocab_size, n_classes, embed_dim, hidden, layers, bidirectional, dropout)
 
 
 def predict_proba(model, ids_list: list[list[int]]):

@@ -1,0 +1,88 @@
+"""The exact, runnable plain-PyTorch script for the sentiment page's settings (shipped CSV, same tokeniser,
+vocabulary, split, model and loop as core.text + core.train)."""
+from __future__ import annotations
+
+import inspect
+
+from core.models import text as M
+from core.text_data import SHIPPED
+
+
+def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, cell: str, embed: int, hidden: int,
+                     layers: int, bidir: bool, dropout: float, epochs: int, lr: float, seed: int,
+                     csv_path: str = str(SHIPPED), subword_path: str = "") -> str:
+    tok_src = {
+        "char": "def tokenize(text):\n    return [c for c in text.lower() if not c.isspace()]",
+        "word": "def tokenize(text):\n    return re.findall(r\"\\w+|[^\\w\\s]\", text.lower())",
+        "subword": ("from transformers import AutoTokenizer\n"
+                    f"hf = AutoTokenizer.from_pretrained({subword_path!r})\n\n\n"
+                    "def tokenize(text):\n    return hf.tokenize(text)"),
+    }[tok_kind]
+    model_src = inspect.getsource(M).split('"""', 2)[2].replace(
+        "import torch\nfrom torch import nn\nfrom torch.nn.utils.rnn import pack_padded_sequence\n", "").strip()
+    return f'''"""{cell.upper()} sentiment classifier — exported from the course app (seed {seed}). Plain PyTorch."""
+import re
+from collections import Counter
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+from torch.utils.data import DataLoader
+
+SEED = {seed}
+df = pd.read_csv({csv_path!r})  # columns: text, label
+texts, labels = df.text.tolist(), df.label.astype(int).tolist()
+
+{tok_src}
+
+
+# vocabulary: most frequent first, <pad>=0, <unk>=1
+tokens = [tokenize(t) for t in texts]
+counts = Counter(tok for toks in tokens for tok in toks)
+kept = sorted((tok for tok, c in counts.items() if c >= {min_freq}), key=lambda tok: (-counts[tok], tok))
+itos = ["<pad>", "<unk>"] + kept[: {max_size} - 2]
+stoi = {{tok: i for i, tok in enumerate(itos)}}
+ids = [[stoi.get(tok, 1) for tok in toks[:{max_len}]] or [1] for toks in tokens]
+
+
+def collate(batch):
+    seqs, ys = zip(*batch)
+    lengths = torch.tensor([len(s) for s in seqs])
+    padded = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        padded[i, : len(s)] = torch.tensor(s)
+    return padded, lengths, torch.tensor(ys)
+
+
+perm = torch.randperm(len(ids), generator=torch.Generator().manual_seed(SEED)).tolist()
+n_val = max(1, int(len(ids) * 0.2))
+pairs = list(zip(ids, labels))
+train_dl = DataLoader([pairs[i] for i in perm[n_val:]], batch_size=32, shuffle=True, collate_fn=collate,
+                      generator=torch.Generator().manual_seed(SEED))
+val_dl = DataLoader([pairs[i] for i in perm[:n_val]], batch_size=256, collate_fn=collate)
+
+{model_src}
+
+
+torch.manual_seed(SEED)
+model = RNNClassifier({cell!r}, len(itos), len(set(labels)), {embed}, {hidden}, {layers}, {bidir}, {dropout})
+torch.manual_seed(SEED)
+opt = torch.optim.Adam(model.parameters(), lr={lr})
+for epoch in range(1, {epochs} + 1):
+    model.train()
+    total, loss_sum = 0, 0.0
+    for x, lengths, y in train_dl:
+        loss = F.cross_entropy(model(x, lengths), y)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        loss_sum += loss.item() * len(y)
+        total += len(y)
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(x, lengths).argmax(1) == y).sum().item() for x, lengths, y in val_dl)
+    print(f"epoch {{epoch}} train_loss {{loss_sum / total:.6f}} val_acc {{correct / n_val:.4f}}")
+'''
