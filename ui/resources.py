@@ -25,3 +25,34 @@ def asset_registry():
     from core.assets import Registry
 
     return Registry(settings().cache_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def embedder(name: str):
+    """Offline embedders, one per process. Online ones are built per call with the user's key."""
+    from core.embeddings import make_embedder
+
+    return make_embedder(name, asset_registry())
+
+
+@st.cache_resource(show_spinner=False)
+def vector_store():
+    from core.vectordb import VectorStore
+
+    return VectorStore(settings().cache_dir / "chroma")
+
+
+@st.cache_resource(show_spinner=False)
+def answer_cache():
+    from core.rag import AnswerCache
+
+    return AnswerCache(settings().cache_dir / "llm_cache.sqlite")
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def local_llm(model: str):
+    """One copy per process. The first load converts the GGUF (~15–40 s); later loads take about a second."""
+    from core.llm.local import LocalProvider, load_local
+
+    lm, tok = load_local(model, asset_registry(), settings().cache_dir)
+    return LocalProvider(model, lm, tok)

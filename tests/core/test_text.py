@@ -74,7 +74,8 @@ def test_lstm_training_reduces_loss_on_shipped_set():
     assert epochs[-1].loss < epochs[0].loss * 0.5 and epochs[-1].val_acc > 0.9
     base = T.tfidf_baseline(d.texts, d.labels, train_idx, val_idx)
     assert base["val_acc"] > 0.8
-    probs = T.prefix_predictions(model, vocab.encode(tok("처음엔 스토리가 뻔하고 지루했지만 결말이 감동적이라 눈물이 났어요")))
+    contrast = "처음엔 스토리가 뻔하고 지루했지만 결말이 감동적이라 눈물이 났어요"
+    probs = T.prefix_predictions(model, vocab.encode(tok(contrast)))
     assert len(probs) == 8 and probs[-1][1] > 0.5  # the contrast sentence ends positive
 
 

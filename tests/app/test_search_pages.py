@@ -1,0 +1,27 @@
+"""Search and RAG pages in AppTest, offline, with the shipped models."""
+from ui.strings_ko import KO
+
+
+def test_search_default_corpus_shows_results(open_page):
+    at = open_page("app_pages/06_search.py", timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert "대한민국헌법.txt" in text and KO["search.score"] in text
+    at.text_input(key="search.q").input("종교의 자유와 국교").run()
+    assert "제20조" in " ".join(m.value for m in at.markdown)
+
+
+def test_rag_threshold_answers_dont_know_and_local_model_answers(open_page):
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.sidebar.selectbox(key="rag.provider").set_value("smollm2-135m")
+    at.sidebar.slider(key="rag.max").set_value(32)
+    at.slider(key="rag.th").set_value(0.99).run()
+    at.chat_input(key="rag.question").set_value("우주의 나이는?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("0.99" in w.value for w in at.warning)  # "I don't know", no LLM call
+    at.slider(key="rag.th").set_value(0.5).run()
+    at.chat_input(key="rag.question").set_value("대통령의 임기는 몇 년인가요?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    history = at.session_state["rag.history"]
+    assert len(history) == 2 and history[1]["answer"].strip()
+    assert history[1]["retrieval"].hits and "[1]" in history[1]["retrieval"].prompt_text

@@ -1,0 +1,183 @@
+"""Embeddings, the Chroma store, documents and RAG, with the real shipped models."""
+import io
+
+import numpy as np
+import pytest
+
+from core import documents as D
+from core import rag
+from core import vectordb as VDB
+from core.assets import Registry
+from core.config import Settings
+from core.embeddings import ChromaEmbeddingFunction, langchain_embeddings, make_embedder
+from core.errors import UserError
+
+REG = Registry(Settings.load().cache_dir)
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return make_embedder("e5", REG)
+
+
+@pytest.fixture(scope="module")
+def notes_store(tmp_path_factory, e5):
+    store = VDB.VectorStore(tmp_path_factory.mktemp("chroma"))
+    chunks = D.split(D.english_notes(), 300, 30)
+    store.build("notes__e5", chunks, e5)
+    return store, chunks
+
+
+def test_sentence_from_corpus_returns_its_chunk_first(notes_store, e5):
+    store, chunks = notes_store
+    target = next(c for c in chunks if "LoRA freezes the pretrained weights" in c.text)
+    hits = store.query("notes__e5", e5, "LoRA freezes the pretrained weights and adds two small low-rank matrices", 3)
+    assert (hits[0].source, hits[0].chunk) == (target.source, target.index)
+    assert hits[0].score > hits[-1].score
+
+
+def test_korean_question_finds_the_article(tmp_path, e5):
+    store = VDB.VectorStore(tmp_path)
+    store.build("law__e5", D.split(D.constitution_only(REG), 400, 50), e5)
+    hits = store.query("law__e5", e5, "헌법재판소는 어떤 사항을 관장하나요?", 3)
+    assert any("제111조" in h.text for h in hits)
+
+
+def test_index_persists_across_a_new_client(notes_store, e5):
+    store, _ = notes_store
+    again = VDB.VectorStore(store.path)
+    assert "notes__e5" in again.collections()
+    assert again.query("notes__e5", e5, "What does dropout do?", 1)[0].source == "02_training.md"
+
+
+def test_other_embedder_is_refused_not_mixed(notes_store):
+    store, _ = notes_store
+    minilm = make_embedder("minilm", REG)
+    with pytest.raises(UserError) as info:
+        store.query("notes__e5", minilm, "tensors", 2)
+    assert info.value.key == "vdb.other_embedder" and info.value.params["built"] == "e5"
+    assert VDB.collection_name("notes", "e5") != VDB.collection_name("notes", "minilm")
+
+
+def test_every_offline_embedder_and_adapters_agree():
+    texts = ["대한민국은 민주공화국이다.", "A tensor has a shape."]
+    for name, dim in (("e5", 384), ("minilm", 384), ("use", 512)):
+        emb = make_embedder(name, REG)
+        vecs = emb.embed_documents(texts)
+        assert vecs.shape == (2, dim) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
+        assert np.allclose(ChromaEmbeddingFunction(emb)(texts), vecs, atol=1e-6)
+        assert np.allclose(langchain_embeddings(emb).embed_query(texts[1]), emb.embed_query(texts[1]), atol=1e-6)
+
+
+def test_empty_collection_and_empty_query(tmp_path, e5):
+    store = VDB.VectorStore(tmp_path)
+    with pytest.raises(UserError) as info:
+        store.query("missing__e5", e5, "hello")
+    assert info.value.key == "vdb.no_index"
+    with pytest.raises(UserError):
+        store.build("x__e5", [], e5)
+
+
+def test_citations_point_at_retrieved_chunks():
+    assert rag.citations("LoRA trains adapters [2]. See also [1] and [2] and [7].", 3) == [2, 1]
+
+
+class NeverCalled:
+    name = "never"
+
+    def stream(self, *a, **k):
+        raise AssertionError("the LLM must not be called when nothing passes the threshold")
+
+
+class Counting:
+    """Wraps the real local provider and counts calls."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.calls = inner, inner.name, 0
+
+    def stream(self, messages, **kw):
+        self.calls += 1
+        yield from self.inner.stream(messages, **kw)
+
+
+def test_threshold_says_dont_know_without_calling_the_llm(notes_store, e5):
+    store, _ = notes_store
+    retrieval = rag.chain(store, "notes__e5", e5, k=3, threshold=0.99).invoke("Who won the 1998 World Cup?")
+    assert retrieval.empty
+    assert list(rag.answer(NeverCalled(), retrieval)) == [rag.NO_CONTEXT]
+
+
+def test_prompt_numbers_the_sources_and_cache_is_hit(notes_store, e5, tmp_path):
+    from core.llm.local import LocalProvider, load_local
+
+    store, _ = notes_store
+    retrieval = rag.chain(store, "notes__e5", e5, k=2, threshold=0.5, mmr=True).invoke("What is LoRA?")
+    assert len(retrieval.hits) == 2 and "[1] (" in retrieval.messages[0]["content"]
+    assert retrieval.messages[-1] == {"role": "user", "content": "What is LoRA?"}
+    lm, tok = load_local("smollm2-135m", REG, Settings.load().cache_dir)
+    provider = Counting(LocalProvider("smollm2-135m", lm, tok))
+    cache = rag.AnswerCache(tmp_path / "cache.sqlite")
+    first = rag.answer(provider, retrieval, cache, temperature=0, max_tokens=24)
+    text = "".join(first)
+    second = rag.answer(provider, retrieval, cache, temperature=0, max_tokens=24)
+    assert text.strip() and not first.cached
+    assert second.cached and "".join(second) == text and provider.calls == 1
+
+
+def _pdf(encrypt: bool = False) -> bytes:
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    if encrypt:
+        w.encrypt("secret")
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name,data,key", [
+    ("a.txt", b"", "doc.empty"),
+    ("a.txt", b"\x00\x01\x02binary", "doc.binary"),
+    ("a.pdf", b"%PDF-1.4 this is not really a pdf", "doc.corrupt"),
+    ("a.pdf", _pdf(encrypt=True), "doc.encrypted"),
+    ("a.pdf", _pdf(), "doc.no_text"),
+    ("a.docx", b"PK not a docx", "doc.corrupt"),
+    ("a.exe", b"MZ", "doc.type"),
+])
+def test_bad_uploads(name, data, key):
+    with pytest.raises(UserError) as info:
+        D.load_upload(name, data)
+    assert info.value.key == key
+
+
+def test_huge_upload_refused_with_limit():
+    with pytest.raises(UserError) as info:
+        D.load_upload("big.txt", b"x" * (D.MAX_UPLOAD_BYTES + 1))
+    assert info.value.key == "doc.too_big" and info.value.params["limit_mb"] == 20
+
+
+def test_good_uploads_docx_and_cp949():
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("문서 검색 실습")
+    buf = io.BytesIO()
+    d.save(buf)
+    assert D.load_upload("a.docx", buf.getvalue())[0].text == "문서 검색 실습"
+    assert D.load_upload("b.txt", "한글 텍스트".encode("cp949"))[0].text == "한글 텍스트"
+
+
+def test_chunking_follows_articles_and_keeps_metadata():
+    chunks = D.split(D.constitution_only(REG), 200, 0)
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert sum(c.text.startswith("제") for c in chunks) > len(chunks) / 2
+    assert chunks[5].metadata == {"source": "대한민국헌법.txt", "chunk": 5, "page": -1}
+
+
+def test_faiss_flat_is_exact_and_hnsw_close():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 32)).astype("float32")
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = VDB.faiss_compare(x, x[:40] + 0.01, k=5, ef_search=64, nprobe=8)
+    assert rows[0]["recall@5"] == 1.0 and rows[1]["recall@5"] > 0.8 and len(rows) == 3

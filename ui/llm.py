@@ -1,0 +1,49 @@
+"""Choosing an LLM provider: the shipped local models by default, OpenAI / Gemini with a key, or any
+OpenAI-compatible server by base URL. Shared by the RAG, chat and prompt-lab pages."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import UserError
+from ui.i18n import t
+from ui.resources import local_llm
+from ui.widgets import api_key_field, show_user_error
+
+PROVIDERS = ("qwen2.5-0.5b", "smollm2-135m", "openai", "gemini", "compat")
+
+
+def provider_picker(key: str, default: str = "qwen2.5-0.5b"):
+    """Widgets for the provider; returns a ready provider, or None with the reason shown."""
+    from core.llm.remote import GeminiProvider, OpenAICompatible
+
+    choice = st.selectbox(t("llm.provider"), PROVIDERS, index=PROVIDERS.index(default),
+                          format_func=lambda p: t(f"llm.p.{p}"), key=f"{key}.provider")
+    try:
+        if choice in ("qwen2.5-0.5b", "smollm2-135m"):
+            with st.spinner(t("llm.loading", model=choice)):
+                provider = local_llm(choice)
+            st.caption(t("llm.small_hint"))
+            return provider
+        if choice == "openai":
+            api_key = api_key_field("OPENAI_API_KEY", t("llm.openai_key"))
+            model = st.text_input(t("llm.model"), "gpt-4o-mini", key=f"{key}.oai_model")
+            return OpenAICompatible(api_key, model) if api_key else _need_key("OpenAI")
+        if choice == "gemini":
+            api_key = api_key_field("GEMINI_API_KEY", t("llm.gemini_key"))
+            model = st.text_input(t("llm.model"), "gemini-2.0-flash", key=f"{key}.gem_model")
+            return GeminiProvider(api_key, model) if api_key else _need_key("Gemini")
+        base_url = st.text_input(t("llm.base_url"), "http://127.0.0.1:8000/v1", key=f"{key}.base_url",
+                                 help=t("llm.base_url_help"))
+        model = st.text_input(t("llm.model"), "course-local", key=f"{key}.compat_model")
+        api_key = st.text_input(t("llm.compat_key"), type="password", key=f"{key}.compat_key")
+        return OpenAICompatible(api_key or None, model, base_url=base_url, name="compat")
+    except UserError as exc:
+        show_user_error(exc)
+    except Exception as exc:  # AssetError (model missing) and SDK construction errors
+        st.error(t("llm.unavailable", reason=str(exc)))
+    return None
+
+
+def _need_key(name: str):
+    st.info(t("llm.need_key", provider=name))
+    return None
