@@ -1,0 +1,131 @@
+"""LLM providers: the local model streams and repeats with a seed; the OpenAI-compatible provider talks to our
+own FastAPI server on 127.0.0.1 through the official openai client; errors are explained, not hung on."""
+import socket
+import threading
+import time
+
+import pytest
+
+from core.assets import Registry
+from core.config import Settings
+from core.errors import UserError
+from core.llm.base import complete
+from core.llm.local import LocalProvider, load_local
+from core.llm.remote import GeminiProvider, OpenAICompatible
+
+S = Settings.load()
+
+
+@pytest.fixture(scope="module")
+def smol():
+    lm, tok = load_local("smollm2-135m", Registry(S.cache_dir), S.cache_dir)
+    return LocalProvider("smollm2-135m", lm, tok)
+
+
+def test_local_streams_text_and_seed_repeats(smol):
+    msgs = [{"role": "user", "content": "Name three colours."}]
+    pieces = list(smol.stream(msgs, temperature=0.9, max_tokens=20, seed=7))
+    assert len(pieces) > 1 and "".join(pieces).strip()
+    assert complete(smol, msgs, temperature=0.9, max_tokens=20, seed=7) == "".join(pieces)
+
+
+def test_local_stop_event_cuts_generation(smol):
+    stop = threading.Event()
+    got = []
+    for piece in smol.stream([{"role": "user", "content": "Count from one to one hundred."}], temperature=0,
+                             max_tokens=200, stop_event=stop):
+        got.append(piece)
+        if len(got) == 3:
+            stop.set()
+    assert 3 <= len(got) <= 6
+
+
+def test_empty_prompt_and_bad_params_are_user_errors(smol):
+    with pytest.raises(UserError) as info:
+        list(smol.stream([{"role": "user", "content": "  "}]))
+    assert info.value.key == "llm.empty_prompt"
+    with pytest.raises(UserError) as info:
+        list(smol.stream([{"role": "user", "content": "hi"}], temperature=5))
+    assert info.value.key == "llm.bad_params"
+
+
+def test_long_prompt_is_truncated_with_flag(smol):
+    long = "word " * 6000
+    assert smol.prompt_ids([{"role": "user", "content": long}]).shape[1] == 4096 and smol.truncated
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(smol):
+    import uvicorn
+
+    from serve.app import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(smol), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/v1"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_compat_provider_with_official_client_against_our_server(server, smol):
+    provider = OpenAICompatible(None, "course-local", base_url=server, name="compat")
+    assert provider.models() == ["course-local"]
+    msgs = [{"role": "user", "content": "Say hello."}]
+    streamed = "".join(provider.stream(msgs, temperature=0, max_tokens=12))
+    assert streamed.strip() and streamed == complete(smol, msgs, temperature=0, max_tokens=12)
+    from openai import OpenAI
+
+    plain = OpenAI(base_url=server, api_key="x").chat.completions.create(model="course-local", messages=msgs,
+                                                                        temperature=0, max_tokens=12)
+    assert plain.choices[0].message.content == streamed
+
+
+def test_unreachable_base_url_fails_fast():
+    provider = OpenAICompatible(None, "m", base_url=f"http://127.0.0.1:{_free_port()}/v1", name="compat")
+    start = time.time()
+    with pytest.raises(UserError) as info:
+        list(provider.stream([{"role": "user", "content": "hi"}]))
+    assert info.value.key == "llm.unreachable" and time.time() - start < 10
+
+
+def test_missing_keys_are_explained():
+    for make in (lambda: OpenAICompatible(None, "gpt-4o-mini"), lambda: GeminiProvider(None)):
+        with pytest.raises(UserError) as info:
+            make()
+        assert info.value.key == "llm.no_key"
+
+
+def test_invalid_key_is_explained_without_leaking_it(smol):
+    import uvicorn
+
+    from serve.app import create_app
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(smol, api_key="right-key"), host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.1)
+    try:
+        wrong = OpenAICompatible("sk-wrong-key-123", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
+        with pytest.raises(UserError) as info:
+            list(wrong.stream([{"role": "user", "content": "hi"}]))
+        assert info.value.key == "llm.bad_key" and "sk-wrong-key-123" not in str(info.value.params)
+        right = OpenAICompatible("right-key", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
+        assert "".join(right.stream([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0)).strip()
+    finally:
+        srv.should_exit = True
+        thread.join(10)
