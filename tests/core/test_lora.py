@@ -1,0 +1,152 @@
+"""LoRA with PEFT on the shipped SmolLM2-135M: real training steps on CPU with tiny settings."""
+import threading
+
+import pytest
+import torch
+
+from core import lora as L
+from core.assets import Registry
+from core.config import Settings
+from core.errors import UserError
+
+S = Settings.load()
+REG = Registry(S.cache_dir)
+TINY = L.TrainSettings(max_steps=4, lr=3e-3, batch_size=2, max_len=96, eval_every=2, seed=0)
+
+
+def _english(n=12):
+    return [e for e in L.shipped_dataset().examples if e.messages[0]["content"].isascii()][:n]
+
+
+def _fresh(targets=("q_proj", "v_proj"), r=4):
+    model, tok = L.load_base("smollm2-135m", REG, S.cache_dir)
+    return L.attach_lora(model, L.LoraSettings(r=r, alpha=16, targets=targets)), tok
+
+
+def _mean_loss(model, tok, examples, max_len=96):
+    feats = L.tokenise(examples, tok, max_len).features
+    model.eval()
+    with torch.no_grad():
+        losses = [model(input_ids=torch.tensor([f["input_ids"]]), labels=torch.tensor([f["labels"]])).loss.item()
+                  for f in feats]
+    return sum(losses) / len(losses)
+
+
+def test_shipped_dataset_is_valid_and_bilingual():
+    rep = L.shipped_dataset()
+    assert len(rep.examples) >= 100 and rep.bad_rows == []
+    assert any(not e.messages[0]["content"].isascii() for e in rep.examples)
+
+
+def test_prompt_is_masked_and_truncation_counted():
+    _, tok = _fresh()
+    ex = _english(1)
+    tokd = L.tokenise(ex, tok, 512)
+    labels = tokd.features[0]["labels"]
+    n_prompt = sum(1 for x in labels if x == -100)
+    assert 0 < n_prompt < len(labels) and labels[:n_prompt] == [-100] * n_prompt
+    answer = tok.decode([x for x in labels if x != -100])
+    assert "Key point" in answer and "What is" not in answer
+    assert L.tokenise(ex, tok, 40).truncated == 1
+
+
+def test_few_steps_reduce_training_loss_and_trainable_counts_match_peft(tmp_path):
+    model, tok = _fresh()
+    trainable, total = L.trainable_counts(model)
+    assert (trainable, total) == model.get_nb_trainable_parameters()
+    data = _english(8)
+    before = _mean_loss(model, tok, data)
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), L.TrainSettings(max_steps=6, lr=3e-3, batch_size=2, max_len=96))
+    metrics = list(L.train(run, data, data[:2], tmp_path))
+    assert metrics[-1].done and not metrics[-1].stopped and metrics[-1].step == 6
+    assert any(m.eval_loss is not None for m in metrics)  # live eval loss is reported
+    assert _mean_loss(model, tok, data) < before * 0.9
+
+
+def test_stop_event_ends_within_one_step(tmp_path):
+    model, tok = _fresh()
+    stop = threading.Event()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), L.TrainSettings(max_steps=50, lr=1e-3, batch_size=2,
+                                                                      max_len=64, eval_every=100))
+    seen = []
+    for m in L.train(run, _english(8), [], tmp_path, stop):
+        seen.append(m)
+        if m.loss is not None and not stop.is_set():
+            stop.set()
+            first = m.step
+    assert seen[-1].done and seen[-1].stopped and seen[-1].step <= first + 1
+
+
+def test_saved_adapter_reloads_with_same_logits_and_merge_matches(tmp_path):
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
+    list(L.train(run, _english(6), [], tmp_path))
+    ids = tok("What is LoRA?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        live = model(ids).logits
+        with model.disable_adapter():
+            base_only = model(ids).logits
+    assert not torch.allclose(live, base_only, atol=1e-4)  # the adapter changes the output
+    L.save_adapter(model, tmp_path / "adapter")
+    fresh_base, _ = L.load_base("smollm2-135m", REG, S.cache_dir)
+    reloaded = L.load_adapter(fresh_base, tmp_path / "adapter").eval()
+    with torch.no_grad():
+        assert torch.allclose(reloaded(ids).logits, live, atol=1e-5)
+    merged = L.merge_and_save(model, tok, tmp_path / "merged").eval()
+    with torch.no_grad():
+        assert torch.allclose(merged(ids).logits, live, atol=1e-3)
+    assert (tmp_path / "merged" / "config.json").exists()
+    with torch.no_grad():  # merging worked on a copy: the live adapter is untouched
+        assert torch.allclose(model(ids).logits, live, atol=1e-6)
+
+
+def test_dataset_validation_lists_the_bad_rows():
+    data = "\n".join([
+        '{"instruction": "Q1", "output": "A1"}',
+        '{"instruction": "Q2", "output": ""}',
+        'not json at all',
+        '{"output": "no instruction"}',
+        '',
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}',
+        '{"messages": [{"role": "user", "content": "hi"}]}',
+        '[1, 2]',
+    ]).encode()
+    rep = L.parse_dataset(data, "d.jsonl")
+    assert len(rep.examples) == 2
+    assert [i for i, _ in rep.bad_rows] == [2, 3, 4, 7, 8]
+    assert "empty output" in dict(rep.bad_rows)[2] and "JSON" in dict(rep.bad_rows)[3]
+
+
+def test_csv_dataset_and_its_errors():
+    rep = L.parse_dataset(b"instruction,input,output\nQ,,A\nQ2,ctx,\n", "d.csv")
+    assert len(rep.examples) == 1 and rep.bad_rows[0][0] == 3
+    with pytest.raises(UserError) as info:
+        L.parse_dataset(b"question,answer\nq,a\n", "d.csv")
+    assert info.value.key == "lora.csv_columns"
+    with pytest.raises(UserError):
+        L.parse_dataset(b"", "d.jsonl")
+
+
+@pytest.mark.parametrize("settings,key", [
+    (L.LoraSettings(r=0), "lora.bad_r"),
+    (L.LoraSettings(r=4, alpha=0), "lora.bad_alpha"),
+    (L.LoraSettings(r=4, targets=("nonexistent_proj",)), "lora.bad_targets"),
+])
+def test_absurd_settings_refused(settings, key):
+    with pytest.raises(UserError) as info:
+        settings.validate(["q_proj", "v_proj"])
+    assert info.value.key == key
+
+
+def test_non_causal_folder_refused():
+    minilm_dir = REG.path("minilm").parent  # a BERT encoder, not a causal LM
+    with pytest.raises(UserError) as info:
+        L.load_base(str(minilm_dir), REG, S.cache_dir)
+    assert info.value.key == "lora.not_causal"
+
+
+def test_method_comparison_is_computed_on_the_model():
+    model, _ = _fresh(targets=("q_proj", "v_proj"), r=8)
+    rows = {r["method"]: r["trainable"] for r in L.method_comparison(model, L.LoraSettings(r=8))}
+    assert rows["lora"] == L.trainable_counts(model)[0]
+    assert rows["prompt"] == 20 * model.config.hidden_size and rows["full"] > 100 * rows["lora"]
