@@ -41,9 +41,7 @@ def main():
     timer.start()
     start = time.perf_counter()
     run = L.LoraRun(model, tok, L.LoraSettings(), t)
-    last = None
-    for last in L.train(run, train_ex, eval_ex, Path(tempfile.mkdtemp())):
-        pass
+    last = list(L.train(run, train_ex, eval_ex, Path(tempfile.mkdtemp())))[-1]
     secs = time.perf_counter() - start
     timer.cancel()
     after = held_out_loss(model, tok, eval_ex, t.max_len)
