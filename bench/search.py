@@ -40,7 +40,7 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     store = VDB.VectorStore(tmp)
     e5 = make_embedder("e5", REG)
-    chunks = D.split(D.korean_law(REG), 90, 15)
+    chunks = D.split(D.korean_law(REG), 80, 10)
     start = time.perf_counter()
     store.build("bench__e5", chunks, e5)
     secs = time.perf_counter() - start

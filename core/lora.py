@@ -347,7 +347,8 @@ def generate(model, tokenizer, question: str, max_new_tokens: int = 64, adapter:
     with ctx, torch.no_grad():
         out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                              pad_token_id=tokenizer.pad_token_id)
-    return tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    text = tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    return text.replace("\ufffd", "").strip()  # a byte-level token cut mid-character at max_new_tokens
 
 
 def save_adapter(model, path: Path) -> Path:

@@ -18,7 +18,8 @@ from core.vectordb import Hit
 SYSTEM = ("You answer questions using only the numbered sources below. Cite the sources you use like [1] or [2]. "
           "If the sources do not contain the answer, say that you don't know. Answer in the language of the "
           "question.\n\nSources:\n{context}")
-HUMAN = "{question}"
+# small local models follow the last instruction best, so the citation rule is repeated in the user turn
+HUMAN = "{question}\n\n(Answer from the sources and cite them like [1].)"
 NO_CONTEXT = "__no_context__"
 
 
