@@ -61,13 +61,10 @@ def load_upload(name: str, data: bytes) -> list[Document]:
     if suffix in (".txt", ".md"):
         if b"\x00" in data[:4096]:
             raise UserError("doc.binary", "binary file", name=name)
-        for enc in ("utf-8-sig", "cp949"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+        from core.text_data import decode_text
+
+        text = decode_text(data)
+        if text is None:
             raise UserError("doc.binary", "not text", name=name)
         docs = [Document(text, name)]
     elif suffix == ".pdf":

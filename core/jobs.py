@@ -8,7 +8,6 @@ job.result, so stopping never loses the trained model.
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from typing import Any, Callable, Iterator
 
@@ -20,8 +19,6 @@ class Job:
         self.metrics: list[Any] = []
         self.error: str | None = None
         self.error_exc: BaseException | None = None
-        self.started = time.time()
-        self.finished: float | None = None
         self._make = make
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -37,8 +34,6 @@ class Job:
             self.error_exc = exc
             self.error = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
-        finally:
-            self.finished = time.time()
 
     @property
     def running(self) -> bool:
@@ -51,7 +46,3 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
-
-    @property
-    def last(self) -> Any:
-        return self.metrics[-1] if self.metrics else None

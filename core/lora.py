@@ -15,7 +15,7 @@ import io
 import json
 import queue
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
@@ -423,7 +423,3 @@ Trainer(model=model, args=args, train_dataset=data,
 model.save_pretrained("lora-adapter")
 model.merge_and_unload().save_pretrained("merged-model")
 '''
-
-
-def settings_dict(run: LoraRun) -> dict:
-    return {"lora": asdict(run.settings), "train": asdict(run.train)}

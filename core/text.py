@@ -60,11 +60,6 @@ def build_vocab(token_lists, min_freq: int = 1, max_size: int = 20000) -> Vocab:
     return Vocab([PAD, UNK] + kept[: max(0, max_size - 2)])
 
 
-def encode_all(texts, tokenizer: Tokenizer, vocab: Vocab, max_len: int = 64) -> list[list[int]]:
-    # an empty text becomes one <unk> so every sequence has length >= 1 (packing needs it)
-    return [vocab.encode(tokenizer(t)[:max_len]) or [vocab.stoi[UNK]] for t in texts]
-
-
 def collate(batch):
     """[(ids, label)] → (padded LongTensor B×T, lengths, labels)."""
     import torch

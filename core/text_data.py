@@ -60,6 +60,16 @@ def hub_dataset(name: str, online: bool, limit: int = 5000) -> TextData:
     return TextData(name, [str(t) for t in ds[text_col]], [int(v) for v in ds["label"]], ["negative", "positive"])
 
 
+def decode_text(data: bytes) -> str | None:
+    """UTF-8 (with or without BOM), then cp949 — what Korean Windows and Excel write. None when neither fits."""
+    for enc in ("utf-8-sig", "cp949"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def read_csv_bytes(data: bytes):
     """Decode UTF-8 first, then cp949 (Korean Excel's default); explain when neither works."""
     import pandas as pd
@@ -68,13 +78,8 @@ def read_csv_bytes(data: bytes):
         raise UserError("text.csv_empty", "the file is empty")
     if len(data) > MAX_CSV_BYTES:
         raise UserError("text.csv_too_big", "file too big", limit_mb=MAX_CSV_BYTES // 2**20)
-    for enc in ("utf-8-sig", "cp949"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(data)
+    if text is None:
         raise UserError("text.csv_encoding", "neither UTF-8 nor cp949")
     try:
         return pd.read_csv(io.StringIO(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+from core import text as T
 from core.models import text as M
 from core.text_data import SHIPPED
 
@@ -20,6 +21,7 @@ def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, 
     }[tok_kind]
     model_src = inspect.getsource(M).split('"""', 2)[2].replace(
         "import torch\nfrom torch import nn\nfrom torch.nn.utils.rnn import pack_padded_sequence\n", "").strip()
+    collate_src = inspect.getsource(T.collate).replace("    import torch\n\n", "")
     return f'''"""{cell.upper()} sentiment classifier — exported from the course app (seed {seed}). Plain PyTorch."""
 import re
 from collections import Counter
@@ -47,14 +49,7 @@ stoi = {{tok: i for i, tok in enumerate(itos)}}
 ids = [[stoi.get(tok, 1) for tok in toks[:{max_len}]] or [1] for toks in tokens]
 
 
-def collate(batch):
-    seqs, ys = zip(*batch)
-    lengths = torch.tensor([len(s) for s in seqs])
-    padded = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        padded[i, : len(s)] = torch.tensor(s)
-    return padded, lengths, torch.tensor(ys)
-
+{collate_src}
 
 perm = torch.randperm(len(ids), generator=torch.Generator().manual_seed(SEED)).tolist()
 n_val = max(1, int(len(ids) * 0.2))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterator
 
 from core.errors import UserError
@@ -38,9 +38,6 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
             raise UserError("train.bad_option", "unknown optimizer or schedule")
         return self
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Reusable Streamlit widgets: live charts, stop button, show-code expander, API-key field, friendly errors."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import streamlit as st
 
@@ -32,10 +32,6 @@ def stop_button(job, key: str) -> None:
             st.toast(t("common.stopping"))
 
 
-def progress(fraction: float, text: str) -> None:
-    st.progress(min(max(fraction, 0.0), 1.0), text=text)
-
-
 def show_code(code: str, filename: str = "train.py") -> None:
     """The exact runnable script for the chosen settings, to paste into Colab or run locally."""
     with st.expander(t("common.show_code"), icon="🧾"):
@@ -52,18 +48,6 @@ def api_key_field(name: str, label: str) -> str | None:
     typed = st.text_input(label, type="password", key=f"apikey.{name}",
                           placeholder=t("common.key_configured") if configured else t("common.key_missing"))
     return typed or configured or None
-
-
-def friendly_error(message: str, hint: str | None = None) -> None:
-    st.error(message, icon="⚠️")
-    if hint:
-        st.caption(hint)
-
-
-def metric_row(items: Iterable[tuple[str, str]]) -> None:
-    items = list(items)
-    for col, (label, value) in zip(st.columns(len(items)), items):
-        col.metric(label, value)
 
 
 def show_user_error(exc) -> None:
