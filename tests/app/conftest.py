@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def open_page():
     """AppTest on the real router, switched to one page: what a student sees after clicking it in the menu."""
 
-    def _open(path: str, timeout: float = 120) -> AppTest:
+    def _open(path: str, timeout: float = 300) -> AppTest:  # the first Qwen load converts its GGUF (~50 s)
         at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=timeout)
         at.run()
         if path != "app_pages/home.py":
