@@ -142,15 +142,26 @@ def tokenise(examples: list[Example], tokenizer, max_len: int = 256) -> Tokenise
 
 
 # ---- model ------------------------------------------------------------------------------------------------------
-def load_base(base: str, registry, cache_dir: Path):
-    """(model, tokenizer) for a shipped base name or a local folder with a causal LM."""
+def qlora_available() -> bool:
+    """4-bit QLoRA needs bitsandbytes, which needs a CUDA GPU."""
+    import importlib.util
+
+    import torch
+
+    return torch.cuda.is_available() and importlib.util.find_spec("bitsandbytes") is not None
+
+
+def load_base(base: str, registry, cache_dir: Path, four_bit: bool = False):
+    """(model, tokenizer) for a shipped base name or a local folder with a causal LM; four_bit loads it in 4-bit
+    NF4 for QLoRA (CUDA + bitsandbytes only)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     if base in BASES:
-        from core.llm.local import load_local
+        from core.llm.local import converted_dir, load_local
 
         model, tok = load_local(base, registry, cache_dir)
+        path = converted_dir(cache_dir, base)
     else:
         path = Path(base).expanduser()
         if not (path / "config.json").exists():
@@ -159,7 +170,16 @@ def load_base(base: str, registry, cache_dir: Path):
         if not any(a.endswith("ForCausalLM") for a in (cfg.architectures or [])):
             raise UserError("lora.not_causal", "not a causal language model", arch=", ".join(cfg.architectures or []))
         tok = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+        model = None if four_bit else AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    if four_bit:
+        if not qlora_available():
+            raise UserError("lora.no_qlora", "QLoRA needs CUDA and bitsandbytes")
+        from peft import prepare_model_for_kbit_training
+        from transformers import BitsAndBytesConfig
+
+        bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+        model = prepare_model_for_kbit_training(
+            AutoModelForCausalLM.from_pretrained(str(path), quantization_config=bnb, device_map="auto"))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return model, tok

@@ -41,8 +41,6 @@ def _data():
 
 
 def lora_page() -> None:
-    import torch
-
     st.subheader(t("lora.step_setup"))
     c1, c2 = st.columns(2)
     base = c1.selectbox(t("lora.base"), ["smollm2-135m", "qwen2.5-0.5b", "folder"],
@@ -68,8 +66,8 @@ def lora_page() -> None:
     r = c[0].select_slider("r", [1, 2, 4, 8, 16, 32, 64], 8, key="lora.r", help=t("lora.r_help"))
     alpha = c[1].select_slider("alpha", [1, 2, 4, 8, 16, 32, 64, 128], 16, key="lora.alpha")
     dropout = c[2].slider("dropout", 0.0, 0.5, 0.05, 0.05, key="lora.dropout")
-    cuda = torch.cuda.is_available()
-    c[3].toggle("QLoRA (4-bit)", key="lora.qlora", disabled=not cuda, help=t("lora.qlora_help"))
+    four_bit = c[3].toggle("QLoRA (4-bit)", key="lora.qlora", disabled=not L.qlora_available(),
+                           help=t("lora.qlora_help"))
     try:
         with st.spinner(t("lora.probing")):
             names, _, _ = _probe(base, r, alpha, ("q_proj", "v_proj"))
@@ -96,7 +94,7 @@ def lora_page() -> None:
     job = S.get("job")
     busy = job is not None and job.running
     if st.button(t("lora.start"), type="primary", icon="🪄", key="lora.start", disabled=busy):
-        _start(base, lset, tset, train_ex, eval_ex)
+        _start(base, lset, tset, train_ex, eval_ex, four_bit)
     if busy:
         st.caption(t("lora.busy"))
     stop_button(S.get("job"), "lora.stop")
@@ -120,9 +118,9 @@ def _methods(comparison: list[dict]) -> None:
         st.plotly_chart(fig, key="lora.methods")
 
 
-def _start(base, lset, tset, train_ex, eval_ex) -> None:
+def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False) -> None:
     try:
-        model, tok = L.load_base(base, asset_registry(), settings().cache_dir)
+        model, tok = L.load_base(base, asset_registry(), settings().cache_dir, four_bit)
         peft_model = L.attach_lora(model, lset)
     except UserError as exc:
         show_user_error(exc)

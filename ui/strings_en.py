@@ -555,7 +555,7 @@ EN = {
     'lora.row': 'row',
     'lora.reason': 'reason',
     'lora.r_help': 'Rank of the LoRA matrices. Larger means more trainable parameters.',
-    'lora.qlora_help': 'QLoRA and 8-bit need bitsandbytes, which needs a CUDA GPU, so they are off on a CPU. With a GPU you can turn them on.',
+    'lora.qlora_help': 'QLoRA (4-bit) needs bitsandbytes, which needs a CUDA GPU, so it is off on a CPU. With a CUDA GPU and bitsandbytes installed it turns on.',
     'lora.probing': 'Inspecting the model…',
     'lora.targets': "Layers to attach LoRA to (the model's real Linear layers)",
     'lora.targets_help': 'q_proj and v_proj (attention) are a common start. More layers, more trainable parameters.',
@@ -600,4 +600,5 @@ EN = {
     'lora.bad_targets': "Choose at least one of the model's Linear layers for LoRA (not found: {missing}).",
     'lora.train_failed': 'Training failed: {reason}',
     'lora.no_adapter': 'No adapter in that folder: {path}',
+    'lora.no_qlora': "QLoRA needs a CUDA GPU and bitsandbytes.",
 }

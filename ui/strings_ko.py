@@ -556,7 +556,7 @@ KO = {
     'lora.row': '행',
     'lora.reason': '이유',
     'lora.r_help': 'LoRA 행렬의 랭크. 클수록 학습 파라미터가 늘어납니다.',
-    'lora.qlora_help': 'QLoRA·8비트는 bitsandbytes가 CUDA GPU를 요구해서 CPU에서는 끕니다. GPU가 있으면 켤 수 있어요.',
+    'lora.qlora_help': 'QLoRA(4비트)는 bitsandbytes가 CUDA GPU를 요구해서 CPU에서는 꺼져 있습니다. CUDA GPU와 bitsandbytes가 있으면 켜집니다.',
     'lora.probing': '모델 구조를 살펴보는 중…',
     'lora.targets': 'LoRA를 붙일 층 (모델의 실제 Linear 층)',
     'lora.targets_help': 'q_proj·v_proj(어텐션)가 흔한 시작점입니다. 많이 붙일수록 학습할 파라미터가 늘어납니다.',
@@ -601,4 +601,5 @@ KO = {
     'lora.bad_targets': 'LoRA를 붙일 층을 모델의 Linear 층에서 하나 이상 고르세요 (없는 층: {missing}).',
     'lora.train_failed': '학습 중 오류가 났습니다: {reason}',
     'lora.no_adapter': '그 폴더에 어댑터가 없습니다: {path}',
+    'lora.no_qlora': "QLoRA에는 CUDA GPU와 bitsandbytes가 필요합니다.",
 }

@@ -334,7 +334,7 @@ def _feature_maps(run: VisionRun, data) -> None:
             st.markdown(f"**{t('vis.filters')}** `{tuple(w.shape)}`")
             st.image([_to_img(f[:3] if f.shape[0] >= 3 else f[:1]) for f in w[:32]], width=48)
         x = run.eval_tf(image.unsqueeze(0))[0] if run.eval_tf is not None else image
-        for name, fmap in V.feature_maps(run.model, x)[:8]:
+        for name, fmap in V.feature_maps(run.model, x):
             st.markdown(f"`{name}` → {tuple(fmap.shape)}")
             st.image([_to_img(c.unsqueeze(0)) for c in fmap[:16]], width=64)
 

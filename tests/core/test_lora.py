@@ -150,3 +150,11 @@ def test_method_comparison_is_computed_on_the_model():
     rows = {r["method"]: r["trainable"] for r in L.method_comparison(model, L.LoraSettings(r=8))}
     assert rows["lora"] == L.trainable_counts(model)[0]
     assert rows["prompt"] == 20 * model.config.hidden_size and rows["full"] > 100 * rows["lora"]
+
+
+def test_qlora_is_refused_clearly_without_cuda():
+    if L.qlora_available():
+        pytest.skip("this machine can run QLoRA")
+    with pytest.raises(UserError) as info:
+        L.load_base("smollm2-135m", REG, S.cache_dir, four_bit=True)
+    assert info.value.key == "lora.no_qlora"
