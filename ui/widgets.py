@@ -81,3 +81,9 @@ def live_job(key: str, render, interval: float = 0.5) -> None:
             st.rerun()
 
     _view()
+
+
+def metric_columns(items) -> None:
+    """A row of st.metric cards: [(label, value), ...]."""
+    for col, (label, value) in zip(st.columns(len(items)), items):
+        col.metric(label, value)

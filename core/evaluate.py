@@ -1,0 +1,141 @@
+"""Day 9: evaluation metrics, dynamic quantization, and running the FastAPI server as a real process."""
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- metrics ----------------------------------------------------------------------------------------------------
+def sentiment_baseline(seed: int = 0):
+    """A TF-IDF + logistic regression classifier on the shipped reviews: (y_true, p_positive, texts) of the
+    validation split. Fast enough to recompute on every page load."""
+    from core import text as T
+    from core import text_data as TD
+
+    d = TD.shipped()
+    import random
+
+    idx = list(range(len(d.texts)))
+    random.Random(seed).shuffle(idx)
+    val, train = idx[:200], idx[200:]
+    base = T.tfidf_baseline(d.texts, d.labels, train, val)
+    vec, clf = base["model"]
+    p = clf.predict_proba(vec.transform([d.texts[i] for i in val]))[:, 1]
+    return [d.labels[i] for i in val], p.tolist(), [d.texts[i] for i in val]
+
+
+@dataclass
+class ThresholdMetrics:
+    threshold: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    confusion: list[list[int]]
+
+
+def at_threshold(y_true: list[int], p_pos: list[float], threshold: float) -> ThresholdMetrics:
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    if not 0 <= threshold <= 1:
+        raise UserError("ev.bad_threshold", "threshold must be 0–1")
+    y_pred = [int(p >= threshold) for p in p_pos]
+    prec, rec, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return ThresholdMetrics(threshold, accuracy_score(y_true, y_pred), float(prec), float(rec), float(f1),
+                            confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist())
+
+
+def roc(y_true: list[int], p_pos: list[float]):
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fpr, tpr, _ = roc_curve(y_true, p_pos)
+    return fpr.tolist(), tpr.tolist(), float(roc_auc_score(y_true, p_pos))
+
+
+# ---- quantization -----------------------------------------------------------------------------------------------
+@dataclass
+class QuantResult:
+    name: str
+    size_kb: float
+    ms_per_batch: float
+    accuracy: float
+
+
+def state_size(model) -> int:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return len(buf.getvalue())
+
+
+def quantize_compare(model, x, y, repeats: int = 20) -> tuple[list[QuantResult], float]:
+    """fp32 vs dynamic int8 (nn.Linear weights) on the same inputs: size, latency, accuracy, and agreement."""
+    import warnings
+
+    import torch
+
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is moving to torchao; the API still works
+        q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    rows, preds = [], []
+    with torch.no_grad():
+        for name, m in (("fp32", model), ("int8 (dynamic)", q)):
+            m(x)  # warm-up
+            start = time.perf_counter()
+            for _ in range(repeats):
+                out = m(x)
+            ms = (time.perf_counter() - start) / repeats * 1000
+            pred = out.argmax(1)
+            preds.append(pred)
+            rows.append(QuantResult(name, state_size(m) / 1024, ms, float((pred == y).float().mean())))
+    return rows, float((preds[0] == preds[1]).float().mean())
+
+
+# ---- the server as a process ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model: str = "smollm2-135m", port: int | None = None, timeout: float = 120.0):
+    """`python -m serve.app` as a child process on 127.0.0.1; returns (process, base_url) once /health answers."""
+    port = port or free_port()
+    import tempfile
+
+    log = tempfile.NamedTemporaryFile("w+", prefix="course-serve-", suffix=".log", delete=False)  # a pipe would fill
+    proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", model, "--port", str(port)], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise UserError("ev.server_died", "the server exited", reason=Path(log.name).read_text()[-300:])
+        try:
+            if urllib.request.urlopen(url + "/health", timeout=1).status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise UserError("ev.server_timeout", "the server did not start in time", seconds=int(timeout))
+
+
+def stop_server(proc) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
