@@ -21,4 +21,4 @@ for spec in routed_pages():
     sections.setdefault(section, []).append(
         st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.path == "app_pages/home.py")
     )
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()  # all 13 pages visible, not "view more"
