@@ -3,14 +3,8 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.transformer import attention_tab, sampling_tab, tokenizers_tab
-from ui.widgets import header
+from ui.widgets import header, tabbed
 
 header("page.transformer")
 st.caption(t("tf.intro"))
-tabs = st.tabs([t("tf.tab.tok"), t("tf.tab.att"), t("tf.tab.sample")])
-with tabs[0]:
-    tokenizers_tab()
-with tabs[1]:
-    attention_tab()
-with tabs[2]:
-    sampling_tab()
+tabbed([("tf.tab.tok", tokenizers_tab), ("tf.tab.att", attention_tab), ("tf.tab.sample", sampling_tab)])

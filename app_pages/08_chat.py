@@ -3,12 +3,8 @@ import streamlit as st
 
 from ui.chat import chat_tab, summary_tab
 from ui.i18n import t
-from ui.widgets import header
+from ui.widgets import header, tabbed
 
 header("page.chat")
 st.caption(t("chat.intro"))
-tab_chat, tab_summary = st.tabs([t("chat.tab.chat"), t("chat.tab.summary")])
-with tab_chat:
-    chat_tab()
-with tab_summary:
-    summary_tab()
+tabbed([("chat.tab.chat", chat_tab), ("chat.tab.summary", summary_tab)])

@@ -17,7 +17,9 @@ def test_every_literal_key_used_exists():
     used = set()
     for folder in ("app_pages", "ui"):
         for path in (ROOT / folder).rglob("*.py"):
-            used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']""", path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']""", text))
+            used |= set(re.findall(r"""\(\s*"([a-z0-9_]+\.[a-z0-9_.\-]+)",\s*[a-z_]+\)""", text))  # tabbed()
     missing = sorted(k for k in used if k not in KO)
     assert missing == []
 

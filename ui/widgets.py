@@ -87,3 +87,10 @@ def metric_columns(items) -> None:
     """A row of st.metric cards: [(label, value), ...]."""
     for col, (label, value) in zip(st.columns(len(items)), items):
         col.metric(label, value)
+
+
+def tabbed(sections) -> None:
+    """[(label key, render function), ...] → one tab per section, each drawn by its function."""
+    for tab, (_, render) in zip(st.tabs([t(key) for key, _ in sections]), sections):
+        with tab:
+            render()
