@@ -22,13 +22,14 @@ def test_unknown_language_falls_back_to_korean():
 
 
 def test_apply_env_sets_hub_offline(monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    Settings.load(env={}).apply_env()
     import os
 
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test, whatever apply_env sets
+    Settings.load(env={}).apply_env()
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
     Settings.load(env={"COURSE_ONLINE": "1"}).apply_env()
-    assert os.environ["HF_HUB_OFFLINE"] == "0"
+    assert os.environ["HF_HUB_OFFLINE"] == "0" and os.environ["HF_DATASETS_OFFLINE"] == "0"
 
 
 def test_require_online_explains_how_to_opt_in():
