@@ -45,14 +45,16 @@ def retrieve(store, collection: str, embedder, question: str, k: int = 4, thresh
 
     if not question.strip():
         raise UserError("vdb.empty_query", "empty question")
-    store.get(collection, embedder)  # refuses an index built by another embedder
+    col = store.get(collection, embedder)  # refuses an index built by another embedder
     vs = Chroma(client=store.client, collection_name=collection, embedding_function=langchain_embeddings(embedder))
     scored = vs.similarity_search_with_relevance_scores(question, k=max(fetch_k, k) if mmr else k)
     kept = [(d, s) for d, s in scored if s >= threshold]
     if mmr and kept:
         q = np.asarray(embedder.embed_query(question))
-        cands = embedder.embed_documents([d.page_content for d, _ in kept])
-        order = maximal_marginal_relevance(q, list(cands), lambda_mult=mmr_lambda, k=min(k, len(kept)))
+        stored = col.get(ids=[d.id for d, _ in kept], include=["embeddings"])  # stored vectors, not re-embedded
+        by_id = dict(zip(stored["ids"], stored["embeddings"]))
+        cands = [np.asarray(by_id[d.id]) for d, _ in kept]
+        order = maximal_marginal_relevance(q, cands, lambda_mult=mmr_lambda, k=min(k, len(kept)))
         kept = [kept[i] for i in order]
     hits = []
     for doc, score in kept[:k]:

@@ -290,8 +290,8 @@ def results_section(S: State, kind: str, run: VisionRun, data) -> None:
     _predict_box(kind, run, data)
     if kind == "cnn":
         _feature_maps(run, data)
-    st.download_button(t("vis.download_weights"), V.state_dict_bytes(run.model), f"{kind}_{run.spec.model.arch}.pt",
-                       icon="💾")
+    st.download_button(t("vis.download_weights"), lambda: V.state_dict_bytes(run.model),  # built on click only
+                       f"{kind}_{run.spec.model.arch}.pt", icon="💾")
     up = st.file_uploader(t("vis.load_weights"), type=["pt", "pth"], key=f"{kind}.load")
     if up is not None and st.button(t("vis.load_apply"), key=f"{kind}.load_btn"):
         try:
