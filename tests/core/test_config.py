@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from core.config import OnlineRequired, Settings, require_online
+from core.config import Settings
 
 
 def test_defaults_are_offline_korean():
@@ -30,15 +30,6 @@ def test_apply_env_sets_hub_offline(monkeypatch):
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
     Settings.load(env={"COURSE_ONLINE": "1"}).apply_env()
     assert os.environ["HF_HUB_OFFLINE"] == "0" and os.environ["HF_DATASETS_OFFLINE"] == "0"
-
-
-def test_require_online_explains_how_to_opt_in():
-    try:
-        require_online(Settings.load(env={}), "CIFAR-10")
-    except OnlineRequired as exc:
-        assert "COURSE_ONLINE=1" in str(exc)
-    else:
-        raise AssertionError("expected OnlineRequired")
 
 
 def test_device_resolves_to_cpu_here():
