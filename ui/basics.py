@@ -14,7 +14,7 @@ from core.jobs import Job
 from ui.charts import broadcast_figure, regression_figure, surface_figure
 from ui.i18n import t
 from ui.state import State
-from ui.widgets import line_chart, live_job, show_code, show_user_error, stop_button
+from ui.widgets import line_chart, live_job, show_code, show_job_error, show_user_error, stop_button
 
 S = State("basics")
 
@@ -195,11 +195,7 @@ def linreg_tab() -> None:
 def _render_linreg(job: Job) -> None:
     x, y, closed, total = S.get("data")
     steps = list(job.metrics)
-    if job.error_exc is not None:
-        if isinstance(job.error_exc, UserError):
-            show_user_error(job.error_exc)
-        else:
-            st.error(job.error)
+    show_job_error(job)
     if not steps:
         return
     last = steps[-1]

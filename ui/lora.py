@@ -12,7 +12,7 @@ from core.jobs import Job
 from ui.i18n import t
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.widgets import line_chart, live_job, show_code, show_user_error, stop_button
+from ui.widgets import line_chart, live_job, show_code, show_job_error, show_user_error, stop_button
 
 S = State("lora")
 
@@ -133,8 +133,7 @@ def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False) -> None:
 
 
 def _live(job: Job) -> None:
-    if job.error_exc is not None:
-        show_user_error(job.error_exc) if isinstance(job.error_exc, UserError) else st.error(job.error)
+    show_job_error(job)
     metrics = list(job.metrics)
     if not metrics:
         st.info(t("lora.warming_up") if job.running else t("common.done"))

@@ -11,7 +11,7 @@ from core.train import TrainConfig, fit
 from ui.i18n import t
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.widgets import line_chart, live_job, show_code, show_user_error, stop_button
+from ui.widgets import line_chart, live_job, show_code, show_job_error, show_user_error, stop_button
 
 S = State("seq")
 
@@ -153,8 +153,7 @@ def _start(data, ids, vocab, tok, cells, params, cfg, max_len) -> None:
 
 
 def _live(job: Job) -> None:
-    if job.error_exc is not None:
-        show_user_error(job.error_exc) if isinstance(job.error_exc, UserError) else st.error(job.error)
+    show_job_error(job)
     records = list(job.metrics)
     baseline = S.get("baseline") or {}
     if not records:

@@ -12,7 +12,7 @@ from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.widgets import line_chart, live_job, show_code, show_user_error, stop_button
+from ui.widgets import line_chart, live_job, metric_columns, show_code, show_job_error, show_user_error, stop_button
 
 
 @dataclass
@@ -228,11 +228,7 @@ def _start(S: State, spec: V.RunSpec, data, weights) -> None:
 
 def _live(S: State, job: Job) -> None:
     metrics = list(job.metrics)
-    if job.error_exc is not None:
-        if isinstance(job.error_exc, UserError):
-            show_user_error(job.error_exc)
-        else:
-            st.error(t("common.error") + f": {job.error}")
+    show_job_error(job)
     if not metrics:
         if job.running:
             st.info(t("common.running"))
@@ -269,10 +265,8 @@ def results_section(S: State, kind: str, run: VisionRun, data) -> None:
     import plotly.express as px
 
     st.subheader(t("vis.step_results"))
-    c1, c2, c3 = st.columns(3)
-    c1.metric(t("vis.test_acc"), f"{a.test_acc:.3f}")
-    c2.metric(t("vis.test_loss"), f"{a.test_loss:.3f}")
-    c3.metric(t("vis.epochs_done"), len(run.history))
+    metric_columns([(t("vis.test_acc"), f"{a.test_acc:.3f}"), (t("vis.test_loss"), f"{a.test_loss:.3f}"),
+                    (t("vis.epochs_done"), len(run.history))])
     c1, c2 = st.columns([3, 2])
     fig = px.imshow(a.confusion, x=run.classes, y=run.classes, text_auto=True, color_continuous_scale="Blues",
                     labels=dict(x=t("vis.pred"), y=t("vis.true"), color="n"), title=t("vis.confusion"))

@@ -55,6 +55,16 @@ def show_user_error(exc) -> None:
     st.error(t(exc.key, **exc.params), icon="⚠️")
 
 
+def show_job_error(job) -> None:
+    """A background job's failure: translated when it is a UserError, the exception's text otherwise."""
+    from core.errors import UserError
+
+    if isinstance(job.error_exc, UserError):
+        show_user_error(job.error_exc)
+    elif job.error_exc is not None:
+        st.error(f"{t('common.error')}: {job.error}")
+
+
 def header(title_key: str) -> None:
     """The page title with its course-map icon, so every page looks the same."""
     from ui.course import PAGES
