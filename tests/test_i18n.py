@@ -2,8 +2,7 @@
 import re
 from pathlib import Path
 
-from ui.strings_en import EN
-from ui.strings_ko import KO
+from ui.strings import EN, KO
 
 ROOT = Path(__file__).resolve().parent.parent
 

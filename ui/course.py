@@ -1,6 +1,6 @@
 """The course map: days → pages. Home.py builds st.navigation from it; the Home page draws it.
 
-Adding a page = write app_pages/NN_name.py and add one PageSpec here (plus its strings in ui/strings_*.py).
+Adding a page = write app_pages/NN_name.py and add one PageSpec here (plus its strings in a ui/strings/ module).
 A spec whose file does not exist yet is listed on Home as "coming soon" and not routed.
 """
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""t(KEY) → Korean (default) or English text. Tables live in ui/strings_*.py so pages stay free of literals."""
+"""t(KEY) → Korean (default) or English text. Tables live in ui/strings/ (one module per area)."""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.strings_en import EN
-from ui.strings_ko import KO
+from ui.strings import EN, KO
 
 TABLES = {"ko": KO, "en": EN}
 LANG_KEY = "app.lang"

@@ -1,5 +1,5 @@
 """Day 2 page in AppTest: train the linear regression, and bad expressions give a message, not a traceback."""
-from ui.strings_ko import KO
+from ui.strings import KO
 
 PAGE = "app_pages/02_pytorch_basics.py"
 

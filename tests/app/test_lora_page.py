@@ -1,5 +1,5 @@
 """LoRA page in AppTest: a 2-step run completes and shows the loss chart."""
-from ui.strings_ko import KO
+from ui.strings import KO
 
 
 def test_two_step_run_completes_and_shows_chart(open_page):

@@ -3,7 +3,7 @@ page is covered automatically)."""
 import pytest
 
 from ui.course import routed_pages
-from ui.strings_ko import KO
+from ui.strings import KO
 
 PAGES = routed_pages()
 

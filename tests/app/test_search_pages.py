@@ -1,5 +1,5 @@
 """Search and RAG pages in AppTest, offline, with the shipped models."""
-from ui.strings_ko import KO
+from ui.strings import KO
 
 
 def test_search_default_corpus_shows_results(open_page):

@@ -1,7 +1,7 @@
 """DNN and CNN pages in AppTest: a one-epoch tiny run updates the chart and shows the confusion matrix."""
 import pytest
 
-from ui.strings_ko import KO
+from ui.strings import KO
 
 
 @pytest.mark.parametrize("kind,page", [("dnn", "app_pages/03_dnn.py"), ("cnn", "app_pages/04_cnn.py")])
