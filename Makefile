@@ -5,6 +5,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 .PHONY: run test setup apt assets lint bench clean
@@ -12,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 run: setup
 	$(BIN)/streamlit run Home.py --server.address 127.0.0.1 --server.port 8501
 
-test: setup
+test: setup $(DEVSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -25,16 +26,21 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
+# Test tools live apart so the app's own requirements stay what Community Cloud installs.
+$(DEVSTAMP): requirements-dev.txt $(STAMP)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(DEVSTAMP)
+
 apt:
 	@bash scripts/apt-deps.sh
 
 assets: $(STAMP)
 	$(BIN)/python -m core.assets prepare
 
-lint: $(STAMP)
+lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
 
-bench: setup
+bench: setup $(DEVSTAMP)
 	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

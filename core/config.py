@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("ko", "en")
-API_KEY_NAMES = ("OPENAI_API_KEY", "GEMINI_API_KEY")
+API_KEY_NAMES = ("OPENAI_API_KEY", "GEMINI_API_KEY", "COURSE_LLM_API_KEY")
 
 
 def _truthy(value: Any) -> bool:
@@ -26,6 +26,11 @@ class Settings:
     online: bool = False
     language: str = "ko"
     device_pref: str = "auto"  # auto | cpu | cuda | mps
+    light: bool = False  # Community Cloud: small defaults, no local 0.5B LLM unless asked, one heavy job at a time
+    # A class on shared servers, by settings only: every student's app talks to one Chroma and one LLM server.
+    chroma_url: str = ""  # e.g. http://10.0.0.5:8000 → chromadb.HttpClient instead of the embedded store
+    llm_base_url: str = ""  # an OpenAI-compatible server (vLLM, Ollama, ours) → the default provider
+    llm_model: str = ""
     api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # never printed
 
     @classmethod
@@ -52,6 +57,10 @@ class Settings:
             online=_truthy(pick("COURSE_ONLINE", "0", "online")),
             language=language if language in LANGUAGES else "ko",
             device_pref=str(pick("COURSE_DEVICE", "auto")).lower(),
+            light=_truthy(pick("COURSE_LIGHT", "0", "light")),
+            chroma_url=str(pick("COURSE_CHROMA_URL", "", "chroma_url")).strip(),
+            llm_base_url=str(pick("COURSE_LLM_BASE_URL", "", "llm_base_url")).strip(),
+            llm_model=str(pick("COURSE_LLM_MODEL", "", "llm_model")).strip(),
             api_keys=keys,
         )
 
