@@ -6,7 +6,7 @@ from core.config import Settings
 def test_defaults_are_offline_korean():
     s = Settings.load(secrets={}, env={})
     assert s.online is False and s.language == "ko"
-    assert s.configured_keys() == {"OPENAI_API_KEY": False, "GEMINI_API_KEY": False}
+    assert s.configured_keys() == {"OPENAI_API_KEY": False, "GEMINI_API_KEY": False, "COURSE_LLM_API_KEY": False}
 
 
 def test_env_beats_secrets_and_keys_are_hidden():
