@@ -34,6 +34,7 @@ DAYS = [Day(n, f"day{n}.title", f"day{n}.goal") for n in range(1, 11)]
 
 PAGES = [
     PageSpec("app_pages/home.py", "page.home", "🏠", 1),
+    PageSpec("app_pages/01_eda.py", "page.eda", "📊", 1),
     PageSpec("app_pages/02_pytorch_basics.py", "page.basics", "🧮", 2),
     PageSpec("app_pages/03_dnn.py", "page.dnn", "🧠", 3),
     PageSpec("app_pages/04_cnn.py", "page.cnn", "🖼️", 4),
