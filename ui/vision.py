@@ -8,6 +8,7 @@ import streamlit as st
 from core import vision as V
 from core.errors import UserError
 from core.jobs import Job
+from core.runs import data_hash
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.resources import asset_registry, settings
@@ -209,6 +210,7 @@ def _start(S: State, spec: V.RunSpec, data, weights) -> None:
         return
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
+    runs_dir, fingerprint = settings().runs_dir, data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
         for m in fit(model, train_loader, val_loader, spec.train, stop):
@@ -219,7 +221,7 @@ def _start(S: State, spec: V.RunSpec, data, weights) -> None:
         if run.history:  # analyse whatever was trained, even after Stop
             run.analysis = V.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
             final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
-            V.save_run(settings().runs_dir, spec, run.history, final)
+            V.save_run(runs_dir, spec, run.history, final, S.ns, m.elapsed, fingerprint)
             runs.append({"spec": spec, "history": list(run.history), "final": final})
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it

@@ -1,0 +1,327 @@
+"""Day 8: a DCGAN you can watch learn — models, the training generator, sampling, latent walks, diversity.
+
+train(...) is a generator of GANStep records like core.train.fit, so the page runs it in a background Job and
+tests iterate it with no Streamlit. The "collapse" preset is a deliberately bad setting: the generator takes
+several large steps against a frozen discriminator, which pushes every z to the one image D currently likes
+best — the textbook mechanism of mode collapse, measured by the samples' diversity.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from core.errors import UserError
+
+DATASETS = ("digits", "fashion_mnist")
+IMAGE_SIZE = {"digits": 8, "fashion_mnist": 28}
+N_CLASSES = 10
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "gan"
+
+
+@dataclass
+class GANConfig:
+    dataset: str = "digits"
+    latent_dim: int = 32
+    width: int = 32                 # generator/discriminator channels of the last/first conv
+    conditional: bool = False       # feed the class label to G and D (a cGAN): pick the class of each sample
+    batchnorm: bool = True          # in G; removing it is one of the classic ways to lose stability
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta1: float = 0.5              # Adam β1=0.5 as in the DCGAN paper: less momentum, fewer oscillations
+    g_steps: int = 1                # generator updates per discriminator update
+    batch_size: int = 64
+    epochs: int = 5
+    subset: int = 0                 # 0 = the whole training set
+    sample_every: int = 50          # steps between sample grids
+    seed: int = 0
+
+    def validate(self) -> "GANConfig":
+        if self.dataset not in DATASETS:
+            raise UserError("gan.bad_dataset", f"unknown dataset {self.dataset}", name=self.dataset)
+        if not (2 <= self.latent_dim <= 256 and 4 <= self.width <= 256):
+            raise UserError("gan.bad_arch", "latent 2–256, width 4–256")
+        if not (0 < self.g_lr <= 0.1 and 0 < self.d_lr <= 0.1):
+            raise UserError("gan.bad_lr", "learning rates must be in (0, 0.1]")
+        if not (1 <= self.epochs <= 200 and 1 <= self.g_steps <= 20 and 2 <= self.batch_size <= 1024):
+            raise UserError("gan.bad_schedule", "epochs 1–200, G steps 1–20, batch 2–1024")
+        return self
+
+    @property
+    def size(self) -> int:
+        return IMAGE_SIZE[self.dataset]
+
+    def collapsed(self) -> "GANConfig":
+        """The 'mode collapse' switch: G outpaces a frozen D (5 steps each, 10× the lr, no BatchNorm)."""
+        return dataclasses.replace(self, g_lr=min(0.1, self.g_lr * 10), g_steps=5, batchnorm=False)
+
+    def model_dict(self) -> dict:
+        return {"size": self.size, "latent_dim": self.latent_dim, "width": self.width,
+                "conditional": self.conditional, "batchnorm": self.batchnorm}
+
+
+def _modules():
+    """The model classes, built on first use so importing core.gan stays free of torch."""
+    import torch
+    from torch import nn
+
+    class Generator(nn.Module):
+        """z (+ one-hot class) → linear to a (2w × s/4 × s/4) map → two stride-2 transposed convs → tanh image."""
+
+        def __init__(self, size=28, latent_dim=32, width=32, conditional=False, batchnorm=True):
+            super().__init__()
+            self.size, self.latent_dim, self.conditional = size, latent_dim, conditional
+            self.base = size // 4
+            bn = (lambda c: nn.BatchNorm2d(c)) if batchnorm else (lambda c: nn.Identity())
+            self.project = nn.Linear(latent_dim + (N_CLASSES if conditional else 0), 2 * width * self.base ** 2)
+            self.net = nn.Sequential(
+                bn(2 * width), nn.ReLU(),
+                nn.ConvTranspose2d(2 * width, width, 4, 2, 1), bn(width), nn.ReLU(),
+                nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh())
+
+        def forward(self, z, y=None):
+            if self.conditional:
+                z = torch.cat([z, nn.functional.one_hot(y, N_CLASSES).float()], 1)
+            return self.net(self.project(z).view(len(z), -1, self.base, self.base))
+
+    class Discriminator(nn.Module):
+        """Two stride-2 convs with LeakyReLU, one logit. A cGAN also sees the class as 10 constant planes."""
+
+        def __init__(self, size=28, width=32, conditional=False):
+            super().__init__()
+            self.conditional = conditional
+            cin = 1 + (N_CLASSES if conditional else 0)
+            self.net = nn.Sequential(
+                nn.Conv2d(cin, width, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
+                nn.Flatten(), nn.Linear(2 * width * (size // 4) ** 2, 1))
+
+        def forward(self, x, y=None):
+            if self.conditional:
+                planes = nn.functional.one_hot(y, N_CLASSES).float()[:, :, None, None]
+                x = torch.cat([x, planes.expand(-1, -1, x.shape[2], x.shape[3])], 1)
+            return self.net(x).squeeze(1)
+
+    return Generator, Discriminator
+
+
+def build(cfg: GANConfig):
+    """A seeded (generator, discriminator) pair."""
+    import torch
+
+    cfg.validate()
+    Generator, Discriminator = _modules()
+    torch.manual_seed(cfg.seed)
+    return (Generator(**cfg.model_dict()),
+            Discriminator(cfg.size, cfg.width, cfg.conditional))
+
+
+@dataclass
+class GANStep:
+    step: int
+    total_steps: int
+    epoch: int
+    d_loss: float
+    g_loss: float
+    d_real: float            # mean D(x): how real D finds real images (→ 0.5 at equilibrium)
+    d_fake: float            # mean D(G(z)) before G's update
+    elapsed: float
+    samples: object = None   # N×1×H×W in [0, 1] from a fixed z, every sample_every steps
+    diversity: float | None = None
+    stopped: bool = False
+
+    @property
+    def eta(self) -> float:
+        return self.elapsed / max(self.step, 1) * (self.total_steps - self.step)
+
+
+def load_data(dataset: str, fashion_root: Path | None = None):
+    """(x in [0, 1], y) training tensors of the chosen dataset."""
+    from core import data as D
+
+    if dataset == "digits":
+        d = D.digits()
+    elif fashion_root is None:
+        raise UserError("gan.no_fashion", "Fashion-MNIST is not prepared")
+    else:
+        d = D.fashion_mnist(fashion_root)
+    return d.x_train, d.y_train
+
+
+def fixed_noise(cfg: GANConfig, n: int = 64):
+    """The same z (and labels 0..9 repeating) for every grid, so the page shows one set of samples evolving."""
+    import torch
+
+    g = torch.Generator().manual_seed(cfg.seed + 1)
+    return torch.randn(n, cfg.latent_dim, generator=g), torch.arange(n) % N_CLASSES
+
+
+def diversity(images) -> float:
+    """Mean pairwise L2 distance between images (flattened): near 0 when every z gives the same picture."""
+    import torch
+
+    flat = images.reshape(len(images), -1).float()
+    d = torch.cdist(flat, flat)
+    n = len(flat)
+    return float(d.sum() / max(n * (n - 1), 1))
+
+
+def train(G, D, x, y, cfg: GANConfig, stop_event=None) -> Iterator[GANStep]:
+    """Alternate one D update (real → 1, fake → 0) with cfg.g_steps G updates (non-saturating loss: fake → 1)."""
+    import torch
+    import torch.nn.functional as F
+
+    cfg.validate()
+    if len(x) < 2:
+        raise UserError("gan.no_data", "the training set is empty")
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.subset:
+        keep = torch.randperm(len(x), generator=gen)[:cfg.subset]
+        x, y = x[keep], y[keep]
+    x = x * 2 - 1  # tanh range
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.g_lr, betas=(cfg.beta1, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.d_lr, betas=(cfg.beta1, 0.999))
+    per_epoch = max(1, len(x) // cfg.batch_size)  # full batches only: BatchNorm dislikes a batch of 1
+    total = per_epoch * cfg.epochs
+    z_fixed, y_fixed = fixed_noise(cfg)
+    start, step, last = time.perf_counter(), 0, None
+    for epoch in range(1, cfg.epochs + 1):
+        perm = torch.randperm(len(x), generator=gen)
+        for b in range(per_epoch):
+            if stop_event is not None and stop_event.is_set():
+                if last is not None:
+                    last.stopped = True
+                    yield last
+                return
+            G.train()
+            D.train()
+            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            real, labels = x[idx], y[idx]
+            n = len(real)
+            z = torch.randn(n, cfg.latent_dim)
+            fake = G(z, labels)
+            d_real_logit, d_fake_logit = D(real, labels), D(fake.detach(), labels)
+            d_loss = (F.binary_cross_entropy_with_logits(d_real_logit, torch.ones(n))
+                      + F.binary_cross_entropy_with_logits(d_fake_logit, torch.zeros(n)))
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+            for _ in range(cfg.g_steps):
+                fake = G(torch.randn(n, cfg.latent_dim), labels)
+                g_loss = F.binary_cross_entropy_with_logits(D(fake, labels), torch.ones(n))
+                opt_g.zero_grad()
+                g_loss.backward()
+                opt_g.step()
+            step += 1
+            if not (math.isfinite(d_loss.item()) and math.isfinite(g_loss.item())):
+                raise UserError("gan.diverged", "loss became inf/NaN", step=step)
+            last = GANStep(step, total, epoch, d_loss.item(), g_loss.item(),
+                           torch.sigmoid(d_real_logit).mean().item(), torch.sigmoid(d_fake_logit).mean().item(),
+                           time.perf_counter() - start)
+            if step % cfg.sample_every == 0 or step == total:
+                last.samples = sample(G, z_fixed, y_fixed)
+                last.diversity = diversity(last.samples)
+            yield last
+
+
+def sample(G, z, y=None):
+    """Images in [0, 1] for the given latents, in eval mode (BatchNorm uses its running statistics)."""
+    import torch
+
+    was = G.training
+    G.eval()
+    with torch.no_grad():
+        out = (G(z, y) + 1) / 2
+    G.train(was)
+    return out.clamp(0, 1)
+
+
+def generate(G, n: int, seed: int = 0, labels=None):
+    """n fresh samples; a conditional G gets `labels` (default: the 10 classes in turn)."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, G.latent_dim, generator=g)
+    if labels is None:
+        labels = torch.arange(n) % N_CLASSES
+    return sample(G, z, labels)
+
+
+def slerp(a, b, t: float):
+    """Spherical interpolation: Gaussian latents live near a sphere, so the path stays where G was trained."""
+    import torch
+
+    omega = torch.acos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
+    if omega.abs() < 1e-6:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def latent_walk(G, seed_a: int, seed_b: int, steps: int = 8, mode: str = "slerp", label_a: int = 0,
+                label_b: int = 0):
+    """Images along the path from z(seed_a) to z(seed_b); a cGAN's class blends from label_a to label_b."""
+    import torch
+
+    if not 2 <= steps <= 32:
+        raise UserError("gan.bad_walk", "2–32 steps")
+    za = torch.randn(G.latent_dim, generator=torch.Generator().manual_seed(seed_a))
+    zb = torch.randn(G.latent_dim, generator=torch.Generator().manual_seed(seed_b))
+    ts = torch.linspace(0, 1, steps)
+    z = torch.stack([slerp(za, zb, float(t)) if mode == "slerp" else (1 - t) * za + t * zb for t in ts])
+    if not G.conditional:
+        return sample(G, z)
+    # the class enters G as a one-hot vector; blending it walks between classes too
+    was = G.training
+    G.eval()
+    onehot = torch.nn.functional.one_hot(torch.tensor([label_a, label_b]), N_CLASSES).float()
+    cond = (1 - ts)[:, None] * onehot[0] + ts[:, None] * onehot[1]
+    with torch.no_grad():
+        out = G.net(G.project(torch.cat([z, cond], 1)).view(steps, -1, G.base, G.base))
+    G.train(was)
+    return ((out + 1) / 2).clamp(0, 1)
+
+
+def grid(images, nrow: int = 8):
+    """N×1×H×W in [0, 1] → an H'×W' uint8 numpy image (torchvision's make_grid) for st.image."""
+    from torchvision.utils import make_grid
+
+    g = make_grid(images, nrow=nrow, padding=1, pad_value=1.0)[0]
+    return (g * 255).round().byte().numpy()
+
+
+# ---- shipped weights ----------------------------------------------------------------------------------------
+def weights_path(dataset: str) -> Path:
+    return WEIGHTS_DIR / f"generator-{dataset}.pt"
+
+
+def save_generator(G, cfg: GANConfig, path: Path) -> Path:
+    """The generator's state_dict plus its architecture, as plain tensors and numbers (weights_only loads it)."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": dataclasses.asdict(cfg), "state_dict": G.state_dict()}, path)
+    return path
+
+
+def load_generator(path: Path):
+    """(G in eval mode, its GANConfig) from a file written by save_generator; safe: weights_only=True."""
+    import torch
+
+    if not Path(path).is_file():
+        raise UserError("gan.no_weights", f"no generator weights at {path}", path=str(path))
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle/zip errors vary
+        raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
+    try:
+        cfg = GANConfig(**blob["config"])
+        Generator, _ = _modules()
+        G = Generator(**cfg.model_dict())
+        G.load_state_dict(blob["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
+    return G.eval(), cfg
