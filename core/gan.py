@@ -18,7 +18,7 @@ from core.errors import UserError
 
 DATASETS = ("digits", "fashion_mnist")
 IMAGE_SIZE = {"digits": 8, "fashion_mnist": 28}
-N_CLASSES = 10
+N_CLASSES = 10  # the same in core.models.gan (which must stay plain PyTorch for the script)
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "gan"
 
 
@@ -63,57 +63,13 @@ class GANConfig:
                 "conditional": self.conditional, "batchnorm": self.batchnorm}
 
 
-def _modules():
-    """The model classes, built on first use so importing core.gan stays free of torch."""
-    import torch
-    from torch import nn
-
-    class Generator(nn.Module):
-        """z (+ one-hot class) → linear to a (2w × s/4 × s/4) map → two stride-2 transposed convs → tanh image."""
-
-        def __init__(self, size=28, latent_dim=32, width=32, conditional=False, batchnorm=True):
-            super().__init__()
-            self.size, self.latent_dim, self.conditional = size, latent_dim, conditional
-            self.base = size // 4
-            bn = (lambda c: nn.BatchNorm2d(c)) if batchnorm else (lambda c: nn.Identity())
-            self.project = nn.Linear(latent_dim + (N_CLASSES if conditional else 0), 2 * width * self.base ** 2)
-            self.net = nn.Sequential(
-                bn(2 * width), nn.ReLU(),
-                nn.ConvTranspose2d(2 * width, width, 4, 2, 1), bn(width), nn.ReLU(),
-                nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh())
-
-        def forward(self, z, y=None):
-            if self.conditional:
-                z = torch.cat([z, nn.functional.one_hot(y, N_CLASSES).float()], 1)
-            return self.net(self.project(z).view(len(z), -1, self.base, self.base))
-
-    class Discriminator(nn.Module):
-        """Two stride-2 convs with LeakyReLU, one logit. A cGAN also sees the class as 10 constant planes."""
-
-        def __init__(self, size=28, width=32, conditional=False):
-            super().__init__()
-            self.conditional = conditional
-            cin = 1 + (N_CLASSES if conditional else 0)
-            self.net = nn.Sequential(
-                nn.Conv2d(cin, width, 4, 2, 1), nn.LeakyReLU(0.2),
-                nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-                nn.Flatten(), nn.Linear(2 * width * (size // 4) ** 2, 1))
-
-        def forward(self, x, y=None):
-            if self.conditional:
-                planes = nn.functional.one_hot(y, N_CLASSES).float()[:, :, None, None]
-                x = torch.cat([x, planes.expand(-1, -1, x.shape[2], x.shape[3])], 1)
-            return self.net(x).squeeze(1)
-
-    return Generator, Discriminator
-
-
 def build(cfg: GANConfig):
     """A seeded (generator, discriminator) pair."""
     import torch
 
+    from core.models.gan import Discriminator, Generator
+
     cfg.validate()
-    Generator, Discriminator = _modules()
     torch.manual_seed(cfg.seed)
     return (Generator(**cfg.model_dict()),
             Discriminator(cfg.size, cfg.width, cfg.conditional))
@@ -319,9 +275,95 @@ def load_generator(path: Path):
         raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
     try:
         cfg = GANConfig(**blob["config"])
-        Generator, _ = _modules()
+        from core.models.gan import Generator
+
         G = Generator(**cfg.model_dict())
         G.load_state_dict(blob["state_dict"])
     except (KeyError, TypeError, RuntimeError) as exc:
         raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
     return G.eval(), cfg
+
+
+# ---- exported script ----------------------------------------------------------------------------------------
+_DATA_CODE = {
+    "digits": '''from sklearn.datasets import load_digits
+d = load_digits()
+x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+y = torch.tensor(d.target, dtype=torch.long)
+perm0 = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+x, y = x[perm0[360:]], y[perm0[360:]]  # the app keeps the first 360 as its test set''',
+    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
+train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
+x = train_set.data.unsqueeze(1).float() / 255.0
+y = train_set.targets''',
+}
+
+
+def script(cfg: GANConfig, fashion_root: str = "data") -> str:
+    """A self-contained DCGAN script for these settings: the models pasted from core/models/gan.py and the same
+    seeded loop as train(), so it prints the same losses as the page and saves a sample grid."""
+    import inspect
+
+    from core.models import gan as M
+
+    cfg.validate()
+    models_src = inspect.getsource(M).split('"""', 2)[2].replace("import torch\nfrom torch import nn\n", "")
+    subset = (f"keep = torch.randperm(len(x), generator=gen)[:{cfg.subset}]\nx, y = x[keep], y[keep]\n"
+              if cfg.subset else "")
+    return f'''"""{"Conditional " if cfg.conditional else ""}DCGAN on {cfg.dataset} — exported from the course app.
+Plain PyTorch; same seed and same batches as the app, so it prints the same losses."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.utils import save_image
+
+SEED = {cfg.seed}
+{models_src.strip()}
+
+
+{_DATA_CODE[cfg.dataset].format(root=fashion_root)}
+
+torch.manual_seed(SEED)
+G = Generator(**{cfg.model_dict()!r})
+D = Discriminator({cfg.size}, {cfg.width}, {cfg.conditional})
+torch.manual_seed(SEED)  # the app seeds again right before training
+gen = torch.Generator().manual_seed(SEED)
+{subset}x = x * 2 - 1  # the generator ends in tanh: train on [-1, 1]
+opt_g = torch.optim.Adam(G.parameters(), lr={cfg.g_lr}, betas=({cfg.beta1}, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr={cfg.d_lr}, betas=({cfg.beta1}, 0.999))
+batch, latent = {cfg.batch_size}, {cfg.latent_dim}
+step = 0
+for epoch in range(1, {cfg.epochs} + 1):
+    perm = torch.randperm(len(x), generator=gen)
+    for b in range(max(1, len(x) // batch)):
+        idx = perm[b * batch:(b + 1) * batch]
+        real, labels = x[idx], y[idx]
+        n = len(real)
+        # 1) discriminator: real → 1, fake → 0 (fake detached: this step must not train G)
+        fake = G(torch.randn(n, latent), labels)
+        d_real, d_fake = D(real, labels), D(fake.detach(), labels)
+        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones(n))
+                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(n)))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        # 2) generator, {cfg.g_steps} update(s): make D call fresh fakes real (the non-saturating loss)
+        for _ in range({cfg.g_steps}):
+            fake = G(torch.randn(n, latent), labels)
+            g_loss = F.binary_cross_entropy_with_logits(D(fake, labels), torch.ones(n))
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+        step += 1
+        if step % 100 == 0:
+            p_real, p_fake = torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item()
+            print(f"step {{step}} d_loss {{d_loss.item():.4f}} g_loss {{g_loss.item():.4f}} "
+                  f"D(x) {{p_real:.2f}} D(G(z)) {{p_fake:.2f}}")
+
+G.eval()
+with torch.no_grad():
+    z = torch.randn(64, latent, generator=torch.Generator().manual_seed(SEED + 1))
+    samples = (G(z, torch.arange(64) % {N_CLASSES}) + 1) / 2
+save_image(samples, "samples.png", nrow=8)
+torch.save(G.state_dict(), "generator.pt")
+'''
