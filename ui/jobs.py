@@ -53,7 +53,7 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
             show_user_error(exc)
             work = None
         if work is not None:
-            st.session_state[key] = Job(work, key).start()
+            st.session_state[key] = Job(work, key.split(".")[0]).start()  # named after its page's namespace
             st.session_state[_ACTIVE] = key
             busy_here = True
     if busy_here:
