@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "transformers", "sentence_transformers", "chromadb", "langchain")
-DISPLAY = {"plotly", "pandas", "numpy"}  # drawing and tables; anything that computes belongs in core/
+DISPLAY = {"plotly", "pandas", "numpy", "matplotlib"}  # drawing and tables; anything that computes belongs in core/
 
 
 def _imports(path: Path) -> set[str]:
