@@ -9,3 +9,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import pytest  # noqa: E402
+
+from tests.netguard import netguard  # noqa: E402
+
+# Nothing leaves the machine during the tests; loopback servers (ours) are fine.
+netguard.install()
+
+
+@pytest.fixture(autouse=True)
+def _offline_default_paths(request):
+    """Pages' default paths must not even try the network (hub, CDN, usage stats): the app tests assert it.
+    A test that exercises an online path on purpose is marked `online_path`."""
+    netguard.take()
+    yield
+    tried = netguard.take()
+    checked = {"app", "e2e"} & set(request.node.path.parts)
+    if checked and not request.node.get_closest_marker("online_path"):
+        assert tried == [], f"network attempted on a default path: {tried}"

@@ -1,5 +1,8 @@
 """A real `streamlit run` on 127.0.0.1 driven by Debian's chromium through playwright: open every page from the
-navigation, assert no error box, and save a screenshot per page under build/screenshots/."""
+navigation, assert no error box, and save a screenshot per page under build/screenshots/.
+
+The server runs with the network refused (tests/netguard, loaded through sitecustomize) and the browser's requests
+are watched: opening every page must not try anything beyond 127.0.0.1 — no hub, CDN, font or usage statistics."""
 import os
 import socket
 import subprocess
@@ -23,10 +26,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+NETLOG = ROOT / "build" / "netguard.log"
+
+
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    NETLOG.parent.mkdir(parents=True, exist_ok=True)
+    NETLOG.write_text("")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NETGUARD_LOG=str(NETLOG),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "netguard"), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
                              "--server.port", str(port), "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -43,7 +52,11 @@ def server():
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
     yield url
     proc.terminate()
-    proc.wait(10)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:  # a page still busy in a thread: don't let teardown hang the suite
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +87,8 @@ def _settle(page, timeout_s: float = 90) -> None:
 def test_every_page_opens_without_error(server, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = []
+    page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url))
     page.goto(server)
     _settle(page)
     links = page.locator('[data-testid="stSidebarNav"] a')
@@ -90,3 +105,5 @@ def test_every_page_opens_without_error(server, browser):
         errors = page.locator('[data-testid="stAlertContentError"]')
         assert errors.count() == 0, f"error box on {href}: {errors.first.inner_text()}"
         assert page.locator("h1").count() >= 1, f"no title on {href}"
+    assert outside == [], f"the browser tried the network: {outside[:5]}"
+    assert NETLOG.read_text() == "", f"the server tried the network: {NETLOG.read_text()[:500]}"
