@@ -8,6 +8,7 @@ best — the textbook mechanism of mode collapse, measured by the samples' diver
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -241,11 +242,13 @@ def latent_walk(G, seed_a: int, seed_b: int, steps: int = 8, mode: str = "slerp"
     return ((out + 1) / 2).clamp(0, 1)
 
 
-def grid(images, nrow: int = 8):
-    """N×1×H×W in [0, 1] → an H'×W' uint8 numpy image (torchvision's make_grid) for st.image."""
+def grid(images, nrow: int = 8, scale: int = 1):
+    """N×1×H×W in [0, 1] → an H'×W' uint8 numpy image (torchvision's make_grid), each pixel scale×scale, so
+    8×8 digits stay sharp instead of being blurred by the browser."""
     from torchvision.utils import make_grid
 
     g = make_grid(images, nrow=nrow, padding=1, pad_value=1.0)[0]
+    g = g.repeat_interleave(scale, 0).repeat_interleave(scale, 1)
     return (g * 255).round().byte().numpy()
 
 
@@ -299,15 +302,19 @@ y = train_set.targets''',
 }
 
 
+@functools.cache
+def _models_source() -> str:
+    """core/models/gan.py without its docstring and imports, read as text once (inspect.getsource per rerun
+    breaks under concurrent sessions: see DESIGN.md)."""
+    text = (Path(__file__).parent / "models" / "gan.py").read_text()
+    return text.split('"""', 2)[2].replace("import torch\nfrom torch import nn\n", "")
+
+
 def script(cfg: GANConfig, fashion_root: str = "data") -> str:
     """A self-contained DCGAN script for these settings: the models pasted from core/models/gan.py and the same
     seeded loop as train(), so it prints the same losses as the page and saves a sample grid."""
-    import inspect
-
-    from core.models import gan as M
-
     cfg.validate()
-    models_src = inspect.getsource(M).split('"""', 2)[2].replace("import torch\nfrom torch import nn\n", "")
+    models_src = _models_source()
     subset = (f"keep = torch.randperm(len(x), generator=gen)[:{cfg.subset}]\nx, y = x[keep], y[keep]\n"
               if cfg.subset else "")
     return f'''"""{"Conditional " if cfg.conditional else ""}DCGAN on {cfg.dataset} — exported from the course app.

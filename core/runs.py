@@ -76,10 +76,6 @@ class Run:
     data_hash: str | None = None
     versions: dict = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"{self.page} · {self.name} · {self.created}"
-
 
 def _created_from_name(path: Path) -> str:
     """Older files carry their time only in the name (YYYYmmdd-HHMMSS-...); else the file's mtime."""
@@ -162,11 +158,11 @@ def metrics_of(runs: list[Run]) -> list[str]:
 
 
 def curves(runs: list[Run], metric: str) -> dict[str, tuple[list, list]]:
-    """run label → (epoch or step, metric) for every chosen run that recorded the metric."""
+    """run id → (epoch or step, metric) for every chosen run that recorded the metric."""
     out = {}
     for r in runs:
         pts = [(row.get("epoch", row.get("step", i + 1)), row[metric]) for i, row in enumerate(r.history)
                if isinstance(row.get(metric), (int, float))]
         if pts:
-            out[r.label] = ([p[0] for p in pts], [p[1] for p in pts])
+            out[r.id] = ([p[0] for p in pts], [p[1] for p in pts])
     return out

@@ -42,6 +42,7 @@ class SynthConfig:
 class ArmStep:
     arm: str
     metrics: object                  # core.train.StepMetrics
+    model: object = None             # the arm's model, trained so far (to evaluate it elsewhere)
 
 
 def synthetic_set(G, n: int, seed: int):
@@ -98,7 +99,7 @@ def run_arms(data, cfg: SynthConfig, G=None, stop_event=None) -> Iterator[ArmSte
         torch.manual_seed(cfg.seed)  # the same initial weights in every arm
         model = build_model(ModelSpec(arch=cfg.arch), data.shape, len(data.classes))
         for m in fit(model, train, val, TrainConfig(epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed), stop_event):
-            yield ArmStep(arm, m)
+            yield ArmStep(arm, m, model)
 
 
 def curves(steps: list[ArmStep]) -> dict[str, tuple[list[int], list[float]]]:

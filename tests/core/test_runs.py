@@ -69,6 +69,6 @@ def test_curves_overlay_chosen_runs(runs_dir):
     acc = R.curves(runs, "val_acc")
     assert len(acc) == 2
     cnn = next(r for r in runs if r.page == "cnn")
-    assert acc[cnn.label] == ([1, 2], [0.61, 0.83])
+    assert acc[cnn.id] == ([1, 2], [0.61, 0.83])
     gan_run = next(r for r in runs if r.page == "gan")
-    assert R.curves([gan_run], "d_loss")[gan_run.label] == ([50, 100], [1.3, 1.1])
+    assert R.curves([gan_run], "d_loss")[gan_run.id] == ([50, 100], [1.3, 1.1])
