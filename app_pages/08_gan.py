@@ -63,10 +63,7 @@ def samples_tab() -> None:
     if cfg.conditional:
         choice = c2.selectbox(t("gan.class"), [-1, *range(10)], key="gan.pre_class",
                               format_func=lambda i: t("gan.all_classes") if i < 0 else names[i])
-        if choice >= 0:
-            import torch
-
-            labels = torch.full((64,), choice)
+        labels = choice if choice >= 0 else None
     show_grid(gan.generate(G, 64, seed, labels), dataset)
 
     st.subheader(t("gan.walk"))

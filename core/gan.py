@@ -198,13 +198,15 @@ def sample(G, z, y=None):
 
 
 def generate(G, n: int, seed: int = 0, labels=None):
-    """n fresh samples; a conditional G gets `labels` (default: the 10 classes in turn)."""
+    """n fresh samples; a conditional G gets `labels`: a tensor, one class for all, or None (the 10 in turn)."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, G.latent_dim, generator=g)
     if labels is None:
         labels = torch.arange(n) % N_CLASSES
+    elif isinstance(labels, int):
+        labels = torch.full((n,), labels)
     return sample(G, z, labels)
 
 

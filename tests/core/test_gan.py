@@ -104,6 +104,8 @@ def test_save_and_load_generator_round_trip(tmp_path):
     G2, cfg2 = gan.load_generator(path)
     assert cfg2 == cfg
     assert torch.equal(gan.generate(G, 10, seed=1), gan.generate(G2, 10, seed=1))
+    assert torch.equal(gan.generate(G, 4, 1, labels=3), gan.generate(G, 4, 1, labels=torch.full((4,), 3)))
+    assert not torch.equal(gan.generate(G, 4, 1, labels=3), gan.generate(G, 4, 1, labels=5))
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UserError):
         gan.load_generator(tmp_path / "bad.pt")
