@@ -41,6 +41,14 @@ def fashion():
     return fashion_mnist(asset_registry().path("fashion_mnist").parent.parent)
 
 
+def fashion_root() -> str:
+    """Where the exported script finds Fashion-MNIST: the app's prepared copy, or ./data (download on Colab)."""
+    try:
+        return str(asset_registry().path("fashion_mnist").parent.parent)
+    except UserError:  # not prepared here: the script's own download path still works
+        return "data"
+
+
 def show_grid(images, dataset: str, caption: str | None = None, nrow: int = 8) -> None:
     st.image(gan.grid(images, nrow, SCALE[dataset]), caption=caption)
 
@@ -140,8 +148,7 @@ def train_tab() -> None:
 
     job_panel(S.key("job"), t("gan.train"), start, live_training, done_training, button_key="gan.train",
               icon="🎲")
-    show_code(gan.script(cfg, str(asset_registry().path("fashion_mnist").parent.parent)),
-              f"dcgan_{cfg.dataset}.py")
+    show_code(gan.script(cfg, fashion_root()), f"dcgan_{cfg.dataset}.py")
 
 
 def live_training(job) -> None:
