@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # The shipped settings: an unconditional DCGAN on digits, a class-conditional one on Fashion-MNIST (the
 # synthetic-data lab needs labelled samples).
 DEFAULTS = {"digits": dict(dataset="digits", epochs=60, conditional=False),
-            "fashion_mnist": dict(dataset="fashion_mnist", epochs=3, conditional=True)}
+            "fashion_mnist": dict(dataset="fashion_mnist", epochs=4, conditional=True)}
 
 
 def main(argv=None) -> int:
