@@ -18,12 +18,6 @@ def _version(dist: str) -> str:
         return "—"
 
 
-@st.cache_data(show_spinner=False)
-def _device_summary() -> str:
-    # torch.cuda.is_available() needs torch imported: ~1 s, so cached and only computed once per process
-    return settings().device()
-
-
 def environment_panel() -> None:
     s = settings()
     st.subheader(t("home.env"))
@@ -31,7 +25,7 @@ def environment_panel() -> None:
     c1.markdown(f"**{t('home.versions')}**  \nPython {platform.python_version()}  \n"
                 f"torch {_version('torch')}  \nstreamlit {_version('streamlit')}  \n"
                 f"transformers {_version('transformers')}")
-    c2.markdown(f"**{t('home.device')}**  \n`{_device_summary()}`")
+    c2.markdown(f"**{t('home.device')}**  \n`{s.device_hint()}`")  # no torch import on first paint
     c2.markdown(f"**{t('home.mode')}**  \n" + (t("home.mode_online") if s.online else t("home.mode_offline")))
     c2.caption(t("home.mode_help"))
     keys = s.configured_keys()
