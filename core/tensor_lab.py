@@ -81,18 +81,37 @@ def _parse_list(values: str):
     return data
 
 
-def _check_result_size(op: str, a, b) -> None:
-    """Work out the result shape on the meta device (no memory) and refuse it before the real op allocates."""
-    import torch
+def _result_shape(op: str, a: tuple, b: tuple) -> tuple | None:
+    """The shape add/mul/matmul would produce (torch's rules), or None when the shapes do not fit at all.
 
-    ma, mb = torch.empty(a.shape, device="meta"), torch.empty(b.shape, device="meta")
-    try:
-        out = {"add": torch.add, "mul": torch.mul, "matmul": torch.matmul}[op](ma, mb)
-    except (RuntimeError, ValueError):
-        return  # shapes do not fit: the real op raises the error the page explains
-    if out.numel() > MAX_RESULT_ELEMENTS:
-        raise UserError("tl.result_too_big", "the result would be too large", shape=tuple(out.shape),
-                        limit=MAX_RESULT_ELEMENTS)
+    Plain Python on purpose: torch.broadcast_shapes spends seconds on lazy imports at its first call."""
+    if op in ("add", "mul"):
+        return _broadcast(a, b)
+    if not a or not b:
+        return None
+    if len(a) == 1 and len(b) == 1:
+        return ()
+    if len(b) == 1:
+        return a[:-1]
+    if len(a) == 1:
+        return b[:-2] + b[-1:]
+    batch = _broadcast(a[:-2], b[:-2])
+    return None if batch is None else batch + (a[-2], b[-1])
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple | None:
+    rows = broadcast_table(a, b)
+    return tuple(r["result"] for r in rows) if all(r["ok"] for r in rows) else None
+
+
+def _check_result_size(op: str, a, b) -> None:
+    """Refuse a result too big to show before the real op allocates it: (60000,1)+(1,60000) asked for 14 GB."""
+    shape = _result_shape(op, tuple(a.shape), tuple(b.shape))
+    n = 1
+    for s in shape or ():
+        n *= s
+    if n > MAX_RESULT_ELEMENTS:
+        raise UserError("tl.result_too_big", "the result would be too large", shape=shape, limit=MAX_RESULT_ELEMENTS)
 
 
 @dataclass
