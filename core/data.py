@@ -88,7 +88,10 @@ def load_image(data: bytes | object, size: int, channels: int):
     import torch
     from PIL import Image, ImageOps
 
-    img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
+    try:
+        img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # PIL refuses past 2x its own limit at open
+        raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS) from exc
     if img.width * img.height > MAX_IMAGE_PIXELS:  # a 100 KB PNG can declare 50000x50000 pixels
         raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS)
     img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
@@ -100,8 +103,6 @@ def load_image(data: bytes | object, size: int, channels: int):
 
 def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float = 0.2, seed: int = 0) -> ImageData:
     """A zip with one folder per class (Teachable-Machine style). Bad files are skipped and listed."""
-    import torch
-
     from core.safe_zip import ZipLimits, open_checked, read_member, unsafe_name
 
     if not data:
@@ -144,6 +145,8 @@ def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float =
     empty = [c for c, n in counts.items() if n == 0]
     if empty:
         raise UserError("data.zip_empty_class", "a class has no readable image", classes=", ".join(empty))
+    import torch
+
     x, y = torch.stack(xs), torch.tensor(ys)
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(x), generator=g)

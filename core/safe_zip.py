@@ -35,8 +35,11 @@ def open_checked(data: bytes, limits: ZipLimits, bad_key: str = "zip.bad", **par
     bad_key/params: the caller's own message for 'not a zip at all' (a .docx that is not one, say)."""
     try:
         count = _declared_entries(data)
-        if count is not None and count > limits.max_entries:
-            raise UserError("zip.too_many", "too many entries", limit=limits.max_entries)
+    except (OSError, ValueError, EOFError):
+        count = None  # ZipFile below says what is wrong
+    if count is not None and count > limits.max_entries:
+        raise UserError("zip.too_many", "too many entries", limit=limits.max_entries)
+    try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise UserError(bad_key, f"not a readable zip file: {exc}", **params) from exc
