@@ -212,3 +212,17 @@ def test_concurrent_generations_queue_then_429(sandbox, live):
     assert all(r.status_code == 200 for r in results.values()) and len(results) == len(threads)
     positions = sorted(int(r.headers["x-queue-position"]) for r in results.values())
     assert positions == list(range(len(threads)))
+
+
+def test_starting_the_server_leaves_no_log_file(sandbox, monkeypatch):
+    """The in-app 'start server' button: its log used to stay in /tmp, one file per start."""
+    import sys
+
+    from core import evaluate as EV
+    from core.errors import UserError
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # a child that dies at once: the log is read, then?
+    with bounded(10), pytest.raises(UserError) as info:
+        EV.start_server(timeout=5)
+    assert info.value.key == "ev.server_died"
+    assert list(sandbox["tmp"].iterdir()) == []
