@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.request
+from urllib.parse import urlparse
 
 from _common import ROOT
 
@@ -43,7 +44,7 @@ SEARCH_BUILD = "search.build"     # search page: build the index (auto-built for
 SEARCH_QUERY = "search.query"
 RAG_SOURCES = "rag.sources"       # shown with each RAG answer
 RAG_QUESTION = "대통령의 임기는 몇 년인가?"
-TRAIN_TIMEOUT_S, RAG_TIMEOUT_S, PAGE_TIMEOUT_S = 900, 900, 180
+TRAIN_TIMEOUT_S, RAG_TIMEOUT_S, PAGE_TIMEOUT_S = 600, 600, 180
 
 
 def label(key: str) -> re.Pattern:
@@ -119,6 +120,16 @@ async def errors_on(page, where: str, sink: list) -> None:
             sink.append(f"{where}: {kind}: {(await boxes.nth(i).inner_text())[:200]}")
 
 
+async def appears(page, key: str, before: int, timeout_s: float) -> None:
+    """Wait until more elements carry the text of `key` than `before` (attached, visible or not: a label can sit
+    in a hidden tab or a collapsed expander, and an older copy may already be on the page)."""
+    deadline = time.perf_counter() + timeout_s
+    while await page.get_by_text(label(key)).count() <= before:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"'{KO[key]}' did not appear in {timeout_s:.0f} s")
+        await page.wait_for_timeout(500)
+
+
 async def go(page, path: str) -> float:
     """Client-side navigation through the sidebar (a reload would start a new session); returns render seconds."""
     start = time.perf_counter()
@@ -132,24 +143,29 @@ async def session(browser, url: str, i: int, out: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     errors, renders = out["errors"], out["render"]
+    step = "open the app"
     try:
         await page.goto(url)
         renders.append(await settle(page))
         links = page.locator(NAV_LINKS)
-        paths = [(await links.nth(j).get_attribute("href")).rstrip("/").rsplit("/", 1)[-1]
+        paths = [urlparse(await links.nth(j).get_attribute("href")).path.strip("/")
                  for j in range(await links.count())]
-        for path in paths:  # every page once
+        for path in paths:  # every page once (the home page, path '', is where the session started)
             if path:
+                step = f"open /{path}"
                 renders.append(await go(page, path))
                 await errors_on(page, f"s{i} /{path}", errors)
 
+        step = "train the DNN"
         await go(page, PATHS["dnn"])
+        before = await page.get_by_text(label(TRAINED)).count()
         start = time.perf_counter()
         await page.get_by_role("button", name=label(TRAIN_BUTTON)).first.click()
-        await page.get_by_text(label(TRAINED)).first.wait_for(timeout=TRAIN_TIMEOUT_S * 1000)
+        await appears(page, TRAINED, before, TRAIN_TIMEOUT_S)
         out["train"].append(time.perf_counter() - start)
         await errors_on(page, f"s{i} train", errors)
 
+        step = "search"
         await go(page, PATHS["search"])
         build = page.get_by_role("button", name=label(SEARCH_BUILD))
         if await build.count() and await build.first.is_enabled():
@@ -158,30 +174,34 @@ async def session(browser, url: str, i: int, out: dict) -> None:
         await settle(page)
         await errors_on(page, f"s{i} search", errors)
 
+        step = "ask RAG"
         await go(page, PATHS["rag"])
         start = time.perf_counter()
         box = page.locator(CHAT_INPUT).first
         await box.wait_for(timeout=PAGE_TIMEOUT_S * 1000)
+        before = await page.get_by_text(label(RAG_SOURCES)).count()
         await box.fill(RAG_QUESTION)
         await box.press("Enter")
-        await page.get_by_text(label(RAG_SOURCES)).first.wait_for(timeout=RAG_TIMEOUT_S * 1000)
+        await appears(page, RAG_SOURCES, before, RAG_TIMEOUT_S)
         await settle(page, RAG_TIMEOUT_S)
         out["rag"].append(time.perf_counter() - start)
         await errors_on(page, f"s{i} rag", errors)
 
+        step = "back to the DNN run"
         await go(page, PATHS["dnn"])  # the same session must still hold its finished run
         if not await page.get_by_text(label(TRAINED)).count():
             out["lost"].append(f"s{i}: DNN run gone after visiting other pages")
     except Exception as exc:  # a timeout or a missing widget is this session's error, not the bench's crash
-        errors.append(f"s{i}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        errors.append(f"s{i} ({step}): {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        await page.screenshot(path=str(out["shots"] / f"s{i}-failed.png"), full_page=True)
     finally:
         await ctx.close()
 
 
-async def drive(url: str, n: int) -> dict:
+async def drive(url: str, n: int, shots) -> dict:
     from playwright.async_api import async_playwright
 
-    out = {"errors": [], "render": [], "train": [], "rag": [], "lost": []}
+    out = {"errors": [], "render": [], "train": [], "rag": [], "lost": [], "shots": shots}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -212,7 +232,7 @@ def main() -> None:
         sampler.start()
         start = time.perf_counter()
         try:
-            out = asyncio.run(drive(url, n))
+            out = asyncio.run(drive(url, n, logs))
         finally:
             sampler.done.set()
             sampler.join()
@@ -226,7 +246,7 @@ def main() -> None:
               flush=True)
         for line in out["errors"] + out["lost"]:
             print(f"      {line}")
-    print(f"(server logs: {logs})")
+    print(f"(server logs and screenshots of failed sessions: {logs})")
 
 
 if __name__ == "__main__":
