@@ -10,6 +10,11 @@ from core.errors import UserError
 
 EN_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_TEXT_CHARS = 5_000_000      # what one upload may add to the index: ~2,500 pages
+MAX_PDF_PAGES = 500
+PDF_STREAM_BYTES = 20_000_000   # per decoded stream (pypdf's default is 75 MB); a flate bomb stops here
+# lxml needs ~20x the XML size in memory: 40 MB of XML is a 2,000-page document and ~1 GB of RAM at most
+MAX_DOCX_XML_BYTES = 40 * 1024 * 1024
 DEFAULT_SEPARATORS = ["\n  제", "\n\n", "\n", ". ", "다. ", " ", ""]
 
 
@@ -75,27 +80,55 @@ def load_upload(name: str, data: bytes) -> list[Document]:
         raise UserError("doc.type", "unsupported type", name=name)
     if not any(d.text.strip() for d in docs):
         raise UserError("doc.no_text", "no text found", name=name)
+    if sum(len(d.text) for d in docs) > MAX_TEXT_CHARS:
+        raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
     return [d for d in docs if d.text.strip()]
 
 
 def _pdf(name: str, data: bytes) -> list[Document]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
 
+    # a context variable, so this session's limits never leak into another thread's reader
+    limits = dict(zlib_maximum_output_length=PDF_STREAM_BYTES, lzw_maximum_output_length=PDF_STREAM_BYTES,
+                  run_length_maximum_output_length=PDF_STREAM_BYTES, brotli_maximum_output_length=PDF_STREAM_BYTES,
+                  array_based_stream_maximum_output_length=PDF_STREAM_BYTES, image_maximum_buffer_size=PDF_STREAM_BYTES,
+                  stream_decoding_work_maximum_length=4 * PDF_STREAM_BYTES)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise UserError("doc.encrypted", "encrypted PDF", name=name)
-        return [Document(page.extract_text() or "", name, i + 1) for i, page in enumerate(reader.pages)]
+        with apply_configuration(**limits):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise UserError("doc.encrypted", "encrypted PDF", name=name)
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise UserError("doc.too_many_pages", "too many pages", name=name, limit=MAX_PDF_PAGES)
+            docs, chars = [], 0
+            for i, page in enumerate(reader.pages):
+                text = page.extract_text() or ""
+                chars += len(text)
+                if chars > MAX_TEXT_CHARS:  # stop extracting as soon as the budget is spent
+                    raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
+                docs.append(Document(text, name, i + 1))
+            return docs
     except UserError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        raise UserError("doc.pdf_limit", str(exc), name=name) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError,
+            ZeroDivisionError) as exc:  # pypdf surfaces malformed objects as any of these
         raise UserError("doc.corrupt", str(exc), name=name) from exc
 
 
 def _docx(name: str, data: bytes) -> list[Document]:
     import docx
 
+    from core.safe_zip import ZipLimits, open_checked
+
+    # python-docx inflates and parses every part: check the declared sizes first, from the zip directory alone
+    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=MAX_DOCX_XML_BYTES,
+                                      max_total_bytes=4 * MAX_UPLOAD_BYTES), bad_key="doc.corrupt", name=name)
+    xml = sum(i.file_size for i in zf.infolist() if i.filename.endswith((".xml", ".rels")))
+    if xml > MAX_DOCX_XML_BYTES:
+        raise UserError("doc.docx_xml_too_big", "too much XML", name=name, limit_mb=MAX_DOCX_XML_BYTES // 2**20)
     try:
         d = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip/xml errors of several types

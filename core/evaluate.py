@@ -115,14 +115,16 @@ def start_server(model: str = "smollm2-135m", port: int | None = None, timeout: 
     port = port or free_port()
     import tempfile
 
-    log = tempfile.NamedTemporaryFile("w+", prefix="course-serve-", suffix=".log", delete=False)  # a pipe would fill
+    # a pipe would fill; an unnamed file vanishes with its last handle instead of piling up in /tmp per start
+    log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", model, "--port", str(port)], cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise UserError("ev.server_died", "the server exited", reason=Path(log.name).read_text()[-300:])
+            log.seek(0)
+            raise UserError("ev.server_died", "the server exited", reason=log.read()[-300:])
         try:
             if urllib.request.urlopen(url + "/health", timeout=1).status == 200:
                 return proc, url

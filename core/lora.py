@@ -79,7 +79,10 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
                                          or "messages" in reader.fieldnames):
             raise UserError("lora.csv_columns", "need instruction/output or messages columns",
                             columns=", ".join(reader.fieldnames or []))
-        rows = [(i, r) for i, r in enumerate(reader, 2)]  # row 1 is the header
+        try:
+            rows = [(i, r) for i, r in enumerate(reader, 2)]  # row 1 is the header
+        except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (131072 chars)
+            raise UserError("lora.csv_unreadable", str(exc), reason=str(exc)[:200]) from exc
     else:
         for i, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -88,6 +91,8 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
                 rows.append((i, json.loads(line)))
             except json.JSONDecodeError as exc:
                 rows.append((i, ValueError(f"not valid JSON ({exc.msg})")))
+            except (ValueError, RecursionError) as exc:  # a 5000-digit int, or objects nested 10^5 deep
+                rows.append((i, ValueError(f"not valid JSON ({type(exc).__name__})")))
     examples, bad = [], []
     for i, row in rows:
         try:
@@ -96,8 +101,8 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
             if not isinstance(row, dict):
                 raise ValueError("each line must be a JSON object")
             examples.append(_row_to_example(row))
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            bad.append((i, str(exc)))
+        except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            bad.append((i, str(exc)[:200]))
     if not examples:
         raise UserError("lora.no_valid_rows", "no valid rows", bad=len(bad))
     return DataReport(examples, bad)
