@@ -95,8 +95,8 @@ def _cpu_flags() -> set[str] | None:
 def bf16_support(device_type: str = "cpu") -> tuple[bool, str, str]:
     """(native bf16?, reason key, detail), checked once per process per device type.
 
-    On a CPU without bf16 dot-product instructions (AVX512-BF16 or AMX) PyTorch emulates bf16, which measured
-    4x slower than fp32 here on an AVX2 CPU, so only native support counts."""
+    On a CPU without bf16 dot-product instructions (x86 AVX512-BF16 or AMX, Arm BF16) PyTorch emulates bf16, which
+    measured about 4x slower than fp32 on an AVX2 CPU, so only native support counts."""
     import torch
 
     if device_type == "cuda":
@@ -108,7 +108,7 @@ def bf16_support(device_type: str = "cpu") -> tuple[bool, str, str]:
     if flags is None:  # macOS/Windows: trust oneDNN's own check (true on Apple M2+ and AVX512 cores)
         ok = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         return ok, "precision.cpu_bf16" if ok else "precision.cpu_no_bf16", torch.backends.cpu.get_cpu_capability()
-    native = sorted(flags & {"avx512_bf16", "amx_bf16"})
+    native = sorted(flags & {"avx512_bf16", "amx_bf16", "bf16"})
     if native:
         return True, "precision.cpu_bf16", ", ".join(native)
     return False, "precision.cpu_no_bf16", torch.backends.cpu.get_cpu_capability()
