@@ -255,6 +255,7 @@ class TrainSettings:
     max_len: int = 192
     eval_every: int = 5
     seed: int = 0
+    precision: str = "fp32"   # fp32 | bf16 | auto, resolved like core.train.fit (core.train.plan_precision)
 
 
 @dataclass
@@ -306,7 +307,10 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
     import torch
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainingArguments
 
+    from core.train import plan_precision
+
     t = run.train
+    plan = plan_precision(t.precision, "cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(t.seed)
     tok_train = tokenise(train_examples, run.tokenizer, t.max_len)
     tok_eval = tokenise(eval_examples, run.tokenizer, t.max_len) if eval_examples else Tokenised([], 0)
@@ -318,7 +322,8 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
         learning_rate=t.lr, num_train_epochs=t.epochs, max_steps=t.max_steps if t.max_steps > 0 else -1,
         logging_steps=1, eval_strategy="steps" if tok_eval.features else "no", eval_steps=max(1, t.eval_every),
         save_strategy="no", report_to=[], seed=t.seed, use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False, warmup_steps=0)
+        dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False, warmup_steps=0,
+        bf16=plan.dtype == "bfloat16", fp16=plan.dtype == "float16")  # fp16: the Trainer adds its GradScaler
     q: queue.Queue = queue.Queue()
     collator = DataCollatorForSeq2Seq(run.tokenizer, padding=True, label_pad_token_id=-100)
     trainer = Trainer(model=run.model, args=args, train_dataset=tok_train.features,
