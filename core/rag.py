@@ -7,7 +7,9 @@
 
 Page API: retrieval = chain(...).invoke(question) (hits, .support = supporting sentences, .messages, .prompt_text);
 stream = answer(provider, retrieval, cache, **params); text = "".join(stream) (or st.write_stream); then
-stream.result is a GroundedAnswer (text with [n] marks, cited numbers, supported flag, sentence per source).
+stream.result is a GroundedAnswer (text with [n] marks, cited numbers, supported flag, sentence per source, and
+origin "extract" with model_text when the model's words were not backed by the sources and the sentence itself
+is shown instead). extractive(retrieval) is the instant no-LLM answer.
 When no sentence is close enough the chain answers "I don't know" without calling the LLM at all.
 """
 from __future__ import annotations
@@ -21,13 +23,13 @@ from typing import Iterator
 from core.errors import UserError
 from core.vectordb import Hit
 
-# A small model copies the shape of an example better than it follows rules, so the prompt is two short rules and
-# one worked example per case (answer found / not found), written about something other than the corpus.
+# A small model copies the shape of an example better than it follows rules: two short rules and one worked
+# example, written about something other than the corpus. Whether to answer at all is decided before (the
+# calibrated score threshold), not by the model: Qwen 0.5B said "I don't know" next to the right sentence.
 SYSTEM = ("근거 문장만 보고 질문에 한 문장으로 짧게 답하세요. 근거 문장의 낱말을 그대로 쓰세요. "
-          "근거에 답이 없으면 '모르겠습니다.'라고만 답하세요. Answer in the language of the question.")
+          "Answer in the language of the question.")
 SHOTS = [("근거:\n[1] 제3조 회원의 임기는 2년으로 하며, 한 번 연임할 수 있다.\n\n질문: 회원 임기는 얼마나 돼요?",
-          "회원의 임기는 2년입니다. [1]"),
-         ("근거:\n[1] 제9조 도서관은 매주 월요일에 휴관한다.\n\n질문: 도서관 관장은 누가 뽑나요?", "모르겠습니다.")]
+          "회원의 임기는 2년입니다. [1]")]
 HUMAN = "근거:\n{context}\n\n질문: {question}"
 NO_CONTEXT = "__no_context__"
 DONT_KNOW = ("모르겠습니다", "모릅니다", "알 수 없", "don't know", "do not know", "not in the sources")
@@ -136,6 +138,31 @@ def _index(store, collection: str, col) -> _Index:
         return _INDEXES[key]
 
 
+_VECTORS: dict[tuple[str, str], object] = {}  # (embedder, text) -> vector: sentences recur across questions
+
+
+def _query_vector(embedder, question: str):
+    import numpy as np
+
+    key = (embedder.name, "query: " + question)
+    if key not in _VECTORS:
+        _VECTORS[key] = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    return _VECTORS[key]
+
+
+def _sentence_vectors(embedder, sentences: list[str]):
+    import numpy as np
+
+    if len(_VECTORS) > 20000:  # a long-running app: forget old entries rather than grow without bound
+        for key in list(_VECTORS)[:10000]:
+            del _VECTORS[key]
+    todo = [s for s in dict.fromkeys(sentences) if (embedder.name, s) not in _VECTORS]
+    if todo:
+        for s, v in zip(todo, embedder.embed_documents(todo)):
+            _VECTORS[(embedder.name, s)] = np.asarray(v, dtype=np.float32)
+    return np.stack([_VECTORS[(embedder.name, s)] for s in sentences])
+
+
 def retrieve(store, collection: str, embedder, question: str, k: int = 4, threshold: float = 0.0,
              mmr: bool = False, fetch_k: int = 20, mmr_lambda: float = 0.5) -> list[Hit]:
     """Top-k chunks by hybrid score (dense cosine + best-sentence TF-IDF) whose dense relevance passes the
@@ -149,7 +176,7 @@ def retrieve(store, collection: str, embedder, question: str, k: int = 4, thresh
     if col.count() == 0:
         raise UserError("vdb.empty_index", "the index is empty", name=collection)
     ix = _index(store, collection, col)
-    q = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    q = _query_vector(embedder, question)
     dense = ix.vectors @ q
     lexical = np.zeros(len(ix.docs), dtype=np.float32)
     np.maximum.at(lexical, ix.owner, ix.sentence_scores(question).astype(np.float32))
@@ -178,8 +205,8 @@ def select_sentences(question: str, hits: list[Hit], embedder, n: int = 2) -> li
     if not cands:
         return []
     bare = [_HEADING.sub("", s) or s for _, s in cands]
-    q = np.asarray(embedder.embed_query(question), dtype=np.float32)
-    dense = embedder.embed_documents(bare) @ q
+    q = _query_vector(embedder, question)
+    dense = _sentence_vectors(embedder, bare) @ q
     tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit(bare + [question])
     lexical = (tfidf.transform(bare) @ tfidf.transform([question]).T).toarray().ravel()
     score = dense + LEXICAL_WEIGHT * lexical
@@ -206,7 +233,7 @@ def build_prompt(question: str, hits: list[Hit], support: list[Support] | None =
 
 
 def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
-          sentences: int = 2, min_support: float = MIN_SUPPORT):
+          sentences: int = 1, min_support: float = MIN_SUPPORT):
     """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting sentences, prompt).
     Sentences scoring below min_support are dropped; with none left the answer is "I don't know"."""
     from langchain_core.runnables import RunnableLambda
@@ -266,6 +293,8 @@ class GroundedAnswer:
     supported: bool
     dont_know: bool
     support: dict[int, list[str]] = field(default_factory=dict)  # source number -> sentences to highlight
+    origin: str = "llm"  # "llm": the model's words; "extract": the supporting sentence itself
+    model_text: str = ""  # what the model said when it was replaced (unsupported by the sources)
 
 
 def ground(text: str, retrieval: Retrieval) -> GroundedAnswer:
@@ -290,8 +319,20 @@ def extractive(retrieval: Retrieval) -> GroundedAnswer:
     if retrieval.empty:
         return GroundedAnswer(NO_CONTEXT, [], False, True)
     best = retrieval.support[0]
-    return GroundedAnswer(f"{_HEADING.sub('', best.sentence)} [{best.source}]", [best.source], True, False,
-                          {best.source: [best.sentence]})
+    text = re.sub(r"^[①-⑳]\s*", "", _HEADING.sub("", best.sentence))
+    return GroundedAnswer(f"{text} [{best.source}]", [best.source], True, False, {best.source: [best.sentence]},
+                          "extract")
+
+
+def checked(text: str, retrieval: Retrieval) -> GroundedAnswer:
+    """The model's answer when the supporting sentences back it; otherwise the supporting sentence itself, keeping
+    what the model said in model_text so the page can show it as "not supported by the sources"."""
+    result = ground(text, retrieval)
+    if retrieval.empty or result.supported:
+        return result
+    fallback = extractive(retrieval)
+    fallback.model_text = text
+    return fallback
 
 
 @dataclass
@@ -314,7 +355,9 @@ def llm_key(provider, params: dict) -> str:
 def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, stop_event=None,
            max_tokens: int = 60, **params) -> AnswerStream:
     """Stream a short answer from the supporting sentences. No support → NO_CONTEXT and the provider is never
-    called. Generation stops at the end of the first line: the answer is one sentence."""
+    called. Generation stops at the end of the first line: the answer is one sentence. Afterwards stream.result
+    is the checked answer: the model's words when the cited sentences back them, else the supporting sentence
+    (origin "extract", the model's words in model_text)."""
     if retrieval.empty:
         stream = AnswerStream(iter([NO_CONTEXT]), cached=False)
         stream.result = GroundedAnswer(NO_CONTEXT, [], False, True)
@@ -325,7 +368,7 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
         text = cache.lookup(retrieval.messages, llm_string)
         if text is not None:
             stream = AnswerStream(iter([text]), cached=True)
-            stream.result = ground(text, retrieval)
+            stream.result = checked(text, retrieval)
             return stream
     stream = AnswerStream(iter(()), cached=False)
     halt = _Halt(stop_event)
@@ -343,8 +386,8 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
             parts.append(piece)
             yield piece
         raw = "".join(parts).strip()
-        stream.result = ground(raw, retrieval)
-        if not stream.result.dont_know and not citations(raw, len(retrieval.hits)):
+        stream.result = checked(raw, retrieval)
+        if stream.result.origin == "llm" and not citations(raw, len(retrieval.hits)):
             yield " " + "".join(f"[{i}]" for i in stream.result.citations)
         if cache is not None and raw and not (stop_event is not None and stop_event.is_set()):
             cache.update(retrieval.messages, llm_string, raw)

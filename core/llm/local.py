@@ -28,7 +28,7 @@ DTYPE_PROBE = [{"role": "user", "content": "대한민국의 수도와 헌법의 
 PROBE_TOKENS = 24
 
 
-def _machine() -> str:
+def machine_key() -> str:
     """What decides bf16 speed: the CPU model, its vector capability and the torch build."""
     import platform
 
@@ -82,7 +82,7 @@ def dtype_for(model: str, lm, tok, cache_dir: Path, probe: Callable = _greedy) -
         known = json.loads(path.read_text())
     except (OSError, ValueError):
         known = {}
-    key = f"{model}|{_machine()}"
+    key = f"{model}|{machine_key()}"
     if key not in known:
         dtype, info = choose_dtype(lm, tok, probe)
         known[key] = {"dtype": dtype, **info}

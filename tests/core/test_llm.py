@@ -164,10 +164,10 @@ def test_dtype_choice_needs_same_output_and_speed(tmp_path):
 def test_local_model_loads_in_the_remembered_dtype(smol):
     import json
 
-    from core.llm.local import _machine
+    from core.llm.local import machine_key
 
     known = json.loads((S.cache_dir / "models" / "dtype_choice.json").read_text())
-    choice = known[f"smollm2-135m|{_machine()}"]
+    choice = known[f"smollm2-135m|{machine_key()}"]
     assert str(smol.lm.dtype) == f"torch.{choice['dtype']}" and choice["dtype"] in ("float32", "bfloat16")
     assert smol.id == f"local:smollm2-135m/{choice['dtype']}"
 
