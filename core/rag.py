@@ -347,6 +347,13 @@ class AnswerStream:
         return iter(self.pieces)
 
 
+def _marks(raw: str, result: GroundedAnswer, n_hits: int) -> str:
+    """The citation marks to append to the model's words when it did not write any itself."""
+    if result.origin != "llm" or result.dont_know or citations(raw, n_hits):
+        return ""
+    return " " + "".join(f"[{i}]" for i in result.citations)
+
+
 def llm_key(provider, params: dict) -> str:
     """What the answer cache keys on besides the prompt: provider kind, model id and server, plus the settings."""
     return f"{provider.id}|{sorted(params.items())}"
@@ -367,8 +374,8 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
     if cache is not None:
         text = cache.lookup(retrieval.messages, llm_string)
         if text is not None:
-            stream = AnswerStream(iter([text]), cached=True)
-            stream.result = checked(text, retrieval)
+            result = checked(text, retrieval)
+            stream = AnswerStream(iter([text + _marks(text, result, len(retrieval.hits))]), cached=True, result=result)
             return stream
     stream = AnswerStream(iter(()), cached=False)
     halt = _Halt(stop_event)
@@ -387,8 +394,8 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
             yield piece
         raw = "".join(parts).strip()
         stream.result = checked(raw, retrieval)
-        if stream.result.origin == "llm" and not citations(raw, len(retrieval.hits)):
-            yield " " + "".join(f"[{i}]" for i in stream.result.citations)
+        if tail := _marks(raw, stream.result, len(retrieval.hits)):
+            yield tail
         if cache is not None and raw and not (stop_event is not None and stop_event.is_set()):
             cache.update(retrieval.messages, llm_string, raw)
 
