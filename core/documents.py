@@ -3,6 +3,7 @@ text splitters. Every chunk keeps its source, page and index so answers can cite
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,21 +137,52 @@ def _docx(name: str, data: bytes) -> list[Document]:
     return [Document("\n".join(p.text for p in d.paragraphs), name)]
 
 
+ARTICLE = re.compile(r"^[ \t]*(제\d+조(?:의\d+)?)", re.M)  # a law article heading at the start of a line
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, text) per law article, so no chunk mixes two articles; one ('', text) for other documents."""
+    starts = [m for m in ARTICLE.finditer(text)]
+    if len(starts) < 3:  # not a law-like text
+        return [("", text)]
+    out = [("", text[:starts[0].start()])]
+    for m, nxt in zip(starts, starts[1:] + [None]):
+        out.append((m.group(1), text[m.start():nxt.start() if nxt else len(text)]))
+    return out
+
+
 def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
           separators: list[str] | None = None) -> list[Chunk]:
-    """LangChain's RecursiveCharacterTextSplitter; the default separators follow Korean law articles (제N조)."""
+    """LangChain's RecursiveCharacterTextSplitter, article-aware: a text with 제N조 headings is cut at each article
+    first, and a long article's later pieces start with its heading again, so every chunk says which article it is
+    (retrieval finds it and the answer can cite it)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     if not 20 <= chunk_size <= 4000 or not 0 <= overlap < chunk_size:
         raise UserError("doc.bad_chunking", "chunk size 20–4000 and overlap below it")
-    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=overlap,
-                                              separators=separators or DEFAULT_SEPARATORS, keep_separator="start")
+    splitters: dict[int, RecursiveCharacterTextSplitter] = {}
+
+    def pieces(text: str, room: int) -> list[str]:
+        if room not in splitters:
+            splitters[room] = RecursiveCharacterTextSplitter(
+                chunk_size=room, chunk_overlap=min(overlap, room // 2), keep_separator="start",
+                separators=separators or DEFAULT_SEPARATORS)
+        return splitters[room].split_text(text)
+
     chunks: list[Chunk] = []
     per_source: dict[str, int] = {}
     for doc in docs:
-        for piece in splitter.split_text(doc.text):
-            if piece.strip():
+        for heading, section in _sections(doc.text):
+            parts = [section] if len(section.strip()) <= chunk_size else pieces(section, chunk_size)
+            if heading and len(parts) > 1:  # leave room for the heading that later pieces get back
+                parts = pieces(section, max(chunk_size - len(heading) - 1, 10))
+            for piece in parts:
+                piece = piece.strip()
+                if not piece:
+                    continue
+                if heading and not piece.startswith(heading):
+                    piece = f"{heading} {piece}"
                 index = per_source.get(doc.source, 0)
                 per_source[doc.source] = index + 1
-                chunks.append(Chunk(piece.strip(), doc.source, index, doc.page))
+                chunks.append(Chunk(piece, doc.source, index, doc.page))
     return chunks

@@ -165,7 +165,7 @@ def load_base(base: str, registry, cache_dir: Path, four_bit: bool = False):
     if base in LORA_BASES:
         from core.llm.local import converted_dir, load_local
 
-        model, tok = load_local(base, registry, cache_dir)
+        model, tok = load_local(base, registry, cache_dir, dtype="float32")  # training wants fp32 weights
         path = converted_dir(cache_dir, base)
     else:
         path = Path(base).expanduser()
