@@ -74,6 +74,7 @@ def server(smol):
     deadline = time.time() + 30
     while not srv.started and time.time() < deadline:
         time.sleep(0.1)
+    assert srv.started, "uvicorn did not start within 30 s"
     yield f"http://127.0.0.1:{port}/v1"
     srv.should_exit = True
     thread.join(10)
@@ -117,8 +118,10 @@ def test_invalid_key_is_explained_without_leaking_it(smol):
                                         log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    while not srv.started:
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
         time.sleep(0.1)
+    assert srv.started, "uvicorn did not start within 30 s"
     try:
         wrong = OpenAICompatible("sk-wrong-key-123", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
         with pytest.raises(UserError) as info:

