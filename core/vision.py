@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
-import json
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -243,11 +241,12 @@ def load_state_dict_bytes(model, data: bytes) -> None:
     model.load_state_dict(state)
 
 
-def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict) -> Path:
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    path = runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.model.arch}-{spec.dataset}.json"
-    path.write_text(json.dumps({"spec": spec.to_dict(), "history": history, "final": final}, indent=1))
-    return path
+def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict, page: str = "vision",
+             duration_s: float | None = None, data_hash: str | None = None) -> Path:
+    from core import runs
+
+    return runs.save_run(runs_dir, page, f"{spec.model.arch}-{spec.dataset}", spec.to_dict(), history, final,
+                         seed=spec.train.seed, duration_s=duration_s, data_hash=data_hash)
 
 
 # ---- exported script ----------------------------------------------------------------------------------------

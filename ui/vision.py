@@ -13,6 +13,7 @@ from core import vision
 from core.assets import AssetError
 from core.errors import UserError
 from core.jobs import Job
+from core.runs import data_hash
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
@@ -179,6 +180,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     model, train_loader, val_loader, eval_tf = vision.setup(spec, data, weights)
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
+    runs_dir, fingerprint = settings().runs_dir, data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
         for m in fit(model, train_loader, val_loader, spec.train, stop):
@@ -189,7 +191,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
         if run.history:  # analyse whatever was trained, even after Stop
             run.analysis = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
             final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
-            vision.save_run(settings().runs_dir, spec, run.history, final)
+            vision.save_run(runs_dir, spec, run.history, final, S.ns, m.elapsed, fingerprint)
             runs.append({"spec": spec, "history": list(run.history), "final": final})
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it
