@@ -10,6 +10,7 @@ from core import report, runs, vectordb
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import settings, vector_store
+from ui.state import session_id
 from ui.widgets import header, line_chart, metric_columns, show_user_error
 
 PRESENT = "showcase.present"  # what is on the big screen now: (kind, id) or None
@@ -55,8 +56,7 @@ def _indexes() -> list[str]:
     except UserError as exc:
         show_user_error(exc)
         return []
-    namespace = st.session_state.get("uploads.namespace")
-    return [n for n in names if vectordb.visible_to(n, namespace)]
+    return [n for n in names if vectordb.visible_to(n, session_id())]
 
 
 def _present_button(kind: str, item_id: str) -> None:
