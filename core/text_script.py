@@ -6,12 +6,13 @@ import inspect
 
 from core import text as T
 from core.models import text as M
-from core.text_data import SHIPPED
+from core.text_data import REVIEWS
 
 
 def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, cell: str, embed: int, hidden: int,
                      layers: int, bidir: bool, dropout: float, epochs: int, lr: float, seed: int,
-                     csv_path: str = str(SHIPPED), subword_path: str = "") -> str:
+                     csv_paths: tuple[str, ...] = tuple(str(REVIEWS[k]) for k in ("ko", "en")),
+                     subword_path: str = "") -> str:
     tok_src = {
         "char": "def tokenize(text):\n    return [c for c in text.lower() if not c.isspace()]",
         "word": "def tokenize(text):\n    return re.findall(r\"\\w+|[^\\w\\s]\", text.lower())",
@@ -34,7 +35,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.data import DataLoader
 
 SEED = {seed}
-df = pd.read_csv({csv_path!r})  # columns: text, label
+df = pd.concat([pd.read_csv(p) for p in {list(csv_paths)!r}], ignore_index=True)  # columns: text, label
 texts, labels = df.text.tolist(), df.label.astype(int).tolist()
 
 {tok_src}
