@@ -12,6 +12,7 @@ from core.errors import UserError
 
 PAD, UNK = "<pad>", "<unk>"
 TOKENIZERS = ("char", "word", "subword", "qwen")
+WORD_RE = r"\w+|[^\w\s]"  # words and single punctuation marks
 
 
 class Tokenizer:
@@ -27,7 +28,7 @@ class Tokenizer:
         if self.kind == "char":
             return [c for c in text.lower() if not c.isspace()]
         if self.kind == "word":
-            return re.findall(r"\w+|[^\w\s]", text.lower())
+            return re.findall(WORD_RE, text.lower())
         return self.hf.tokenize(text)
 
     def readable(self, tokens: list[str]) -> list[str]:
@@ -260,8 +261,16 @@ class TextModel:
         probs = self.proba(texts)
         return sum(int(max(range(len(p)), key=p.__getitem__) == y) for p, y in zip(probs, labels)) / max(len(labels), 1)
 
+    def token_views(self, text: str) -> list[TokenView]:
+        raise NotImplementedError
+
     def explain(self, text: str) -> Explanation:
         raise NotImplementedError
+
+    def unknown_share(self, texts: list[str]) -> float:
+        """Share of all tokens in texts that the model has no entry for."""
+        views = [v for t in texts for v in self.token_views(t)]
+        return sum(v.unknown for v in views) / max(len(views), 1)
 
 
 @dataclass
@@ -281,15 +290,16 @@ class RNNText(TextModel):
     def proba(self, texts):
         return predict_proba(self.model, [self.ids(t) for t in texts]).tolist() if texts else []
 
+    def token_views(self, text):
+        toks = self.tokens(text) or [UNK]
+        unk = self.vocab.stoi[UNK]
+        return [TokenView(r, i == unk) for r, i in zip(self.tokenizer.readable(toks), self.ids(text))]
+
     def explain(self, text):
         if not text.strip():
             raise UserError("text.empty", "type a sentence")
-        toks = self.tokens(text) or [UNK]
-        ids = self.ids(text)
-        unk = self.vocab.stoi[UNK]
-        views = [TokenView(r, i == unk) for r, i in zip(self.tokenizer.readable(toks), ids)]
-        prefix = prefix_predictions(self.model, ids)
-        return Explanation(prefix[-1], views, prefix)
+        prefix = prefix_predictions(self.model, self.ids(text))
+        return Explanation(prefix[-1], self.token_views(text), prefix)
 
 
 def build_rnn(kind: str, train_texts: list[str], n_classes: int = 2, cell: str = "gru", hidden: int = 128,
@@ -347,16 +357,18 @@ class SklearnText(TextModel):
     def proba(self, texts):
         return self.clf.predict_proba(self.features(list(texts))).tolist() if texts else []
 
+    def token_views(self, text):
+        # TF-IDF still reads the character n-grams of an unknown word; e5 has no unknown words at all
+        return [TokenView(m.group(), self.known is not None and m.group().lower() not in self.known)
+                for m in re.finditer(WORD_RE, text)]
+
     def explain(self, text):
         """Words, and the prediction on the text up to the end of each word: these models read the whole text at
         once, so a prefix is simply a shorter text."""
         if not text.strip():
             raise UserError("text.empty", "type a sentence")
-        spans = [(m.group(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
-        prefix = self.proba([text[:end] for _, end in spans])
-        views = [TokenView(w, self.known is not None and w.lower() not in self.known) for w, _ in spans]
-        # TF-IDF still reads the character n-grams of an unknown word; e5 has no unknown words at all
-        return Explanation(prefix[-1], views, prefix)
+        prefix = self.proba([text[: m.end()] for m in re.finditer(WORD_RE, text)])
+        return Explanation(prefix[-1], self.token_views(text), prefix)
 
 
 def fit_sklearn(kind: str, texts: list[str], labels: list[int]) -> SklearnText:
