@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test setup apt assets lint bench clean
+.PHONY: run test setup apt assets lint bench mutation clean
 
 run: setup
 	$(BIN)/streamlit run Home.py --server.address 127.0.0.1 --server.port 8501
@@ -41,7 +41,11 @@ lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
 
 bench: setup $(DEVSTAMP)
-	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	for f in bench/*.py; do [ $$f = bench/mutation.py ] && continue; echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Test strength (not part of test): share of mutants each core module's tests kill; CPU-heavy (an hour or more).
+mutation: setup $(DEVSTAMP)
+	$(BIN)/python bench/mutation.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

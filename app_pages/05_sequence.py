@@ -215,7 +215,7 @@ def _script(data, tok_kind, min_freq, max_size, max_len, cell, embed, hidden, la
     shipped = st.session_state.get("seq.src") == "shipped"
     code = sentiment_script(tok_kind=tok_kind, min_freq=min_freq, max_size=max_size, max_len=max_len, cell=cell,
                             embed=embed, hidden=hidden, layers=layers, bidir=bidir, dropout=dropout, epochs=epochs,
-                            lr=lr, seed=seed, **({} if shipped else {"csv_path": DATA_FILE}),
+                            lr=lr, seed=seed, **({} if shipped else {"csv_paths": DATA_FILE}),
                             subword_path=str(asset_registry().path("minilm").parent) if tok_kind == "subword" else "")
     show_code(code, "sentiment_rnn.py", None if shipped else {DATA_FILE: data_csv(data.texts, data.labels)})
 

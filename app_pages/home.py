@@ -18,12 +18,6 @@ def _version(dist: str) -> str:
         return "—"
 
 
-@st.cache_data(show_spinner=False)
-def _device_summary() -> str:
-    # torch.cuda.is_available() needs torch imported: ~1 s, so cached and only computed once per process
-    return settings().device()
-
-
 def environment_panel() -> None:
     s = settings()
     st.subheader(t("home.env"))
@@ -31,9 +25,13 @@ def environment_panel() -> None:
     c1.markdown(f"**{t('home.versions')}**  \nPython {platform.python_version()}  \n"
                 f"torch {_version('torch')}  \nstreamlit {_version('streamlit')}  \n"
                 f"transformers {_version('transformers')}")
-    c2.markdown(f"**{t('home.device')}**  \n`{_device_summary()}`")
+    c2.markdown(f"**{t('home.device')}**  \n`{s.device_hint()}`")  # no torch import on first paint
     c2.markdown(f"**{t('home.mode')}**  \n" + (t("home.mode_online") if s.online else t("home.mode_offline")))
     c2.caption(t("home.mode_help"))
+    c2.markdown(f"**{t('home.servers')}**  \n"
+                + (t("home.chroma_server", url=s.chroma_url) if s.chroma_url else t("home.chroma_embedded")) + "  \n"
+                + (t("home.llm_server", url=s.llm_base_url) if s.llm_base_url else t("home.llm_local")))
+    c2.caption(t("home.servers_help"))
     keys = s.configured_keys()
     c3.markdown(f"**{t('home.keys')}**  \n" + "  \n".join(
         f"`{name}`: {t('home.key_set') if ok else t('home.key_unset')}" for name, ok in keys.items()))

@@ -1,6 +1,8 @@
-"""LoRA benchmark (prints its figures; not a test): SmolLM2-135M, LoRA r=8 on q/v, the page's default settings,
-on this CPU. Steps/s, peak RSS, held-out loss before vs after, time to merge and save, and whether the answers
-visibly change (the TA format '📌') within a 2-minute training budget."""
+"""LoRA benchmark (prints its figures; not a test): SmolLM2-135M and Qwen2.5-0.5B in one run, LoRA r=8 on q/v,
+the page's default settings, on this CPU, in the chosen precision (fp32/bf16/auto, as core.train resolves it).
+Per model: steps/s, held-out loss before vs after, the answers before and after (is the content right, not
+only the TA format '📌'?) within a 2-minute training budget, time to merge and save; peak RSS at the end."""
+import argparse
 import resource
 import tempfile
 import threading
@@ -13,6 +15,7 @@ from _common import ROOT  # noqa: F401
 from core import lora as L
 from core.assets import Registry
 from core.config import Settings
+from core.train import PRECISIONS, plan_precision
 
 BUDGET_S = 120
 
@@ -25,12 +28,10 @@ def held_out_loss(model, tok, examples, max_len):
                    for f in feats) / len(feats)
 
 
-def main():
-    s = Settings.load()
-    reg = Registry(s.cache_dir)
-    model, tok = L.load_base("smollm2-135m", reg, s.cache_dir)
+def bench(base, precision, s, reg):
+    model, tok = L.load_base(base, reg, s.cache_dir)
     model = L.attach_lora(model, L.LoraSettings(r=8, alpha=16, targets=("q_proj", "v_proj")))
-    t = L.TrainSettings()  # the page's defaults
+    t = L.TrainSettings(precision=precision)  # the page's defaults
     t.max_steps, t.batch_size, t.lr, t.max_len = 40, 2, 2e-3, 256
     train_ex, eval_ex = L.split(L.shipped_dataset().examples, 0.1)
     questions = [e.messages[-2]["content"] for e in eval_ex[:4]]
@@ -45,7 +46,8 @@ def main():
     secs = time.perf_counter() - start
     timer.cancel()
     after = held_out_loss(model, tok, eval_ex, t.max_len)
-    print(f"SmolLM2-135M LoRA r=8 q/v, batch {t.batch_size}, max_len {t.max_len}, lr {t.lr}:")
+    print(f"{base} LoRA r=8 q/v, batch {t.batch_size}, max_len {t.max_len}, lr {t.lr}, "
+          f"{plan_precision(precision).label}:")
     print(f"  {last.step} steps in {secs:.1f} s = {last.step / secs:.2f} steps/s"
           f"{' (stopped by the 2-minute budget)' if last.stopped else ''}")
     print(f"  held-out loss: before {before:.3f} -> after {after:.3f}")
@@ -53,12 +55,23 @@ def main():
     for q, b in zip(questions, before_answers):
         a = L.generate(model, tok, q, 40)
         changed += "📌" in a and "📌" not in b
-        print(f"  Q: {q}\n    before: {b[:90]!r}\n    after : {a[:90]!r}")
+        print(f"  Q: {q}\n    before: {b[:120]!r}\n    after : {a[:120]!r}")
     print(f"  answers in the trained TA format after <= {BUDGET_S} s of training: {changed}/{len(questions)}")
     t0 = time.perf_counter()
     L.merge_and_save(model, tok, Path(tempfile.mkdtemp()) / "merged")
     print(f"  merge_and_unload + save: {time.perf_counter() - t0:.1f} s")
-    print(f"  peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bases", default=",".join(L.BASES))
+    ap.add_argument("--precision", default="auto", choices=PRECISIONS)
+    args = ap.parse_args()
+    s = Settings.load()
+    reg = Registry(s.cache_dir)
+    for base in args.bases.split(","):
+        bench(base, args.precision, s, reg)
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from core.errors import UserError
 
 FUNCTIONS = ("tanh", "exp", "log", "sigmoid", "relu")
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# Deep expressions (999 nested `x+`) would blow Python's recursion in ast/eval/backward; no lesson needs more.
+MAX_DEPTH = 100
 
 
 class Value:
@@ -134,16 +136,16 @@ class Value:
         return self._unary(max(self.data, 0.0), 1.0 if self.data > 0 else 0.0, "relu")
 
     def topo(self) -> list["Value"]:
-        order, seen = [], set()
-
-        def build(v: "Value"):
-            if id(v) not in seen:
-                seen.add(id(v))
-                for child in v._prev:
-                    build(child)
+        """Children before parents; iterative, so a long chain of statements cannot hit the recursion limit."""
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            v, expanded = stack.pop()
+            if expanded:
                 order.append(v)
-
-        build(self)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack.extend((child, False) for child in reversed(v._prev))
         return order
 
     def backward(self) -> None:
@@ -167,20 +169,29 @@ class Program:
         return self.statements[-1][0]
 
 
-def _check(node: ast.AST, assigned: set[str], inputs: list[str]) -> None:
+def _check(node: ast.AST, assigned: set[str], inputs: list[str], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise UserError("ag.too_deep", "the expression is nested too deeply", limit=MAX_DEPTH)
+    depth += 1
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
             raise UserError("ag.bad_op", f"operator {type(node.op).__name__} is not allowed",
                             what=type(node.op).__name__)
-        _check(node.left, assigned, inputs)
-        _check(node.right, assigned, inputs)
+        _check(node.left, assigned, inputs, depth)
+        _check(node.right, assigned, inputs, depth)
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             raise UserError("ag.bad_op", "only unary minus/plus", what=type(node.op).__name__)
-        _check(node.operand, assigned, inputs)
+        _check(node.operand, assigned, inputs, depth)
     elif isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise UserError("ag.bad_const", f"only numbers are allowed, not {node.value!r}", what=repr(node.value))
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:  # an int of 1999 digits parses, but no float holds it
+            finite = False
+        if not finite:
+            raise UserError("ag.big_number", "a number is too large", text=ast.unparse(node)[:20])
     elif isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
             raise UserError("ag.func_as_name", f"{node.id} is a function: write {node.id}(...)", name=node.id)
@@ -195,7 +206,7 @@ def _check(node: ast.AST, assigned: set[str], inputs: list[str]) -> None:
                             name=name, allowed=", ".join(FUNCTIONS))
         if len(node.args) != 1 or node.keywords:
             raise UserError("ag.call_args", f"{node.func.id}() takes exactly one argument", name=node.func.id)
-        _check(node.args[0], assigned, inputs)
+        _check(node.args[0], assigned, inputs, depth)
     else:
         raise UserError("ag.bad_syntax_node", f"{type(node).__name__} is not allowed", what=type(node).__name__)
 
@@ -211,6 +222,8 @@ def parse_program(source: str, max_len: int = 2000) -> Program:
     except SyntaxError as exc:
         raise UserError("ag.syntax", f"syntax error on line {exc.lineno}: {exc.msg}", line=exc.lineno or 0,
                         msg=exc.msg) from exc
+    except (RecursionError, MemoryError) as exc:  # CPython's parser has its own nesting limits
+        raise UserError("ag.too_deep", "the expression is nested too deeply", limit=MAX_DEPTH) from exc
     statements: list[tuple[str, ast.expr]] = []
     assigned: set[str] = set()
     inputs: list[str] = []
@@ -231,6 +244,8 @@ def parse_program(source: str, max_len: int = 2000) -> Program:
             raise UserError("ag.bad_syntax_node", f"{type(stmt).__name__} is not allowed", what=type(stmt).__name__)
     if not statements:
         raise UserError("ag.empty", "the expression is empty")
+    if not inputs:  # `3` alone: nothing to differentiate with respect to
+        raise UserError("ag.no_inputs", "use at least one variable, e.g. x")
     return Program(source, statements, inputs)
 
 
@@ -266,12 +281,15 @@ def run_engine(program: Program, values: dict[str, float]) -> tuple[Value, dict[
     def unary(name, a):
         return getattr(a, name)()
 
-    env = _evaluate(program, env, lambda c: Value(c, const=True, label=repr(c)), binop, unary)
-    for target, _ in program.statements:
-        if not env[target].label:
-            env[target].label = target
-    out = env[program.output]
-    out.backward()
+    try:
+        env = _evaluate(program, env, lambda c: Value(c, const=True, label=repr(c)), binop, unary)
+        for target, _ in program.statements:
+            if not env[target].label:
+                env[target].label = target
+        out = env[program.output]
+        out.backward()
+    except OverflowError as exc:  # e.g. exp(x-745)**0.01: a denormal base whose derivative overflows
+        raise UserError("ag.grad_overflow", "a value or gradient overflowed") from exc
     return out, env
 
 

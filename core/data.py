@@ -7,7 +7,6 @@ serves every source, and the exported script can repeat the exact same steps.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,8 @@ CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_ZIP_IMAGES = 5000
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # PIL's own bomb guard only warns below 2x its default; refuse earlier
 
 
 @dataclass
@@ -87,7 +88,12 @@ def load_image(data: bytes | object, size: int, channels: int):
     import torch
     from PIL import Image, ImageOps
 
-    img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
+    try:
+        img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # PIL refuses past 2x its own limit at open
+        raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS) from exc
+    if img.width * img.height > MAX_IMAGE_PIXELS:  # a 100 KB PNG can declare 50000x50000 pixels
+        raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS)
     img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
     img = ImageOps.fit(img, (size, size))
     arr = np.asarray(img, dtype=np.float32) / 255.0
@@ -97,20 +103,22 @@ def load_image(data: bytes | object, size: int, channels: int):
 
 def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float = 0.2, seed: int = 0) -> ImageData:
     """A zip with one folder per class (Teachable-Machine style). Bad files are skipped and listed."""
-    import torch
+    from core.safe_zip import ZipLimits, open_checked, read_member, unsafe_name
 
     if not data:
         raise UserError("data.zip_empty", "the file is empty")
     if len(data) > MAX_ZIP_BYTES:
         raise UserError("data.zip_too_big", "zip too big", limit_mb=MAX_ZIP_BYTES // 2**20)
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise UserError("data.zip_bad", "not a zip file") from exc
-    by_class: dict[str, list[str]] = {}
+    # every check happens on the central directory, before a single byte is inflated
+    zf = open_checked(data, ZipLimits(max_entries=2 * MAX_ZIP_IMAGES, max_entry_bytes=MAX_IMAGE_BYTES,
+                                      max_total_bytes=4 * MAX_ZIP_BYTES), bad_key="data.zip_bad")
+    by_class: dict[str, list] = {}
     skipped: list[tuple[str, str]] = []
     for info in zf.infolist():
         if info.is_dir() or "__MACOSX" in info.filename or Path(info.filename).name.startswith("."):
+            continue
+        if unsafe_name(info.filename):
+            skipped.append((info.filename[:80], "unsafe path"))
             continue
         parts = Path(info.filename).parts
         if len(parts) < 2:
@@ -119,7 +127,7 @@ def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float =
         if Path(info.filename).suffix.lower() not in IMAGE_EXTS:
             skipped.append((info.filename, "not an image type"))
             continue
-        by_class.setdefault(parts[-2], []).append(info.filename)
+        by_class.setdefault(parts[-2], []).append(info)
     if len(by_class) < 2:
         raise UserError("data.zip_classes", "need at least two class folders", found=len(by_class))
     if sum(len(v) for v in by_class.values()) > MAX_ZIP_IMAGES:
@@ -127,16 +135,18 @@ def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float =
     classes = sorted(by_class)
     xs, ys = [], []
     for label, cls in enumerate(classes):
-        for name in by_class[cls]:
+        for info in by_class[cls]:
             try:
-                xs.append(load_image(zf.read(name), size, channels))
+                xs.append(load_image(read_member(zf, info, MAX_IMAGE_BYTES), size, channels))
                 ys.append(label)
-            except Exception as exc:  # PIL raises several types for corrupt files
-                skipped.append((name, f"unreadable image ({type(exc).__name__})"))
+            except Exception as exc:  # PIL raises several types for corrupt files, zipfile for bad CRCs
+                skipped.append((info.filename, f"unreadable image ({type(exc).__name__})"))
     counts = {c: ys.count(i) for i, c in enumerate(classes)}
     empty = [c for c, n in counts.items() if n == 0]
     if empty:
         raise UserError("data.zip_empty_class", "a class has no readable image", classes=", ".join(empty))
+    import torch
+
     x, y = torch.stack(xs), torch.tensor(ys)
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(x), generator=g)

@@ -3,6 +3,7 @@ text splitters. Every chunk keeps its source, page and index so answers can cite
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from core.errors import UserError
 
 EN_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_TEXT_CHARS = 5_000_000      # what one upload may add to the index: ~2,500 pages
+MAX_PDF_PAGES = 500
+PDF_STREAM_BYTES = 20_000_000   # per decoded stream (pypdf's default is 75 MB); a flate bomb stops here
+# lxml needs ~20x the XML size in memory: 40 MB of XML is a 2,000-page document and ~1 GB of RAM at most
+MAX_DOCX_XML_BYTES = 40 * 1024 * 1024
 DEFAULT_SEPARATORS = ["\n  제", "\n\n", "\n", ". ", "다. ", " ", ""]
 
 
@@ -75,27 +81,55 @@ def load_upload(name: str, data: bytes) -> list[Document]:
         raise UserError("doc.type", "unsupported type", name=name)
     if not any(d.text.strip() for d in docs):
         raise UserError("doc.no_text", "no text found", name=name)
+    if sum(len(d.text) for d in docs) > MAX_TEXT_CHARS:
+        raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
     return [d for d in docs if d.text.strip()]
 
 
 def _pdf(name: str, data: bytes) -> list[Document]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
 
+    # a context variable, so this session's limits never leak into another thread's reader
+    limits = dict(zlib_maximum_output_length=PDF_STREAM_BYTES, lzw_maximum_output_length=PDF_STREAM_BYTES,
+                  run_length_maximum_output_length=PDF_STREAM_BYTES, brotli_maximum_output_length=PDF_STREAM_BYTES,
+                  array_based_stream_maximum_output_length=PDF_STREAM_BYTES, image_maximum_buffer_size=PDF_STREAM_BYTES,
+                  stream_decoding_work_maximum_length=4 * PDF_STREAM_BYTES)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise UserError("doc.encrypted", "encrypted PDF", name=name)
-        return [Document(page.extract_text() or "", name, i + 1) for i, page in enumerate(reader.pages)]
+        with apply_configuration(**limits):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise UserError("doc.encrypted", "encrypted PDF", name=name)
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise UserError("doc.too_many_pages", "too many pages", name=name, limit=MAX_PDF_PAGES)
+            docs, chars = [], 0
+            for i, page in enumerate(reader.pages):
+                text = page.extract_text() or ""
+                chars += len(text)
+                if chars > MAX_TEXT_CHARS:  # stop extracting as soon as the budget is spent
+                    raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
+                docs.append(Document(text, name, i + 1))
+            return docs
     except UserError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        raise UserError("doc.pdf_limit", str(exc), name=name) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError,
+            ZeroDivisionError) as exc:  # pypdf surfaces malformed objects as any of these
         raise UserError("doc.corrupt", str(exc), name=name) from exc
 
 
 def _docx(name: str, data: bytes) -> list[Document]:
     import docx
 
+    from core.safe_zip import ZipLimits, open_checked
+
+    # python-docx inflates and parses every part: check the declared sizes first, from the zip directory alone
+    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=MAX_DOCX_XML_BYTES,
+                                      max_total_bytes=4 * MAX_UPLOAD_BYTES), bad_key="doc.corrupt", name=name)
+    xml = sum(i.file_size for i in zf.infolist() if i.filename.endswith((".xml", ".rels")))
+    if xml > MAX_DOCX_XML_BYTES:
+        raise UserError("doc.docx_xml_too_big", "too much XML", name=name, limit_mb=MAX_DOCX_XML_BYTES // 2**20)
     try:
         d = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip/xml errors of several types
@@ -103,21 +137,52 @@ def _docx(name: str, data: bytes) -> list[Document]:
     return [Document("\n".join(p.text for p in d.paragraphs), name)]
 
 
+ARTICLE = re.compile(r"^[ \t]*(제\d+조(?:의\d+)?)", re.M)  # a law article heading at the start of a line
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, text) per law article, so no chunk mixes two articles; one ('', text) for other documents."""
+    starts = [m for m in ARTICLE.finditer(text)]
+    if len(starts) < 3:  # not a law-like text
+        return [("", text)]
+    out = [("", text[:starts[0].start()])]
+    for m, nxt in zip(starts, starts[1:] + [None]):
+        out.append((m.group(1), text[m.start():nxt.start() if nxt else len(text)]))
+    return out
+
+
 def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
           separators: list[str] | None = None) -> list[Chunk]:
-    """LangChain's RecursiveCharacterTextSplitter; the default separators follow Korean law articles (제N조)."""
+    """LangChain's RecursiveCharacterTextSplitter, article-aware: a text with 제N조 headings is cut at each article
+    first, and a long article's later pieces start with its heading again, so every chunk says which article it is
+    (retrieval finds it and the answer can cite it)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     if not 20 <= chunk_size <= 4000 or not 0 <= overlap < chunk_size:
         raise UserError("doc.bad_chunking", "chunk size 20–4000 and overlap below it")
-    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=overlap,
-                                              separators=separators or DEFAULT_SEPARATORS, keep_separator="start")
+    splitters: dict[int, RecursiveCharacterTextSplitter] = {}
+
+    def pieces(text: str, room: int) -> list[str]:
+        if room not in splitters:
+            splitters[room] = RecursiveCharacterTextSplitter(
+                chunk_size=room, chunk_overlap=min(overlap, room // 2), keep_separator="start",
+                separators=separators or DEFAULT_SEPARATORS)
+        return splitters[room].split_text(text)
+
     chunks: list[Chunk] = []
     per_source: dict[str, int] = {}
     for doc in docs:
-        for piece in splitter.split_text(doc.text):
-            if piece.strip():
+        for heading, section in _sections(doc.text):
+            parts = [section] if len(section.strip()) <= chunk_size else pieces(section, chunk_size)
+            if heading and len(parts) > 1:  # leave room for the heading that later pieces get back
+                parts = pieces(section, max(chunk_size - len(heading) - 1, 10))
+            for piece in parts:
+                piece = piece.strip()
+                if not piece:
+                    continue
+                if heading and not piece.startswith(heading):
+                    piece = f"{heading} {piece}"
                 index = per_source.get(doc.source, 0)
                 per_source[doc.source] = index + 1
-                chunks.append(Chunk(piece.strip(), doc.source, index, doc.page))
+                chunks.append(Chunk(piece, doc.source, index, doc.page))
     return chunks

@@ -79,7 +79,10 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
                                          or "messages" in reader.fieldnames):
             raise UserError("lora.csv_columns", "need instruction/output or messages columns",
                             columns=", ".join(reader.fieldnames or []))
-        rows = [(i, r) for i, r in enumerate(reader, 2)]  # row 1 is the header
+        try:
+            rows = [(i, r) for i, r in enumerate(reader, 2)]  # row 1 is the header
+        except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (131072 chars)
+            raise UserError("lora.csv_unreadable", str(exc), reason=str(exc)[:200]) from exc
     else:
         for i, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -88,6 +91,8 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
                 rows.append((i, json.loads(line)))
             except json.JSONDecodeError as exc:
                 rows.append((i, ValueError(f"not valid JSON ({exc.msg})")))
+            except (ValueError, RecursionError) as exc:  # a 5000-digit int, or objects nested 10^5 deep
+                rows.append((i, ValueError(f"not valid JSON ({type(exc).__name__})")))
     examples, bad = [], []
     for i, row in rows:
         try:
@@ -96,8 +101,8 @@ def parse_dataset(data: bytes, name: str = "data.jsonl") -> DataReport:
             if not isinstance(row, dict):
                 raise ValueError("each line must be a JSON object")
             examples.append(_row_to_example(row))
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            bad.append((i, str(exc)))
+        except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            bad.append((i, str(exc)[:200]))
     if not examples:
         raise UserError("lora.no_valid_rows", "no valid rows", bad=len(bad))
     return DataReport(examples, bad)
@@ -160,7 +165,7 @@ def load_base(base: str, registry, cache_dir: Path, four_bit: bool = False):
     if base in LORA_BASES:
         from core.llm.local import converted_dir, load_local
 
-        model, tok = load_local(base, registry, cache_dir)
+        model, tok = load_local(base, registry, cache_dir, dtype="float32")  # training wants fp32 weights
         path = converted_dir(cache_dir, base)
     else:
         path = Path(base).expanduser()
@@ -250,6 +255,7 @@ class TrainSettings:
     max_len: int = 192
     eval_every: int = 5
     seed: int = 0
+    precision: str = "fp32"   # fp32 | bf16 | auto, resolved like core.train.fit (core.train.plan_precision)
 
 
 @dataclass
@@ -301,7 +307,10 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
     import torch
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainingArguments
 
+    from core.train import plan_precision
+
     t = run.train
+    plan = plan_precision(t.precision, "cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(t.seed)
     tok_train = tokenise(train_examples, run.tokenizer, t.max_len)
     tok_eval = tokenise(eval_examples, run.tokenizer, t.max_len) if eval_examples else Tokenised([], 0)
@@ -313,7 +322,8 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
         learning_rate=t.lr, num_train_epochs=t.epochs, max_steps=t.max_steps if t.max_steps > 0 else -1,
         logging_steps=1, eval_strategy="steps" if tok_eval.features else "no", eval_steps=max(1, t.eval_every),
         save_strategy="no", report_to=[], seed=t.seed, use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False, warmup_steps=0)
+        dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False, warmup_steps=0,
+        bf16=plan.dtype == "bfloat16", fp16=plan.dtype == "float16")  # fp16: the Trainer adds its GradScaler
     q: queue.Queue = queue.Queue()
     collator = DataCollatorForSeq2Seq(run.tokenizer, padding=True, label_pad_token_id=-100)
     trainer = Trainer(model=run.model, args=args, train_dataset=tok_train.features,

@@ -1,13 +1,21 @@
-"""Retrieval-augmented generation with LangChain components:
+"""Retrieval-augmented generation that a 0.5B model can follow:
 
-    retriever (langchain_chroma over our collection; score threshold; MMR) → ChatPromptTemplate with numbered
-    sources → the chosen provider, streamed, behind LangChain's SQLiteCache (hit/miss is reported).
+    hybrid retrieval (e5 vectors stored in Chroma + character n-gram TF-IDF over each chunk's sentences, so both
+    meaning and exact words like "임기" count) → the few sentences that answer (sentence-level scoring) → a short
+    prompt with those sentences only → the chosen provider, streamed, behind LangChain's SQLiteCache keyed by the
+    provider id → citations of the sources whose sentences the answer uses, and a faithfulness flag.
 
-When no chunk passes the threshold the chain answers "I don't know" without calling the LLM at all.
+Page API: retrieval = chain(...).invoke(question) (hits, .support = supporting sentences, .messages, .prompt_text);
+stream = answer(provider, retrieval, cache, **params); text = "".join(stream) (or st.write_stream); then
+stream.result is a GroundedAnswer (text with [n] marks, cited numbers, supported flag, sentence per source, and
+origin "extract" with model_text when the model's words were not backed by the sources and the sentence itself
+is shown instead). extractive(retrieval) is the instant no-LLM answer.
+When no sentence is close enough the chain answers "I don't know" without calling the LLM at all.
 """
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -15,12 +23,65 @@ from typing import Iterator
 from core.errors import UserError
 from core.vectordb import Hit
 
-SYSTEM = ("You answer questions using only the numbered sources below. Cite the sources you use like [1] or [2]. "
-          "If the sources do not contain the answer, say that you don't know. Answer in the language of the "
-          "question.\n\nSources:\n{context}")
-# small local models follow the last instruction best, so the citation rule is repeated in the user turn
-HUMAN = "{question}\n\n(Answer from the sources and cite them like [1].)"
+# A small model copies the shape of an example better than it follows rules: two short rules and one worked
+# example, written about something other than the corpus. Whether to answer at all is decided before (the
+# calibrated score threshold), not by the model: Qwen 0.5B said "I don't know" next to the right sentence.
+SYSTEM = ("근거 문장만 보고 질문에 한 문장으로 짧게 답하세요. 근거 문장의 낱말을 그대로 쓰세요. "
+          "Answer in the language of the question.")
+SHOTS = [("근거:\n[1] 제3조 회원의 임기는 2년으로 하며, 한 번 연임할 수 있다.\n\n질문: 회원 임기는 얼마나 돼요?",
+          "회원의 임기는 2년입니다. [1]")]
+HUMAN = "근거:\n{context}\n\n질문: {question}"
 NO_CONTEXT = "__no_context__"
+DONT_KNOW = ("모르겠습니다", "모릅니다", "알 수 없", "don't know", "do not know", "not in the sources")
+# calibrated on data/rag_questions_ko.csv (answerable vs unanswerable best-sentence scores): see bench/rag_answers.py
+MIN_SUPPORT = 0.45
+SUPPORTED_OVERLAP = 0.5  # share of the answer's character bigrams found in the cited sentences
+
+
+# ---- sentences ------------------------------------------------------------------------------------------------
+_BREAK = re.compile(r"(?<=다\.)\s+|(?<=[.!?])\s+(?=[A-Z\"'(])|\s*\n\s*|\s*(?=[①-⑳])")
+_HEADING = re.compile(r"^(제\d+조(?:의\d+)?)\s*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a chunk, split at '다.', ①②③ clauses, line breaks and sentence ends; an article's first
+    sentence keeps its 제N조 heading."""
+    out: list[str] = []
+    for part in (p.strip() for p in _BREAK.split(text) if p and p.strip()):
+        if out and _HEADING.fullmatch(out[-1] + " "):  # a bare "제N조" before ① labels the first clause
+            out[-1] = f"{out[-1]} {part}"
+        elif len(part) > 1:
+            out.append(part)
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    """Character bigrams of the words (Korean has no reliable word split without a tagger; bigrams work)."""
+    words = re.findall(r"[0-9A-Za-z가-힣]+", text.lower())
+    return {w[i:i + 2] for w in words for i in range(max(len(w) - 1, 1))}
+
+
+def overlap(answer: str, sentences: list[str]) -> float:
+    """Share of the answer's character bigrams that appear in the sentences (citation marks ignored)."""
+    a = _bigrams(re.sub(r"\[\d+\]", " ", answer))
+    if not a:
+        return 0.0
+    s = set().union(*(_bigrams(x) for x in sentences)) if sentences else set()
+    return len(a & s) / len(a)
+
+
+def is_dont_know(text: str) -> bool:
+    low = text.lower()
+    return text.strip() == NO_CONTEXT or any(p in low for p in DONT_KNOW)
+
+
+# ---- retrieval --------------------------------------------------------------------------------------------------
+@dataclass
+class Support:
+    """One sentence that supports an answer, from source number `source` (1-based, as cited)."""
+    source: int
+    sentence: str
+    score: float
 
 
 @dataclass
@@ -28,63 +89,161 @@ class Retrieval:
     hits: list[Hit]
     messages: list[dict] = field(default_factory=list)
     prompt_text: str = ""
+    support: list[Support] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.hits
+        """Nothing close enough to answer from: the chain says "I don't know" without the LLM."""
+        return not self.hits or not self.support
+
+    def sentences_of(self, source: int) -> list[str]:
+        """The supporting sentence(s) inside source [source], for highlighting it on the page."""
+        return [s.sentence for s in self.support if s.source == source]
+
+
+class _Index:
+    """Everything retrieval needs about one collection, read once: vectors, texts and a sentence TF-IDF."""
+
+    def __init__(self, col):
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        got = col.get(include=["embeddings", "documents", "metadatas"])
+        self.ids, self.docs, self.metas = got["ids"], got["documents"], got["metadatas"]
+        self.vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        self.sentences, owner = [], []
+        for i, doc in enumerate(self.docs):
+            for sent in split_sentences(doc):
+                self.sentences.append(sent)
+                owner.append(i)
+        self.owner = np.asarray(owner)
+        # char n-grams inside word boundaries: matches Korean stems despite particles (임기는 / 임기)
+        self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
+        self.matrix = self.tfidf.fit_transform([_HEADING.sub("", s) for s in self.sentences])
+
+    def sentence_scores(self, question: str):
+        return (self.matrix @ self.tfidf.transform([question]).T).toarray().ravel()
+
+
+_INDEXES: dict[tuple, _Index] = {}
+_LOCK = threading.Lock()
+LEXICAL_WEIGHT = 0.5  # dense cosine + this × best sentence TF-IDF cosine; both in [0, 1]
+
+
+def _index(store, collection: str, col) -> _Index:
+    key = (str(getattr(store, "path", id(store))), collection, col.count(), str((col.metadata or {}).get("built", "")))
+    with _LOCK:
+        if key not in _INDEXES:
+            _INDEXES[key] = _Index(col)
+        return _INDEXES[key]
+
+
+_VECTORS: dict[tuple[str, str], object] = {}  # (embedder, text) -> vector: sentences recur across questions
+
+
+def _query_vector(embedder, question: str):
+    import numpy as np
+
+    key = (embedder.name, "query: " + question)
+    if key not in _VECTORS:
+        _VECTORS[key] = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    return _VECTORS[key]
+
+
+def _sentence_vectors(embedder, sentences: list[str]):
+    import numpy as np
+
+    if len(_VECTORS) > 20000:  # a long-running app: forget old entries rather than grow without bound
+        for key in list(_VECTORS)[:10000]:
+            del _VECTORS[key]
+    todo = [s for s in dict.fromkeys(sentences) if (embedder.name, s) not in _VECTORS]
+    if todo:
+        for s, v in zip(todo, embedder.embed_documents(todo)):
+            _VECTORS[(embedder.name, s)] = np.asarray(v, dtype=np.float32)
+    return np.stack([_VECTORS[(embedder.name, s)] for s in sentences])
 
 
 def retrieve(store, collection: str, embedder, question: str, k: int = 4, threshold: float = 0.0,
              mmr: bool = False, fetch_k: int = 20, mmr_lambda: float = 0.5) -> list[Hit]:
-    """Top-k chunks whose relevance passes the threshold; with MMR, diverse ones among the candidates."""
+    """Top-k chunks by hybrid score (dense cosine + best-sentence TF-IDF) whose dense relevance passes the
+    threshold; with MMR, diverse ones among the fetch_k best."""
     import numpy as np
-    from langchain_chroma import Chroma
     from langchain_core.vectorstores.utils import maximal_marginal_relevance
-
-    from core.embeddings import langchain_embeddings
 
     if not question.strip():
         raise UserError("vdb.empty_query", "empty question")
     col = store.get(collection, embedder)  # refuses an index built by another embedder
-    vs = Chroma(client=store.client, collection_name=collection, embedding_function=langchain_embeddings(embedder))
-    scored = vs.similarity_search_with_relevance_scores(question, k=max(fetch_k, k) if mmr else k)
-    kept = [(d, s) for d, s in scored if s >= threshold]
-    if mmr and kept:
-        q = np.asarray(embedder.embed_query(question))
-        stored = col.get(ids=[d.id for d, _ in kept], include=["embeddings"])  # stored vectors, not re-embedded
-        by_id = dict(zip(stored["ids"], stored["embeddings"]))
-        cands = [np.asarray(by_id[d.id]) for d, _ in kept]
-        order = maximal_marginal_relevance(q, cands, lambda_mult=mmr_lambda, k=min(k, len(kept)))
-        kept = [kept[i] for i in order]
+    if col.count() == 0:
+        raise UserError("vdb.empty_index", "the index is empty", name=collection)
+    ix = _index(store, collection, col)
+    q = _query_vector(embedder, question)
+    dense = ix.vectors @ q
+    lexical = np.zeros(len(ix.docs), dtype=np.float32)
+    np.maximum.at(lexical, ix.owner, ix.sentence_scores(question).astype(np.float32))
+    score = dense + LEXICAL_WEIGHT * lexical
+    order = [int(i) for i in np.argsort(-score) if dense[i] >= threshold][:max(fetch_k, k) if mmr else k]
+    if mmr and order:
+        picked = maximal_marginal_relevance(q, [ix.vectors[i] for i in order], lambda_mult=mmr_lambda,
+                                            k=min(k, len(order)))
+        order = [order[i] for i in picked]
     hits = []
-    for doc, score in kept[:k]:
-        page = doc.metadata.get("page", -1)
-        hits.append(Hit(doc.page_content, doc.metadata.get("source", "?"), int(doc.metadata.get("chunk", -1)),
-                        None if page == -1 else page, 1 - score, float(score)))
+    for i in order[:k]:
+        meta = ix.metas[i]
+        page = meta.get("page", -1)
+        hits.append(Hit(ix.docs[i], meta.get("source", "?"), int(meta.get("chunk", -1)),
+                        None if page == -1 else page, float(1 - dense[i]), float(dense[i])))
     return hits
 
 
-def build_prompt(question: str, hits: list[Hit]) -> Retrieval:
-    """The exact messages the LLM receives (shown on the page)."""
-    from langchain_core.prompts import ChatPromptTemplate
+def select_sentences(question: str, hits: list[Hit], embedder, n: int = 2) -> list[Support]:
+    """The n sentences of the hits closest to the question: e5 cosine plus character n-gram overlap, so a
+    sentence must share meaning and words. Each keeps the number of the source it came from."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    context = "\n\n".join(f"[{i}] ({h.source}) {h.text}" for i, h in enumerate(hits, 1))
-    template = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
+    cands = [(i, s) for i, h in enumerate(hits, 1) for s in split_sentences(h.text)]
+    if not cands:
+        return []
+    bare = [_HEADING.sub("", s) or s for _, s in cands]
+    q = _query_vector(embedder, question)
+    dense = _sentence_vectors(embedder, bare) @ q
+    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit(bare + [question])
+    lexical = (tfidf.transform(bare) @ tfidf.transform([question]).T).toarray().ravel()
+    score = dense + LEXICAL_WEIGHT * lexical
+    best = np.argsort(-score)[:n]
+    return [Support(cands[i][0], cands[i][1], float(score[i])) for i in best]
+
+
+def build_prompt(question: str, hits: list[Hit], support: list[Support] | None = None) -> Retrieval:
+    """The exact messages the LLM receives (shown on the page): only the supporting sentences, each numbered by
+    the source it came from, after one worked example per case."""
+    from langchain_core.prompts import ChatPromptTemplate, FewShotChatMessagePromptTemplate
+
+    support = support or []
+    context = "\n".join(f"[{s.source}] {s.sentence}" for s in support)
+    shots = FewShotChatMessagePromptTemplate(
+        examples=[{"input": a, "output": b} for a, b in SHOTS],
+        example_prompt=ChatPromptTemplate.from_messages([("human", "{input}"), ("ai", "{output}")]))
+    template = ChatPromptTemplate.from_messages([("system", SYSTEM), shots, ("human", HUMAN)])
     lc_messages = template.format_messages(context=context, question=question)
     role = {"system": "system", "human": "user", "ai": "assistant"}
     messages = [{"role": role[m.type], "content": m.content} for m in lc_messages]
     text = "\n\n".join(f"### {m['role']}\n{m['content']}" for m in messages)
-    return Retrieval(hits, messages, text)
+    return Retrieval(hits, messages, text, support)
 
 
-def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False):
-    """The retrieval half as a LangChain runnable: question → Retrieval (hits + prompt)."""
+def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
+          sentences: int = 1, min_support: float = MIN_SUPPORT):
+    """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting sentences, prompt).
+    Sentences scoring below min_support are dropped; with none left the answer is "I don't know"."""
     from langchain_core.runnables import RunnableLambda
 
-    def _retrieve(question: str) -> dict:
-        return {"question": question, "hits": retrieve(store, collection, embedder, question, k, threshold, mmr)}
+    def _retrieve(question: str) -> Retrieval:
+        hits = retrieve(store, collection, embedder, question, k, threshold, mmr)
+        support = [s for s in select_sentences(question, hits, embedder, sentences) if s.score >= min_support]
+        return build_prompt(question, hits, support)
 
-    return RunnableLambda(_retrieve) | RunnableLambda(lambda x: build_prompt(x["question"], x["hits"]))
+    return RunnableLambda(_retrieve)
 
 
 class AnswerCache:
@@ -113,36 +272,135 @@ class AnswerCache:
         self.cache.clear()
 
 
+class _Halt:
+    """A stop event the answer can set itself (one sentence is enough) that also honours the user's Stop."""
+
+    def __init__(self, user_event=None):
+        self.user, self.own = user_event, threading.Event()
+
+    def set(self) -> None:
+        self.own.set()
+
+    def is_set(self) -> bool:
+        return self.own.is_set() or (self.user is not None and self.user.is_set())
+
+
+@dataclass
+class GroundedAnswer:
+    """The finished answer: text (with [n] marks), the sources it cites, and whether the cited sentences back it."""
+    text: str
+    citations: list[int]
+    supported: bool
+    dont_know: bool
+    support: dict[int, list[str]] = field(default_factory=dict)  # source number -> sentences to highlight
+    origin: str = "llm"  # "llm": the model's words; "extract": the supporting sentence itself
+    model_text: str = ""  # what the model said when it was replaced (unsupported by the sources)
+
+
+def ground(text: str, retrieval: Retrieval) -> GroundedAnswer:
+    """Cite the sources whose supporting sentences the answer uses, and flag answers that use none of them."""
+    if retrieval.empty or is_dont_know(text):
+        return GroundedAnswer(text, [], False, True)
+    by_source: dict[int, list[str]] = {}
+    for s in retrieval.support:
+        by_source.setdefault(s.source, []).append(s.sentence)
+    body = re.sub(r"\[\d+\]", "", text).strip()
+    shares = {src: overlap(body, sents) for src, sents in by_source.items()}
+    cited = [src for src in citations(text, len(retrieval.hits)) if src in by_source]
+    if not cited:  # small models often forget the mark: cite the source the answer leans on
+        cited = [max(shares, key=shares.get)]
+    supported = overlap(body, [x for src in cited for x in by_source[src]]) >= SUPPORTED_OVERLAP
+    marks = "".join(f"[{i}]" for i in cited)
+    return GroundedAnswer(f"{body} {marks}", cited, supported, False, {i: by_source[i] for i in cited})
+
+
+def extractive(retrieval: Retrieval) -> GroundedAnswer:
+    """The best supporting sentence itself, cited: an instant answer with no LLM (and the baseline to beat)."""
+    if retrieval.empty:
+        return GroundedAnswer(NO_CONTEXT, [], False, True)
+    best = retrieval.support[0]
+    text = re.sub(r"^[①-⑳]\s*", "", _HEADING.sub("", best.sentence))
+    return GroundedAnswer(f"{text} [{best.source}]", [best.source], True, False, {best.source: [best.sentence]},
+                          "extract")
+
+
+def checked(text: str, retrieval: Retrieval) -> GroundedAnswer:
+    """The model's answer when the supporting sentences back it; otherwise the supporting sentence itself, keeping
+    what the model said in model_text so the page can show it as "not supported by the sources"."""
+    result = ground(text, retrieval)
+    if retrieval.empty or result.supported:
+        return result
+    fallback = extractive(retrieval)
+    fallback.model_text = text
+    return fallback
+
+
 @dataclass
 class AnswerStream:
-    """Iterate to get text pieces; afterwards .cached says whether it came from the cache."""
+    """Iterate to get text pieces; afterwards .cached says whether it came from the cache and .result holds the
+    GroundedAnswer (citations, supported flag, sentences to highlight)."""
     pieces: Iterator[str]
     cached: bool
+    result: GroundedAnswer | None = None
 
     def __iter__(self):
         return iter(self.pieces)
 
 
+def _marks(raw: str, result: GroundedAnswer, n_hits: int) -> str:
+    """The citation marks to append to the model's words when it did not write any itself."""
+    if result.origin != "llm" or result.dont_know or citations(raw, n_hits):
+        return ""
+    return " " + "".join(f"[{i}]" for i in result.citations)
+
+
+def llm_key(provider, params: dict) -> str:
+    """What the answer cache keys on besides the prompt: provider kind, model id and server, plus the settings."""
+    return f"{provider.id}|{sorted(params.items())}"
+
+
 def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, stop_event=None,
-           **params) -> AnswerStream:
-    """Stream the answer. No hits → NO_CONTEXT and the provider is never called."""
+           max_tokens: int = 60, **params) -> AnswerStream:
+    """Stream a short answer from the supporting sentences. No support → NO_CONTEXT and the provider is never
+    called. Generation stops at the end of the first line: the answer is one sentence. Afterwards stream.result
+    is the checked answer: the model's words when the cited sentences back them, else the supporting sentence
+    (origin "extract", the model's words in model_text)."""
     if retrieval.empty:
-        return AnswerStream(iter([NO_CONTEXT]), cached=False)
-    llm_string = f"{provider.name}|{sorted(params.items())}"
+        stream = AnswerStream(iter([NO_CONTEXT]), cached=False)
+        stream.result = GroundedAnswer(NO_CONTEXT, [], False, True)
+        return stream
+    params["max_tokens"] = max_tokens
+    llm_string = llm_key(provider, params)
     if cache is not None:
         text = cache.lookup(retrieval.messages, llm_string)
         if text is not None:
-            return AnswerStream(iter([text]), cached=True)
+            result = checked(text, retrieval)
+            stream = AnswerStream(iter([text + _marks(text, result, len(retrieval.hits))]), cached=True, result=result)
+            return stream
+    stream = AnswerStream(iter(()), cached=False)
+    halt = _Halt(stop_event)
 
     def generate():
-        parts = []
-        for piece in provider.stream(retrieval.messages, stop_event=stop_event, **params):
+        parts: list[str] = []
+        pieces = provider.stream(retrieval.messages, stop_event=halt, **params)
+        for piece in pieces:
+            if "\n" in piece and "".join(parts).strip():  # one sentence: a new line ends it
+                parts.append(piece.split("\n", 1)[0])
+                yield parts[-1]
+                halt.set()
+                pieces.close()
+                break
             parts.append(piece)
             yield piece
-        if cache is not None and parts and not (stop_event is not None and stop_event.is_set()):
-            cache.update(retrieval.messages, llm_string, "".join(parts))
+        raw = "".join(parts).strip()
+        stream.result = checked(raw, retrieval)
+        if tail := _marks(raw, stream.result, len(retrieval.hits)):
+            yield tail
+        if cache is not None and raw and not (stop_event is not None and stop_event.is_set()):
+            cache.update(retrieval.messages, llm_string, raw)
 
-    return AnswerStream(generate(), cached=False)
+    stream.pieces = generate()
+    return stream
 
 
 def citations(text: str, n_hits: int) -> list[int]:

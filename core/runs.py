@@ -45,7 +45,8 @@ def data_hash(*arrays) -> str:
 
 
 def save_run(runs_dir: Path, page: str, name: str, settings: dict, history: list[dict], final: dict, *,
-             seed: int | None = None, duration_s: float | None = None, data_hash: str | None = None) -> Path:
+             seed: int | None = None, duration_s: float | None = None, data_hash: str | None = None,
+             script: str | None = None) -> Path:
     """Write one run as JSON; history is one dict per epoch (or step), final the end metrics."""
     runs_dir = Path(runs_dir)
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def save_run(runs_dir: Path, page: str, name: str, settings: dict, history: list
         path = runs_dir / f"{stamp}-{page}-{name}-{n}.json"
     record = {"page": page, "name": name, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "seed": seed,
               "duration_s": duration_s, "data_hash": data_hash, "versions": versions(), "settings": settings,
-              "history": history, "final": final}
+              "history": history, "final": final, "script": script}
     path.write_text(json.dumps(record, indent=1, default=str))
     return path
 
@@ -75,6 +76,7 @@ class Run:
     duration_s: float | None = None
     data_hash: str | None = None
     versions: dict = field(default_factory=dict)
+    script: str | None = None  # the exact runnable script of the run, when the page saved it
 
 
 def _created_from_name(path: Path) -> str:
@@ -95,7 +97,8 @@ def _from_record(path: Path, d: dict) -> Run:
                                                        settings.get("dataset")) if v)
     created = d.get("created") or _created_from_name(path)
     return Run(path.stem, d.get("page", "vision"), name or path.stem, created, settings, d.get("history") or [],
-               d.get("final") or {}, seed, d.get("duration_s"), d.get("data_hash"), d.get("versions") or {})
+               d.get("final") or {}, seed, d.get("duration_s"), d.get("data_hash"), d.get("versions") or {},
+               d.get("script") if isinstance(d.get("script"), str) else None)
 
 
 def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:

@@ -10,6 +10,9 @@ CREATORS = ("list", "zeros", "ones", "rand", "arange")
 DTYPES = ("float32", "float64", "int64")
 OPS = ("add", "mul", "matmul", "reshape", "permute", "transpose", "sum", "mean", "max", "index")
 MAX_ELEMENTS = 10_000
+MAX_RESULT_ELEMENTS = 1_000_000  # broadcasting two allowed tensors can still ask for 10^8 elements
+MAX_LIST_CHARS = 200_000
+MAX_LIST_DEPTH = 8
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -32,14 +35,11 @@ def make_tensor(creator: str, shape_text: str = "2,3", dtype: str = "float32", v
 
     dt = getattr(torch, dtype)
     if creator == "list":
-        try:
-            data = ast.literal_eval(values)
-        except (ValueError, SyntaxError) as exc:
-            raise UserError("tl.bad_list", f"not a nested list of numbers: {values!r}", text=values) from exc
+        data = _parse_list(values)
         try:
             return torch.tensor(data, dtype=dt)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise UserError("tl.bad_list", str(exc), text=values) from exc
+        except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+            raise UserError("tl.bad_list", str(exc), text=values[:80]) from exc
     shape = parse_shape(shape_text)
     if creator == "zeros":
         return torch.zeros(shape, dtype=dt)
@@ -55,6 +55,65 @@ def make_tensor(creator: str, shape_text: str = "2,3", dtype: str = "float32", v
     return torch.arange(n, dtype=dt).reshape(shape)
 
 
+def _parse_list(values: str):
+    """literal_eval with the element, depth and number-size limits checked before torch allocates anything."""
+    if len(values) > MAX_LIST_CHARS:
+        raise UserError("tl.too_big", f"at most {MAX_ELEMENTS} elements", limit=MAX_ELEMENTS)
+    try:
+        data = ast.literal_eval(values)
+    except (ValueError, SyntaxError, TypeError) as exc:  # ValueError also covers ints past Python's digit limit
+        raise UserError("tl.bad_list", f"not a nested list of numbers: {values[:80]!r}", text=values[:80]) from exc
+    except (RecursionError, MemoryError) as exc:
+        raise UserError("tl.too_deep", "the list is nested too deeply", limit=MAX_LIST_DEPTH) from exc
+    count, stack = 0, [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple)):
+            if depth >= MAX_LIST_DEPTH:
+                raise UserError("tl.too_deep", "the list is nested too deeply", limit=MAX_LIST_DEPTH)
+            stack.extend((x, depth + 1) for x in item)
+            continue
+        count += 1
+        if count > MAX_ELEMENTS:
+            raise UserError("tl.too_big", f"at most {MAX_ELEMENTS} elements", limit=MAX_ELEMENTS)
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
+            raise UserError("tl.big_number", "a number does not fit in 64 bits", text=str(item)[:20])
+    return data
+
+
+def _result_shape(op: str, a: tuple, b: tuple) -> tuple | None:
+    """The shape add/mul/matmul would produce (torch's rules), or None when the shapes do not fit at all.
+
+    Plain Python on purpose: torch.broadcast_shapes spends seconds on lazy imports at its first call."""
+    if op in ("add", "mul"):
+        return _broadcast(a, b)
+    if not a or not b:
+        return None
+    if len(a) == 1 and len(b) == 1:
+        return ()
+    if len(b) == 1:
+        return a[:-1]
+    if len(a) == 1:
+        return b[:-2] + b[-1:]
+    batch = _broadcast(a[:-2], b[:-2])
+    return None if batch is None else batch + (a[-2], b[-1])
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple | None:
+    rows = broadcast_table(a, b)
+    return tuple(r["result"] for r in rows) if all(r["ok"] for r in rows) else None
+
+
+def _check_result_size(op: str, a, b) -> None:
+    """Refuse a result too big to show before the real op allocates it: (60000,1)+(1,60000) asked for 14 GB."""
+    shape = _result_shape(op, tuple(a.shape), tuple(b.shape))
+    n = 1
+    for s in shape or ():
+        n *= s
+    if n > MAX_RESULT_ELEMENTS:
+        raise UserError("tl.result_too_big", "the result would be too large", shape=shape, limit=MAX_RESULT_ELEMENTS)
+
+
 @dataclass
 class OpResult:
     code: str      # the PyTorch line that produced it
@@ -65,6 +124,8 @@ def apply_op(op: str, a, b=None, arg: str = ""):
     """Run one operation; torch's RuntimeError becomes a UserError with the shapes involved."""
     import torch
 
+    if op in ("add", "mul", "matmul") and b is not None:
+        _check_result_size(op, a, b)
     try:
         if op == "add":
             return OpResult("a + b", a + b)

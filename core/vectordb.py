@@ -31,6 +31,61 @@ def collection_name(corpus: str, embedder: str) -> str:
     return name.strip("-_") or "corpus"
 
 
+UPLOAD_PREFIX = "up-"
+
+
+def new_session_namespace() -> str:
+    """A random, unguessable namespace for one user's uploads (keep it in the URL to survive a reload)."""
+    import secrets
+
+    return secrets.token_hex(8)
+
+
+def upload_collection_name(namespace: str, docs, settings: str, embedder: str) -> str:
+    """The collection for one session's uploaded documents: the session namespace plus a hash of the CONTENT.
+
+    File names and lengths say nothing about content (two users' 'notes.pdf' of the same size used to share
+    one index), and without the namespace one session's upload would be listed and answered from in another's.
+    settings: the chunking/index options, so changing them builds a new index instead of reusing a stale one."""
+    import hashlib
+
+    if not re.fullmatch(r"[0-9a-f]{8,64}", namespace or ""):
+        raise UserError("vdb.bad_namespace", "invalid session namespace")
+    content = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: (d.source, d.page or 0)):
+        for part in (d.source, str(d.page), d.text):
+            data = part.encode("utf-8", "surrogatepass")
+            content.update(len(data).to_bytes(8, "big") + data)  # length-prefixed: no ambiguous concatenation
+    tail = hashlib.sha256(f"{settings}|{embedder}".encode()).hexdigest()[:8]
+    emb = re.sub(r"[^a-zA-Z0-9_-]", "-", embedder)[:12].strip("-_") or "emb"
+    return f"{UPLOAD_PREFIX}{namespace[:16]}-{content.hexdigest()[:20]}-{tail}__{emb}"
+
+
+def visible_to(name: str, namespace: str | None) -> bool:
+    """Shipped-corpus indexes are shared; an upload index only belongs to the session that built it."""
+    if not name.startswith(UPLOAD_PREFIX):
+        return True
+    return bool(namespace) and name.startswith(f"{UPLOAD_PREFIX}{namespace[:16]}-")
+
+
+def _http_client(url: str, settings):
+    """chromadb.HttpClient for http(s)://host:port, checked with a heartbeat so a wrong address fails now, clearly."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    parts = urlparse(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError("vdb.bad_url", "not an http(s) URL", url=url)
+    try:
+        client = chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
+                                     ssl=parts.scheme == "https", settings=settings)
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError/httpx errors for a bad server
+        raise UserError("vdb.server_unreachable", str(exc)[:200], url=url) from exc
+    return client
+
+
 def _score(metric: str, distance: float) -> float:
     if metric == "cosine":
         return 1.0 - distance
@@ -40,14 +95,20 @@ def _score(metric: str, distance: float) -> float:
 
 
 class VectorStore:
-    def __init__(self, persist_dir: Path):
+    def __init__(self, persist_dir: Path, url: str = ""):
+        """Embedded Chroma under persist_dir, or, with url (COURSE_CHROMA_URL), one Chroma server the whole class
+        shares (`chroma run --path ./chroma --port 8000`)."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         self.path = Path(persist_dir)
+        self.url = url
+        settings = ChromaSettings(anonymized_telemetry=False)
+        if url:
+            self.client = _http_client(url, settings)
+            return
         self.path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(path=str(self.path),
-                                                settings=ChromaSettings(anonymized_telemetry=False))
+        self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
 
     def collections(self) -> list[str]:
         return sorted(c.name for c in self.client.list_collections())

@@ -8,9 +8,11 @@ shipped in the espeakng-loader wheel). eSpeak's Korean voice is robotic: fine to
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,10 @@ from pathlib import Path
 from core.errors import UserError
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
+# Opus packs 10 hours into 20 MB: bytes say nothing about the CPU whisper will spend, the duration does
+MAX_AUDIO_SECONDS = 10 * 60
+MAX_TTS_CHARS = 4000
+_ESPEAK_LIBRARY = threading.Lock()  # libespeak-ng keeps global state: one synthesis at a time
 STT_ENGINES = ("faster-whisper", "openai-whisper", "openai-api")
 
 
@@ -43,20 +49,49 @@ def transcribe(model, audio: bytes, language: str | None = None) -> Transcript:
     from faster_whisper.audio import decode_audio
 
     _check_audio(audio)
+    audio_seconds(audio)  # refuses non-audio and anything over the limit before a sample is decoded
     try:
         samples = decode_audio(io.BytesIO(audio))
     except Exception as exc:  # PyAV raises InvalidDataError and friends
         raise UserError("voice.not_audio", str(exc)) from exc
+    if len(samples) > MAX_AUDIO_SECONDS * 16000:  # decode_audio resamples to 16 kHz; a header can lie
+        raise UserError("voice.too_long", "audio too long", limit_min=MAX_AUDIO_SECONDS // 60)
     if len(samples) < 1600 or float(abs(samples).max()) < 1e-3:
         raise UserError("voice.silence", "no speech found")
     start = time.perf_counter()
+    # vad_filter: silence is skipped instead of transcribed (and hallucinated over).
     # Korean: keep low-confidence segments (eSpeak's robotic voice is otherwise dropped as 'no speech')
-    segments, info = model.transcribe(samples, language=language, beam_size=5,
+    segments, info = model.transcribe(samples, language=language, beam_size=5, vad_filter=True,
                                       no_speech_threshold=None if language == "ko" else 0.6)
     text = " ".join(s.text.strip() for s in segments).strip()
     if not text:
         raise UserError("voice.silence", "no speech found")
     return Transcript(text, info.language, info.duration, time.perf_counter() - start, "faster-whisper")
+
+
+def audio_seconds(audio: bytes, limit: float = MAX_AUDIO_SECONDS) -> float:
+    """Duration from the container's packets (demuxed, not decoded); UserError for non-audio or over `limit`."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(audio), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise UserError("voice.not_audio", "no audio stream")
+            stream = container.streams.audio[0]
+            declared = float(container.duration / av.time_base) if container.duration else 0.0
+            if declared > limit:
+                raise UserError("voice.too_long", "audio too long", limit_min=int(limit // 60))
+            seconds = 0.0
+            for packet in container.demux(stream):  # headers can lie; packet timestamps are what gets decoded
+                if packet.duration and packet.time_base:
+                    seconds += float(packet.duration * packet.time_base)
+                if seconds > limit:
+                    raise UserError("voice.too_long", "audio too long", limit_min=int(limit // 60))
+    except UserError:
+        raise
+    except Exception as exc:  # PyAV raises InvalidDataError, FFmpegError and friends
+        raise UserError("voice.not_audio", str(exc)[:200]) from exc
+    return max(seconds, declared)
 
 
 def _check_audio(audio: bytes) -> None:
@@ -79,6 +114,7 @@ def transcribe_openai_whisper(audio: bytes, language: str | None = None, name: s
     _check_audio(audio)
     if not openai_whisper_available(name):
         raise UserError("voice.no_openai_whisper", "the openai-whisper model is not downloaded", name=name)
+    audio_seconds(audio)
     with tempfile.NamedTemporaryFile(suffix=".audio") as f:
         f.write(audio)
         f.flush()
@@ -96,6 +132,7 @@ def transcribe_api(audio: bytes, api_key: str, language: str | None = None, file
     from core.llm.errors import translate
 
     _check_audio(audio)
+    audio_seconds(audio)
     start = time.perf_counter()
     try:
         client = OpenAI(api_key=api_key, timeout=20, max_retries=0)
@@ -123,23 +160,33 @@ def speak_espeak(text: str, lang: str = "ko", speed: int = 150) -> bytes:
     if not text.strip():
         raise UserError("voice.empty_text", "nothing to say")
     voice = {"ko": "ko", "en": "en-us"}.get(lang, lang)
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", voice):
+        raise UserError("voice.bad_language", "unknown voice", lang=voice[:20])
+    text = text[:MAX_TTS_CHARS]
     binary = espeak_binary()
     if binary:
-        out = subprocess.run([binary, "-v", voice, "-s", str(speed), "--stdout", text[:4000]], capture_output=True,
-                             timeout=60)
+        # '--' ends the options: an answer starting with '-f<path>' is spoken, never read from a file
+        out = subprocess.run([binary, "-v", voice, "-s", str(int(speed)), "--stdout", "--", text],
+                             capture_output=True, timeout=60)
         if out.returncode == 0 and out.stdout:
             return out.stdout
-    return _speak_espeak_library(text[:4000], voice, speed)
+    return _speak_espeak_library(text, voice, speed)
 
 
 def _speak_espeak_library(text: str, voice: str, speed: int) -> bytes:
     """eSpeak NG through ctypes on the shipped library (synchronous mode, samples collected in a callback)."""
-    import ctypes
-
     try:
         import espeakng_loader
     except ImportError as exc:
         raise UserError("voice.no_tts", "no offline TTS engine") from exc
+    with _ESPEAK_LIBRARY:
+        return _synth_library(espeakng_loader, text, voice, speed)
+
+
+def _synth_library(espeakng_loader, text: str, voice: str, speed: int) -> bytes:
+    """The text goes to espeak_Synth as data (no command line, SSML flag off), so nothing in it is an option."""
+    import ctypes
+
     lib = ctypes.CDLL(espeakng_loader.get_library_path())
     rate = lib.espeak_Initialize(2, 0, espeakng_loader.get_data_path().encode(), 0)  # 2 = AUDIO_OUTPUT_SYNCHRONOUS
     if rate <= 0:

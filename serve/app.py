@@ -9,89 +9,198 @@ Endpoints: GET /health, GET /v1/models, POST /v1/chat/completions (stream or not
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import secrets
+import threading
 import time
 import uuid
+from contextlib import aclosing
+from typing import Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from core.errors import UserError
+from core.llm.base import GenParams, check_messages
+
+# Every field is bounded: one request must not be able to buy minutes of CPU for everyone else.
+MAX_MESSAGES = 64
+MAX_CONTENT_CHARS = 32_000
+MAX_PROMPT_CHARS = 64_000
+MAX_EMBED_INPUTS = 64
+MAX_EMBED_CHARS = 8_000
+MAX_RUNNING = 1   # one CPU model: two generations at once only make both slower
+MAX_WAITING = 8   # beyond this a client gets 429 and Retry-After instead of a hung request
+_END = object()
 
 
 class ChatMessage(BaseModel):
-    role: str
-    content: str
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=MAX_CONTENT_CHARS)
 
 
 class ChatRequest(BaseModel):
-    model: str = "course-local"
-    messages: list[ChatMessage] = Field(min_length=1)
-    temperature: float = Field(0.7, ge=0, le=2)
-    top_p: float = Field(0.95, gt=0, le=1)
+    model: str = Field("course-local", max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    temperature: float = Field(0.7, ge=0, le=2, allow_inf_nan=False)
+    top_p: float = Field(0.95, gt=0, le=1, allow_inf_nan=False)
     max_tokens: int | None = Field(256, ge=1, le=4096)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, lt=2**32)
     stream: bool = False
+
+    @model_validator(mode="after")
+    def _prompt_size(self):
+        if sum(len(m.content) for m in self.messages) > MAX_PROMPT_CHARS:
+            raise ValueError(f"messages hold more than {MAX_PROMPT_CHARS} characters in total")
+        return self
 
 
 class EmbeddingRequest(BaseModel):
-    model: str = "e5"
-    input: str | list[str]
+    model: str = Field("e5", max_length=200)
+    input: str | list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _input_size(self):
+        texts = [self.input] if isinstance(self.input, str) else self.input
+        if len(texts) > MAX_EMBED_INPUTS or any(len(t) > MAX_EMBED_CHARS for t in texts):
+            raise ValueError(f"at most {MAX_EMBED_INPUTS} inputs of {MAX_EMBED_CHARS} characters each")
+        return self
+
+
+class Gate:
+    """At most MAX_RUNNING heavy jobs at once, MAX_WAITING more queued in arrival order; the rest get 429."""
+
+    def __init__(self, running: int = MAX_RUNNING, waiting: int = MAX_WAITING):
+        self.capacity, self.limit, self.admitted = running, running + waiting, 0
+        self._sem: asyncio.Semaphore | None = None
+
+    def enter(self) -> int:
+        """Claim a place or raise 429; returns how many jobs are ahead (0: runs now)."""
+        if self.admitted >= self.limit:
+            raise HTTPException(status_code=429, detail="server busy, try again shortly",
+                                headers={"Retry-After": "5"})
+        ahead = max(0, self.admitted - self.capacity + 1)
+        self.admitted += 1
+        return ahead
+
+    async def acquire(self) -> None:
+        if self._sem is None:  # created on the server's loop, not at import
+            self._sem = asyncio.Semaphore(self.capacity)
+        await self._sem.acquire()
+
+    def release(self, acquired: bool) -> None:
+        self.admitted -= 1
+        if acquired:
+            self._sem.release()
+
+
+def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 without echoing the input: a NaN in it made FastAPI's own error response fail with a 500."""
+    errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
 
 def create_app(provider, embedder=None, model_id: str = "course-local", api_key: str | None = None) -> FastAPI:
-    """api_key: when set, every /v1 request needs 'Authorization: Bearer <api_key>' (like the real APIs)."""
+    """api_key: when set, every /v1 request needs 'Authorization: Bearer <api_key>' (like the real APIs), and
+    the /docs and /openapi.json pages are off (a browser cannot send the key to them)."""
+    expected = f"Bearer {api_key}".encode() if api_key else None
 
     def check_key(authorization: str | None = Header(default=None)):
-        if api_key and authorization != f"Bearer {api_key}":
+        if expected and not secrets.compare_digest((authorization or "").encode(), expected):
             raise HTTPException(status_code=401, detail="invalid api key")
 
-    app = FastAPI(title="Course app inference server")
+    docs = {} if api_key is None else dict(docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Course app inference server", **docs)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    gate = Gate()
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "model": provider.name}
+        return {"status": "ok", "model": provider.name, "queued": gate.admitted}
 
     @app.get("/v1/models", dependencies=[Depends(check_key)])
     def models():
         return {"object": "list", "data": [{"id": model_id, "object": "model", "owned_by": "course-app"}]}
 
     @app.post("/v1/chat/completions", dependencies=[Depends(check_key)])
-    def chat(req: ChatRequest):
+    async def chat(req: ChatRequest, request: Request):
         messages = [m.model_dump() for m in req.messages]
         params = dict(temperature=req.temperature, top_p=req.top_p, max_tokens=req.max_tokens or 256, seed=req.seed)
-        cid, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
-        try:
-            pieces = provider.stream(messages, **params)
-            if not req.stream:
-                text = "".join(pieces)
-                return {"id": cid, "object": "chat.completion", "created": created, "model": model_id,
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                     "finish_reason": "stop"}]}
+        try:  # refused before anything is sent: a stream holding only a system message must not answer 200
+            check_messages(messages)
+            GenParams(**params).validate()
         except UserError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
+        ahead = gate.enter()
+        stop = threading.Event()
 
-        def sse():
-            def chunk(delta, finish=None):
-                body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model_id,
-                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-                return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+        async def pieces():
+            """The provider's tokens, read off the event loop; stops the model when the client goes away."""
+            acquired = False
+            try:
+                await gate.acquire()
+                acquired = True
+                it = iter(provider.stream(messages, stop_event=stop, **params))
+                while True:
+                    piece = await run_in_threadpool(next, it, _END)
+                    if piece is _END:
+                        return
+                    if await request.is_disconnected():
+                        return
+                    yield piece
+            finally:  # runs on normal end, on disconnect and on cancellation alike
+                stop.set()
+                gate.release(acquired)
 
+        headers = {"X-Queue-Position": str(ahead)}
+        if not req.stream:
+            try:
+                async with aclosing(pieces()) as gen:
+                    text = "".join([p async for p in gen])
+            except UserError as exc:
+                raise HTTPException(status_code=400, detail=str(exc)) from exc
+            return JSONResponse({"id": cid, "object": "chat.completion", "created": created, "model": model_id,
+                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                              "finish_reason": "stop"}]}, headers=headers)
+
+        def chunk(delta, finish=None):
+            body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model_id,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+        async def sse():
             yield chunk({"role": "assistant"})
-            for piece in pieces:
-                yield chunk({"content": piece})
+            try:
+                async with aclosing(pieces()) as gen:  # closed at once on disconnect, not whenever GC gets to it
+                    async for piece in gen:
+                        yield chunk({"content": piece})
+            except UserError as exc:  # headers are gone: say it in the stream, as OpenAI does
+                yield f"data: {json.dumps({'error': {'message': str(exc), 'code': exc.key}})}\n\n"
+                return
             yield chunk({}, "stop")
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream")
+        return StreamingResponse(sse(), media_type="text/event-stream", headers=headers)
 
     @app.post("/v1/embeddings", dependencies=[Depends(check_key)])
-    def embeddings(req: EmbeddingRequest):
+    async def embeddings(req: EmbeddingRequest):
         if embedder is None:
             raise HTTPException(status_code=404, detail="no embedder loaded")
         texts = [req.input] if isinstance(req.input, str) else req.input
-        vecs = embedder.embed_documents(texts)
+        gate.enter()
+        acquired = False
+        try:
+            await gate.acquire()
+            acquired = True
+            vecs = await run_in_threadpool(embedder.embed_documents, texts)
+        finally:
+            gate.release(acquired)
         return {"object": "list", "model": embedder.name,
                 "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vecs)]}
 

@@ -78,3 +78,12 @@ def test_no_legacy_pages_folder():
     """A folder named pages/ switches Streamlit into v1 multipage mode, which bypasses the Home.py router on
     fragment reruns (no language switch, no layout). Pages live in app_pages/."""
     assert not (ROOT / "pages").exists()
+
+
+def test_home_first_paint_imports_nothing_heavy():
+    """Rendering Home (not only importing its modules) must not pull torch & co: that was +1.4 s per open."""
+    code = ("import sys; from streamlit.testing.v1 import AppTest; at = AppTest.from_file('Home.py', "
+            "default_timeout=120); at.run(); assert not at.exception; "
+            "print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""])

@@ -3,6 +3,7 @@
     provider.stream(messages, temperature=0.7, top_p=0.95, max_tokens=256, seed=None, stop_event=None)
         -> Iterator[str]   (text pieces as they are generated)
     provider.name, provider.models()
+    provider.id   "kind:model@base_url" — what answer caches key on, so two servers or two models never share answers
 
 messages are OpenAI-style dicts: {"role": "system" | "user" | "assistant", "content": "..."}.
 """
@@ -18,6 +19,7 @@ Message = dict  # {"role": ..., "content": ...}
 
 class Provider(Protocol):
     name: str
+    id: str
 
     def models(self) -> list[str]: ...
 
@@ -45,3 +47,8 @@ def check_messages(messages: list[Message]) -> None:
 
 def complete(provider: Provider, messages: list[Message], **params) -> str:
     return "".join(provider.stream(messages, **params))
+
+
+def provider_id(kind: str, model: str, base_url: str | None = None) -> str:
+    """One string naming where answers come from: provider kind, model id and server."""
+    return f"{kind}:{model}" + (f"@{base_url.rstrip('/')}" if base_url else "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from core.errors import UserError
-from core.llm.base import GenParams, Message, check_messages
+from core.llm.base import GenParams, Message, check_messages, provider_id
 from core.llm.errors import translate
 
 TIMEOUT_S = 10.0
@@ -21,6 +21,7 @@ class OpenAICompatible:
             raise UserError("llm.no_key", "an API key is needed", provider=name)
         self.name, self.model = name, model
         self.client = OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=TIMEOUT_S, max_retries=0)
+        self.id = provider_id(name, model, str(self.client.base_url))
 
     def models(self) -> list[str]:
         try:
@@ -56,6 +57,7 @@ class GeminiProvider:
         if not api_key:
             raise UserError("llm.no_key", "an API key is needed", provider="gemini")
         self.name, self.model, self._types = "gemini", model, types
+        self.id = provider_id("gemini", model)
         self.client = genai.Client(api_key=api_key,
                                    http_options=types.HttpOptions(timeout=int(TIMEOUT_S * 1000)))
 

@@ -1,4 +1,4 @@
-"""Vision models: MLP, LeNet-5, a small VGG and a small ResNet. Plain PyTorch only (this file is pasted
+"""Vision models: MLP, LeNet-5, a small VGG, a small ResNet and a small ViT. Plain PyTorch only (this file is pasted
 verbatim into the exported scripts), and every CNN ends in adaptive pooling so 8×8 digits, 28×28
 Fashion-MNIST and 32×32+ photos all work."""
 import torch
@@ -97,6 +97,75 @@ class SmallResNet(nn.Module):
 
     def forward(self, x):
         return self.head(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention that can also return its weights (batch × heads × tokens × tokens)."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, need_weights=False):
+        b, n, d = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        weights = None
+        if need_weights:
+            weights = (q @ k.transpose(-2, -1) * (d // self.heads) ** -0.5).softmax(-1)
+            out = weights @ v
+        else:  # the fused kernel is faster but never materialises the weights
+            out = nn.functional.scaled_dot_product_attention(q, k, v)
+        return self.proj(out.transpose(1, 2).reshape(b, n, d)), weights
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm block: x + attention(norm(x)), then x + MLP(norm(x)); the residual path stays un-normalised."""
+
+    def __init__(self, dim, heads, mlp_ratio=2, dropout=0.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * mlp_ratio), nn.GELU(), nn.Dropout(dropout),
+                                 nn.Linear(dim * mlp_ratio, dim), nn.Dropout(dropout))
+
+    def forward(self, x, need_weights=False):
+        a, weights = self.attn(self.norm1(x), need_weights)
+        x = x + a
+        return x + self.mlp(self.norm2(x)), weights
+
+
+class ViT(nn.Module):
+    """Dosovitskiy et al. 2020, small: patches → linear embedding (a conv with stride = patch), a learned [CLS]
+    token and position embeddings, pre-norm transformer blocks, and the head on [CLS]."""
+
+    def __init__(self, in_shape=(1, 28, 28), n_classes=10, patch=4, dim=64, depth=4, heads=4, mlp_ratio=2,
+                 dropout=0.0):
+        super().__init__()
+        self.patch = patch
+        self.grid = (in_shape[1] // patch, in_shape[2] // patch)
+        self.patch_embed = nn.Conv2d(in_shape[0], dim, patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, 1 + self.grid[0] * self.grid[1], dim) * 0.02)
+        self.blocks = nn.ModuleList(TransformerBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, n_classes)
+
+    def embed(self, x):
+        """Patch tokens (batch × patches × dim), row by row, before [CLS] and positions are added."""
+        return self.patch_embed(x).flatten(2).transpose(1, 2)
+
+    def forward(self, x, need_weights=False):
+        tokens = self.embed(x)
+        tokens = torch.cat([self.cls_token.expand(len(tokens), -1, -1), tokens], 1) + self.pos_embed
+        maps = []
+        for block in self.blocks:
+            tokens, weights = block(tokens, need_weights)
+            maps.append(weights)
+        logits = self.head(self.norm(tokens[:, 0]))
+        return (logits, maps) if need_weights else logits
 
 
 class GreyToRGB(nn.Module):

@@ -19,3 +19,23 @@ def open_page():
         return at
 
     return _open
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every plotly chart on the page as the figure dict the browser receives."""
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def array(value):
+    """A plotly data array: a plain list, or the base64 typed array plotly 6 writes for numpy data."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return arr.reshape([int(s) for s in str(shape).split(",")]) if shape else arr
+    return np.asarray(value)

@@ -1,4 +1,9 @@
-"""Sequence pages in AppTest: a short run updates the chart (with the baseline); Word2Vec draws its map."""
+"""Sequence pages in AppTest: a short run updates the chart (with the baseline); CSV uploads are read or explained;
+Word2Vec draws its map."""
+import pytest
+
+from tests.app.conftest import array, figures
+from ui.strings import KO
 
 
 def test_short_lstm_run_updates_chart_and_try_box(open_page):
@@ -26,8 +31,44 @@ def test_word2vec_trains_and_handles_unknown_word(open_page):
     assert any("존재하지않는단어" in e.value for e in at.error)
 
 
-def test_bad_csv_upload_path_keeps_page_alive(open_page):
+def test_hub_dataset_offline_is_explained(open_page):
     at = open_page("app_pages/05_sequence.py")
     at.selectbox(key="seq.src").set_value("nsmc").run()
     assert not at.exception
     assert any("NSMC" in e.value or "nsmc" in e.value for e in at.error)
+
+
+GOOD = "review,label\n정말 재미있는 영화였어요,positive\n시간이 아까웠어요,negative\n배우 연기가 훌륭해요,positive\n"
+
+
+def test_csv_upload_is_read_and_bad_files_are_explained(open_page):
+    at = open_page("app_pages/05_sequence.py")
+    at.selectbox(key="seq.src").set_value("csv").run()
+    at.file_uploader(key="seq.csv").set_value(("reviews.csv", GOOD.encode("cp949"), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error and at.text_input(key="seq.tok_text").value == "정말 재미있는 영화였어요"  # cp949 decoded
+    one_class = "review,label\n좋아요,positive\n최고예요,positive\n"
+    at.file_uploader(key="seq.csv").set_value(("one.csv", one_class.encode(), "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [KO["text.one_class"].format(found="positive")]
+    at.file_uploader(key="seq.csv").set_value(("binary.csv", bytes(range(256)) * 8, "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [KO["text.csv_encoding"]]
+
+
+def test_rnn_and_gru_are_overlaid_with_the_baseline(open_page):
+    at = open_page("app_pages/05_sequence.py")
+    at.multiselect(key="seq.cells").set_value(["rnn", "gru"])
+    at.slider(key="seq.epochs").set_value(2).run()
+    at.button(key="seq.train").click().run()
+    job = at.session_state["seq.job"]
+    assert job.wait(300) and job.error is None
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    acc = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["seq.acc_chart"])
+    traces = {tr["name"]: list(array(tr["y"])) for tr in acc["data"]}
+    assert set(traces) == {"RNN", "GRU", KO["seq.baseline"]}
+    for cell in ("rnn", "gru"):  # each line is its own model's validation accuracy, epoch by epoch
+        expected = [m.val_acc for c, m in job.metrics if c == cell and m.kind == "epoch"]
+        assert len(expected) == 2 and traces[cell.upper()] == pytest.approx(expected)
+    assert traces["RNN"] != traces["GRU"]

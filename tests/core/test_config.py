@@ -32,6 +32,16 @@ def test_apply_env_sets_hub_offline(monkeypatch):
     assert os.environ["HF_HUB_OFFLINE"] == "0" and os.environ["HF_DATASETS_OFFLINE"] == "0"
 
 
-def test_device_resolves_to_cpu_here():
-    assert Settings.load(env={"COURSE_DEVICE": "cuda"}).device() in {"cpu", "cuda"}
-    assert Settings.load(env={"COURSE_DEVICE": "cpu"}).device() == "cpu"
+def test_device_follows_what_torch_reports(monkeypatch):
+    import torch
+
+    here = "cuda" if torch.cuda.is_available() else "cpu"
+    assert Settings.load(env={"COURSE_DEVICE": "cuda"}).device() == here
+    assert Settings.load(env={"COURSE_DEVICE": "CPU"}).device() == "cpu"  # an explicit cpu wins even beside a GPU
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    for has_cuda, expected in ((True, "cuda"), (False, "cpu")):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda has_cuda=has_cuda: has_cuda)
+        assert Settings.load(env={}).device() == expected  # auto picks the GPU only when torch sees one
+        assert Settings.load(env={"COURSE_DEVICE": "cuda"}).device() == expected  # asked-for cuda falls back
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert Settings.load(env={}).device() == "mps"  # no CUDA (still patched off) but Apple's GPU

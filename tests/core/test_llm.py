@@ -74,6 +74,7 @@ def server(smol):
     deadline = time.time() + 30
     while not srv.started and time.time() < deadline:
         time.sleep(0.1)
+    assert srv.started, "uvicorn did not start within 30 s"
     yield f"http://127.0.0.1:{port}/v1"
     srv.should_exit = True
     thread.join(10)
@@ -117,8 +118,10 @@ def test_invalid_key_is_explained_without_leaking_it(smol):
                                         log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    while not srv.started:
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
         time.sleep(0.1)
+    assert srv.started, "uvicorn did not start within 30 s"
     try:
         wrong = OpenAICompatible("sk-wrong-key-123", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
         with pytest.raises(UserError) as info:
@@ -129,3 +132,51 @@ def test_invalid_key_is_explained_without_leaking_it(smol):
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+class _Probe:
+    """Simulates the greedy check: the token ids and seconds/token each dtype would give on some machine."""
+
+    def __init__(self, bf16_tokens, bf16_s):
+        self.bf16_tokens, self.bf16_s, self.calls = bf16_tokens, bf16_s, 0
+
+    def __call__(self, lm, tok):
+        import torch
+
+        self.calls += 1
+        if next(lm.parameters()).dtype == torch.bfloat16:
+            return self.bf16_tokens, self.bf16_s
+        return [1, 2, 3, 4], 0.1
+
+
+def test_dtype_choice_needs_same_output_and_speed(tmp_path):
+    import torch
+
+    from core.llm.local import choose_dtype, dtype_for
+
+    lm = torch.nn.Linear(4, 4)
+    assert choose_dtype(lm, None, _Probe([1, 2, 3, 4], 0.04))[0] == "bfloat16"
+    assert choose_dtype(lm, None, _Probe([1, 2, 9, 9], 0.04))[0] == "float32"  # faster but different text
+    assert choose_dtype(lm, None, _Probe([1, 2, 3, 4], 0.30))[0] == "float32"  # same text but slower (no native bf16)
+    assert next(lm.parameters()).dtype == torch.float32  # the check leaves the model as it found it
+    probe = _Probe([1, 2, 9, 9], 0.04)
+    assert dtype_for("m", lm, None, tmp_path, probe) == "float32" and probe.calls == 2
+    assert dtype_for("m", lm, None, tmp_path, probe) == "float32" and probe.calls == 2  # remembered on disk
+
+
+def test_local_model_loads_in_the_remembered_dtype(smol):
+    import json
+
+    from core.llm.local import machine_key
+
+    known = json.loads((S.cache_dir / "models" / "dtype_choice.json").read_text())
+    choice = known[f"smollm2-135m|{machine_key()}"]
+    assert str(smol.lm.dtype) == f"torch.{choice['dtype']}" and choice["dtype"] in ("float32", "bfloat16")
+    assert smol.id == f"local:smollm2-135m/{choice['dtype']}"
+
+
+def test_provider_ids_name_kind_model_and_server():
+    a = OpenAICompatible("k", "gpt-4o-mini")
+    b = OpenAICompatible(None, "gpt-4o-mini", base_url="http://127.0.0.1:9/v1", name="openai")
+    assert a.id == "openai:gpt-4o-mini@https://api.openai.com/v1" and b.id == "openai:gpt-4o-mini@http://127.0.0.1:9/v1"
+    assert GeminiProvider("k", "gemini-2.0-flash").id == "gemini:gemini-2.0-flash"

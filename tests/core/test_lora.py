@@ -156,3 +156,53 @@ def test_qlora_is_refused_clearly_without_cuda():
     with pytest.raises(UserError) as info:
         L.load_base("smollm2-135m", REG, S.cache_dir, four_bit=True)
     assert info.value.key == "lora.no_qlora"
+
+
+def test_before_is_the_base_model_after_is_the_adapter_and_the_download_reloads(tmp_path):
+    import io
+    import zipfile
+
+    question = "What is LoRA?"
+    plain_base, base_tok = L.load_base("smollm2-135m", REG, S.cache_dir)
+    plain = L.generate(plain_base, base_tok, question, 12)
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), L.TrainSettings(max_steps=6, lr=5e-3, batch_size=2,
+                                                                      max_len=96, eval_every=100))
+    list(L.train(run, _english(8), [], tmp_path))
+    before, after = (L.generate(model, tok, question, 12, adapter=a) for a in (False, True))
+    assert before == plain  # 'before' is the untouched base model, answered by an independent copy
+    assert after != before  # 'after' uses the trained adapter
+    archive = L.zip_folder(L.save_adapter(model, tmp_path / "adapter"))  # what the download button serves
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        assert {"adapter_config.json", "adapter_model.safetensors"} <= set(z.namelist())
+        z.extractall(tmp_path / "downloaded")
+    reloaded = L.load_adapter(plain_base, tmp_path / "downloaded")
+    assert L.generate(reloaded, tok, question, 12) == after
+
+
+def test_exported_peft_script_runs_and_trains_the_same_adapter_shape(tmp_path):
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from core.llm.local import converted_dir
+
+    settings = L.LoraSettings(r=4, alpha=8, targets=("q_proj", "v_proj"))
+    rows = [json.loads(line) for line in L.SHIPPED.read_text(encoding="utf-8").splitlines() if line.strip()][:4]
+    data = tmp_path / "rows.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    base = converted_dir(S.cache_dir, "smollm2-135m")
+    L.load_base("smollm2-135m", REG, S.cache_dir)  # makes sure the fp32 copy the script reads exists
+    path = tmp_path / "lora_train.py"
+    path.write_text(L.script(str(base), settings, L.TrainSettings(max_steps=2, lr=1e-3, batch_size=1, max_len=64),
+                             str(data)), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    model, _ = _fresh(targets=settings.targets, r=settings.r)
+    trainable = int(re.search(r"trainable params: ([\d,]+)", out.stdout).group(1).replace(",", ""))
+    assert trainable == L.trainable_counts(model)[0]  # the script builds the adapter the page builds
+    assert len(re.findall(r"'loss': ", out.stdout + out.stderr)) == 2  # two logged training steps
+    config = json.loads((tmp_path / "lora-adapter" / "adapter_config.json").read_text())
+    assert config["r"] == 4 and set(config["target_modules"]) == {"q_proj", "v_proj"}
+    assert (tmp_path / "merged-model" / "config.json").exists()

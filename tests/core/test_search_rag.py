@@ -1,5 +1,6 @@
 """Embeddings, the Chroma store, documents and RAG, with the real shipped models."""
 import io
+import re
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_citations_point_at_retrieved_chunks():
 
 
 class NeverCalled:
-    name = "never"
+    name, id = "never", "never:none"
 
     def stream(self, *a, **k):
         raise AssertionError("the LLM must not be called when nothing passes the threshold")
@@ -92,8 +93,9 @@ class NeverCalled:
 class Counting:
     """Wraps the real local provider and counts calls."""
 
-    def __init__(self, inner):
+    def __init__(self, inner, id=None):
         self.inner, self.name, self.calls = inner, inner.name, 0
+        self.id = id or inner.id
 
     def stream(self, messages, **kw):
         self.calls += 1
@@ -112,9 +114,13 @@ def test_prompt_numbers_the_sources_and_cache_is_hit(notes_store, e5, tmp_path):
 
     store, _ = notes_store
     retrieval = rag.chain(store, "notes__e5", e5, k=2, threshold=0.5, mmr=True).invoke("What is LoRA?")
-    assert len(retrieval.hits) == 2 and "[1] (" in retrieval.messages[0]["content"]
-    assert retrieval.messages[-1]["role"] == "user" and retrieval.messages[-1]["content"].startswith("What is LoRA?")
-    assert "[1]" in retrieval.messages[-1]["content"]  # the citation rule, repeated where small models see it
+    assert len(retrieval.hits) == 2 and retrieval.support
+    last = retrieval.messages[-1]
+    assert last["role"] == "user" and last["content"].rstrip().endswith("What is LoRA?")
+    # only the supporting sentences reach the model, each numbered by the source that holds it
+    for s in retrieval.support:
+        assert f"[{s.source}] {s.sentence}" in last["content"] and s.sentence in retrieval.hits[s.source - 1].text
+    assert "LoRA" in retrieval.support[0].sentence
     lm, tok = load_local("smollm2-135m", REG, Settings.load().cache_dir)
     provider = Counting(LocalProvider("smollm2-135m", lm, tok))
     cache = rag.AnswerCache(tmp_path / "cache.sqlite")
@@ -176,9 +182,74 @@ def test_chunking_follows_articles_and_keeps_metadata():
     assert chunks[5].metadata == {"source": "대한민국헌법.txt", "chunk": 5, "page": -1}
 
 
-def test_faiss_flat_is_exact_and_hnsw_close():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(500, 32)).astype("float32")
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    rows = VDB.faiss_compare(x, x[:40] + 0.01, k=5, ef_search=64, nprobe=8)
-    assert rows[0]["recall@5"] == 1.0 and rows[1]["recall@5"] > 0.8 and len(rows) == 3
+def test_sentences_split_at_clauses_and_endings():
+    text = ("제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.\n  제71조 ① 국회는 의결한다. 다만, 예외가 있다."
+            "\n②정부는 제출한다.")
+    assert rag.split_sentences(text) == ["제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.",
+                                         "제71조 ① 국회는 의결한다.", "다만, 예외가 있다.", "②정부는 제출한다."]
+
+
+def test_long_article_pieces_keep_their_heading():
+    chunks = D.split(D.constitution_only(REG), 150, 0)
+    art12 = [c.text for c in chunks if c.text.startswith("제12조")]
+    assert len(art12) >= 4 and all(len(c.text) <= 150 for c in chunks)
+    # no chunk mixes two articles
+    assert not any(re.search(r"\n\s*제\d+조", c.text) for c in chunks)
+
+
+@pytest.fixture(scope="module")
+def law_store(tmp_path_factory, e5):
+    store = VDB.VectorStore(tmp_path_factory.mktemp("law"))
+    store.build("law__e5", D.split(D.constitution_only(REG), 400, 50), e5)
+    return store
+
+
+def test_sentence_selection_finds_the_answering_sentence(law_store, e5):
+    # the issue's failing question: chunk-level RAG quoted 제67조 (how the president is elected)
+    retrieval = rag.chain(law_store, "law__e5", e5, k=3).invoke("대통령의 임기는 몇 년인가요?")
+    best = retrieval.support[0]
+    assert "5년" in best.sentence and "대통령" in best.sentence
+    assert best.sentence in retrieval.hits[best.source - 1].text
+    assert retrieval.sentences_of(best.source)[0] == best.sentence
+    assert "5년" in rag.extractive(retrieval).text
+
+
+def test_unanswerable_question_gets_dont_know_without_the_llm(law_store, e5):
+    retrieval = rag.chain(law_store, "law__e5", e5, k=3).invoke("서울에서 부산까지 KTX 요금은 얼마인가요?")
+    assert retrieval.empty
+    stream = rag.answer(NeverCalled(), retrieval)
+    assert list(stream) == [rag.NO_CONTEXT] and stream.result.dont_know
+
+
+def test_faithfulness_flag_and_citation_follow_the_supporting_sentence():
+    hits = [VDB.Hit("제42조 국회의원의 임기는 4년으로 한다.", "a", 0, None, 0.2, 0.8),
+            VDB.Hit("제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.", "a", 1, None, 0.1, 0.9)]
+    support = [rag.Support(2, hits[1].text, 0.9), rag.Support(1, hits[0].text, 0.7)]
+    retrieval = rag.build_prompt("대통령 임기는?", hits, support)
+    good = rag.ground("대통령의 임기는 5년입니다.", retrieval)
+    assert good.supported and good.citations == [2] and good.text.endswith("[2]")
+    assert good.support == {2: [hits[1].text]}
+    made_up = rag.ground("대통령은 국민투표로 해임됩니다. [2]", retrieval)
+    assert not made_up.supported and made_up.citations == [2]
+    assert rag.ground("모르겠습니다.", retrieval).dont_know
+
+
+def test_cache_is_keyed_by_provider_id(notes_store, e5, tmp_path):
+    from core.llm.local import LocalProvider, load_local
+    from core.llm.remote import OpenAICompatible
+
+    a = OpenAICompatible(None, "qwen", base_url="http://127.0.0.1:8001/v1", name="compat")
+    b = OpenAICompatible(None, "qwen", base_url="http://127.0.0.1:8002/v1", name="compat")
+    c = OpenAICompatible(None, "llama", base_url="http://127.0.0.1:8001/v1", name="compat")
+    assert len({a.id, b.id, c.id}) == 3 and a.name == b.name == c.name
+    store, _ = notes_store
+    retrieval = rag.chain(store, "notes__e5", e5, k=2).invoke("What is LoRA?")
+    lm, tok = load_local("smollm2-135m", REG, Settings.load().cache_dir)
+    inner = LocalProvider("smollm2-135m", lm, tok)
+    first, second = Counting(inner, id=a.id), Counting(inner, id=b.id)
+    cache = rag.AnswerCache(tmp_path / "cache.sqlite")
+    for provider in (first, second, first):
+        "".join(rag.answer(provider, retrieval, cache, temperature=0, max_tokens=12))
+    assert first.calls == 1 and second.calls == 1  # same question, two providers: two entries, then a hit
+    assert len(cache.cache.lookup(rag.AnswerCache.key(retrieval.messages), rag.llm_key(first, {
+        "temperature": 0, "max_tokens": 12}))) == 1
