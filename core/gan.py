@@ -277,7 +277,8 @@ def load_generator(path: Path):
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle/zip errors vary
-        raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
+        reason = str(exc).split("\n")[0][:200]
+        raise UserError("gan.bad_weights", reason, reason=reason) from exc
     try:
         cfg = GANConfig(**blob["config"])
         from core.models.gan import Generator
@@ -285,7 +286,8 @@ def load_generator(path: Path):
         G = Generator(**cfg.model_dict())
         G.load_state_dict(blob["state_dict"])
     except (KeyError, TypeError, RuntimeError) as exc:
-        raise UserError("gan.bad_weights", str(exc).split("\n")[0]) from exc
+        reason = str(exc).split("\n")[0][:200]
+        raise UserError("gan.bad_weights", reason, reason=reason) from exc
     return G.eval(), cfg
 
 
