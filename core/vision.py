@@ -77,12 +77,18 @@ def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int =
     return model
 
 
+EFFICIENTNET_MIN_SIDE = 32
+
+
 def build_model(spec: ModelSpec, in_shape, n_classes: int, weights_path: str | None = None):
     from core.models import vision as vision_models
 
     if spec.arch == "efficientnet":
         if weights_path is None:
             raise UserError("vision.no_weights", "EfficientNet weights are not available")
+        if min(in_shape[1:]) < EFFICIENTNET_MIN_SIDE:  # five stride-2 stages: 8x8 digits vanish before the head
+            raise UserError("vision.too_small", "images too small for EfficientNet", side=min(in_shape[1:]),
+                            min_side=EFFICIENTNET_MIN_SIDE)
         return efficientnet_lite0(weights_path, n_classes, spec.finetune_blocks, in_shape[0])
     if spec.arch not in CLASS_OF:
         raise UserError("vision.bad_arch", f"unknown architecture {spec.arch}")

@@ -73,8 +73,12 @@ def data_section(S: State, kind: str):
         return None
     c1, c2, c3 = st.columns(3)
     n = len(data.x_train)
-    subset = c1.slider(t("vis.subset"), min(100, n), n, min(6000, n), step=100 if n > 1000 else 10,
-                       key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
+    if n > 100:
+        subset = c1.slider(t("vis.subset"), 100, n, min(6000, n), step=100 if n > 1000 else 10,
+                           key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
+    else:  # a small zip of one's own photos: use them all (a slider needs min < max)
+        subset = n
+        c1.metric(t("vis.subset"), n)
     val_frac = c2.slider(t("vis.val_frac"), 0.05, 0.3, 0.1, key=f"{kind}.val")
     augment = c3.multiselect(t("vis.augment"), ["flip", "crop", "rotate", "normalize"],
                              format_func=lambda a: t(f"vis.aug.{a}"), key=f"{kind}.aug")
