@@ -1,9 +1,110 @@
 """Day 9: evaluation metrics, quantization and a real FastAPI inference server."""
+from __future__ import annotations
+
 import streamlit as st
 
+from core import evaluate
+from core.catalog import LOCAL_MODELS
+from core.errors import UserError
 from ui.i18n import t
-from ui.serving import metrics_tab, quantization_tab, server_tab
-from ui.widgets import header, tabbed
+from ui.state import State
+from ui.widgets import header, metric_columns, show_user_error, tabbed
+
+S = State("serve")
+
+
+@st.cache_data(show_spinner=False)
+def _baseline():
+    return evaluate.sentiment_baseline()
+
+
+def metrics_tab() -> None:
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    st.caption(t("ev.metrics_intro"))
+    y, p, _ = _baseline()
+    th = st.slider(t("ev.threshold"), 0.0, 1.0, 0.5, 0.01, key="ev.th", help=t("ev.threshold_help"))
+    m = evaluate.at_threshold(y, p, th)
+    metric_columns([("accuracy", f"{m.accuracy:.3f}"), ("precision", f"{m.precision:.3f}"),
+                    ("recall", f"{m.recall:.3f}"), ("F1", f"{m.f1:.3f}")])
+    c1, c2 = st.columns(2)
+    cm = px.imshow(m.confusion, x=["negative", "positive"], y=["negative", "positive"], text_auto=True,
+                   color_continuous_scale="Blues", labels=dict(x=t("vis.pred"), y=t("vis.true")))
+    cm.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), title=t("vis.confusion"))
+    c1.plotly_chart(cm, key="ev.cm")
+    fpr, tpr, auc = evaluate.roc(y, p)
+    fig = go.Figure([go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})"),
+                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash"), name=t("ev.chance"))])
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), title="ROC", xaxis_title="FPR",
+                      yaxis_title="TPR", legend=dict(orientation="h"))
+    c2.plotly_chart(fig, key="ev.roc")
+
+
+def quantization_tab() -> None:
+    import plotly.express as px
+
+    st.caption(t("ev.quant_intro"))
+    if st.button(t("ev.quant_run"), icon="🗜️", key="ev.quant"):
+        from core import data, vision
+        from core.train import TrainConfig, fit
+
+        with st.spinner(t("common.running")):
+            digits = data.digits()
+            spec = vision.RunSpec("digits", 1400, 0.1, 64, (), vision.ModelSpec("mlp", (256, 128)),
+                                  TrainConfig(epochs=5))
+            model, tl, vl, _ = vision.setup(spec, digits)
+            for _ in fit(model, tl, vl, spec.train):
+                pass
+            S.set("quant", evaluate.quantize_compare(model, digits.x_test, digits.y_test))
+    if S.get("quant") is None:
+        return
+    rows, agreement = S.get("quant")
+    st.dataframe([{t("ev.model"): r.name, "KB": round(r.size_kb, 1), t("ev.ms"): round(r.ms_per_batch, 2),
+                   "accuracy": round(r.accuracy, 4)} for r in rows], hide_index=True)
+    fig = px.bar(x=[r.name for r in rows], y=[r.size_kb for r in rows], labels=dict(x="", y="KB"),
+                 title=t("ev.size"))
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key="ev.size")
+    st.caption(t("ev.quant_summary", ratio=f"{rows[0].size_kb / rows[1].size_kb:.1f}", agree=f"{agreement:.1%}"))
+
+
+def server_tab() -> None:
+    st.caption(t("ev.server_intro"))
+    proc = S.get("proc")
+    running = proc is not None and proc.poll() is None
+    c1, c2 = st.columns(2)
+    model = c1.selectbox(t("llm.provider"), list(LOCAL_MODELS), key="ev.model", disabled=running)
+    if not running and c2.button(t("ev.start"), type="primary", icon="🚀", key="ev.start"):
+        try:
+            with st.spinner(t("ev.starting")):
+                proc, url = evaluate.start_server(model)
+            S.set("proc", proc)
+            S.set("url", url)
+            running = True
+        except UserError as exc:
+            show_user_error(exc)
+    if running and c2.button(t("ev.stop"), icon="⏹️", key="ev.stop"):
+        evaluate.stop_server(proc)
+        S.set("proc", None)
+        running = False
+    if not running:
+        return
+    url = S.get("url")
+    st.success(t("ev.running", url=url))
+    st.code(f'curl {url}/v1/chat/completions -H "Content-Type: application/json" \\\n'
+            f'  -d \'{{"model": "course-local", "messages": [{{"role": "user", "content": "Hello"}}]}}\'',
+            language="bash")
+    question = st.text_input(t("ev.ask"), "What is a tensor?", key="ev.q")
+    if st.button(t("ev.send"), icon="📨", key="ev.send"):
+        from core.llm.remote import OpenAICompatible
+
+        try:
+            provider = OpenAICompatible(None, "course-local", base_url=url + "/v1", name="compat")
+            st.write_stream(provider.stream([{"role": "user", "content": question}], temperature=0, max_tokens=60))
+        except UserError as exc:
+            show_user_error(exc)
+
 
 header("page.serving")
 st.caption(t("ev.intro"))

@@ -1,9 +1,50 @@
-"""Course home: the course map and the environment panel."""
+"""Course home: the course map and the environment panel (versions, device, mode, API keys by name, assets)."""
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
 import streamlit as st
 
 from ui.course import DAYS, pages_for_day
-from ui.home import environment_panel
 from ui.i18n import t
+from ui.resources import asset_registry, settings
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "—"
+
+
+def environment_panel() -> None:
+    s = settings()
+    st.subheader(t("home.env"))
+    c1, c2, c3 = st.columns(3)
+    c1.markdown(f"**{t('home.versions')}**  \nPython {platform.python_version()}  \n"
+                f"torch {_version('torch')}  \nstreamlit {_version('streamlit')}  \n"
+                f"transformers {_version('transformers')}")
+    c2.markdown(f"**{t('home.device')}**  \n`{s.device_hint()}`")  # no torch import on first paint
+    c2.markdown(f"**{t('home.mode')}**  \n" + (t("home.mode_online") if s.online else t("home.mode_offline")))
+    c2.caption(t("home.mode_help"))
+    keys = s.configured_keys()
+    c3.markdown(f"**{t('home.keys')}**  \n" + "  \n".join(
+        f"`{name}`: {t('home.key_set') if ok else t('home.key_unset')}" for name, ok in keys.items()))
+
+    st.markdown(f"**{t('home.assets')}**")
+    statuses = asset_registry().statuses()
+    rows = [{t("home.asset_col"): st_.asset.title, t("home.status_col"): t(f"status.{st_.state}"),
+             t("home.used_col"): st_.asset.used_by,
+             t("home.where_col"): str(st_.path) if st_.state == "ready" else (st_.detail or st_.asset.install)}
+            for st_ in statuses]
+    not_ready = [x for x in statuses if x.state not in ("ready", "online-only")]
+    if not_ready:
+        st.warning(t("home.some_missing", n=len(not_ready)) + " " + t("home.assets_help"))
+    else:
+        st.success(t("home.all_ready"))
+    st.dataframe(rows, hide_index=True, width="stretch")
+
 
 st.title(t("home.title"))
 st.write(t("home.intro"))

@@ -20,11 +20,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import UserError
+
 READY, NOT_PREPARED, MISSING, CORRUPT, ONLINE_ONLY = "ready", "not prepared", "missing", "corrupt", "online-only"
 
 
-class AssetError(RuntimeError):
-    """A missing or corrupt asset; the message says how to fix it."""
+class AssetError(UserError):
+    """A missing or corrupt asset; the message says how to fix it (shown to the student as `asset.unavailable`)."""
+
+    def __init__(self, message: str):
+        super().__init__("asset.unavailable", message, reason=message)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,20 @@ class Settings:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb telemetry would try the network
 
+    def device_hint(self) -> str:
+        """The device 'auto' will most likely pick, read without importing torch (~1 s) so Home paints fast:
+        an NVIDIA driver means cuda, Apple silicon means mps, anything else the CPU."""
+        import platform
+        import shutil
+
+        if self.device_pref in {"cpu", "cuda", "mps"}:
+            return self.device_pref
+        if Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi"):
+            return "cuda"
+        if platform.system() == "Darwin" and platform.machine() == "arm64":
+            return "mps"
+        return "cpu"
+
     def device(self) -> str:
         """Resolve 'auto' to cuda / mps / cpu. Imports torch, so call it only where torch is needed anyway."""
         import torch

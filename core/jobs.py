@@ -1,9 +1,10 @@
 """Run a metrics generator in a background thread so a page can redraw and stop it.
 
-A page keeps the Job in session_state; a fragment with run_every reads job.metrics and redraws. The Stop
-button sets job.stop (a threading.Event) which the generator checks every step — the same event that
-core.train.fit and the LoRA TrainerCallback use. Whatever the generator built so far (a model) stays in
-job.result, so stopping never loses the trained model.
+`Job(make).start()` calls `make(job.stop)` in a thread and appends every item it yields to `job.metrics`; a
+failure lands in `job.error` / `job.error_exc` instead of killing the thread silently. `job.stop` is a
+threading.Event the generator checks every step — the same event core.train.fit and the LoRA TrainerCallback
+use. A Job keeps no result: whatever the work builds (a model) is created before the thread starts and kept by
+the caller (pages keep it in session_state), so a Stop never loses it. Pages use it through ui.jobs.job_panel.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any, Callable, Iterator
 
 
 class Job:
+    """One background run of a metrics generator; see the module docstring."""
+
     def __init__(self, make: Callable[[threading.Event], Iterator[Any]], name: str = "job"):
         self.name = name
         self.stop = threading.Event()

@@ -18,10 +18,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.catalog import LORA_BASES
 from core.errors import UserError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "instructions_ko_en.jsonl"
-BASES = {"smollm2-135m": "smollm2", "qwen2.5-0.5b": "qwen_0_5b"}
 MAX_DATA_BYTES = 10 * 1024 * 1024
 
 
@@ -157,7 +157,7 @@ def load_base(base: str, registry, cache_dir: Path, four_bit: bool = False):
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    if base in BASES:
+    if base in LORA_BASES:
         from core.llm.local import converted_dir, load_local
 
         model, tok = load_local(base, registry, cache_dir)
@@ -220,12 +220,6 @@ def attach_lora(model, settings: LoraSettings):
     config = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                         target_modules=list(settings.targets), task_type="CAUSAL_LM")
     return get_peft_model(model, config)
-
-
-def trainable_counts(model) -> tuple[int, int]:
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    return trainable, total
 
 
 def method_comparison(model, settings: LoraSettings, virtual_tokens: int = 20, bottleneck: int = 64) -> list[dict]:

@@ -89,11 +89,15 @@ def text_loaders(ids, labels, batch_size: int, seed: int, val_frac: float = 0.2)
 
 
 def make_rnn(cell: str, vocab_size: int, n_classes: int, embed_dim: int = 64, hidden: int = 64, layers: int = 1,
-             bidirectional: bool = False, dropout: float = 0.0):
+             bidirectional: bool = False, dropout: float = 0.0, seed: int | None = None):
+    import torch
+
     from core.models.text import CELLS, RNNClassifier
 
     if cell not in CELLS:
         raise UserError("text.bad_cell", f"unknown cell {cell}")
+    if seed is not None:  # the initial weights, so a page and its exported script start alike
+        torch.manual_seed(seed)
     return RNNClassifier(cell, vocab_size, n_classes, embed_dim, hidden, layers, bidirectional, dropout)
 
 

@@ -1,12 +1,43 @@
-"""The exact, runnable plain-PyTorch script for the sentiment page's settings (shipped CSV, same tokeniser,
+"""The exact, runnable plain-PyTorch script for the sentiment page's settings (the page's data, same tokeniser,
 vocabulary, split, model and loop as core.text + core.train)."""
 from __future__ import annotations
 
+import csv
+import functools
 import inspect
+import io
+import threading
 
-from core import text as T
-from core.models import text as M
 from core.text_data import SHIPPED
+
+DATA_FILE = "sentiment_data.csv"  # the page's data, written next to the script when it is not the shipped CSV
+_SOURCES_LOCK = threading.Lock()
+
+
+def data_csv(texts: list[str], labels: list[int]) -> bytes:
+    """The page's texts and integer labels as the text,label CSV the script reads."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["text", "label"])
+    writer.writerows(zip(texts, labels))
+    return out.getvalue().encode("utf-8")
+
+
+def _pasted_sources() -> dict[str, str]:
+    """Model and collate source, read once per process under a lock (inspect on every rerun is unsafe under
+    concurrent sessions in CPython 3.11)."""
+    with _SOURCES_LOCK:
+        return _read_sources()
+
+
+@functools.cache
+def _read_sources() -> dict[str, str]:
+    from core import text
+    from core.models import text as text_models
+
+    imports = "import torch\nfrom torch import nn\nfrom torch.nn.utils.rnn import pack_padded_sequence\n"
+    return {"model": inspect.getsource(text_models).split('"""', 2)[2].replace(imports, "").strip(),
+            "collate": inspect.getsource(text.collate).replace("    import torch\n\n", "")}
 
 
 def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, cell: str, embed: int, hidden: int,
@@ -19,9 +50,8 @@ def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, 
                     f"hf = AutoTokenizer.from_pretrained({subword_path!r})\n\n\n"
                     "def tokenize(text):\n    return hf.tokenize(text)"),
     }[tok_kind]
-    model_src = inspect.getsource(M).split('"""', 2)[2].replace(
-        "import torch\nfrom torch import nn\nfrom torch.nn.utils.rnn import pack_padded_sequence\n", "").strip()
-    collate_src = inspect.getsource(T.collate).replace("    import torch\n\n", "")
+    sources = _pasted_sources()
+    model_src, collate_src = sources["model"], sources["collate"]
     return f'''"""{cell.upper()} sentiment classifier — exported from the course app (seed {seed}). Plain PyTorch."""
 import re
 from collections import Counter

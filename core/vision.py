@@ -2,9 +2,11 @@
 save/load weights, and export the exact plain-PyTorch script of a run."""
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import json
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,7 +14,8 @@ from pathlib import Path
 from core.errors import UserError
 from core.train import TrainConfig
 
-ARCHS = ("mlp", "lenet", "vgg", "resnet", "efficientnet")
+CNN_ARCHS = ("lenet", "vgg", "resnet", "efficientnet")
+ARCHS = ("mlp",) + CNN_ARCHS
 
 
 @dataclass
@@ -77,7 +80,7 @@ def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int =
 
 
 def build_model(spec: ModelSpec, in_shape, n_classes: int, weights_path: str | None = None):
-    from core.models import vision as V
+    from core.models import vision as vision_models
 
     if spec.arch == "efficientnet":
         if weights_path is None:
@@ -85,7 +88,7 @@ def build_model(spec: ModelSpec, in_shape, n_classes: int, weights_path: str | N
         return efficientnet_lite0(weights_path, n_classes, spec.finetune_blocks, in_shape[0])
     if spec.arch not in CLASS_OF:
         raise UserError("vision.bad_arch", f"unknown architecture {spec.arch}")
-    return getattr(V, CLASS_OF[spec.arch])(**spec.kwargs(in_shape, n_classes))
+    return getattr(vision_models, CLASS_OF[spec.arch])(**spec.kwargs(in_shape, n_classes))
 
 
 def setup(spec: RunSpec, data, weights_path: str | None = None):
@@ -262,18 +265,37 @@ x_all, y_all = x_all[perm0[360:]], y_all[perm0[360:]]  # the app keeps the first
 }
 
 
+_SOURCES_LOCK = threading.Lock()
+
+
+def _pasted_sources() -> dict[str, str]:
+    """Source text pasted into exported scripts, read once per process under a lock: inspect.getsource on every
+    page rerun breaks under concurrent sessions (CPython 3.11 'AST constructor recursion depth mismatch')."""
+    with _SOURCES_LOCK:
+        return _read_sources()
+
+
+@functools.cache
+def _read_sources() -> dict[str, str]:
+    from core import data
+    from core.models import vision as vision_models
+
+    return {"models": inspect.getsource(vision_models).split('"""', 2)[2].strip().replace(
+                "import torch\nfrom torch import nn\n", ""),
+            "transform": inspect.getsource(data.make_transform).split('"""', 2)[2],
+            "dataset": inspect.getsource(data.TransformDataset)}
+
+
 def script(spec: RunSpec, fashion_root: str = "data") -> str:
     """A self-contained script: the model classes (pasted from core/models/vision.py), the same data subset and
-    split, the same seeded loader and loop. It prints the mean training loss of each epoch like the page."""
-    from core import data as D
-    from core.models import vision as V
-
+    split, the same seeded loader and loop, early stopping included. It prints each epoch's mean training loss
+    and validation loss like the page, and stops at the same epoch."""
     if spec.dataset not in _DATA_CODE:
         raise UserError("vision.script_dataset", "script export supports Fashion-MNIST and digits")
     if spec.model.arch not in CLASS_OF:
         raise UserError("vision.script_arch", "script export covers the models defined in this course")
-    models_src = inspect.getsource(V).split('"""', 2)[2].strip()
-    model_src = models_src.replace("import torch\nfrom torch import nn\n", "")
+    sources = _pasted_sources()
+    model_src = sources["models"]
     t = spec.train
     opt = {"sgd": f"torch.optim.SGD(params, lr={t.lr}, weight_decay={t.weight_decay})",
            "momentum": f"torch.optim.SGD(params, lr={t.lr}, momentum={t.momentum}, weight_decay={t.weight_decay})",
@@ -285,11 +307,10 @@ def script(spec: RunSpec, fashion_root: str = "data") -> str:
     shape = (1, 28, 28) if spec.dataset == "fashion_mnist" else (1, 8, 8)
     transform = "None"
     if spec.augment:
-        transform_src = inspect.getsource(D.make_transform).split('"""', 2)[2]
         transform = f"make_transform({tuple(spec.augment)!r}, {shape!r})"
-        model_src += "\n\n\ndef make_transform(augment, shape):" + transform_src
+        model_src += "\n\n\ndef make_transform(augment, shape):" + sources["transform"]
     eval_tf = "v2.Normalize([0.5], [0.5])" if "normalize" in spec.augment else "None"
-    ds_src = inspect.getsource(D.TransformDataset)
+    ds_src = sources["dataset"]
     kwargs = spec.model.kwargs(shape, 10)
     return f'''"""{CLASS_OF[spec.model.arch]} on {spec.dataset} — exported from the course app.
 Plain PyTorch; same seed, same subset, same batches as the app, so epoch 1 prints the same training loss."""
@@ -300,6 +321,7 @@ from torch.utils.data import DataLoader
 from torchvision.transforms import v2  # noqa: F401  (used when augmentation is on)
 
 SEED = {t.seed}
+PATIENCE = {t.patience}  # early stopping: epochs without a better validation loss (0 = off)
 {model_src}
 
 
@@ -324,6 +346,7 @@ params = [p for p in model.parameters() if p.requires_grad]
 opt = {opt}
 sched = {sched[t.schedule]}
 
+best_val, bad_epochs = float("inf"), 0
 for epoch in range(1, {t.epochs} + 1):
     model.train()
     total, loss_sum, correct = 0, 0.0, 0
@@ -339,10 +362,23 @@ for epoch in range(1, {t.epochs} + 1):
         correct += (logits.argmax(1) == yb).sum().item()
         total += len(yb)
     model.eval()
+    val_loss, val_correct = 0.0, 0
     with torch.no_grad():
-        val_correct = sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in val_loader)
+        for xb, yb in val_loader:
+            logits = model(xb)
+            val_loss += F.cross_entropy(logits, yb, reduction="sum").item()
+            val_correct += (logits.argmax(1) == yb).sum().item()
+    val_loss /= len(x_val)
     print(f"epoch {{epoch}} train_loss {{loss_sum / total:.6f}} train_acc {{correct / total:.4f}} "
-          f"val_acc {{val_correct / len(x_val):.4f}}")
+          f"val_loss {{val_loss:.6f}} val_acc {{val_correct / len(x_val):.4f}}")
+    if PATIENCE:
+        if val_loss < best_val - 1e-4:
+            best_val, bad_epochs = val_loss, 0
+        else:
+            bad_epochs += 1
+            if bad_epochs >= PATIENCE:
+                print(f"early stop after epoch {{epoch}}")
+                break
 
 torch.save(model.state_dict(), "model.pt")
 '''

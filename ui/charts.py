@@ -78,3 +78,25 @@ def regression_figure(x, y, w: float, b: float, closed: tuple[float, float] | No
                                  line=dict(dash="dash")))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h"))
     return fig
+
+
+def embedding_map_figure(vecs, query_vec, texts: list[str], is_top: list[bool], labels: dict[str, str]):
+    """Chunks, top hits and the query on the first two principal components of the chunk vectors."""
+    import numpy as np
+    import plotly.graph_objects as go
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2, random_state=0).fit(vecs)
+    xy, qxy = pca.transform(vecs), pca.transform(query_vec[None, :])[0]
+    top = np.array(is_top)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xy[~top, 0], y=xy[~top, 1], mode="markers", name=labels["chunks"],
+                             text=[d for d, f in zip(texts, is_top) if not f], marker=dict(size=6, opacity=0.5),
+                             hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=xy[top, 0], y=xy[top, 1], mode="markers", name=labels["top"],
+                             text=[d for d, f in zip(texts, is_top) if f], marker=dict(size=10),
+                             hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[qxy[0]], y=[qxy[1]], mode="markers", name=labels["query"],
+                             marker=dict(size=16, symbol="star")))
+    fig.update_layout(height=420, title=labels["title"], margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.catalog import CHAT_MODEL, LOCAL_MODELS
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import local_llm
 from ui.widgets import api_key_field, show_user_error
 
-PROVIDERS = ("qwen2.5-0.5b", "smollm2-135m", "openai", "gemini", "compat")
+PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
 
 
-def provider_picker(key: str, default: str = "qwen2.5-0.5b"):
+def provider_picker(key: str, default: str = CHAT_MODEL):
     """Widgets for the provider; returns a ready provider, or None with the reason shown."""
     from core.llm.remote import GeminiProvider, OpenAICompatible
 
     choice = st.selectbox(t("llm.provider"), PROVIDERS, index=PROVIDERS.index(default),
                           format_func=lambda p: t(f"llm.p.{p}"), key=f"{key}.provider")
     try:
-        if choice in ("qwen2.5-0.5b", "smollm2-135m"):
+        if choice in LOCAL_MODELS:
             with st.spinner(t("llm.loading", model=choice)):
                 provider = local_llm(choice)
             st.caption(t("llm.small_hint"))
@@ -37,10 +38,8 @@ def provider_picker(key: str, default: str = "qwen2.5-0.5b"):
         model = st.text_input(t("llm.model"), "course-local", key=f"{key}.compat_model")
         api_key = st.text_input(t("llm.compat_key"), type="password", key=f"{key}.compat_key")
         return OpenAICompatible(api_key or None, model, base_url=base_url, name="compat")
-    except UserError as exc:
+    except UserError as exc:  # a missing model (AssetError) too
         show_user_error(exc)
-    except Exception as exc:  # AssetError (model missing) and SDK construction errors
-        st.error(t("llm.unavailable", reason=str(exc)))
     return None
 
 

@@ -1,28 +1,34 @@
-"""The DNN and CNN pages share one flow: data → model → train (live) → analyse → compare runs → export."""
+"""The flow the DNN and CNN pages share: data → model → train (live) → analyse → compare runs → export.
+
+Each page passes its own model settings widget (and, for CNN, its extra result views) to `vision_page`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import streamlit as st
 
-from core import vision as V
+from core import vision
+from core.assets import AssetError
 from core.errors import UserError
 from core.jobs import Job
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
+from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.widgets import line_chart, live_job, metric_columns, show_code, show_job_error, show_user_error, stop_button
+from ui.widgets import line_chart, metric_columns, show_code, show_user_error
 
 
 @dataclass
 class VisionRun:
-    spec: V.RunSpec
+    spec: vision.RunSpec
     model: object
     classes: list[str]
     shape: tuple
     eval_tf: object
-    analysis: V.Analysis | None = None
+    analysis: vision.Analysis | None = None
     history: list[dict] = field(default_factory=list)   # epoch records, for the run table / overlay
 
 
@@ -101,45 +107,17 @@ def _augment_preview(data, augment):
     tf = make_transform(augment, data.shape)
     torch.manual_seed(0)
     imgs = [tf(data.x_train[i % 4]) for i in range(12)]
-    st.image([_to_img(x) for x in imgs], width=72, caption=[t("vis.original") if i < 4 else "" for i in range(12)])
+    st.image([to_img(x) for x in imgs], width=72, caption=[t("vis.original") if i < 4 else "" for i in range(12)])
 
 
-def _to_img(x):
+def to_img(x):
     """C×H×W tensor (any range) → H×W or H×W×3 float array in [0, 1] for st.image."""
     x = x.detach().float()
     x = (x - x.min()) / (x.max() - x.min() + 1e-8)
     return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()
 
 
-# ---- model and training settings ----------------------------------------------------------------------------
-def model_section(kind: str) -> V.ModelSpec:
-    if kind == "dnn":
-        c1, c2, c3, c4 = st.columns(4)
-        hidden_text = c1.text_input(t("vis.hidden"), "256,128", key="dnn.hidden", help=t("vis.hidden_help"))
-        try:
-            hidden = tuple(int(h) for h in hidden_text.replace(" ", "").split(",") if h)
-            if not hidden or any(h < 1 or h > 4096 for h in hidden) or len(hidden) > 8:
-                raise ValueError
-        except ValueError:
-            st.warning(t("vis.bad_hidden"))
-            hidden = (256, 128)
-        return V.ModelSpec("mlp", hidden, c2.selectbox(t("vis.activation"), ["relu", "gelu", "tanh", "sigmoid"],
-                                                       key="dnn.act"),
-                           c3.slider(t("vis.dropout"), 0.0, 0.7, 0.0, 0.05, key="dnn.dropout"),
-                           c4.toggle("BatchNorm", key="dnn.bn"))
-    c1, c2, c3, c4 = st.columns(4)
-    arch = c1.selectbox(t("vis.arch"), ["lenet", "vgg", "resnet", "efficientnet"],
-                        format_func=lambda a: t(f"vis.arch.{a}"), key="cnn.arch")
-    width = c2.select_slider(t("vis.width"), [8, 16, 32, 64], 32, key="cnn.width", disabled=arch in ("lenet",
-                                                                                                      "efficientnet"))
-    dropout = c3.slider(t("vis.dropout"), 0.0, 0.7, 0.0, 0.05, key="cnn.dropout")
-    finetune = c4.slider(t("vis.finetune"), 0, 4, 0, key="cnn.ft", disabled=arch != "efficientnet",
-                         help=t("vis.finetune_help"))
-    if arch == "efficientnet":
-        st.caption(t("vis.transfer_note"))
-    return V.ModelSpec(arch, dropout=dropout, batchnorm=True, width=width, finetune_blocks=finetune)
-
-
+# ---- training settings -------------------------------------------------------------------------------------
 def train_section(kind: str) -> tuple[TrainConfig, int]:
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.slider(t("vis.epochs"), 1, 20, 3 if kind == "dnn" else 2, key=f"{kind}.epochs")
@@ -155,7 +133,10 @@ def train_section(kind: str) -> tuple[TrainConfig, int]:
 
 
 # ---- the whole flow -----------------------------------------------------------------------------------------
-def vision_page(kind: str) -> None:
+def vision_page(kind: str, model_section: Callable[[], vision.ModelSpec],
+                extra_results: Callable[[VisionRun, object], None] | None = None) -> None:
+    """The whole page below its title; `model_section()` draws the model widgets and returns the ModelSpec,
+    `extra_results(run, data)` adds views under the results."""
     S = State(kind, runs=[])
     st.subheader(t("vis.step_data"))
     got = data_section(S, kind)
@@ -163,50 +144,39 @@ def vision_page(kind: str) -> None:
         return
     data, subset, val_frac, augment = got
     st.subheader(t("vis.step_model"))
-    mspec = model_section(kind)
+    mspec = model_section()
     cfg, batch = train_section(kind)
-    spec = V.RunSpec(data.name, subset, val_frac, batch, augment, mspec, cfg)
+    spec = vision.RunSpec(data.name, subset, val_frac, batch, augment, mspec, cfg)
     weights = _efficientnet_weights() if mspec.arch == "efficientnet" else None
     if mspec.arch == "efficientnet" and weights is None:
         return
     try:
-        preview = V.build_model(mspec, data.shape, len(data.classes), weights)
+        preview = vision.build_model(mspec, data.shape, len(data.classes), weights)
     except UserError as exc:
         show_user_error(exc)
         return
-    total, trainable = V.param_counts(preview)
+    total, trainable = vision.param_counts(preview)
     st.caption(t("vis.params", total=f"{total:,}", trainable=f"{trainable:,}", pct=f"{100 * trainable / total:.1f}"))
     with st.expander(t("vis.layers"), icon="🧱"):
-        st.dataframe(V.layer_table(preview, data.shape), hide_index=True)
+        st.dataframe(vision.layer_table(preview, data.shape), hide_index=True)
 
-    job = S.get("job")
-    busy = job is not None and job.running
-    if st.button(t("vis.train"), type="primary", disabled=busy, key=f"{kind}.train", icon="🚀"):
-        _start(S, spec, data, weights)
-    stop_button(S.get("job"), f"{kind}.stop")
-    live_job(S.key("job"), lambda j: _live(S, j))
-    run: VisionRun | None = S.get("run")
-    if run is not None and not (S.get("job") and S.get("job").running):
-        results_section(S, kind, run, data)
+    job_panel(S.key("job"), t("vis.train"), lambda: _start(S, spec, data, weights), lambda job: _live(S, job),
+              lambda job: results_section(S, kind, S.get("run"), data, extra_results), button_key=f"{kind}.train")
     runs_section(S)
     if data.name in ("fashion_mnist", "digits") and mspec.arch != "efficientnet":
-        show_code(V.script(spec, str(asset_registry().path("fashion_mnist").parent.parent)), f"{kind}_train.py")
+        show_code(vision.script(spec, str(asset_registry().path("fashion_mnist").parent.parent)), f"{kind}_train.py")
 
 
 def _efficientnet_weights():
     try:
         return str(asset_registry().path("efficientnet_lite0"))
-    except Exception as exc:  # AssetError: missing/corrupt asset, explained on Home
+    except AssetError as exc:  # missing/corrupt asset, explained on Home
         st.error(t("vis.no_weights", reason=str(exc)))
         return None
 
 
-def _start(S: State, spec: V.RunSpec, data, weights) -> None:
-    try:
-        model, train_loader, val_loader, eval_tf = V.setup(spec, data, weights)
-    except UserError as exc:
-        show_user_error(exc)
-        return
+def _start(S: State, spec: vision.RunSpec, data, weights):
+    model, train_loader, val_loader, eval_tf = vision.setup(spec, data, weights)
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
 
@@ -217,18 +187,17 @@ def _start(S: State, spec: V.RunSpec, data, weights) -> None:
                                     "val_loss": m.val_loss, "val_acc": m.val_acc})
             yield m
         if run.history:  # analyse whatever was trained, even after Stop
-            run.analysis = V.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
+            run.analysis = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
             final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
-            V.save_run(settings().runs_dir, spec, run.history, final)
+            vision.save_run(settings().runs_dir, spec, run.history, final)
             runs.append({"spec": spec, "history": list(run.history), "final": final})
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it
-    S.set("job", Job(work, "vision").start())
+    return work
 
 
 def _live(S: State, job: Job) -> None:
     metrics = list(job.metrics)
-    show_job_error(job)
     if not metrics:
         if job.running:
             st.info(t("common.running"))
@@ -258,8 +227,8 @@ def _live(S: State, job: Job) -> None:
 
 
 # ---- after training -----------------------------------------------------------------------------------------
-def results_section(S: State, kind: str, run: VisionRun, data) -> None:
-    a = run.analysis
+def results_section(S: State, kind: str, run: VisionRun, data, extra=None) -> None:
+    a = run.analysis if run is not None else None
     if a is None:
         return
     import plotly.express as px
@@ -276,21 +245,21 @@ def results_section(S: State, kind: str, run: VisionRun, data) -> None:
                  labels=dict(x="accuracy", y=""))
     bar.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(autorange="reversed"))
     c2.plotly_chart(bar, key=f"{kind}.pc")
-    wrong = V.misclassified(a)
+    wrong = vision.misclassified(a)
     if wrong:
         st.markdown(f"**{t('vis.mistakes')}**")
-        st.image([_to_img(data.x_test[i]) for i in wrong], width=84,
+        st.image([to_img(data.x_test[i]) for i in wrong], width=84,
                  caption=[f"{run.classes[int(a.preds[i])]} ✗ ({run.classes[int(a.labels[i])]})" for i in wrong])
     _predict_box(kind, run, data)
-    if kind == "cnn":
-        _feature_maps(run, data)
-    st.download_button(t("vis.download_weights"), lambda: V.state_dict_bytes(run.model),  # built on click only
+    if extra is not None:
+        extra(run, data)
+    st.download_button(t("vis.download_weights"), lambda: vision.state_dict_bytes(run.model),  # built on click only
                        f"{kind}_{run.spec.model.arch}.pt", icon="💾")
     up = st.file_uploader(t("vis.load_weights"), type=["pt", "pth"], key=f"{kind}.load")
     if up is not None and st.button(t("vis.load_apply"), key=f"{kind}.load_btn"):
         try:
-            V.load_state_dict_bytes(run.model, up.getvalue())
-            run.analysis = V.analyse(run.model, data.x_test, data.y_test, len(run.classes), run.eval_tf)
+            vision.load_state_dict_bytes(run.model, up.getvalue())
+            run.analysis = vision.analyse(run.model, data.x_test, data.y_test, len(run.classes), run.eval_tf)
             st.success(t("vis.loaded"))
         except UserError as exc:
             show_user_error(exc)
@@ -311,26 +280,13 @@ def _predict_box(kind: str, run: VisionRun, data) -> None:
             image = load_image(up.getvalue(), run.shape[1], run.shape[0])
         except Exception:  # PIL: not an image
             st.error(t("vis.not_image"))
-    c1.image(_to_img(image), width=140)
-    top = V.predict_topk(run.model, image, 3, run.eval_tf)
+    c1.image(to_img(image), width=140)
+    top = vision.predict_topk(run.model, image, 3, run.eval_tf)
     fig = px.bar(x=[p for _, p in top], y=[run.classes[i] for i, _ in top], orientation="h", range_x=[0, 1],
                  labels=dict(x=t("vis.prob"), y=""))
     fig.update_layout(height=220, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
     c2.plotly_chart(fig, key=f"{kind}.top3")
     st.session_state[f"{kind}.probe"] = image
-
-
-def _feature_maps(run: VisionRun, data) -> None:
-    image = st.session_state.get("cnn.probe", data.x_test[0])
-    with st.expander(t("vis.filters_maps"), icon="🔍", expanded=True):
-        w = V.first_conv_filters(run.model)
-        if w is not None:
-            st.markdown(f"**{t('vis.filters')}** `{tuple(w.shape)}`")
-            st.image([_to_img(f[:3] if f.shape[0] >= 3 else f[:1]) for f in w[:32]], width=48)
-        x = run.eval_tf(image.unsqueeze(0))[0] if run.eval_tf is not None else image
-        for name, fmap in V.feature_maps(run.model, x):
-            st.markdown(f"`{name}` → {tuple(fmap.shape)}")
-            st.image([_to_img(c.unsqueeze(0)) for c in fmap[:16]], width=64)
 
 
 def runs_section(S: State) -> None:

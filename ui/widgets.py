@@ -1,4 +1,4 @@
-"""Reusable Streamlit widgets: live charts, stop button, show-code expander, API-key field, friendly errors."""
+"""Widgets several pages share: line chart, show-code expander, API-key field, friendly errors, header, tabs."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -24,20 +24,15 @@ def line_chart(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     return fig
 
 
-def stop_button(job, key: str) -> None:
-    """Sets the job's threading.Event; the training loop checks it every step."""
-    if job is not None and job.running:
-        if st.button(t("common.stop"), key=key, type="secondary", icon="⏹️"):
-            job.stop.set()
-            st.toast(t("common.stopping"))
-
-
-def show_code(code: str, filename: str = "train.py") -> None:
-    """The exact runnable script for the chosen settings, to paste into Colab or run locally."""
+def show_code(code: str, filename: str = "train.py", files: Mapping[str, bytes] | None = None) -> None:
+    """The exact runnable script for the chosen settings, to paste into Colab or run locally; `files` are data
+    files the script reads from its own folder (e.g. an uploaded dataset), offered for download beside it."""
     with st.expander(t("common.show_code"), icon="🧾"):
         st.caption(t("common.show_code_help"))
         st.code(code, language="python")
         st.download_button(t("common.download_script"), code, file_name=filename, mime="text/x-python")
+        for name, data in (files or {}).items():
+            st.download_button(t("common.download_data", name=name), data, file_name=name, key=f"code.{name}")
 
 
 def api_key_field(name: str, label: str) -> str | None:
@@ -55,42 +50,12 @@ def show_user_error(exc) -> None:
     st.error(t(exc.key, **exc.params), icon="⚠️")
 
 
-def show_job_error(job) -> None:
-    """A background job's failure: translated when it is a UserError, the exception's text otherwise."""
-    from core.errors import UserError
-
-    if isinstance(job.error_exc, UserError):
-        show_user_error(job.error_exc)
-    elif job.error_exc is not None:
-        st.error(f"{t('common.error')}: {job.error}")
-
-
 def header(title_key: str) -> None:
     """The page title with its course-map icon, so every page looks the same."""
     from ui.course import PAGES
 
     icon = next((p.icon for p in PAGES if p.title_key == title_key), "")
     st.title(f"{icon} {t(title_key)}".strip())
-
-
-def live_job(key: str, render, interval: float = 0.5) -> None:
-    """Redraw a background core.jobs.Job stored at st.session_state[key] every `interval` s while it runs.
-
-    Only the fragment reruns while polling; when the job finishes one full rerun shows the final results and
-    polling stops (run_every is None when nothing runs)."""
-    job = st.session_state.get(key)
-    running = job is not None and job.running
-
-    @st.fragment(run_every=interval if running else None)
-    def _view():
-        current = st.session_state.get(key)
-        if current is None:
-            return
-        render(current)
-        if running and not current.running:
-            st.rerun()
-
-    _view()
 
 
 def metric_columns(items) -> None:

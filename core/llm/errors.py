@@ -1,19 +1,34 @@
-"""Map provider SDK exceptions to UserError keys the pages can explain (bad key, unreachable, rate limit...)."""
+"""Map provider SDK exceptions to UserError keys the pages can explain (bad key, unreachable, rate limit...),
+by the SDKs' own exception types: openai's status errors and google-genai's APIError codes."""
 from __future__ import annotations
 
 from core.errors import UserError
 
+_BY_STATUS = {401: "llm.bad_key", 403: "llm.bad_key", 429: "llm.rate_limit"}
+
 
 def translate(exc: Exception, provider: str) -> UserError:
-    name = type(exc).__name__
+    """A UserError for any exception an OpenAI or Gemini call raised; unknown ones keep their text as the reason."""
+    key = _key(exc)
     text = str(exc)
-    low = text.lower()
-    if "authentication" in name.lower() or "401" in text or "api key" in low or "api_key" in low or "permission" in low:
-        return UserError("llm.bad_key", text, provider=provider)
-    if "ratelimit" in name.lower() or "429" in text or "quota" in low:
-        return UserError("llm.rate_limit", text, provider=provider)
-    if "timeout" in name.lower() or "timed out" in low:
-        return UserError("llm.timeout", text, provider=provider)
-    if "connection" in name.lower() or "connect" in low or "resolve" in low or "unreachable" in low:
-        return UserError("llm.unreachable", text, provider=provider)
-    return UserError("llm.failed", text, provider=provider, reason=text[:300])
+    if key == "llm.failed":
+        return UserError(key, text, provider=provider, reason=text[:300])
+    return UserError(key, text, provider=provider)
+
+
+def _key(exc: Exception) -> str:
+    import httpx
+    import openai
+    from google.genai import errors as genai_errors
+
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):  # before APIConnectionError: a subclass
+        return "llm.timeout"
+    if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+        return "llm.unreachable"
+    if isinstance(exc, openai.APIStatusError):
+        return _BY_STATUS.get(exc.status_code, "llm.failed")
+    if isinstance(exc, genai_errors.APIError):
+        if exc.code == 400 and "api key" in str(exc).lower():  # Gemini answers a bad key with 400 API_KEY_INVALID
+            return "llm.bad_key"
+        return _BY_STATUS.get(exc.code, "llm.failed")
+    return "llm.failed"

@@ -9,15 +9,11 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+from core.catalog import LOCAL_MODELS, converted_dir
 from core.errors import UserError
 from core.llm.base import GenParams, Message, check_messages
 
-LOCAL_MODELS = {"qwen2.5-0.5b": "qwen_0_5b", "smollm2-135m": "smollm2"}  # model name -> asset key
 CONTEXT_TOKENS = 4096  # what we allow a prompt to use; longer prompts keep their end and say so
-
-
-def converted_dir(cache_dir: Path, model: str) -> Path:
-    return Path(cache_dir) / "models" / f"{model}-fp32"
 
 
 def load_local(model: str, registry, cache_dir: Path, progress: Callable[[str], None] | None = None):

@@ -74,6 +74,8 @@ KO = {
     'common.run': '실행',
     'common.seed': '시드',
     'common.running': '실행 중…',
+    'asset.unavailable': '필요한 모델·데이터 파일이 준비되지 않았습니다. 홈 화면의 자산 표를 보세요: {reason}',
+    'common.download_data': '데이터 파일 {name} 내려받기 (스크립트와 같은 폴더에 두세요)',
     'common.done': '완료',
     'common.error': '오류',
 }
@@ -153,6 +155,8 @@ EN = {
     'common.run': 'Run',
     'common.seed': 'Seed',
     'common.running': 'Running…',
+    'asset.unavailable': 'A model or data file this needs is not ready; see the asset table on Home: {reason}',
+    'common.download_data': 'Download the data file {name} (keep it next to the script)',
     'common.done': 'Done',
     'common.error': 'Error',
 }

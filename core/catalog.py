@@ -1,0 +1,15 @@
+"""The catalogue of the app's local models: their names, which shipped asset holds each, and where the fp32
+copy converted from the GGUF lives. Every page, the server and core modules read these facts from here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+SMALL_MODEL = "smollm2-135m"   # fast on 2 cores: the LoRA default, tokenizer and sampling demos, the server demo
+CHAT_MODEL = "qwen2.5-0.5b"    # the better Korean of the two: the chat, RAG and prompt-lab default
+LOCAL_MODELS = {SMALL_MODEL: "smollm2", CHAT_MODEL: "qwen_0_5b"}  # model name -> asset key in core.assets
+LORA_BASES = tuple(LOCAL_MODELS)
+
+
+def converted_dir(cache_dir: Path, model: str) -> Path:
+    """Where core.llm.local saves the fp32 copy of a local model (and LoRA and the exported scripts read it)."""
+    return Path(cache_dir) / "models" / f"{model}-fp32"

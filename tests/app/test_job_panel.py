@@ -1,0 +1,21 @@
+"""The shared job panel: while one page's job runs, every page's Start is disabled and says why; Stop ends it."""
+from ui.strings import KO
+
+
+def test_one_job_per_session_and_stop(open_page):
+    at = open_page("app_pages/02_pytorch_basics.py")
+    at.slider(key="lr.epochs").set_value(1000)
+    at.slider(key="lr.delay").set_value(0.1)  # ~100 s if nobody stops it
+    at.button(key="lr.train").click().run()
+    job = at.session_state["basics.job"]
+    assert job.running
+    assert any(KO["jobs.busy"] in c.value for c in at.caption)
+    at.switch_page("app_pages/05_sequence.py").run()
+    assert at.button(key="seq.train").disabled
+    assert any(KO["jobs.busy_other"].split("(")[0] in c.value for c in at.caption)
+    at.switch_page("app_pages/02_pytorch_basics.py").run()
+    at.button(key="basics.job.stop").click().run()
+    assert job.wait(30) and job.stopped_early and len(job.metrics) < 1000
+    at.run()
+    assert not at.button(key="lr.train").disabled
+    assert any(KO["lr.stopped"].split("}")[1][:8] in s.value for s in at.info)

@@ -1,0 +1,105 @@
+"""The job panel: Start → (busy check) → Stop → live redraw → results, for any long run in a background thread.
+
+Every page that trains something uses `job_panel`; the work itself is a generator run by core.jobs.Job.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import streamlit as st
+
+from core.errors import UserError
+from core.jobs import Job
+from ui.i18n import t
+from ui.widgets import show_user_error
+
+Work = Callable[[Any], Iterator[Any]]  # work(stop: threading.Event) -> iterator of metrics
+_ACTIVE = "jobs.active"  # session key of the panel whose job runs now: one heavy job per session
+
+
+def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Callable[[Job], None],
+              done: Callable[[Job], None] | None = None, *, button_key: str | None = None, icon: str = "🚀",
+              disabled: bool = False, interval: float = 0.5) -> Job | None:
+    """One background job kept at st.session_state[key], with its Start and Stop buttons and live view.
+
+    - `start()` runs on the click, in the script thread: it prepares data and model (stash in session_state
+      whatever must survive a Stop) and returns `work(stop)`, a generator that checks the threading.Event
+      `stop`. It may raise UserError (shown, nothing starts) or return None (nothing starts).
+    - `live(job)` draws `job.metrics` (everything `work` yielded so far); it reruns every `interval` s while
+      the job runs, and once more when it ends. The job's error, if any, is shown above it.
+    - `done(job)` draws the results once the job has ended (finished, stopped or failed).
+    While any panel's job runs in this session, every Start button is disabled with a note saying so.
+
+    Example (a new page)::
+
+        def start():
+            model = make_model()
+            st.session_state["gan.model"] = model          # Stop never loses it
+            return lambda stop: fit(model, loader, None, TrainConfig(epochs=3), stop)
+
+        job_panel("gan.job", t("vis.train"), start,
+                  live=lambda job: st.line_chart([m.loss for m in job.metrics]),
+                  done=lambda job: st.image(sample(st.session_state["gan.model"])))
+    """
+    active = st.session_state.get(_ACTIVE)
+    other = st.session_state.get(active) if active and active != key else None
+    busy_here = _running(st.session_state.get(key))
+    busy_other = _running(other)
+    if st.button(label, type="primary", icon=icon, key=button_key or f"{key}.start",
+                 disabled=disabled or busy_here or busy_other):
+        try:
+            work = start()
+        except UserError as exc:
+            show_user_error(exc)
+            work = None
+        if work is not None:
+            st.session_state[key] = Job(work, key.split(".")[0]).start()  # named after its page's namespace
+            st.session_state[_ACTIVE] = key
+            busy_here = True
+    if busy_here:
+        st.caption(t("jobs.busy"))
+    elif busy_other:
+        st.caption(t("jobs.busy_other", name=other.name))
+    _stop_button(st.session_state.get(key), f"{key}.stop")
+    _live_view(key, live, interval)
+    job = st.session_state.get(key)
+    if done is not None and job is not None and not job.running:
+        done(job)
+    return job
+
+
+def _running(job) -> bool:
+    return job is not None and job.running
+
+
+def _stop_button(job, key: str) -> None:
+    """Sets the job's threading.Event; the work checks it every step."""
+    if _running(job) and st.button(t("common.stop"), key=key, type="secondary", icon="⏹️"):
+        job.stop.set()
+        st.toast(t("common.stopping"))
+
+
+def _live_view(key: str, live: Callable[[Job], None], interval: float) -> None:
+    """Only the fragment reruns while polling; when the job ends one full rerun draws the results and polling
+    stops (run_every is None when nothing runs)."""
+    running = _running(st.session_state.get(key))
+
+    @st.fragment(run_every=interval if running else None)
+    def _view():
+        job = st.session_state.get(key)
+        if job is None:
+            return
+        show_job_error(job)
+        live(job)
+        if running and not job.running:
+            st.rerun()
+
+    _view()
+
+
+def show_job_error(job: Job) -> None:
+    """A job's failure: translated when it is a UserError, the exception's text otherwise."""
+    if isinstance(job.error_exc, UserError):
+        show_user_error(job.error_exc)
+    elif job.error_exc is not None:
+        st.error(f"{t('common.error')}: {job.error}")

@@ -1,0 +1,9 @@
+"""Strings of the shared job panel (ui/jobs.py)."""
+KO = {
+    'jobs.busy': '학습이 진행 중입니다. 끝나거나 정지한 뒤에 새로 시작하세요.',
+    'jobs.busy_other': '다른 페이지의 작업({name})이 실행 중입니다. 한 번에 하나만 실행됩니다. 그 페이지에서 정지하거나 끝날 때까지 기다리세요.',
+}
+EN = {
+    'jobs.busy': 'A run is in progress. Start a new one after it finishes or is stopped.',
+    'jobs.busy_other': 'A job on another page ({name}) is running; one runs at a time. Stop it there or wait for it to finish.',
+}
