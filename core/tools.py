@@ -153,7 +153,7 @@ class ToolContext:
 
 
 def make_tools(ctx: ToolContext | None = None) -> list:
-    """The LangChain tools; retrieval tools only when the context has a store and an embedder."""
+    """The LangChain tools: the three pure ones, plus the two retrieval tools when there is a context."""
     from langchain_core.tools import StructuredTool
 
     def _today(offset_days: int = 0) -> str:
@@ -162,8 +162,7 @@ def make_tools(ctx: ToolContext | None = None) -> list:
 
     tools = [StructuredTool.from_function(calculator), StructuredTool.from_function(convert_units),
              StructuredTool.from_function(_today, name="today")]
-    if ctx is not None and ctx.store is not None and ctx.embedder is not None:
-        tools.append(StructuredTool.from_function(ctx.search_docs, name="search_docs"))
-        if ctx.registry is not None:
-            tools.append(StructuredTool.from_function(ctx.constitution, name="constitution"))
+    if ctx is not None:
+        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),
+                  StructuredTool.from_function(ctx.constitution, name="constitution")]
     return tools
