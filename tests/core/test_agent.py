@@ -245,6 +245,7 @@ def test_agent_loop_against_the_projects_own_server():
     srv, thread, url = _serve(create_app(LocalProvider("smollm2-135m", lm, tok)))
     try:
         provider = OpenAICompatible(None, "course-local", base_url=url, name="compat")
+        provider.client = provider.client.with_options(timeout=300)  # a CPU model reads a long tool prompt first
         sent = []
         stream = provider.stream
         provider.stream = lambda messages, **kw: (sent.append(messages), stream(messages, **kw))[1]
