@@ -45,8 +45,8 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
     if not answer:
         return False
     if kind == "num":
-        want = float(expected)  # whole numbers exactly (1048571 is not 2**20); others to 0.2 % (rounded answers)
-        tol = 0 if want.is_integer() else 0.002 * abs(want)
+        want = float(expected)  # whole numbers exactly (1048571 is not 2**20); others to 0.05 % (rounded)
+        tol = 0 if want.is_integer() else 0.0005 * abs(want)
         return any(abs(x - want) <= tol for x in numbers(answer))
     if kind == "date":
         day = today + dt.timedelta(days=int(expected))
