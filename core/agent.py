@@ -149,6 +149,8 @@ def parse_reply(text: str) -> Reply:
         if tagged or '"name"' in body:
             return Reply(thought=thought, error="malformed tool call: write <tool_call>{\"name\": \"...\", "
                                                 "\"arguments\": {...}}</tool_call> with valid JSON")
+    if re.match(r"\s*thought\s*[:：]", text, re.I):  # a thought alone: the model stopped before acting
+        return Reply(thought=thought, error="no tool call and no 'Answer:': write one of them")
     return Reply(answer=text)  # plain prose with no call is the model's answer
 
 

@@ -111,6 +111,8 @@ def test_parse_reply_variants():
     assert r.calls[0].args == {"expression": "2*3"}
     assert A.parse_reply("Thought: done.\nAnswer: 42").answer == "42"
     assert A.parse_reply("The answer is 42.").answer == "The answer is 42."
+    r = A.parse_reply("Thought: I need the date.")  # stopped before acting: told so, not taken as the answer
+    assert r.error and r.answer is None and r.thought == "I need the date."
     assert A.parse_reply('<tool_call>{"name": "calculator", "arguments": {expression: 2}}</tool_call>').error
 
 
