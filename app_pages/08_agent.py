@@ -1,0 +1,128 @@
+"""Day 8: an AI agent that calls tools with every step visible, and two agents (writer, critic) taking turns."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from core.errors import UserError
+from ui.i18n import t
+from ui.jobs import job_panel
+from ui.llm import provider_picker
+from ui.resources import asset_registry, embedder, vector_store
+from ui.state import State
+from ui.widgets import header
+
+S = State("agent")
+EXAMPLES = ("calc", "units", "date", "law", "notes", "two")
+
+
+def _tools(provider):
+    from core.tools import ToolContext, make_tools
+
+    ctx = ToolContext(vector_store(), embedder("e5"), asset_registry(), provider)
+    return ctx, make_tools(ctx)
+
+
+def _draw_steps(job) -> None:
+    if job.running and (not job.metrics or job.metrics[-1].kind in ("observation", "error")):
+        st.caption(t("agent.waiting"))
+    for n in sorted({s.n for s in job.metrics}):
+        with st.chat_message("assistant", avatar="🤖"):
+            st.markdown(f"**{t('agent.turn', n=n)}**")
+            for step in (s for s in job.metrics if s.n == n):
+                if step.kind == "thought":
+                    st.markdown(f"{t('agent.thought')}: {step.text}")
+                elif step.kind == "call":
+                    with st.expander(t("agent.call", tool=step.tool), expanded=True):
+                        st.json(step.args)
+                elif step.kind == "observation":
+                    with st.expander(t("agent.observation", tool=step.tool), expanded=True):
+                        st.code(step.text, language=None)
+                elif step.kind == "error":
+                    st.warning(f"{t('agent.error')}\n\n`{step.text}`")
+                elif step.kind == "answer":
+                    st.success(f"{t('agent.answer')}: {step.text}")
+                elif step.kind == "limit":
+                    st.warning(t("agent.limit", n=n))
+                elif step.kind == "stopped":
+                    st.info(t("agent.stopped"))
+
+
+def agent_tab(provider, max_steps: int, native: bool) -> None:
+    example = st.selectbox(t("agent.example"), EXAMPLES, format_func=lambda e: t(f"agent.ex.{e}"),
+                           key=S.key("example"))
+    task = st.text_area(t("agent.task"), t(f"agent.ex.{example}"), key=S.key(f"task.{example}"), height=80)
+
+    def start():
+        from core.agent import make_backend, run_agent
+
+        if provider is None:
+            raise UserError("agent.no_provider", "no provider")
+        if not task.strip():
+            raise UserError("agent.empty_task", "the task is empty")
+        ctx, tools = _tools(provider)
+        backend = make_backend(provider, tools, native)
+
+        def work(stop):
+            ctx.stop_event = stop
+            return run_agent(backend, tools, task, max_steps, stop)
+
+        return work
+
+    job_panel(S.key("job"), t("agent.run"), start, _draw_steps, icon="🛠️")
+
+
+def duo_tab(provider) -> None:
+    st.caption(t("agent.duo_intro"))
+    task = st.text_area(t("agent.duo_task"), t("agent.duo_default"), key=S.key("duo_task"), height=80)
+    rounds = st.slider(t("agent.rounds"), 1, 3, 1, key=S.key("rounds"))
+
+    def start():
+        from core.agent import writer_critic
+
+        if provider is None:
+            raise UserError("agent.no_provider", "no provider")
+        if not task.strip():
+            raise UserError("agent.empty_task", "the task is empty")
+        return lambda stop: writer_critic(provider, task, rounds, stop)
+
+    def live(job):
+        for turn in job.metrics:
+            avatar = "✍️" if turn.role == "writer" else "🧐"
+            with st.chat_message(turn.role, avatar=avatar):
+                st.markdown(f"**{t(f'agent.{turn.role}', n=turn.round)}**")
+                st.markdown(turn.text)
+        if job.running:
+            st.caption(t("agent.waiting"))
+
+    job_panel(S.key("duo_job"), t("agent.duo_run"), start, live, icon="👥")
+
+
+def agent_page() -> None:
+    with st.sidebar:
+        st.subheader(t("agent.settings"))
+        provider = provider_picker("agent")
+        max_steps = st.slider(t("agent.max_steps"), 1, 12, 5, key=S.key("max_steps"))
+        remote = provider is not None and getattr(provider, "name", "") in ("openai", "gemini", "compat")
+        native = st.toggle(t("agent.native"), value=remote and provider.name != "compat", disabled=not remote,
+                           help=t("agent.native_help"), key=S.key("native"))
+        if not remote:
+            st.caption(t("agent.native_local"))
+    st.caption(t("agent.small_hint"))
+    with st.expander(t("agent.tools"), icon="🧰"):
+        from core.agent import tool_schemas
+        from core.tools import ToolContext, make_tools
+
+        for schema in tool_schemas(make_tools(ToolContext())):  # schemas only: no index is built here
+            st.code(json.dumps(schema["function"], ensure_ascii=False, indent=1), language="json")
+    tab_agent, tab_duo = st.tabs([t("agent.tab.agent"), t("agent.tab.duo")])
+    with tab_agent:
+        agent_tab(provider, max_steps, native)
+    with tab_duo:
+        duo_tab(provider)
+
+
+header("page.agent")
+st.caption(t("agent.intro"))
+agent_page()

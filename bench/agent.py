@@ -1,0 +1,170 @@
+"""Agent benchmark (prints its figures; not a test).
+
+Tasks needing one or two tool calls, with checkable answers: data/eval/agent_tasks.csv (in-distribution) and
+data/eval/agent_heldout.csv (written separately, in another style: indirect, conversational). For each provider it
+prints the success rate, the mean model turns per task and how many runs hit the step limit:
+    local    the local model in process (text tool protocol)
+    compat   the same kind of model behind the project's own OpenAI-compatible server (serve/app.py started as a
+             subprocess on 127.0.0.1), reached with the official openai client
+    plain    baseline: the local model answering with no tools at all
+Results go line by line to stdout (and --out CSV) so a run cut short still reports what it did.
+
+    python bench/agent.py --providers local,compat,plain [--model qwen2.5-0.5b] [--limit N] [--bf16]
+"""
+import argparse
+import csv
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import ROOT
+
+from core.agent import final_answer, make_backend, run_agent
+from core.assets import Registry
+from core.config import Settings
+from core.embeddings import make_embedder
+from core.llm.local import LocalProvider, load_local
+from core.llm.remote import OpenAICompatible
+from core.tools import WEEKDAYS, ToolContext, make_tools
+from core.vectordb import VectorStore
+
+KO_WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", text))]
+
+
+def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> bool:
+    """The independent check of a final answer: the number, the date, the weekday or one of the phrases."""
+    if not answer:
+        return False
+    if kind == "num":
+        want = float(expected)  # whole numbers exactly (1048571 is not 2**20); others to 0.05 % (rounded)
+        tol = 0 if want.is_integer() else 0.0005 * abs(want)
+        return any(abs(x - want) <= tol for x in numbers(answer))
+    if kind == "date":
+        day = today + dt.timedelta(days=int(expected))
+        return day.isoformat() in answer or f"{day.year}년 {day.month}월 {day.day}일" in answer
+    if kind == "weekday":
+        i = (today + dt.timedelta(days=int(expected))).weekday()
+        return WEEKDAYS[i].lower() in answer.lower() or KO_WEEKDAYS[i] in answer
+    return any(p.lower() in answer.lower() for p in expected.split("|"))
+
+
+def load_tasks(name: str) -> list[dict]:
+    with open(ROOT / "data" / "eval" / name, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model: str, threads: int):
+    """serve/app.py as its own process, as a class would run it; returns (process, base_url)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", model, "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "COURSE_SERVE_KEY": "", "OMP_NUM_THREADS": str(threads)})
+    import urllib.request
+
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+            return proc, f"http://127.0.0.1:{port}/v1"
+        except OSError as exc:
+            if proc.poll() is not None:
+                raise RuntimeError("the server exited during start-up") from exc
+            time.sleep(1)
+    proc.kill()
+    raise RuntimeError("the server did not start in 10 minutes")
+
+
+def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False) -> None:
+    tools = make_tools(ctx)
+    ok = turns = limits = 0
+    start = time.perf_counter()
+    for i, task in enumerate(tasks, 1):
+        t0 = time.perf_counter()
+        if plain:
+            from core.llm.base import complete
+
+            answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
+            steps_n, hit_limit = 1, False
+        else:
+            steps = list(run_agent(make_backend(provider, tools), tools, task["task"], max_steps))
+            answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
+        good = correct(answer, task["kind"], task["expected"], ctx.now())
+        ok += good
+        turns += steps_n
+        limits += hit_limit
+        secs = time.perf_counter() - t0
+        print(f"  [{label}] {i:2d} {'✓' if good else '✗'} turns={steps_n} {secs:5.1f}s  {task['task'][:50]!r} → "
+              f"{(answer or '')[:70]!r}", flush=True)
+        writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{secs:.1f}", answer])
+    n = len(tasks)
+    print(f"{label}: success {ok}/{n} = {ok / n:.2f}, turns/task {turns / n:.2f}, step limit hit {limits}, "
+          f"{(time.perf_counter() - start) / n:.1f} s/task", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--providers", default="local,compat,plain")
+    ap.add_argument("--model", default="qwen2.5-0.5b", choices=["qwen2.5-0.5b", "smollm2-135m"])
+    ap.add_argument("--sets", default="tasks,heldout")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N tasks of each set")
+    ap.add_argument("--every", type=int, default=1, help="every k-th task of each set (a spread of all task kinds)")
+    ap.add_argument("--max-steps", type=int, default=5)
+    ap.add_argument("--bf16", action="store_true", help="run the in-process model in bfloat16 (faster with native "
+                                                         "bf16; far slower without it)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads; on a shared, loaded CPU one thread generated 3x faster than two")
+    ap.add_argument("--out", default=str(ROOT / "build" / "bench_agent.csv"))
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    s = Settings.load()
+    s.apply_env()
+    reg = Registry(s.cache_dir)
+    sets = {name: load_tasks(f"agent_{name}.csv")[::args.every][:args.limit or None] for name in args.sets.split(",")}
+    lm, tok = load_local(args.model, reg, s.cache_dir)
+    if args.bf16:
+        lm = lm.to(torch.bfloat16)
+    local = LocalProvider(args.model, lm, tok)
+    store, embedder = VectorStore(tempfile.mkdtemp(prefix="agent-bench-")), make_embedder("e5", reg)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    print(f"model {args.model}{' bf16' if args.bf16 else ''}, step limit {args.max_steps}, "
+          f"tasks {', '.join(f'{k}={len(v)}' for k, v in sets.items())}", flush=True)
+    with open(args.out, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer"])
+        for name in args.providers.split(","):
+            server = None
+            if name == "compat":
+                server, base_url = start_server(args.model, args.threads)
+                provider = OpenAICompatible(None, "course-local", base_url=base_url, name="compat")
+                provider.client = provider.client.with_options(timeout=600)  # a loaded CPU answers slowly
+            else:
+                provider = local
+            try:
+                for set_name, tasks in sets.items():
+                    ctx = ToolContext(store, embedder, reg, provider)
+                    run_set(f"{name}/{set_name}", provider, ctx, tasks, args.max_steps, writer, plain=name == "plain")
+            finally:
+                if server is not None:
+                    server.terminate()
+                    server.wait(30)
+
+
+if __name__ == "__main__":
+    main()

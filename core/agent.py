@@ -1,0 +1,404 @@
+"""A tool-using agent whose every step is visible, and a writer–critic pair taking turns.
+
+    run_agent(backend, tools, task, max_steps, stop_event) -> Iterator[Step]
+        thought → call (tool + arguments) → observation (or error) → ... → answer | limit | stopped
+
+A backend turns the conversation into one model reply (thought, tool calls or an answer):
+    TextBackend      any core.llm provider (the local models, the project's own server): tools described in the
+                     system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
+                     turns, keyword hints; the reply is parsed leniently and the arguments validated against the
+                     tool's JSON schema. A malformed call becomes an error observation the model can correct.
+    OpenAIBackend    native function calling (tools=, tool_calls) of OpenAI and servers that implement it
+    GeminiBackend    native function calling of google-genai
+Every model turn is one step; the last allowed turn is told to answer, so no run goes past the step limit.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from core.errors import UserError
+
+MAX_STEPS = 12
+MAX_CALLS_PER_TURN = 2
+
+
+@dataclass
+class Step:
+    kind: str            # thought | call | observation | error | answer | limit | stopped
+    n: int               # the model turn it belongs to (1-based)
+    text: str = ""
+    tool: str | None = None
+    args: dict | None = None
+
+
+@dataclass
+class Call:
+    name: str
+    args: dict
+    id: str = ""
+
+
+@dataclass
+class Reply:
+    thought: str = ""
+    calls: list[Call] = field(default_factory=list)
+    answer: str | None = None
+    error: str | None = None  # a malformed call, fed back to the model as an observation
+    raw: object = None        # what the backend needs to record the turn
+
+
+def tool_schemas(tools) -> list[dict]:
+    """OpenAI-format JSON schemas of LangChain tools (the same for every provider)."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    return [convert_to_openai_tool(t) for t in tools]
+
+
+# ---- keyword hints: a small model picks the right tool far more often when told which one fits --------------
+HINTS = {
+    "calculator": r"\d\s*[-+*/^×÷x]\s*\d|계산|곱|나누|더하|빼|합|평균|퍼센트|%|제곱|sum|average|percent|multipl|divid|"
+                  r"plus|minus|times|total|how much|how many|몇 개|얼마",
+    "convert_units": r"km|mile|마일|킬로|kg|lb|파운드|°|섭씨|화씨|celsius|fahrenheit|inch|인치|피트|feet|foot|"
+                     r"meter|미터|gallon|갤런|liter|리터|mph|km/h|평|ounce|온스|convert|변환|환산",
+    "today": r"today|date|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
+    "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
+                   r"강의|노트|자료",
+    "constitution": r"헌법|constitution|대통령|국회|법률|국민|기본권|선거|대법|president|national assembly|"
+                    r"citizen|supreme court",
+}
+
+
+def hint_tools(task: str, available: list[str]) -> list[str]:
+    low = task.lower()
+    return [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+
+
+# ---- the text protocol (local models, any chat-completions server without tools=) ----------------------------
+SYSTEM = """You are an agent that solves the task with tools. You may call these tools:
+<tools>
+{tools}
+</tools>
+To call a tool, write one short thought, then exactly one call:
+Thought: <why>
+<tool_call>{{"name": "<tool name>", "arguments": {{<arguments as JSON>}}}}</tool_call>
+The result comes back in <tool_response>. When you have what you need, reply:
+Answer: <the answer, with the number or fact from the tool result>
+Rules: use the calculator for every calculation, convert_units for units, today for dates, search_docs for the \
+course notes, constitution for the Korean constitution. Never compute in your head. Answer in the task's language."""
+
+FEW_SHOT = [
+    ("Task: What is 48 * 27 - 5?",
+     'Thought: I need arithmetic.\n<tool_call>{"name": "calculator", "arguments": {"expression": "48 * 27 - 5"}}'
+     '</tool_call>', "1291", "Answer: 48 * 27 - 5 = 1291"),
+    ("Task: 12 파운드는 몇 kg인가요?",
+     'Thought: 단위 변환이 필요합니다.\n<tool_call>{"name": "convert_units", "arguments": {"value": 12, '
+     '"from_unit": "lb", "to_unit": "kg"}}</tool_call>', "12 lb = 5.443108 kg",
+     "Answer: 12 파운드는 약 5.443 kg입니다."),
+]
+TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+ANSWER = re.compile(r"^\s*(?:final\s+answer|answer|답|최종\s*답)\s*[:：]\s*", re.I | re.M)
+
+
+def _json_objects(text: str):
+    """Every JSON object that decodes starting at some '{' (the model may wrap it in prose or code fences)."""
+    dec = json.JSONDecoder()
+    for m in re.finditer(r"\{", text):
+        try:
+            obj, _ = dec.raw_decode(text[m.start():])
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            yield obj
+
+
+def _as_call(obj: dict) -> Call | None:
+    name = obj.get("name") or obj.get("tool") or obj.get("function")
+    if isinstance(name, dict):  # {"function": {"name": ..., "arguments": ...}}
+        return _as_call(name)
+    if not isinstance(name, str):
+        return None
+    args = obj.get("arguments", obj.get("args", obj.get("parameters", obj.get("input", {}))))
+    if isinstance(args, str):  # some models double-encode the arguments
+        try:
+            args = json.loads(args)
+        except json.JSONDecodeError:
+            args = {"__text__": args}
+    return Call(name, args if isinstance(args, dict) else {"__text__": args})
+
+
+def parse_reply(text: str) -> Reply:
+    """A model's text → thought + tool call, or an answer, or an error saying what was malformed."""
+    text = text.strip()
+    tagged = TAG.search(text)
+    start = tagged.start() if tagged else text.find("{")
+    before = text[:start] if start >= 0 else text
+    thought = re.sub(r"^\s*thought\s*[:：]\s*", "", before, flags=re.I).strip()
+    answer = ANSWER.search(text)
+    if answer and (start < 0 or answer.start() < start):
+        return Reply(thought=re.sub(r"^\s*thought\s*[:：]\s*", "", text[:answer.start()], flags=re.I).strip(),
+                     answer=text[answer.end():].strip())
+    if tagged or start >= 0:
+        body = tagged.group(1) if tagged else text[start:]
+        calls = [c for c in map(_as_call, _json_objects(body)) if c is not None][:MAX_CALLS_PER_TURN]
+        if calls:
+            return Reply(thought=thought, calls=calls)
+        if tagged or '"name"' in body:
+            return Reply(thought=thought, error="malformed tool call: write <tool_call>{\"name\": \"...\", "
+                                                "\"arguments\": {...}}</tool_call> with valid JSON")
+    if re.match(r"\s*thought\s*[:：]", text, re.I):  # a thought alone: the model stopped before acting
+        return Reply(thought=thought, error="no tool call and no 'Answer:': write one of them")
+    return Reply(answer=text)  # plain prose with no call is the model's answer
+
+
+class TextBackend:
+    """Tool use over plain chat: works with every provider, including the offline ones."""
+
+    def __init__(self, provider, tools, temperature: float = 0.0, max_tokens: int = 160, hints: bool = True):
+        self.provider, self.tools, self.hints = provider, tools, hints
+        self.params = dict(temperature=temperature, max_tokens=max_tokens)
+
+    def start(self, task: str) -> list[dict]:
+        schemas = "\n".join(json.dumps(s, ensure_ascii=False) for s in tool_schemas(self.tools))
+        messages = [{"role": "system", "content": SYSTEM.format(tools=schemas)}]
+        names = [t.name for t in self.tools]
+        for question, call, result, answer in FEW_SHOT:
+            if call.split('"name": "')[1].split('"')[0] in names:
+                messages += [{"role": "user", "content": question}, {"role": "assistant", "content": call},
+                             {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
+                             {"role": "assistant", "content": answer}]
+        hint = hint_tools(task, names) if self.hints else []
+        note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
+        messages.append({"role": "user", "content": f"Task: {task}{note}"})
+        return messages
+
+    def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
+        if final:
+            messages = messages + [{"role": "user", "content": "No more tool calls: reply with 'Answer: ...' now."}]
+        text = "".join(self.provider.stream(messages, stop_event=stop_event, **self.params))
+        reply = parse_reply(text)
+        reply.raw = text
+        return reply
+
+    def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
+        messages.append({"role": "assistant", "content": reply.raw})
+        observations = [obs for _, obs in results] or [f"error: {reply.error}"]
+        body = "\n".join(f"<tool_response>\n{obs}\n</tool_response>" for obs in observations)
+        messages.append({"role": "user", "content": f"{body}\nIf this answers the task, reply 'Answer: ...'."})
+
+
+class OpenAIBackend:
+    """Native function calling of the OpenAI chat completions API (OpenAI, vLLM, Ollama... with tools=)."""
+
+    def __init__(self, provider, tools, temperature: float = 0.0, max_tokens: int = 300):
+        self.client, self.model, self.name = provider.client, provider.model, provider.name
+        self.schemas, self.temperature, self.max_tokens = tool_schemas(tools), temperature, max_tokens
+
+    def start(self, task: str) -> list[dict]:
+        return [{"role": "system", "content": "Solve the task with the tools; never compute in your head. Answer "
+                                              "briefly in the task's language."},
+                {"role": "user", "content": task}]
+
+    def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
+        from core.llm.errors import translate
+
+        try:
+            res = self.client.chat.completions.create(model=self.model, messages=messages, tools=self.schemas,
+                                                      tool_choice="none" if final else "auto",
+                                                      temperature=self.temperature, max_tokens=self.max_tokens)
+        except Exception as exc:  # SDK errors of many types
+            raise translate(exc, self.name) from exc
+        msg = res.choices[0].message
+        if not msg.tool_calls:
+            return Reply(answer=msg.content or "", raw=msg)
+        calls, error = [], None
+        for tc in msg.tool_calls[:MAX_CALLS_PER_TURN]:
+            try:
+                args = json.loads(tc.function.arguments or "{}")
+                calls.append(Call(tc.function.name, args if isinstance(args, dict) else {}, tc.id))
+            except json.JSONDecodeError:
+                error = f"malformed JSON arguments for {tc.function.name}"
+        return Reply(thought=msg.content or "", calls=[] if error else calls, error=error, raw=msg)
+
+    def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
+        msg = reply.raw
+        messages.append({"role": "assistant", "content": msg.content or "",
+                         "tool_calls": [tc.model_dump() for tc in msg.tool_calls[:MAX_CALLS_PER_TURN]]})
+        for call, obs in results:
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": obs})
+        if not results:  # a malformed call: every tool_call id still needs an answer
+            for tc in msg.tool_calls[:MAX_CALLS_PER_TURN]:
+                messages.append({"role": "tool", "tool_call_id": tc.id, "content": reply.error})
+
+
+class GeminiBackend:
+    """Native function calling of google-genai (automatic calling off: the agent runs the tools itself)."""
+
+    def __init__(self, provider, tools, temperature: float = 0.0, max_tokens: int = 300):
+        types = provider._types
+        self.client, self.model, self.types = provider.client, provider.model, types
+        decls = [types.FunctionDeclaration(name=s["function"]["name"], description=s["function"]["description"],
+                                           parameters_json_schema=s["function"]["parameters"])
+                 for s in tool_schemas(tools)]
+        self.config = dict(tools=[types.Tool(function_declarations=decls)], temperature=temperature,
+                           max_output_tokens=max_tokens,
+                           automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+                           system_instruction="Solve the task with the tools; never compute in your head. Answer "
+                                              "briefly in the task's language.")
+
+    def start(self, task: str) -> list:
+        return [self.types.Content(role="user", parts=[self.types.Part(text=task)])]
+
+    def ask(self, contents: list, stop_event=None, final: bool = False) -> Reply:
+        from core.llm.errors import translate
+
+        mode = "NONE" if final else "AUTO"
+        config = self.types.GenerateContentConfig(
+            **self.config, tool_config=self.types.ToolConfig(
+                function_calling_config=self.types.FunctionCallingConfig(mode=mode)))
+        try:
+            res = self.client.models.generate_content(model=self.model, contents=contents, config=config)
+        except Exception as exc:  # SDK errors of many types
+            raise translate(exc, "gemini") from exc
+        calls = [Call(fc.name, dict(fc.args or {}), fc.id or "") for fc in (res.function_calls or [])]
+        text = "".join(p.text for p in (res.candidates[0].content.parts or []) if p.text) if res.candidates else ""
+        if not calls:
+            return Reply(answer=text, raw=res)
+        return Reply(thought=text, calls=calls[:MAX_CALLS_PER_TURN], raw=res)
+
+    def record(self, contents: list, reply: Reply, results: list[tuple[Call, str]]) -> None:
+        contents.append(reply.raw.candidates[0].content)
+        contents.append(self.types.Content(role="user", parts=[
+            self.types.Part.from_function_response(name=call.name, response={"result": obs}) for call, obs in results]))
+
+
+def make_backend(provider, tools, native: bool | None = None):
+    """Native function calling where the provider has it; the text protocol otherwise (or when native=False).
+    native=None: OpenAI and Gemini natively; the local models and OpenAI-compatible servers by text, because
+    not every server implements tools= (the project's own does not)."""
+    name = getattr(provider, "name", "")
+    if native is None:
+        native = name in ("openai", "gemini")
+    if native and name == "gemini":
+        return GeminiBackend(provider, tools)
+    if native and hasattr(provider, "client"):
+        return OpenAIBackend(provider, tools)
+    return TextBackend(provider, tools)
+
+
+def execute(tool, args: dict) -> tuple[str, bool]:
+    """Validate the arguments against the tool's schema and run it: (observation, ok)."""
+    from pydantic import ValidationError
+
+    schema = tool.args_schema.model_json_schema() if tool.args_schema else {}
+    props = list(schema.get("properties", {}))
+    if "__text__" in args and len(props) == 1:  # a bare string for a one-argument tool
+        args = {props[0]: args["__text__"]}
+    unknown = [k for k in args if k not in props]
+    if unknown:
+        return f"error: unknown argument(s) {', '.join(unknown)}; {tool.name} takes {', '.join(props) or 'none'}", False
+    try:
+        return str(tool.invoke(args)), True
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        return f"error: bad arguments for {tool.name}: {problems}", False
+    except UserError as exc:
+        return f"error: {exc}", False
+
+
+def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threading.Event | None = None
+              ) -> Iterator[Step]:
+    """Run the agent, yielding each step as it happens. Stops at an answer, the step limit or stop_event."""
+    if not task.strip():
+        raise UserError("agent.empty_task", "the task is empty")
+    if not 1 <= max_steps <= MAX_STEPS:
+        raise UserError("agent.bad_steps", "step limit out of range", limit=MAX_STEPS)
+    by_name = {t.name: t for t in tools}
+    state = backend.start(task)
+    done: dict[str, str] = {}  # call signature → observation, to catch a model repeating itself
+
+    def stopped() -> bool:
+        return stop_event is not None and stop_event.is_set()
+
+    for n in range(1, max_steps + 1):
+        if stopped():
+            yield Step("stopped", n)
+            return
+        reply = backend.ask(state, stop_event, final=n == max_steps)
+        if stopped():
+            yield Step("stopped", n)
+            return
+        if reply.thought:
+            yield Step("thought", n, reply.thought)
+        if reply.error:
+            yield Step("error", n, reply.error)
+            backend.record(state, reply, [])
+            continue
+        if not reply.calls:
+            yield Step("answer", n, reply.answer or "")
+            return
+        if n == max_steps:
+            break
+        results = []
+        for call in reply.calls:
+            yield Step("call", n, tool=call.name, args=call.args)
+            sig = f"{call.name}:{json.dumps(call.args, sort_keys=True, ensure_ascii=False)}"
+            if call.name not in by_name:
+                obs, ok = f"error: unknown tool {call.name!r}; tools: {', '.join(by_name)}", False
+            elif sig in done:
+                obs, ok = f"{done[sig]}\n(you already called this; give the final answer now)", True
+            else:
+                obs, ok = execute(by_name[call.name], call.args)
+                if ok:
+                    done[sig] = obs
+            yield Step("observation" if ok else "error", n, obs, tool=call.name)
+            results.append((call, obs))
+        backend.record(state, reply, results)
+    yield Step("limit", max_steps)
+
+
+def final_answer(steps: list[Step]) -> str | None:
+    return next((s.text for s in reversed(steps) if s.kind == "answer"), None)
+
+
+# ---- two agents taking turns: a writer drafts, a critic reviews, the writer revises ------------------------
+WRITER = ("You are the writer. Write a short, clear answer (at most 5 sentences) to the task. When you get "
+          "feedback, rewrite the whole answer improving it. Reply with the answer only. Use the task's language.")
+CRITIC = ("You are the critic. Review the writer's answer to the task: list at most 3 concrete problems or "
+          "improvements as short numbered points. Do not rewrite it. Use the task's language.")
+
+
+@dataclass
+class Turn:
+    role: str   # writer | critic
+    round: int
+    text: str
+
+
+def writer_critic(provider, task: str, rounds: int = 2, stop_event=None, **params) -> Iterator[Turn]:
+    """writer → (critic → writer) × rounds; each turn yielded as soon as it is complete."""
+    if not task.strip():
+        raise UserError("agent.empty_task", "the task is empty")
+    if not 1 <= rounds <= 5:
+        raise UserError("agent.bad_rounds", "rounds out of range", limit=5)
+    params = {"temperature": 0.3, "max_tokens": 200, **params}
+
+    def say(system: str, user: str) -> str:
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return "".join(provider.stream(msgs, stop_event=stop_event, **params)).strip()
+
+    draft = say(WRITER, f"Task: {task}")
+    yield Turn("writer", 0, draft)
+    for r in range(1, rounds + 1):
+        if stop_event is not None and stop_event.is_set():
+            return
+        review = say(CRITIC, f"Task: {task}\n\nWriter's answer:\n{draft}")
+        yield Turn("critic", r, review)
+        if stop_event is not None and stop_event.is_set():
+            return
+        draft = say(WRITER, f"Task: {task}\n\nYour previous answer:\n{draft}\n\nCritic's feedback:\n{review}\n\n"
+                            "Write the improved answer.")
+        yield Turn("writer", r, draft)

@@ -1,0 +1,168 @@
+"""The agent's tools as LangChain StructuredTools (their JSON schemas are what the model sees):
+
+    calculator      arithmetic through the safe parser of core.autograd_demo (never eval)
+    convert_units   pint's unit registry, with Korean unit names mapped onto pint's
+    today           today's date, optionally shifted by a number of days
+    search_docs     the course notes (data/corpus_en) through the e5 retriever of core.rag
+    constitution    RAG over the Korean constitution: retrieve articles, answer with the chosen LLM, cite
+
+Bad arguments raise core.errors.UserError; the agent turns that into a short error observation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from core.errors import UserError
+
+MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
+NOTES_INDEX = "agent-notes"
+LAW_INDEX = "agent-constitution"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Korean and informal names → pint's unit names
+UNIT_ALIASES = {
+    "킬로미터": "km", "미터": "m", "센티미터": "cm", "밀리미터": "mm", "마일": "mile", "피트": "foot", "인치": "inch",
+    "야드": "yard", "킬로그램": "kg", "그램": "g", "파운드": "lb", "온스": "oz", "톤": "metric_ton", "리터": "liter",
+    "밀리리터": "ml", "갤런": "gallon", "섭씨": "degC", "화씨": "degF", "켈빈": "kelvin", "celsius": "degC",
+    "fahrenheit": "degF", "°c": "degC", "°f": "degF", "c": "degC", "f": "degF", "시간": "hour", "분": "minute",
+    "초": "second", "일": "day", "km/h": "km/hour", "kph": "km/hour", "mph": "mile/hour", "평": "pyeong",
+    "제곱미터": "m**2", "㎡": "m**2", "kmh": "km/hour",
+}
+
+
+def calculator(expression: str) -> str:
+    """Evaluate arithmetic with numbers, + - * / ** ( ) and tanh, exp, log, sigmoid, relu."""
+    from core.autograd_demo import parse_program, run_engine
+
+    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators: 1,234 → 1234
+    if "=" in text:
+        raise UserError("agent.calc_assign", "write only the expression, without '='")
+    program = parse_program(text, max_len=300)
+    if program.inputs:
+        raise UserError("agent.calc_names", f"only numbers are allowed, not {', '.join(program.inputs)}",
+                        names=", ".join(program.inputs))
+    out, _ = run_engine(program, {})
+    return format_number(out.data)
+
+
+def format_number(x: float) -> str:
+    """Integers without '.0', others to 10 significant digits (no float noise like 0.30000000000000004)."""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.10g}"
+
+
+@functools.cache
+def _units():
+    import pint
+
+    ureg = pint.UnitRegistry()
+    ureg.define("pyeong = 400 / 121 * meter ** 2")  # the Korean floor-area unit: 1 평 = 400/121 m²
+    return ureg
+
+
+def _unit(ureg, name: str):
+    clean = name.strip()
+    clean = UNIT_ALIASES.get(clean.lower(), UNIT_ALIASES.get(clean, clean))
+    try:
+        return ureg.parse_units(clean)
+    except Exception as exc:  # pint raises several error types for unknown names
+        raise UserError("agent.bad_unit", f"unknown unit {name!r}", unit=name) from exc
+
+
+def convert_units(value: float, from_unit: str, to_unit: str) -> str:
+    """Convert a value between units, e.g. 5 mile → km, 100 degF → degC, 3 lb → kg."""
+    import pint
+
+    ureg = _units()
+    src, dst = _unit(ureg, from_unit), _unit(ureg, to_unit)
+    try:
+        result = ureg.Quantity(float(value), src).to(dst)
+    except pint.DimensionalityError as exc:
+        raise UserError("agent.unit_mismatch", f"cannot convert {from_unit} to {to_unit}", src=from_unit,
+                        dst=to_unit) from exc
+    return f"{format_number(float(value))} {from_unit} = {format_number(round(result.magnitude, 6))} {to_unit}"
+
+
+def today(offset_days: int = 0, now: Callable[[], dt.date] = dt.date.today) -> str:
+    """Today's date (ISO) and weekday, or the date offset_days from today."""
+    if abs(offset_days) > 100_000:
+        raise UserError("agent.bad_offset", "offset too large", limit=100_000)
+    day = now() + dt.timedelta(days=int(offset_days))
+    return f"{day.isoformat()} ({WEEKDAYS[day.weekday()]})"
+
+
+def _ensure_index(store, name: str, docs, embedder) -> None:
+    from core.documents import split
+    from core.vectordb import collection_name
+
+    full = collection_name(name, embedder.name)
+    try:
+        store.get(full, embedder)
+    except UserError:
+        store.build(full, split(docs(), 400, 50), embedder)
+
+
+def _snippets(hits) -> str:
+    if not hits:
+        return "no matching passage"
+    per = MAX_OBSERVATION // len(hits)
+    return "\n".join(f"[{i}] ({h.source}) {' '.join(h.text.split())[:per - 20]}" for i, h in enumerate(hits, 1))
+
+
+@dataclass
+class ToolContext:
+    """What the retrieval tools need: a VectorStore, an embedder, the asset registry and the LLM for RAG."""
+    store: object = None
+    embedder: object = None
+    registry: object = None
+    provider: object = None
+    now: Callable[[], dt.date] = dt.date.today
+    k: int = 2
+    stop_event: object = field(default=None, repr=False)
+
+    def search_docs(self, query: str) -> str:
+        """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
+        from core.documents import english_notes
+        from core.rag import retrieve
+        from core.vectordb import collection_name
+
+        _ensure_index(self.store, NOTES_INDEX, english_notes, self.embedder)
+        hits = retrieve(self.store, collection_name(NOTES_INDEX, self.embedder.name), self.embedder, query, k=self.k)
+        return _snippets(hits)
+
+    def constitution(self, question: str) -> str:
+        """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
+        from core.documents import constitution_only
+        from core.rag import NO_CONTEXT, answer, build_prompt, retrieve
+        from core.vectordb import collection_name
+
+        _ensure_index(self.store, LAW_INDEX, lambda: constitution_only(self.registry), self.embedder)
+        hits = retrieve(self.store, collection_name(LAW_INDEX, self.embedder.name), self.embedder, question,
+                        k=self.k)
+        sources = _snippets(hits)
+        if self.provider is None:
+            return sources
+        text = "".join(answer(self.provider, build_prompt(question, hits), stop_event=self.stop_event,
+                              temperature=0, max_tokens=120))
+        return sources if text == NO_CONTEXT else f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
+
+
+def make_tools(ctx: ToolContext | None = None) -> list:
+    """The LangChain tools: the three pure ones, plus the two retrieval tools when there is a context."""
+    from langchain_core.tools import StructuredTool
+
+    def _today(offset_days: int = 0) -> str:
+        """Today's date (ISO) and weekday, or the date offset_days from today (negative = past)."""
+        return today(offset_days, ctx.now if ctx else dt.date.today)
+
+    tools = [StructuredTool.from_function(calculator), StructuredTool.from_function(convert_units),
+             StructuredTool.from_function(_today, name="today")]
+    if ctx is not None:
+        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),
+                  StructuredTool.from_function(ctx.constitution, name="constitution")]
+    return tools

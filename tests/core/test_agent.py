@@ -1,0 +1,268 @@
+"""The agent's tools one by one, the agent loop with a scripted model (call → observation → answer, a malformed
+call → error observation → recovery, the step limit, Stop), native OpenAI function calling against a scripted
+OpenAI-style server, the writer–critic turns, and the loop against the project's own server (serve/app.py)."""
+import datetime as dt
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from core import agent as A
+from core import tools as T
+from core.assets import Registry
+from core.config import Settings
+from core.errors import UserError
+
+S = Settings.load()
+REG = Registry(S.cache_dir)
+DAY = dt.date(2026, 11, 25)  # a Wednesday
+
+
+class Scripted:
+    """A provider that replies from a script and keeps every prompt it was sent."""
+    name = "scripted"
+
+    def __init__(self, replies):
+        self.replies, self.prompts = list(replies), []
+
+    def stream(self, messages, stop_event=None, **params):
+        self.prompts.append([dict(m) for m in messages])
+        yield self.replies.pop(0) if self.replies else "Answer: done"
+
+
+def call(name, **args):
+    return f'Thought: use {name}.\n<tool_call>{json.dumps({"name": name, "arguments": args})}</tool_call>'
+
+
+def run(replies, task="What is 123 * 45 + 6?", max_steps=5, tools=None, stop=None):
+    provider = Scripted(replies)
+    tools = tools or T.make_tools(T.ToolContext(now=lambda: DAY))
+    steps = list(A.run_agent(A.TextBackend(provider, tools), tools, task, max_steps, stop))
+    return steps, provider
+
+
+# ---- tools ---------------------------------------------------------------------------------------------------
+def test_calculator_matches_python_and_refuses_code():
+    assert T.calculator("123 * 45 + 6") == str(123 * 45 + 6)
+    assert T.calculator("2^10 + 1,234") == str(2**10 + 1234)
+    assert float(T.calculator("3847 / 17")) == pytest.approx(3847 / 17, rel=1e-9)
+    assert T.calculator("0.1 + 0.2") == "0.3"
+    for bad, key in [("x + 1", "agent.calc_names"), ("__import__('os')", "ag.bad_call"), ("1/0", "ag.div_zero"),
+                     ("y = 2", "agent.calc_assign"), ("open('f').read()", "ag.bad_call")]:
+        with pytest.raises(UserError) as info:
+            T.calculator(bad)
+        assert info.value.key == key
+
+
+def test_convert_units_against_definitions():
+    assert T.convert_units(10, "mile", "km").endswith("= 16.09344 km")  # 1 mile = 1.609344 km exactly
+    assert "= 100 degC" in T.convert_units(212, "degF", "degC")
+    assert "= 37 섭씨" in T.convert_units(98.6, "화씨", "섭씨")
+    assert float(T.convert_units(121, "평", "m**2").split("= ")[1].split()[0]) == pytest.approx(400)
+    with pytest.raises(UserError) as info:
+        T.convert_units(1, "kg", "km")
+    assert info.value.key == "agent.unit_mismatch"
+    with pytest.raises(UserError) as info:
+        T.convert_units(1, "blorp", "km")
+    assert info.value.key == "agent.bad_unit"
+
+
+def test_today_and_offsets():
+    assert T.today(now=lambda: DAY) == "2026-11-25 (Wednesday)"
+    assert T.today(100, now=lambda: DAY) == "2027-03-05 (Friday)"
+    assert T.today(-30, now=lambda: DAY).startswith("2026-10-26")
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    from core.embeddings import make_embedder
+    from core.vectordb import VectorStore
+
+    return T.ToolContext(VectorStore(tmp_path_factory.mktemp("chroma")), make_embedder("e5", REG), REG)
+
+
+def test_search_docs_finds_the_right_note(ctx):
+    assert "06_finetuning.md" in ctx.search_docs("What does LoRA freeze?").split("\n")[0]
+    assert "02_training.md" in ctx.search_docs("what does dropout do").split("\n")[0]
+
+
+def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
+    sources = ctx.constitution("대통령의 임기는 몇 년인가요?")
+    assert "대통령의 임기는 5년" in sources.replace("\n", " ")
+    ctx.provider = Scripted(["대통령의 임기는 5년입니다 [1]."])
+    try:
+        out = ctx.constitution("대통령의 임기는 몇 년인가요?")
+    finally:
+        ctx.provider = None
+    assert out.startswith("대통령의 임기는 5년입니다 [1].") and "[1] (대한민국헌법.txt)" in out
+    assert [t.name for t in T.make_tools(ctx)] == ["calculator", "convert_units", "today", "search_docs",
+                                                   "constitution"]
+
+
+# ---- parsing and the loop -------------------------------------------------------------------------------------
+def test_parse_reply_variants():
+    r = A.parse_reply(call("calculator", expression="1+1"))
+    assert r.calls[0].name == "calculator" and r.calls[0].args == {"expression": "1+1"} and r.thought
+    r = A.parse_reply('```json\n{"tool": "today", "args": {"offset_days": 3}}\n```')
+    assert (r.calls[0].name, r.calls[0].args) == ("today", {"offset_days": 3})
+    r = A.parse_reply('<tool_call>{"name": "calculator", "arguments": "{\\"expression\\": \\"2*3\\"}"}</tool_call>')
+    assert r.calls[0].args == {"expression": "2*3"}
+    assert A.parse_reply("Thought: done.\nAnswer: 42").answer == "42"
+    assert A.parse_reply("The answer is 42.").answer == "The answer is 42."
+    r = A.parse_reply("Thought: I need the date.")  # stopped before acting: told so, not taken as the answer
+    assert r.error and r.answer is None and r.thought == "I need the date."
+    assert A.parse_reply('<tool_call>{"name": "calculator", "arguments": {expression: 2}}</tool_call>').error
+
+
+def test_call_observation_answer():
+    steps, provider = run([call("calculator", expression="123 * 45 + 6"), "Answer: 5541"])
+    assert [s.kind for s in steps] == ["thought", "call", "observation", "answer"]
+    assert steps[1].tool == "calculator" and steps[1].args == {"expression": "123 * 45 + 6"}
+    assert steps[2].text == "5541" and steps[3].text == "5541" and steps[3].n == 2
+    # the observation went back to the model, and the hint named the right tool
+    assert "<tool_response>\n5541\n</tool_response>" in provider.prompts[1][-1]["content"]
+    assert "Hint: tools that fit: calculator" in provider.prompts[0][-1]["content"]
+
+
+def test_malformed_call_gives_error_observation_then_recovers():
+    steps, provider = run(['<tool_call>{"name": "calculator", "arguments": {expression: 2+2}}</tool_call>',
+                           call("convert_units", value="ten", from_unit="mile", to_unit="km"),
+                           call("convert_units", value=10, from_unit="mile", to_unit="km"),
+                           "Answer: 16.09 km"], task="Convert 10 miles to km")
+    kinds = [s.kind for s in steps]
+    assert kinds == ["error", "thought", "call", "error", "thought", "call", "observation", "answer"]
+    assert "malformed" in steps[0].text and "bad arguments" in steps[3].text and "value" in steps[3].text
+    assert "16.09344 km" in steps[6].text
+    assert "malformed" in provider.prompts[1][-1]["content"]  # the model saw its mistake
+
+
+def test_unknown_tool_and_repeated_call_are_observed():
+    steps, _ = run([call("weather", city="Seoul"), call("calculator", expression="2*3"),
+                    call("calculator", expression="2*3"), "Answer: 6"])
+    errors = [s.text for s in steps if s.kind == "error"]
+    assert errors and "unknown tool 'weather'" in errors[0]
+    assert "already called" in [s.text for s in steps if s.kind == "observation"][-1]
+
+
+def test_step_limit_stops_a_looping_model():
+    steps, provider = run([call("calculator", expression=f"{i} + 1") for i in range(10)], max_steps=3)
+    assert steps[-1].kind == "limit" and len(provider.prompts) == 3
+    assert max(s.n for s in steps) == 3 and "No more tool calls" in provider.prompts[-1][-1]["content"]
+
+
+def test_stop_event_ends_the_run():
+    stop = threading.Event()
+    provider = Scripted([call("calculator", expression=f"{i} + 1") for i in range(10)])
+    tools = T.make_tools()
+    got = []
+    for step in A.run_agent(A.TextBackend(provider, tools), tools, "add", 8, stop):
+        got.append(step)
+        if step.kind == "observation":
+            stop.set()
+    assert got[-1].kind == "stopped" and len(provider.prompts) == 1
+
+
+def test_bad_task_and_limits():
+    for task, steps, key in [("  ", 3, "agent.empty_task"), ("hi", 0, "agent.bad_steps"),
+                             ("hi", A.MAX_STEPS + 1, "agent.bad_steps")]:
+        with pytest.raises(UserError) as info:
+            list(A.run_agent(A.TextBackend(Scripted([]), []), [], task, steps))
+        assert info.value.key == key
+
+
+def test_writer_and_critic_take_turns():
+    provider = Scripted(["draft one", "1. too short", "draft two", "1. add an example", "draft three"])
+    turns = list(A.writer_critic(provider, "Explain dropout", rounds=2))
+    assert [(t.role, t.round) for t in turns] == [("writer", 0), ("critic", 1), ("writer", 1), ("critic", 2),
+                                                 ("writer", 2)]
+    assert "draft one" in provider.prompts[1][-1]["content"]          # the critic reads the draft
+    assert "1. too short" in provider.prompts[2][-1]["content"]       # the writer reads the critique
+    assert turns[-1].text == "draft three"
+
+
+# ---- servers --------------------------------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(app):
+    import uvicorn
+
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    return srv, thread, f"http://127.0.0.1:{srv.config.port}/v1"
+
+
+def test_native_openai_function_calling_round_trip():
+    """OpenAIBackend against a scripted OpenAI-style server: tools= goes out, tool_calls come back, the tool
+    result returns as a role=tool message with the call's id."""
+    from fastapi import FastAPI
+
+    from core.llm.remote import OpenAICompatible
+
+    seen = []
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    def chat(body: dict):
+        seen.append(body)
+        if len(seen) == 1:
+            msg = {"role": "assistant", "content": "I will calculate.", "tool_calls": [
+                {"id": "call_1", "type": "function",
+                 "function": {"name": "calculator", "arguments": json.dumps({"expression": "6*7"})}}]}
+        else:
+            msg = {"role": "assistant", "content": "6*7 = 42"}
+        return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}]}
+
+    srv, thread, url = _serve(app)
+    try:
+        tools = T.make_tools()
+        backend = A.make_backend(OpenAICompatible(None, "m", base_url=url, name="compat"), tools, native=True)
+        steps = list(A.run_agent(backend, tools, "What is 6*7?", 4))
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+    assert [s.kind for s in steps] == ["thought", "call", "observation", "answer"]
+    assert steps[2].text == "42" and steps[3].text == "6*7 = 42"
+    assert {t["function"]["name"] for t in seen[0]["tools"]} == {"calculator", "convert_units", "today"}
+    assert seen[1]["messages"][-1] == {"role": "tool", "tool_call_id": "call_1", "content": "42"}
+
+
+def test_agent_loop_against_the_projects_own_server():
+    """serve/app.py over SmolLM2, reached with the openai client: the loop's mechanics, not the model's wisdom."""
+    from core.llm.local import LocalProvider, load_local
+    from core.llm.remote import OpenAICompatible
+    from serve.app import create_app
+
+    lm, tok = load_local("smollm2-135m", REG, S.cache_dir)
+    srv, thread, url = _serve(create_app(LocalProvider("smollm2-135m", lm, tok)))
+    try:
+        provider = OpenAICompatible(None, "course-local", base_url=url, name="compat")
+        provider.client = provider.client.with_options(timeout=300)  # a CPU model reads a long tool prompt first
+        sent = []
+        stream = provider.stream
+        provider.stream = lambda messages, **kw: (sent.append(messages), stream(messages, **kw))[1]
+        tools = T.make_tools()
+        backend = A.make_backend(provider, tools)
+        assert isinstance(backend, A.TextBackend)
+        steps = list(A.run_agent(backend, tools, "What is 17 * 3?", 3))
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+    assert steps[-1].kind in ("answer", "limit") and 1 <= len(sent) <= 3
+    assert all(s.n <= 3 for s in steps) and all(s.kind in ("thought", "call", "observation", "error", "answer",
+                                                           "limit") for s in steps)
+    assert '"name": "calculator"' in sent[0][0]["content"]  # the tools' JSON schemas reached the server
+    for s in steps:
+        if s.kind == "call" and s.tool == "calculator" and set(s.args) == {"expression"}:
+            following = steps[steps.index(s) + 1]
+            assert following.kind in ("observation", "error")
