@@ -79,8 +79,6 @@ def _results(job) -> None:
 
 
 def _own_image(model, names) -> None:
-    import torch
-
     from core import clip as C
     from core.data import load_image
 
@@ -91,19 +89,14 @@ def _own_image(model, names) -> None:
         return
     try:
         img = load_image(up.getvalue(), 28, 1)
-    except Exception as exc:  # PIL raises many types for broken files
-        st.error(t("clip.bad_image", reason=str(exc)[:200]))
+    except UserError as exc:
+        show_user_error(exc)
         return
     img = 1 - img if invert else img
-    lang = "ko" if current_language() == "ko" else "en"
-    with torch.no_grad():
-        probs = (model.log_scale.exp() * model.encode_images(img[None]) @
-                 model.class_embeddings(C.HELDOUT_TEMPLATES, lang).T).softmax(-1)[0]
+    top = C.classify(model, img, "ko" if current_language() == "ko" else "en")
     c1, c2 = st.columns([1, 3])
     c1.image(img[0].numpy(), clamp=True, width=112)
-    top = probs.topk(3)
-    c2.table({t("clip.class"): [names[int(i)] for i in top.indices],
-              t("clip.prob"): [f"{float(p):.1%}" for p in top.values]})
+    c2.table({t("clip.class"): [names[i] for i, _ in top], t("clip.prob"): [f"{p:.1%}" for _, p in top]})
 
 
 def clip_page() -> None:

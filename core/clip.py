@@ -170,3 +170,14 @@ def train(model: DualEncoder, x, y, cfg: ClipConfig, x_eval=None, y_eval=None, e
         if x_eval is not None and (step % eval_every == 0 or step == cfg.steps):
             acc = model.zero_shot(x_eval, y_eval)
         yield ClipStep(step, loss.item(), acc)
+
+
+def classify(model: DualEncoder, img, lang: str, k: int = 3) -> list[tuple[int, float]]:
+    """Zero-shot: the image against every class's held-out captions in one language → top-k (class, probability)."""
+    import torch
+
+    with torch.no_grad():
+        logits = model.log_scale.exp() * model.encode_images(img[None]) @ model.class_embeddings(HELDOUT_TEMPLATES,
+                                                                                                  lang).T
+        top = logits.softmax(-1)[0].topk(k)
+    return [(int(i), float(p)) for i, p in zip(top.indices, top.values)]

@@ -92,10 +92,15 @@ def load_image(data: bytes | object, size: int, channels: int):
         img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # PIL refuses past 2x its own limit at open
         raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS) from exc
+    except (OSError, ValueError) as exc:  # UnidentifiedImageError (not an image) is an OSError
+        raise UserError("data.not_image", "not an image") from exc
     if img.width * img.height > MAX_IMAGE_PIXELS:  # a 100 KB PNG can declare 50000x50000 pixels
         raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS)
-    img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
-    img = ImageOps.fit(img, (size, size))
+    try:
+        img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
+        img = ImageOps.fit(img, (size, size))
+    except (OSError, ValueError, SyntaxError) as exc:  # a truncated or corrupt file fails only when decoded
+        raise UserError("data.not_image", "broken image") from exc
     arr = np.asarray(img, dtype=np.float32) / 255.0
     t = torch.from_numpy(arr)
     return t.unsqueeze(0) if channels == 1 else t.permute(2, 0, 1)

@@ -1,6 +1,7 @@
 """Messages for refused input: limits on uploads, expressions, tensors, audio and the shared work queue."""
 
 KO = {
+    'data.not_image': '이미지 파일이 아니거나 손상되었습니다. PNG·JPG 사진을 올려 주세요.',
     'ag.big_number': '숫자가 너무 큽니다: {text}… 실수(float)로 나타낼 수 있는 크기로 적어 주세요.',
     'ag.too_deep': '식이 너무 깊게 중첩되어 있습니다 (최대 {limit}단계). 중간 결과를 변수로 나눠 적어 보세요.',
     'ag.no_inputs': '변수가 하나도 없습니다. 미분할 변수를 넣어 주세요 (예: y = 3*x).',
@@ -28,6 +29,7 @@ KO = {
 }
 
 EN = {
+    'data.not_image': 'This is not an image, or the file is damaged. Upload a PNG or JPG photo.',
     'ag.big_number': 'A number is too large: {text}… Use a size a float can hold.',
     'ag.too_deep': 'The expression is nested too deeply (at most {limit} levels). Split it into named steps.',
     'ag.no_inputs': 'There is no variable to differentiate. Use at least one (e.g. y = 3*x).',
