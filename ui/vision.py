@@ -18,7 +18,7 @@ from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
-from ui.state import State
+from ui.state import State, session_runs_dir
 from ui.widgets import line_chart, metric_columns, show_code, show_user_error
 
 
@@ -180,7 +180,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     model, train_loader, val_loader, eval_tf = vision.setup(spec, data, weights)
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
-    runs_dir, fingerprint = settings().runs_dir, data_hash(train_loader.dataset.x, train_loader.dataset.y)
+    runs_dir, fingerprint = session_runs_dir(), data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
         for m in fit(model, train_loader, val_loader, spec.train, stop):
