@@ -92,7 +92,11 @@ def _upload(S: State, kind: str):
         return S.get("upload")  # the last good upload survives a removed file
     from core.data import image_zip
 
-    data = image_zip(up.getvalue(), size=size, channels=3)
+    try:
+        data = image_zip(up.getvalue(), size=size, channels=3)
+    except UserError as exc:  # a refused zip (bomb, not a zip, too big) keeps the last good upload
+        show_user_error(exc)
+        return S.get("upload")
     S.set("upload", data)
     if data.skipped:
         with st.expander(t("vis.skipped", n=len(data.skipped)), icon="⚠️"):
@@ -280,7 +284,9 @@ def _predict_box(kind: str, run: VisionRun, data) -> None:
     if up is not None:
         try:
             image = load_image(up.getvalue(), run.shape[1], run.shape[0])
-        except Exception:  # PIL: not an image
+        except UserError as exc:  # a pixel bomb: the test image stays the one picked below
+            show_user_error(exc)
+        except (OSError, ValueError):  # PIL: not an image, or a truncated one
             st.error(t("vis.not_image"))
     c1.image(to_img(image), width=140)
     top = vision.predict_topk(run.model, image, 3, run.eval_tf)

@@ -1,0 +1,35 @@
+"""Hostile input on the pages: each is refused with its translated message on the page (no traceback), and the
+rest of the page and what the user had before keep working."""
+from ui.strings import KO
+
+PAGE = "app_pages/02_pytorch_basics.py"
+
+
+def _errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _prefix(key: str) -> str:
+    """The fixed start of a message (before its first parameter): what the page must show, in Korean."""
+    return KO[key].split("{")[0]
+
+
+def test_a_4000_digit_tensor_literal_is_refused_and_the_page_goes_on(open_page):
+    at = open_page(PAGE)
+    at.text_input(key="tl.b.v").input("[" + "9" * 4000 + ", 1]").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(e.startswith(_prefix("tl.big_number")) for e in _errors(at)), _errors(at)
+    assert len(max(_errors(at), key=len)) < 300  # the message quotes the start of the number, not all of it
+    assert at.get("graphviz_chart")  # the autograd section below still drew its graph
+    at.text_input(key="tl.b.v").input("[10, 20, 30]").run()
+    assert not _errors(at) and any("shape (3,)" in c.value for c in at.code)
+
+
+def test_deeply_nested_and_overflowing_autograd_expressions_are_refused(open_page):
+    at = open_page(PAGE)
+    at.text_area(key="ag.src.linear").input("y = " + "-" * 500 + "x").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert KO["ag.too_deep"].format(limit=100) in _errors(at)
+    at.text_area(key="ag.src.linear").input("y = exp(x - 745) ** 0.01").run()
+    assert not at.exception and KO["ag.grad_overflow"] in _errors(at)
+    assert any("shape (2, 3)" in c.value for c in at.code)  # the tensor lab above is untouched
