@@ -33,3 +33,38 @@ def test_deeply_nested_and_overflowing_autograd_expressions_are_refused(open_pag
     at.text_area(key="ag.src.linear").input("y = exp(x - 745) ** 0.01").run()
     assert not at.exception and KO["ag.grad_overflow"] in _errors(at)
     assert any("shape (2, 3)" in c.value for c in at.code)  # the tensor lab above is untouched
+
+
+def test_in_app_client_sends_the_server_key_and_learns_its_place_in_the_queue(open_page, monkeypatch):
+    import secrets
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from core import evaluate
+
+    monkeypatch.setenv("COURSE_SERVE_KEY", secrets.token_hex(8))  # the server started from the page requires it
+    at = open_page("app_pages/09_serving.py")
+    at.button(key="ev.start").click().run()
+    proc, url = at.session_state["serve.proc"], at.session_state["serve.url"]
+    try:
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=10)
+            raise AssertionError("the server answered without the key")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+        at.text_input(key="ev.q").input("Say hello.")
+        at.button(key="ev.send").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]  # a missing key would be a 401 here
+        first_ahead, first = evaluate.ask_server(url, "Count from one to fifty in words.", max_tokens=120)
+        started = threading.Event()
+        reader = threading.Thread(target=lambda: [started.set() for _ in first], daemon=True)
+        reader.start()
+        assert started.wait(60)  # the first request is generating now
+        second_ahead, second = evaluate.ask_server(url, "Hi", max_tokens=4)
+        assert (first_ahead, second_ahead) == (0, 1)
+        "".join(second)
+        reader.join(120)
+    finally:
+        at.button(key="ev.stop").click().run()
+    assert proc.poll() is not None
