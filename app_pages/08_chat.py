@@ -92,6 +92,9 @@ def chat_tab() -> None:
     S.set("partial", [])
     with st.chat_message("assistant"):
         st.button(t("common.stop"), icon="⏹️", key="chat.stop")  # a click reruns → _finish_interrupted
+        ahead = provider.ahead() if hasattr(provider, "ahead") else 0  # classmates sharing the local model
+        if ahead:
+            st.caption(t("queue.waiting", ahead=ahead))
         try:
             def recorded():
                 for piece in provider.stream(convo, stop_event=stop, **params):

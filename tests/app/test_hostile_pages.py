@@ -68,3 +68,37 @@ def test_in_app_client_sends_the_server_key_and_learns_its_place_in_the_queue(op
     finally:
         at.button(key="ev.stop").click().run()
     assert proc.poll() is not None
+
+
+def test_sessions_sharing_the_local_model_generate_one_at_a_time_and_see_their_place():
+    """Two sessions asking the cached local model at once: the second waits for the first, and knows it."""
+    import threading
+    import time
+
+    from core.assets import Registry
+    from core.config import Settings
+    from core.llm.local import LocalProvider, load_local
+
+    cache = Settings.load().cache_dir
+    provider = LocalProvider("smollm2-135m", *load_local("smollm2-135m", Registry(cache), cache))
+    times: dict[str, list[float]] = {"a": [], "b": []}
+    first_a = threading.Event()
+
+    def ask(name: str, tokens: int):
+        for _ in provider.stream([{"role": "user", "content": "Count to twenty."}], temperature=0,
+                                 max_tokens=tokens):
+            times[name].append(time.perf_counter())
+            first_a.set()
+
+    a = threading.Thread(target=ask, args=("a", 40))
+    a.start()
+    assert first_a.wait(120)
+    assert provider.ahead() == 1  # a is generating
+    b = threading.Thread(target=ask, args=("b", 8))
+    b.start()
+    time.sleep(0.5)
+    assert provider.ahead() == 2  # b is in line behind a
+    a.join(300)
+    b.join(300)
+    assert times["a"] and times["b"] and times["b"][0] >= times["a"][-1]  # b's first token after a's last
+    assert provider.ahead() == 0
