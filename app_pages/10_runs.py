@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import runs
 from ui.i18n import t
-from ui.resources import settings
+from ui.state import session_runs_dir, visible_runs
 from ui.widgets import header, line_chart, metric_columns
 
 
@@ -45,16 +45,17 @@ def compare(chosen: list[runs.Run]) -> None:
 
 header("page.runs")
 st.caption(t("runs.intro"))
-runs_dir = settings().runs_dir
-st.caption(t("runs.folder", path=runs_dir))
-all_runs, bad = runs.collect(runs_dir)
+st.caption(t("runs.folder", path=session_runs_dir()))
+all_runs, bad = visible_runs("runs.everyone")
 if bad:
     st.warning(t("runs.bad_files", n=len(bad), names=", ".join(bad[:5])))
 if not all_runs:
     st.info(t("runs.none"))
     st.stop()
 pages = sorted({r.page for r in all_runs})
-shown_pages = st.multiselect(t("runs.filter"), pages, pages, key="runs.pages")
+# its own key per scope: turning on "all runs" must not keep the filter of the smaller list, hiding new pages
+shown_pages = st.multiselect(t("runs.filter"), pages, pages,
+                             key="runs.pages.everyone" if st.session_state.get("runs.everyone") else "runs.pages")
 shown = [r for r in all_runs if r.page in shown_pages]
 metric_columns([(t("runs.count"), len(shown)), (t("runs.pages"), len({r.page for r in shown}))])
 

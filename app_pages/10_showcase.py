@@ -10,7 +10,7 @@ from core import report, runs, vectordb
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import settings, vector_store
-from ui.state import session_id
+from ui.state import load_chat, session_id, visible_runs
 from ui.widgets import header, line_chart, metric_columns, show_user_error
 
 PRESENT = "showcase.present"  # what is on the big screen now: (kind, id) or None
@@ -59,6 +59,11 @@ def _indexes() -> list[str]:
     return [n for n in names if vectordb.visible_to(n, session_id())]
 
 
+def _chat() -> list[dict]:
+    """The conversation of this session: the chat page's, or the saved one after a reload."""
+    return st.session_state.get("chat.messages") or load_chat()
+
+
 def _present_button(kind: str, item_id: str) -> None:
     if st.button(t("showcase.present"), key=f"showcase.present.{kind}.{item_id}", icon="🎤"):
         st.session_state[PRESENT] = (kind, item_id)
@@ -103,7 +108,7 @@ def adapters_tab() -> None:
 
 
 def chats_tab() -> None:
-    messages = st.session_state.get("chat.messages") or []
+    messages = _chat()
     if not messages:
         st.info(t("showcase.no_chats"))
         return
@@ -127,20 +132,20 @@ def present(kind: str, item_id: str, all_runs: list[runs.Run]) -> None:
         _run_view(run, big=True)
     else:
         st.title(t("showcase.chat_title"))
-        for m in st.session_state.get("chat.messages") or []:
+        for m in _chat():
             with st.chat_message(m["role"]):
                 st.markdown(m["content"])
 
 
-all_runs, _ = runs.collect(settings().runs_dir)
-if st.session_state.get(PRESENT):
-    present(*st.session_state[PRESENT], all_runs)
+if st.session_state.get(PRESENT):  # the run picked may come from "all runs": look it up among them all
+    present(*st.session_state[PRESENT], runs.collect(settings().runs_dir, recursive=True)[0])
     st.stop()
 
 header("page.showcase")
 st.caption(t("showcase.intro"))
+all_runs, _ = visible_runs("showcase.everyone")
 metric_columns([(t("showcase.tab.runs"), len(all_runs)), (t("showcase.tab.adapters"), len(_adapters())),
-                (t("showcase.tab.chats"), len(st.session_state.get("chat.messages") or []))])
+                (t("showcase.tab.chats"), len(_chat()))])
 tabs = st.tabs([t("showcase.tab.runs"), t("showcase.tab.indexes"), t("showcase.tab.adapters"), t("showcase.tab.chats")])
 for tab, draw in zip(tabs, (lambda: runs_tab(all_runs), indexes_tab, adapters_tab, chats_tab)):
     with tab:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from core.errors import UserError
 
@@ -150,3 +152,40 @@ def stop_server(proc) -> None:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+QUEUE_WAIT_S = 300.0
+
+
+def ask_server(url: str, question: str, max_tokens: int = 60) -> tuple[int, Iterator[str]]:
+    """Stream one answer from our server: (jobs queued ahead of it, from X-Queue-Position; the text pieces).
+    Sends COURSE_SERVE_KEY as the bearer key when set (the server started from this app then requires it);
+    a full queue (429) is queue.busy, never a hang."""
+    import httpx
+    from openai import OpenAI
+
+    from core.llm.errors import translate
+    from core.llm.remote import TIMEOUT_S
+
+    # a queued request gets its first token only when the jobs ahead are done: wait that long, not the usual 10 s
+    client = OpenAI(api_key=os.environ.get("COURSE_SERVE_KEY") or "not-needed", base_url=url + "/v1",
+                    timeout=httpx.Timeout(TIMEOUT_S, read=QUEUE_WAIT_S), max_retries=0)
+    try:
+        raw = client.chat.completions.with_raw_response.create(
+            model="course-local", messages=[{"role": "user", "content": question}], stream=True, temperature=0,
+            max_tokens=max_tokens)
+    except Exception as exc:  # SDK errors of many types
+        if getattr(exc, "status_code", None) == 429:
+            raise UserError("queue.busy", "server busy") from exc
+        raise translate(exc, "compat") from exc
+    ahead = int(raw.headers.get("X-Queue-Position", "0") or 0)
+
+    def pieces() -> Iterator[str]:
+        try:
+            for chunk in raw.parse():
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except Exception as exc:  # a broken stream, or an error event the server sent in it
+            raise translate(exc, "compat") from exc
+
+    return ahead, pieces()

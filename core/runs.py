@@ -101,10 +101,12 @@ def _from_record(path: Path, d: dict) -> Run:
                d.get("script") if isinstance(d.get("script"), str) else None)
 
 
-def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
-    """All runs under runs_dir, newest first, and the names of files that could not be read."""
+def collect(runs_dir: Path, recursive: bool = False) -> tuple[list[Run], list[str]]:
+    """All runs in runs_dir (and its session subfolders when recursive), newest first, and the names of files
+    that could not be read."""
     runs, bad = [], []
-    for path in sorted(Path(runs_dir).glob("*.json")) if Path(runs_dir).is_dir() else []:
+    pattern = "**/*.json" if recursive else "*.json"
+    for path in sorted(Path(runs_dir).glob(pattern)) if Path(runs_dir).is_dir() else []:
         try:
             d = json.loads(path.read_text())
             if not isinstance(d, dict):
@@ -114,6 +116,16 @@ def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
             bad.append(path.name)
     runs.sort(key=lambda r: r.created, reverse=True)
     return runs, bad
+
+
+def collect_visible(runs_dir: Path, session: str, everyone: bool = False) -> tuple[list[Run], list[str]]:
+    """The runs one browser session may see: its own (runs_dir/<session>/) and the unowned ones at the top
+    (written by scripts or before sessions had folders); with everyone, every run on this computer."""
+    if everyone:
+        return collect(runs_dir, recursive=True)
+    own, bad_own = collect(Path(runs_dir) / session)
+    top, bad_top = collect(runs_dir)
+    return sorted(own + top, key=lambda r: r.created, reverse=True), bad_own + bad_top
 
 
 def _flat(prefix: str, d: dict) -> dict:

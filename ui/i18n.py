@@ -27,9 +27,11 @@ def t(key: str, **kwargs) -> str:
 
 
 def language_switch() -> None:
-    """Sidebar radio; the choice lives in session_state so every page sees it."""
+    """Sidebar radio; the choice lives in session_state so every page sees it, and in the URL (?lang=en) so a
+    browser reload, which starts a new session, keeps it."""
     if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = _default_language()
+        given = st.query_params.get("lang")
+        st.session_state[LANG_KEY] = given if given in TABLES else _default_language()
     st.sidebar.radio(
         "🌐 언어 / Language",
         options=list(TABLES),
@@ -37,3 +39,5 @@ def language_switch() -> None:
         key=LANG_KEY,
         horizontal=True,
     )
+    if st.query_params.get("lang") != st.session_state[LANG_KEY]:  # page switches may drop query parameters
+        st.query_params["lang"] = st.session_state[LANG_KEY]

@@ -18,7 +18,7 @@ from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
-from ui.state import State
+from ui.state import State, session_runs_dir
 from ui.widgets import line_chart, metric_columns, show_code, show_user_error
 
 
@@ -96,7 +96,11 @@ def _upload(S: State, kind: str):
         return S.get("upload")  # the last good upload survives a removed file
     from core.data import image_zip
 
-    data = image_zip(up.getvalue(), size=size, channels=3)
+    try:
+        data = image_zip(up.getvalue(), size=size, channels=3)
+    except UserError as exc:  # a refused zip (bomb, not a zip, too big) keeps the last good upload
+        show_user_error(exc)
+        return S.get("upload")
     S.set("upload", data)
     if data.skipped:
         with st.expander(t("vis.skipped", n=len(data.skipped)), icon="⚠️"):
@@ -184,7 +188,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     model, train_loader, val_loader, eval_tf = vision.setup(spec, data, weights)
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
-    runs_dir, fingerprint = settings().runs_dir, data_hash(train_loader.dataset.x, train_loader.dataset.y)
+    runs_dir, fingerprint = session_runs_dir(), data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
         for m in fit(model, train_loader, val_loader, spec.train, stop):
@@ -284,7 +288,9 @@ def _predict_box(kind: str, run: VisionRun, data) -> None:
     if up is not None:
         try:
             image = load_image(up.getvalue(), run.shape[1], run.shape[0])
-        except Exception:  # PIL: not an image
+        except UserError as exc:  # a pixel bomb: the test image stays the one picked below
+            show_user_error(exc)
+        except (OSError, ValueError):  # PIL: not an image, or a truncated one
             st.error(t("vis.not_image"))
     c1.image(to_img(image), width=140)
     top = vision.predict_topk(run.model, image, 3, run.eval_tf)

@@ -123,6 +123,19 @@ def load_local(model: str, registry, cache_dir: Path, progress: Callable[[str], 
     return load_local(model, registry, cache_dir, progress, dtype)
 
 
+# Sessions share one cached model (st.cache_resource): one generation at a time per process, since two at once
+# on 2 cores only make both slower and one module is not promised safe under concurrent generate() calls.
+_TURN = threading.Lock()
+_COUNT_LOCK = threading.Lock()
+_in_line = 0  # generations running or waiting for their turn
+
+
+def _join_line(step: int) -> None:
+    global _in_line
+    with _COUNT_LOCK:
+        _in_line += step
+
+
 class _StopOnEvent:
     def __init__(self, event):
         self.event = event
@@ -149,6 +162,10 @@ class LocalProvider:
             ids = ids[:, -CONTEXT_TOKENS:]
         return ids
 
+    def ahead(self) -> int:
+        """Generations of this process running or waiting now: what a new question waits behind."""
+        return _in_line
+
     def count_tokens(self, text: str) -> int:
         return len(self.tok(text)["input_ids"])
 
@@ -171,14 +188,24 @@ class LocalProvider:
         errors: list[BaseException] = []
 
         def run():
+            _join_line(1)
             try:
-                if p.seed is not None:
-                    torch.manual_seed(p.seed)
-                with torch.no_grad():
-                    self.lm.generate(**kwargs)
+                while not _TURN.acquire(timeout=0.2):
+                    if stop_event is not None and stop_event.is_set():  # gave up while waiting in line
+                        streamer.end()
+                        return
+                try:
+                    if p.seed is not None:
+                        torch.manual_seed(p.seed)
+                    with torch.no_grad():
+                        self.lm.generate(**kwargs)
+                finally:
+                    _TURN.release()
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()
+            finally:
+                _join_line(-1)
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()

@@ -29,7 +29,7 @@ def test_tiny_digits_run_trains_draws_and_is_saved(open_page):
     at.slider(key="gan.epochs.digits").set_value(1)
     at.select_slider(key="gan.every").set_value(5)
     at.number_input(key="gan.seed").set_value(4321).run()
-    before = set(Settings.load().runs_dir.glob("*-gan-*.json"))
+    before = set(Settings.load().runs_dir.rglob("*-gan-*.json"))
     at.button(key="gan.train").click().run()
     job = at.session_state["gan.job"]
     assert job.wait(300)
@@ -40,7 +40,7 @@ def test_tiny_digits_run_trains_draws_and_is_saved(open_page):
     charts = _charts(at)
     assert any(KO["gan.losses"] in s for s in charts) and any(KO["gan.probs"] in s for s in charts)
     assert KO["gan.grid_at"].format(step=22) in _captions(at)  # the last grid, drawn at the last step
-    new = set(Settings.load().runs_dir.glob("*-gan-*.json")) - before
+    new = set(Settings.load().runs_dir.rglob("*-gan-*.json")) - before
     assert len(new) == 1
     import json
 
@@ -65,5 +65,5 @@ def test_synthetic_section_trains_every_arm(open_page):
     assert len(at.metric) == 3 and any(KO["syn.arm.gan"] in m.label for m in at.metric)
     from core.config import Settings
 
-    for path in Settings.load().runs_dir.glob("*-synthetic-*-100*.json"):
+    for path in Settings.load().runs_dir.rglob("*-synthetic-*-100*.json"):
         path.unlink()
