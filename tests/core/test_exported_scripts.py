@@ -50,3 +50,23 @@ def test_sentiment_script_trains_on_the_uploaded_data(tmp_path):
     path.write_text(sentiment_script("word", 1, 5000, 32, "lstm", 16, 16, 1, False, 0.0, 2, 3e-3, 7, DATA_FILE))
     out = _run(path, tmp_path)
     assert re.findall(r"train_loss (\S+)", out) == [f"{loss:.6f}" for loss in page]
+
+
+def test_vision_script_in_bf16_reproduces_the_pages_first_epoch(tmp_path):
+    # bf16 is emulated on a CPU without native bf16: keep it tiny (digits, one epoch, a small MLP)
+    spec = vision.RunSpec(dataset="digits", subset=300, batch_size=32, model=vision.ModelSpec("mlp", (64,)),
+                          train=TrainConfig(epochs=1, lr=3e-3, precision="bf16"))
+    model, train_loader, val_loader, _ = vision.setup(spec, data.digits())
+    page = [m for m in fit(model, train_loader, val_loader, spec.train) if m.kind == "epoch"]
+    assert page[0].precision == "bf16"
+    code = vision.script(spec)
+    assert 'torch.autocast("cpu", dtype=torch.bfloat16)' in code
+    path = tmp_path / "train.py"
+    path.write_text(code)
+    printed = re.findall(r"train_loss (\S+) train_acc \S+ val_loss (\S+)", _run(path, tmp_path))
+    assert len(printed) == 1
+    # same batches and the same bf16 kernels: equal up to summation order
+    assert abs(float(printed[0][0]) - page[0].loss) < 1e-3
+    assert abs(float(printed[0][1]) - page[0].val_loss) < 1e-3
+    fp32 = vision.RunSpec(**{**spec.__dict__, "train": TrainConfig(epochs=1, lr=3e-3)})
+    assert "autocast" not in vision.script(fp32)  # fp32 stays the plain loop
