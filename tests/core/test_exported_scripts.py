@@ -65,8 +65,7 @@ def test_vision_script_in_bf16_reproduces_the_pages_first_epoch(tmp_path):
     path.write_text(code)
     printed = re.findall(r"train_loss (\S+) train_acc \S+ val_loss (\S+)", _run(path, tmp_path))
     assert len(printed) == 1
-    # same batches and the same bf16 kernels: equal up to summation order
-    assert abs(float(printed[0][0]) - page[0].loss) < 1e-3
-    assert abs(float(printed[0][1]) - page[0].val_loss) < 1e-3
+    # same batches, same bf16 kernels: the same digits (fp32 differs here by ~1e-4, far above the 6 printed)
+    assert printed[0] == (f"{page[0].loss:.6f}", f"{page[0].val_loss:.6f}")
     fp32 = vision.RunSpec(**{**spec.__dict__, "train": TrainConfig(epochs=1, lr=3e-3)})
     assert "autocast" not in vision.script(fp32)  # fp32 stays the plain loop
