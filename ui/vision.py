@@ -51,24 +51,15 @@ def data_section(S: State, kind: str):
     """Returns (ImageData, subset, val_frac, augment) or None with a message shown."""
     options = ["fashion_mnist", "digits", "upload", "cifar10"]
     name = st.selectbox(t("vis.dataset"), options, format_func=lambda o: t(f"vis.ds.{o}"), key=f"{kind}.ds")
-    try:
-        if name == "fashion_mnist":
-            with st.spinner(t("vis.loading")):
-                data = _fashion()
-        elif name == "digits":
-            data = _digits()
-        elif name == "cifar10":
-            from core.data import cifar10
-
-            data = cifar10(settings().cache_dir / "datasets", settings().online)
-        else:
+    if name == "upload":
+        try:
             data = _upload(S, kind)
-            if data is None:
-                return None
-    except UserError as exc:
-        show_user_error(exc)
-        if name == "cifar10":
-            st.info(t("vis.try_fashion"))
+        except UserError as exc:
+            show_user_error(exc)
+            return None
+    else:
+        data = builtin_data(name)
+    if data is None:
         return None
     c1, c2, c3 = st.columns(3)
     n = len(data.x_train)
@@ -81,6 +72,24 @@ def data_section(S: State, kind: str):
     if augment and st.toggle(t("vis.preview"), key=f"{kind}.preview"):
         _augment_preview(data, tuple(augment))
     return data, subset, val_frac, tuple(augment)
+
+
+def builtin_data(name: str):
+    """Fashion-MNIST, digits or CIFAR-10 (online only) as ImageData; None with the reason shown."""
+    try:
+        if name == "fashion_mnist":
+            with st.spinner(t("vis.loading")):
+                return _fashion()
+        if name == "digits":
+            return _digits()
+        from core.data import cifar10
+
+        return cifar10(settings().cache_dir / "datasets", settings().online)
+    except UserError as exc:
+        show_user_error(exc)
+        if name == "cifar10":
+            st.info(t("vis.try_fashion"))
+        return None
 
 
 def _upload(S: State, kind: str):
