@@ -51,18 +51,9 @@ def model_section(data):
 
 
 def _start(spec, cfg, data, subset, compare):
-    import torch
+    from core.data import loaders
 
-    from core.data import loaders, subset_split
-
-    split = subset_split(data, subset, 0.1, cfg.seed)
-    torch.manual_seed(cfg.seed)
-    model = vit.build(spec, data.shape, len(data.classes))
-    n_params = vision.param_counts(model)[0]
-    cnn = None
-    if compare:
-        torch.manual_seed(cfg.seed)
-        cnn = vit.matched_cnn(n_params, data.shape, len(data.classes))
+    split, model, cnn = vision.setup_vit(spec, data, subset, cfg.seed, compare)
     result = {"models": {"vit": model, "cnn": cnn}, "history": {m: [] for m in MODELS}, "test": {},
               "classes": data.classes, "data": data.name}
     S.set("result", result)  # the models live in session_state from the first step: Stop never loses them
@@ -200,7 +191,7 @@ if got is not None:
         rows, cols = preview.grid
         st.caption(t("vit.tokens", rows=rows, cols=cols, n=rows * cols, p=spec.patch, tokens=rows * cols + 1,
                      params=f"{vision.param_counts(preview)[0]:,}"))
-        cfg.precision = precision_select("vit.precision", preview)
+        cfg.precision = precision_select("vit.precision", model=preview)
         compare = st.toggle(t("vit.compare"), True, key="vit.compare_on", help=t("vit.compare_help"))
         job_panel("vit.job", t("vit.train"), lambda: _start(spec, cfg, data, subset, compare), _live,
                   lambda job: results(data), button_key="vit.train")

@@ -106,6 +106,21 @@ def setup(spec: RunSpec, data, weights_path: str | None = None):
     return model, train_loader, val_loader, eval_tf
 
 
+def setup_vit(spec, data, subset: int, seed: int, compare: bool):
+    """(split, seeded ViT, seeded SmallVGG of about the same parameter count or None) for the ViT page."""
+    import torch
+
+    from core import vit
+    from core.data import subset_split
+
+    split = subset_split(data, subset, 0.1, seed)
+    torch.manual_seed(seed)
+    model = vit.build(spec, data.shape, len(data.classes))
+    torch.manual_seed(seed)
+    cnn = vit.matched_cnn(param_counts(model)[0], data.shape, len(data.classes)) if compare else None
+    return split, model, cnn
+
+
 def param_counts(model) -> tuple[int, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
