@@ -10,9 +10,11 @@ st.set_page_config(page_title="PyTorch · LLM 코스", page_icon="🎓", layout=
 from ui.course import DAYS, routed_pages  # noqa: E402
 from ui.i18n import language_switch, t  # noqa: E402
 from ui.resources import settings  # noqa: E402
+from ui.state import session_id  # noqa: E402
 
 settings()  # applies HF_HUB_OFFLINE etc. before any page can import transformers
 language_switch()
+session_id()  # ?sid=… in the URL: a reload finds this session's uploads, runs and chats again
 
 sections: dict[str, list] = {}
 for spec in routed_pages():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import text, text_data
+from core import runs, text, text_data
 from core.errors import UserError
 from core.jobs import Job
 from core.train import TrainConfig, fit
@@ -117,14 +117,23 @@ def _start(data, ids, vocab, tok, cells, params, cfg, max_len):
     train_dl, val_dl, train_idx, val_idx = text.text_loaders(ids, data.labels, 32, cfg.seed)
     models: dict = {}
     baseline = {}
+    runs_dir, fingerprint = settings().runs_dir, runs.data_hash(data.texts, data.labels)
 
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))
         for cell in cells:
             model = text.make_rnn(cell, len(vocab), len(data.classes), **params, seed=cfg.seed)
             models[cell] = model  # kept from the first step: Stop never loses it
+            history = []
             for m in fit(model, train_dl, val_dl, cfg, stop):
+                if m.kind == "epoch":
+                    history.append({"epoch": m.epoch, "train_loss": m.loss, "val_loss": m.val_loss,
+                                    "val_acc": m.val_acc})
                 yield cell, m
+            if history:  # one run per cell, for the Runs page
+                runs.save_run(runs_dir, "sequence", f"{cell}-{data.name}", {"cell": cell, **params, **vars(cfg)},
+                              history, {"val_acc": history[-1]["val_acc"]}, seed=cfg.seed, duration_s=m.elapsed,
+                              data_hash=fingerprint)
             if stop.is_set():
                 return
 
@@ -207,7 +216,7 @@ def _script(data, tok_kind, min_freq, max_size, max_len, cell, embed, hidden, la
     shipped = st.session_state.get("seq.src") == "shipped"
     code = sentiment_script(tok_kind=tok_kind, min_freq=min_freq, max_size=max_size, max_len=max_len, cell=cell,
                             embed=embed, hidden=hidden, layers=layers, bidir=bidir, dropout=dropout, epochs=epochs,
-                            lr=lr, seed=seed, precision=precision, **({} if shipped else {"csv_path": DATA_FILE}),
+                            lr=lr, seed=seed, precision=precision, **({} if shipped else {"csv_paths": DATA_FILE}),
                             subword_path=str(asset_registry().path("minilm").parent) if tok_kind == "subword" else "")
     show_code(code, "sentiment_rnn.py", None if shipped else {DATA_FILE: data_csv(data.texts, data.labels)})
 

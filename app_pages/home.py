@@ -28,6 +28,10 @@ def environment_panel() -> None:
     c2.markdown(f"**{t('home.device')}**  \n`{s.device_hint()}`")  # no torch import on first paint
     c2.markdown(f"**{t('home.mode')}**  \n" + (t("home.mode_online") if s.online else t("home.mode_offline")))
     c2.caption(t("home.mode_help"))
+    c2.markdown(f"**{t('home.servers')}**  \n"
+                + (t("home.chroma_server", url=s.chroma_url) if s.chroma_url else t("home.chroma_embedded")) + "  \n"
+                + (t("home.llm_server", url=s.llm_base_url) if s.llm_base_url else t("home.llm_local")))
+    c2.caption(t("home.servers_help"))
     keys = s.configured_keys()
     c3.markdown(f"**{t('home.keys')}**  \n" + "  \n".join(
         f"`{name}`: {t('home.key_set') if ok else t('home.key_unset')}" for name, ok in keys.items()))

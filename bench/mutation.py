@@ -1,7 +1,8 @@
 """Mutation testing as a measure of test strength (not part of `make test`; CPU-heavy).
 
     python bench/mutation.py                  # every module below
-    python bench/mutation.py autograd_demo    # one module
+    python bench/mutation.py autograd_demo    # one module (~30 min on a busy 2-core machine: 699 mutants)
+    python bench/mutation.py --diffs rag      # also print each survivor's diff (slow: one mutmut call each)
 
 For each core module, mutmut (requirements-dev.txt) changes one operator, constant or call at a time and runs only
 the tests that cover that module; a mutant is killed when some test fails. Each module runs in its own scratch
@@ -53,7 +54,7 @@ pytest_add_cli_args = -p no:cacheprovider -q -o addopts=
     return work
 
 
-def run(module: str) -> dict:
+def run(module: str, diffs: bool = False) -> dict:
     work = _scratch(module)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     try:
@@ -63,16 +64,16 @@ def run(module: str) -> dict:
         listing = subprocess.run([mutmut, "results"], cwd=work, check=True, capture_output=True, text=True).stdout
         stats["survivors"] = [line.split(":")[0].strip() for line in listing.splitlines() if "survived" in line]
         stats["diffs"] = {name: subprocess.run([mutmut, "show", name], cwd=work, capture_output=True,
-                                               text=True).stdout for name in stats["survivors"]}
+                                               text=True).stdout if diffs else "" for name in stats["survivors"]}
         return stats
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main(modules: list[str]) -> int:
+def main(modules: list[str], diffs: bool = False) -> int:
     ok = True
     for module in modules:
-        s = run(module)
+        s = run(module, diffs)
         killed = s["killed"] + s["timeout"]  # a mutant that makes the tests hang is caught, too
         share = killed / s["total"] if s["total"] else 0.0
         ok &= share >= GOAL
@@ -80,12 +81,14 @@ def main(modules: list[str]) -> int:
               f"survived {s['survived']}, no tests {s['no_tests']}, suspicious {s['suspicious']}")
         for name in s["survivors"]:
             print(f"  survivor {name}")
-            print("    " + "\n    ".join(s["diffs"][name].strip().splitlines()[-6:]))
+            if s["diffs"][name]:
+                print("    " + "\n    ".join(s["diffs"][name].strip().splitlines()[-6:]))
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    unknown = set(sys.argv[1:]) - set(MODULES)
+    args = [a for a in sys.argv[1:] if a != "--diffs"]
+    unknown = set(args) - set(MODULES)
     if unknown:
         sys.exit(f"unknown module(s) {sorted(unknown)}; choose from {sorted(MODULES)}")
-    sys.exit(main(sys.argv[1:] or list(MODULES)))
+    sys.exit(main(args or list(MODULES), "--diffs" in sys.argv))

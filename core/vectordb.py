@@ -68,6 +68,24 @@ def visible_to(name: str, namespace: str | None) -> bool:
     return bool(namespace) and name.startswith(f"{UPLOAD_PREFIX}{namespace[:16]}-")
 
 
+def _http_client(url: str, settings):
+    """chromadb.HttpClient for http(s)://host:port, checked with a heartbeat so a wrong address fails now, clearly."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    parts = urlparse(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError("vdb.bad_url", "not an http(s) URL", url=url)
+    try:
+        client = chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
+                                     ssl=parts.scheme == "https", settings=settings)
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError/httpx errors for a bad server
+        raise UserError("vdb.server_unreachable", str(exc)[:200], url=url) from exc
+    return client
+
+
 def _score(metric: str, distance: float) -> float:
     if metric == "cosine":
         return 1.0 - distance
@@ -77,14 +95,20 @@ def _score(metric: str, distance: float) -> float:
 
 
 class VectorStore:
-    def __init__(self, persist_dir: Path):
+    def __init__(self, persist_dir: Path, url: str = ""):
+        """Embedded Chroma under persist_dir, or, with url (COURSE_CHROMA_URL), one Chroma server the whole class
+        shares (`chroma run --path ./chroma --port 8000`)."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         self.path = Path(persist_dir)
+        self.url = url
+        settings = ChromaSettings(anonymized_telemetry=False)
+        if url:
+            self.client = _http_client(url, settings)
+            return
         self.path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(path=str(self.path),
-                                                settings=ChromaSettings(anonymized_telemetry=False))
+        self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
 
     def collections(self) -> list[str]:
         return sorted(c.name for c in self.client.list_collections())

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
-import json
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -79,12 +77,18 @@ def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int =
     return model
 
 
+EFFICIENTNET_MIN_SIDE = 32
+
+
 def build_model(spec: ModelSpec, in_shape, n_classes: int, weights_path: str | None = None):
     from core.models import vision as vision_models
 
     if spec.arch == "efficientnet":
         if weights_path is None:
             raise UserError("vision.no_weights", "EfficientNet weights are not available")
+        if min(in_shape[1:]) < EFFICIENTNET_MIN_SIDE:  # five stride-2 stages: 8x8 digits vanish before the head
+            raise UserError("vision.too_small", "images too small for EfficientNet", side=min(in_shape[1:]),
+                            min_side=EFFICIENTNET_MIN_SIDE)
         return efficientnet_lite0(weights_path, n_classes, spec.finetune_blocks, in_shape[0])
     if spec.arch not in CLASS_OF:
         raise UserError("vision.bad_arch", f"unknown architecture {spec.arch}")
@@ -258,11 +262,12 @@ def load_state_dict_bytes(model, data: bytes) -> None:
     model.load_state_dict(state)
 
 
-def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict) -> Path:
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    path = runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.model.arch}-{spec.dataset}.json"
-    path.write_text(json.dumps({"spec": spec.to_dict(), "history": history, "final": final}, indent=1))
-    return path
+def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict, page: str = "vision",
+             duration_s: float | None = None, data_hash: str | None = None) -> Path:
+    from core import runs
+
+    return runs.save_run(runs_dir, page, f"{spec.model.arch}-{spec.dataset}", spec.to_dict(), history, final,
+                         seed=spec.train.seed, duration_s=duration_s, data_hash=data_hash)
 
 
 # ---- exported script ----------------------------------------------------------------------------------------

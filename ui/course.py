@@ -47,7 +47,10 @@ PAGES = [
     PageSpec("app_pages/07_vit.py", "page.vit", "🧩", 7),
     PageSpec("app_pages/08_chat.py", "page.chat", "💬", 8),
     PageSpec("app_pages/08_prompt_lab.py", "page.prompt_lab", "🧪", 8),
+    PageSpec("app_pages/08_gan.py", "page.gan", "🎨", 8),
     PageSpec("app_pages/09_serving.py", "page.serving", "🚀", 9),
+    PageSpec("app_pages/10_runs.py", "page.runs", "📒", 10),
+    PageSpec("app_pages/10_showcase.py", "page.showcase", "🎤", 10),
     PageSpec("app_pages/10_final_project.py", "page.final_project", "🏁", 10),
 ]
 

@@ -39,7 +39,7 @@ def embedder(name: str):
 def vector_store():
     from core.vectordb import VectorStore
 
-    return VectorStore(settings().cache_dir / "chroma")
+    return VectorStore(settings().cache_dir / "chroma", url=settings().chroma_url)
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,6 +1,7 @@
 """Namespaced session_state: State("dnn").get("model") reads st.session_state["dnn.model"]."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -28,3 +29,21 @@ class State:
 
     def __contains__(self, name: str) -> bool:
         return self.key(name) in st.session_state
+
+
+SESSION_KEY = "app.sid"
+
+
+def session_id() -> str:
+    """This browser session's private namespace (uploads, runs, chats), kept in the URL as ?sid=… so a reload
+    finds the same work again. A missing or malformed sid gets a fresh random one; it is never derived from input."""
+    from core.vectordb import new_session_namespace
+
+    sid = st.session_state.get(SESSION_KEY)
+    if sid is None:
+        given = st.query_params.get("sid", "")
+        sid = given if re.fullmatch(r"[0-9a-f]{16}", given or "") else new_session_namespace()
+        st.session_state[SESSION_KEY] = sid
+    if st.query_params.get("sid") != sid:  # page switches may drop query parameters: put it back every run
+        st.query_params["sid"] = sid
+    return sid

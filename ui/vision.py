@@ -13,6 +13,7 @@ from core import vision
 from core.assets import AssetError
 from core.errors import UserError
 from core.jobs import Job
+from core.runs import data_hash
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
@@ -63,8 +64,12 @@ def data_section(S: State, kind: str):
         return None
     c1, c2, c3 = st.columns(3)
     n = len(data.x_train)
-    subset = c1.slider(t("vis.subset"), min(100, n), n, min(6000, n), step=100 if n > 1000 else 10,
-                       key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
+    if n > 100:
+        subset = c1.slider(t("vis.subset"), 100, n, min(6000, n), step=100 if n > 1000 else 10,
+                           key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
+    else:  # a small zip of one's own photos: use them all (a slider needs min < max)
+        subset = n
+        c1.metric(t("vis.subset"), n)
     val_frac = c2.slider(t("vis.val_frac"), 0.05, 0.3, 0.1, key=f"{kind}.val")
     augment = c3.multiselect(t("vis.augment"), ["flip", "crop", "rotate", "normalize"],
                              format_func=lambda a: t(f"vis.aug.{a}"), key=f"{kind}.aug")
@@ -191,6 +196,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
     precisions = S.get("precisions")
+    runs_dir, fingerprint = settings().runs_dir, data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
         for m in fit(model, train_loader, val_loader, spec.train, stop):
@@ -202,7 +208,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
         if run.history:  # analyse whatever was trained, even after Stop
             run.analysis = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
             final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
-            vision.save_run(settings().runs_dir, spec, run.history, final)
+            vision.save_run(runs_dir, spec, run.history, final, S.ns, m.elapsed, fingerprint)
             runs.append({"spec": spec, "history": list(run.history), "final": final})
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it

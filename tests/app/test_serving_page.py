@@ -1,4 +1,5 @@
-"""Day-9 page: metrics follow the threshold; quantization runs; the server starts, answers and stops."""
+"""Day-9 page: metrics follow the threshold; quantization runs; the server starts, answers what it would
+answer the OpenAI client directly, and stops."""
 
 
 def test_metrics_quantization_and_server(open_page):
@@ -16,8 +17,17 @@ def test_metrics_quantization_and_server(open_page):
     proc = at.session_state["serve.proc"]
     try:
         assert proc.poll() is None and at.success
+        at.text_input(key="ev.q").input("Name one colour.")
+        before = {m.value for m in at.markdown}
         at.button(key="ev.send").click().run()
         assert not at.exception and not at.error
+        shown = [m.value for m in at.markdown if m.value not in before]
+        from openai import OpenAI  # ask the same server directly: the page must show what it answers
+
+        direct = OpenAI(base_url=at.session_state["serve.url"] + "/v1", api_key="x").chat.completions.create(
+            model="course-local", messages=[{"role": "user", "content": "Name one colour."}], temperature=0,
+            max_tokens=60).choices[0].message.content
+        assert direct.strip() and shown == [direct]
     finally:
         at.button(key="ev.stop").click().run()
     assert proc.poll() is not None

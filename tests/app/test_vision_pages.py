@@ -138,19 +138,17 @@ def test_efficientnet_transfer_learning_trains_only_the_new_head(open_page):
     assert at.metric  # the trained model was analysed on the page
 
 
-@pytest.mark.xfail(strict=True, reason="bug found by this test: EfficientNet on 8x8 digits raises a conv-size "
-                                       "traceback instead of a UserError (remove this mark once fixed)")
 def test_efficientnet_on_tiny_digits_is_explained_not_a_traceback(open_page):
     at = open_page("app_pages/04_cnn.py")
     at.selectbox(key="cnn.ds").set_value("digits").run()
     at.selectbox(key="cnn.arch").set_value("efficientnet").run()
     assert not at.exception, [e.value for e in at.exception]
+    assert any("EfficientNet" in e.value and "32" in e.value for e in at.error)
 
 
-@pytest.mark.xfail(strict=True, reason="bug found by this test: a zip with 100 or fewer training images makes the "
-                                       "subset slider's min equal its max (StreamlitInvalidMinMaxError)")
 def test_small_zip_of_own_images_is_accepted(open_page):
     at = open_page("app_pages/04_cnn.py")
     at.selectbox(key="cnn.ds").set_value("upload").run()
     at.file_uploader(key="cnn.zip").set_value(("mine.zip", _colour_zip(12), "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
+    assert any(m.label == KO["vis.subset"] for m in at.metric)  # all the photos are used: no slider to pick from

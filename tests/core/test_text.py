@@ -13,11 +13,26 @@ from core.text_script import sentiment_script
 from core.train import TrainConfig, fit
 
 
-def test_shipped_set_is_balanced_bilingual_and_big_enough():
-    d = TD.shipped()
-    assert len(d.texts) >= 600 and abs(sum(d.labels) - len(d.labels) / 2) <= 5
-    assert len(TD.shipped("ko").texts) >= 300 and len(TD.shipped("en").texts) >= 300
-    assert len(set(d.texts)) == len(d.texts)
+@pytest.mark.parametrize("lang,minimum", [("ko", 3000), ("en", 1000)])
+def test_shipped_natural_reviews_are_big_balanced_and_unique(lang, minimum):
+    d = TD.shipped(lang)
+    assert len(d.texts) >= minimum and set(d.langs) == {lang}
+    assert 0.45 <= sum(d.labels) / len(d.labels) <= 0.55
+    assert len({TD.normalise(x) for x in d.texts}) == len(d.texts)
+    assert len(set(d.domains)) >= 5  # food, delivery, movies, apps, hotels, lectures, ...
+
+
+def test_ood_set_is_bilingual_balanced_and_shares_no_sentence_with_training():
+    test, train = TD.ood(), TD.shipped()
+    assert len(test.texts) >= 200 and set(test.langs) == {"ko", "en"}
+    assert 0.4 <= sum(test.labels) / len(test.labels) <= 0.6
+    seen = {TD.normalise(x) for x in train.texts + TD.templates().texts}
+    assert not [x for x in test.texts if TD.normalise(x) in seen]
+
+
+def test_normalise_ignores_case_spacing_punctuation_and_emoji():
+    assert TD.normalise("배송 빠르고 좋아요!! 👍") == TD.normalise("배송빠르고 좋아요") != TD.normalise("배송 느려요")
+    assert TD.normalise("GREAT  food.") == "greatfood"
 
 
 @pytest.mark.parametrize("kind", ["char", "word"])
@@ -60,8 +75,8 @@ def test_packed_batch_equals_single_examples(cell, bidir):
         assert torch.allclose(batched[i], single, atol=1e-6)
 
 
-def test_lstm_training_reduces_loss_on_shipped_set():
-    d = TD.shipped()
+def test_lstm_training_reduces_loss_on_template_set():
+    d = TD.templates()
     tok = T.Tokenizer("word")
     toks = [tok(x) for x in d.texts]
     vocab = T.build_vocab(toks)
@@ -95,6 +110,80 @@ def test_exported_script_matches_first_epoch(tmp_path):
     out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-1500:]
     assert re.search(r"epoch 1 train_loss (\S+)", out.stdout).group(1) == f"{page:.6f}"
+
+
+@pytest.fixture(scope="module")
+def qwen():
+    from core.assets import Registry
+    from core.config import Settings
+
+    s = Settings.load()
+    return T.load_qwen_subword(Registry(s.cache_dir), s.cache_dir)
+
+
+def test_byte_level_tokens_render_readably(qwen):
+    text = "배송이 빠르고 👍"
+    shown = T.Tokenizer("qwen", qwen.hf).readable(qwen.hf.tokenize(text))
+    # read back: text as UTF-8, <0xNN> as that byte; together they must be exactly the input's bytes
+    raw = b"".join(bytes([int(p[3:], 16)]) if p.startswith("<0x") else p.encode()
+                   for piece in shown for p in re.findall(r"<0x[0-9A-F]{2}|[^<]+", piece.replace(">", "")))
+    assert raw == text.encode()
+    assert "<0xEB>" in "".join(shown) and "배" in shown  # 빠 is split into bytes, 배 is one token
+    assert not any(c in "".join(shown) for c in "ëìĠ")  # none of the byte stand-ins leaks through
+    assert T.readable_token("Ġgood") == " good" and T.readable_token("<|im_end|>") == "<|im_end|>"
+
+
+def test_pretrained_embedding_model_starts_from_qwen_rows_and_learns(qwen):
+    d = TD.shipped()
+    idx = list(range(0, len(d.texts), 12))[:240]
+    texts, labels = [d.texts[i] for i in idx], [d.labels[i] for i in idx]
+    full = T.build_rnn("qwen", texts, qwen=qwen, embed_dim=T.QWEN_DIM, hidden=4)  # no PCA: rows as Qwen has them
+    tid = full.vocab.stoi[qwen.hf.tokenize("좋")[0]]
+    ref = torch.tensor(qwen.vectors(qwen.hf.convert_tokens_to_ids([full.vocab.itos[tid]]))[0])
+    assert torch.nn.functional.cosine_similarity(full.model.embed.weight[tid], ref, dim=0) > 0.999
+    torch.manual_seed(0)
+    m = T.build_rnn("qwen", texts, qwen=qwen, embed_dim=32, hidden=16, freeze=True, max_len=24)  # PCA to 32
+    assert float(m.model.embed.weight[2:].std()) > 0.5
+    before = m.model.embed.weight.detach().clone()
+    train_dl, val_dl = T.rnn_loaders(m, texts, labels, list(range(180)), list(range(180, len(texts))))
+    losses = [s.loss for s in fit(m.model, train_dl, val_dl, TrainConfig(epochs=4, lr=5e-3, clip_grad=1.0))
+              if s.kind == "epoch"]
+    assert losses[-1] < losses[0] * 0.9
+    assert torch.equal(before, m.model.embed.weight)  # frozen means frozen
+
+
+def test_explanation_marks_unknown_tokens_and_gives_every_prefix():
+    texts = ["배송 빠르고 좋아요", "최악 배송 느려요", "great food", "awful food"] * 5
+    torch.manual_seed(0)
+    m = T.build_rnn("word", texts, embed_dim=8, hidden=8)
+    ex = m.explain("배송 진짜 좋아요")
+    assert [(v.text, v.unknown) for v in ex.tokens] == [("배송", False), ("진짜", True), ("좋아요", False)]
+    assert len(ex.prefix) == 3 and ex.prefix[-1] == ex.probs and abs(sum(ex.probs) - 1) < 1e-5
+    assert abs(ex.unknown_share - 1 / 3) < 1e-9
+    tfidf = T.fit_sklearn("tfidf", texts, [1, 0, 1, 0] * 5)
+    ex = tfidf.explain("great service")
+    assert [(v.text, v.unknown) for v in ex.tokens] == [("great", False), ("service", True)]
+    assert ex.probs[1] > 0.5 and len(ex.prefix) == 2
+    with pytest.raises(UserError):
+        m.explain("   ")
+
+
+def test_qwen_explanation_shows_readable_subwords(qwen):
+    texts = ["배송 빠르고 좋아요", "최악 배송 느려요"] * 4
+    m = T.build_rnn("qwen", texts, qwen=qwen, embed_dim=16, hidden=8)
+    ex = m.explain("배송 좋아요")
+    assert "".join(v.text for v in ex.tokens).replace(" ", "") == "배송좋아요"
+    assert not any(v.unknown for v in ex.tokens)
+    assert any(v.unknown for v in m.explain("환불 거절").tokens)
+
+
+def test_morphemes_give_dictionary_forms_and_rare_words_are_flagged():
+    assert T.morphemes(["맛있었어요", "맛있고 배송도 꼼꼼해요", "Good food, isn't it"]) == [
+        ["맛있다"], ["맛있다", "배송", "꼼꼼하다"], ["good", "food", "isn't", "it"]]
+    corpus = [["좋다", "배송"]] * 12 + [["좋다", "느리다"]] * 3
+    model = T.train_word2vec(corpus, dim=8, min_count=1, epochs=2)
+    assert T.word_count(model, "배송") == 12 and T.word_count(model, "없음") == 0
+    assert not T.is_rare(model, "배송") and T.is_rare(model, "느리다")
 
 
 def test_word2vec_neighbours_find_cooccurring_word():

@@ -1,5 +1,6 @@
 """Strings of days 3-4: DNN and CNN pages. KO is the default; EN has the same keys (tests/test_i18n.py)."""
 KO = {
+    'vision.too_small': '이미지가 너무 작습니다 ({side}×{side}). EfficientNet은 {min_side}×{min_side} 이상이 필요합니다: Fashion-MNIST나 내 이미지를 고르거나 LeNet·VGG를 쓰세요.',
     'dnn.intro': '완전연결 신경망(MLP)을 Fashion-MNIST로 학습시킵니다. 드롭아웃·배치정규화를 켜고 끄며 검증 정확도를 비교해 보세요.',
     'cnn.intro': '합성곱 신경망(LeNet·VGG·ResNet)과 ImageNet으로 미리 학습된 EfficientNet 전이학습. 학습된 필터와 특징 맵을 눈으로 확인합니다.',
     'vis.step_data': '① 데이터',
@@ -106,6 +107,7 @@ KO = {
 }
 
 EN = {
+    'vision.too_small': 'The images are too small ({side}×{side}): EfficientNet needs at least {min_side}×{min_side}. Choose Fashion-MNIST or your own images, or use LeNet or VGG.',
     'dnn.intro': 'Train a fully connected network (MLP) on Fashion-MNIST. Toggle dropout and batch norm and compare validation accuracy.',
     'cnn.intro': 'Convolutional networks (LeNet, VGG, ResNet) and transfer learning from an ImageNet EfficientNet. See the learned filters and feature maps.',
     'vis.step_data': '① Data',
