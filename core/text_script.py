@@ -9,6 +9,7 @@ import io
 import threading
 
 from core.text_data import REVIEWS
+from core.train import plan_precision
 
 DATA_FILE = "sentiment_data.csv"  # the page's data, written next to the script when it is not the shipped CSV
 _SOURCES_LOCK = threading.Lock()
@@ -43,7 +44,7 @@ def _read_sources() -> dict[str, str]:
 def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, cell: str, embed: int, hidden: int,
                      layers: int, bidir: bool, dropout: float, epochs: int, lr: float, seed: int,
                      csv_paths: tuple[str, ...] | str = tuple(str(REVIEWS[k]) for k in ("ko", "en")),
-                     subword_path: str = "") -> str:
+                     subword_path: str = "", precision: str = "fp32") -> str:
     tok_src = {
         "char": "def tokenize(text):\n    return [c for c in text.lower() if not c.isspace()]",
         "word": "def tokenize(text):\n    return re.findall(r\"\\w+|[^\\w\\s]\", text.lower())",
@@ -54,6 +55,13 @@ def sentiment_script(tok_kind: str, min_freq: int, max_size: int, max_len: int, 
     sources = _pasted_sources()
     model_src, collate_src = sources["model"], sources["collate"]
     csv_paths = (csv_paths,) if isinstance(csv_paths, str) else csv_paths  # one uploaded file, or the shipped ones
+    # an RNN has no convolutions, so only the autocast part of the app's plan applies (on the CPU)
+    bf16 = plan_precision(precision, "cpu").dtype is not None
+    amp = 'torch.autocast("cpu", dtype=torch.bfloat16)'
+    train_fwd = (f"with {amp}:  # bf16 mixed precision, as in the app\n            logits = model(x, lengths)\n"
+                 "        loss = F.cross_entropy(logits.float(), y)" if bf16 else
+                 "loss = F.cross_entropy(model(x, lengths), y)")
+    no_grad = f"torch.no_grad(), {amp}" if bf16 else "torch.no_grad()"
     return f'''"""{cell.upper()} sentiment classifier — exported from the course app (seed {seed}). Plain PyTorch."""
 import re
 from collections import Counter
@@ -101,7 +109,7 @@ for epoch in range(1, {epochs} + 1):
     model.train()
     total, loss_sum = 0, 0.0
     for x, lengths, y in train_dl:
-        loss = F.cross_entropy(model(x, lengths), y)
+        {train_fwd}
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -109,7 +117,7 @@ for epoch in range(1, {epochs} + 1):
         loss_sum += loss.item() * len(y)
         total += len(y)
     model.eval()
-    with torch.no_grad():
+    with {no_grad}:
         correct = sum((model(x, lengths).argmax(1) == y).sum().item() for x, lengths, y in val_dl)
     print(f"epoch {{epoch}} train_loss {{loss_sum / total:.6f}} val_acc {{correct / n_val:.4f}}")
 '''

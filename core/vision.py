@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
-from core.train import TrainConfig
+from core.train import TrainConfig, plan_precision
 
 CNN_ARCHS = ("lenet", "vgg", "resnet", "efficientnet")
 ARCHS = ("mlp",) + CNN_ARCHS
@@ -108,6 +108,21 @@ def setup(spec: RunSpec, data, weights_path: str | None = None):
     torch.manual_seed(spec.train.seed)
     model = build_model(spec.model, data.shape, len(data.classes), weights_path)
     return model, train_loader, val_loader, eval_tf
+
+
+def setup_vit(spec, data, subset: int, seed: int, compare: bool):
+    """(split, seeded ViT, seeded SmallVGG of about the same parameter count or None) for the ViT page."""
+    import torch
+
+    from core import vit
+    from core.data import subset_split
+
+    split = subset_split(data, subset, 0.1, seed)
+    torch.manual_seed(seed)
+    model = vit.build(spec, data.shape, len(data.classes))
+    torch.manual_seed(seed)
+    cnn = vit.matched_cnn(param_counts(model)[0], data.shape, len(data.classes)) if compare else None
+    return split, model, cnn
 
 
 def param_counts(model) -> tuple[int, int]:
@@ -291,6 +306,22 @@ def _read_sources() -> dict[str, str]:
             "dataset": inspect.getsource(data.TransformDataset)}
 
 
+def _precision_lines(plan) -> dict[str, str]:
+    """The exported loop's lines for a resolved precision plan (CPU): fp32 leaves the plain loop unchanged."""
+    lines = dict(layout="", to_layout="", to_layout_val="", fwd="logits = model(xb)", fwd_val="logits = model(xb)",
+                 logits="logits")
+    if plan.channels_last:  # conv kernels read NHWC faster: the model and every batch switch layout
+        lines |= dict(layout="\nmodel = model.to(memory_format=torch.channels_last)",
+                      to_layout="\n        xb = xb.contiguous(memory_format=torch.channels_last)",
+                      to_layout_val="\n            xb = xb.contiguous(memory_format=torch.channels_last)")
+    if plan.dtype is not None:
+        amp = 'with torch.autocast("cpu", dtype=torch.bfloat16):  # bf16 mixed precision, as in the app'
+        lines |= dict(fwd=f"{amp}\n            logits = model(xb)",
+                      fwd_val=f"{amp}\n                logits = model(xb)",
+                      logits="logits.float()")  # the loss in fp32, like the app: log-softmax needs the precision
+    return lines
+
+
 def script(spec: RunSpec, fashion_root: str = "data") -> str:
     """A self-contained script: the model classes (pasted from core/models/vision.py), the same data subset and
     split, the same seeded loader and loop, early stopping included. It prints each epoch's mean training loss
@@ -317,6 +348,8 @@ def script(spec: RunSpec, fashion_root: str = "data") -> str:
     eval_tf = "v2.Normalize([0.5], [0.5])" if "normalize" in spec.augment else "None"
     ds_src = sources["dataset"]
     kwargs = spec.model.kwargs(shape, 10)
+    plan = plan_precision(t.precision, "cpu", build_model(spec.model, shape, 10) if t.precision == "auto" else None)
+    p = _precision_lines(plan)
     return f'''"""{CLASS_OF[spec.model.arch]} on {spec.dataset} — exported from the course app.
 Plain PyTorch; same seed, same subset, same batches as the app, so epoch 1 prints the same training loss."""
 import torch
@@ -345,7 +378,7 @@ train_loader = DataLoader(TransformDataset(x_train, y_train, {transform}), batch
 val_loader = DataLoader(TransformDataset(x_val, y_val, {eval_tf}), batch_size=512)
 
 torch.manual_seed(SEED)
-model = {CLASS_OF[spec.model.arch]}(**{kwargs!r})
+model = {CLASS_OF[spec.model.arch]}(**{kwargs!r}){p['layout']}
 torch.manual_seed(SEED)  # the app seeds again right before training
 params = [p for p in model.parameters() if p.requires_grad]
 opt = {opt}
@@ -355,9 +388,9 @@ best_val, bad_epochs = float("inf"), 0
 for epoch in range(1, {t.epochs} + 1):
     model.train()
     total, loss_sum, correct = 0, 0.0, 0
-    for xb, yb in train_loader:
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb)
+    for xb, yb in train_loader:{p['to_layout']}
+        {p['fwd']}
+        loss = F.cross_entropy({p['logits']}, yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -369,9 +402,9 @@ for epoch in range(1, {t.epochs} + 1):
     model.eval()
     val_loss, val_correct = 0.0, 0
     with torch.no_grad():
-        for xb, yb in val_loader:
-            logits = model(xb)
-            val_loss += F.cross_entropy(logits, yb, reduction="sum").item()
+        for xb, yb in val_loader:{p['to_layout_val']}
+            {p['fwd_val']}
+            val_loss += F.cross_entropy({p['logits']}, yb, reduction="sum").item()
             val_correct += (logits.argmax(1) == yb).sum().item()
     val_loss /= len(x_val)
     print(f"epoch {{epoch}} train_loss {{loss_sum / total:.6f}} train_acc {{correct / total:.4f}} "

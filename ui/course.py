@@ -44,6 +44,7 @@ PAGES = [
     PageSpec("app_pages/06_rag.py", "page.rag", "📚", 6),
     PageSpec("app_pages/07_transformer.py", "page.transformer", "🔬", 7),
     PageSpec("app_pages/07_lora.py", "page.lora", "🪄", 7),
+    PageSpec("app_pages/07_vit.py", "page.vit", "🧩", 7),
     PageSpec("app_pages/07_clip.py", "page.clip", "🔗", 7),
     PageSpec("app_pages/08_chat.py", "page.chat", "💬", 8),
     PageSpec("app_pages/08_prompt_lab.py", "page.prompt_lab", "🧪", 8),

@@ -4,7 +4,7 @@ Each page passes its own model settings widget (and, for CNN, its extra result v
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import streamlit as st
@@ -19,7 +19,7 @@ from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State, session_runs_dir
-from ui.widgets import line_chart, metric_columns, show_code, show_user_error
+from ui.widgets import line_chart, metric_columns, precision_select, show_code, show_user_error
 
 
 @dataclass
@@ -52,24 +52,15 @@ def data_section(S: State, kind: str):
     """Returns (ImageData, subset, val_frac, augment) or None with a message shown."""
     options = ["fashion_mnist", "digits", "upload", "cifar10"]
     name = st.selectbox(t("vis.dataset"), options, format_func=lambda o: t(f"vis.ds.{o}"), key=f"{kind}.ds")
-    try:
-        if name == "fashion_mnist":
-            with st.spinner(t("vis.loading")):
-                data = _fashion()
-        elif name == "digits":
-            data = _digits()
-        elif name == "cifar10":
-            from core.data import cifar10
-
-            data = cifar10(settings().cache_dir / "datasets", settings().online)
-        else:
+    if name == "upload":
+        try:
             data = _upload(S, kind)
-            if data is None:
-                return None
-    except UserError as exc:
-        show_user_error(exc)
-        if name == "cifar10":
-            st.info(t("vis.try_fashion"))
+        except UserError as exc:
+            show_user_error(exc)
+            return None
+    else:
+        data = builtin_data(name)
+    if data is None:
         return None
     c1, c2, c3 = st.columns(3)
     n = len(data.x_train)
@@ -86,6 +77,24 @@ def data_section(S: State, kind: str):
     if augment and st.toggle(t("vis.preview"), key=f"{kind}.preview"):
         _augment_preview(data, tuple(augment))
     return data, subset, val_frac, tuple(augment)
+
+
+def builtin_data(name: str):
+    """Fashion-MNIST, digits or CIFAR-10 (online only) as ImageData; None with the reason shown."""
+    try:
+        if name == "fashion_mnist":
+            with st.spinner(t("vis.loading")):
+                return _fashion()
+        if name == "digits":
+            return _digits()
+        from core.data import cifar10
+
+        return cifar10(settings().cache_dir / "datasets", settings().online)
+    except UserError as exc:
+        show_user_error(exc)
+        if name == "cifar10":
+            st.info(t("vis.try_fashion"))
+        return None
 
 
 def _upload(S: State, kind: str):
@@ -146,7 +155,7 @@ def vision_page(kind: str, model_section: Callable[[], vision.ModelSpec],
                 extra_results: Callable[[VisionRun, object], None] | None = None) -> None:
     """The whole page below its title; `model_section()` draws the model widgets and returns the ModelSpec,
     `extra_results(run, data)` adds views under the results."""
-    S = State(kind, runs=[])
+    S = State(kind, runs=[], precisions={})
     st.subheader(t("vis.step_data"))
     got = data_section(S, kind)
     if got is None:
@@ -168,9 +177,11 @@ def vision_page(kind: str, model_section: Callable[[], vision.ModelSpec],
     st.caption(t("vis.params", total=f"{total:,}", trainable=f"{trainable:,}", pct=f"{100 * trainable / total:.1f}"))
     with st.expander(t("vis.layers"), icon="🧱"):
         st.dataframe(vision.layer_table(preview, data.shape), hide_index=True)
+    spec = replace(spec, train=replace(cfg, precision=precision_select(f"{kind}.precision", preview)))
 
     job_panel(S.key("job"), t("vis.train"), lambda: _start(S, spec, data, weights), lambda job: _live(S, job),
               lambda job: results_section(S, kind, S.get("run"), data, extra_results), button_key=f"{kind}.train")
+    precision_lesson(S)
     runs_section(S)
     if data.name in ("fashion_mnist", "digits") and mspec.arch != "efficientnet":
         show_code(vision.script(spec, str(asset_registry().path("fashion_mnist").parent.parent)), f"{kind}_train.py")
@@ -188,6 +199,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     model, train_loader, val_loader, eval_tf = vision.setup(spec, data, weights)
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
+    precisions = S.get("precisions")
     runs_dir, fingerprint = session_runs_dir(), data_hash(train_loader.dataset.x, train_loader.dataset.y)
 
     def work(stop):
@@ -195,6 +207,7 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
             if m.kind == "epoch":
                 run.history.append({"epoch": m.epoch, "train_loss": m.loss, "train_acc": m.acc,
                                     "val_loss": m.val_loss, "val_acc": m.val_acc})
+                precisions[f"{spec.model.arch} · {m.precision}"] = (m.elapsed / m.step, m.val_acc)
             yield m
         if run.history:  # analyse whatever was trained, even after Stop
             run.analysis = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
@@ -301,6 +314,29 @@ def _predict_box(kind: str, run: VisionRun, data) -> None:
     st.session_state[f"{kind}.probe"] = image
 
 
+def precision_lesson(S: State) -> None:
+    """Time per step and validation accuracy for each model · precision tried this session, side by side."""
+    tried = S.get("precisions")
+    if not tried:
+        return
+    import plotly.express as px
+
+    from core.train import bf16_support
+
+    st.subheader(t("precision.lesson"))
+    names = list(tried)
+    c1, c2 = st.columns(2)
+    for col, title, values, key in ((c1, t("precision.ms_step"), [1000 * s for s, _ in tried.values()], "ms"),
+                                    (c2, t("precision.val_acc"), [a for _, a in tried.values()], "acc")):
+        fig = px.bar(x=names, y=values, title=title, labels=dict(x="", y=""), text_auto=".3g")
+        fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
+        col.plotly_chart(fig, key=f"{S.ns}.prec.{key}")
+    _, reason, name = bf16_support("cpu")
+    st.caption(t("precision.why_range") + " " + t(reason, name=name))
+    if len(names) == 1:
+        st.caption(t("precision.try_other"))
+
+
 def runs_section(S: State) -> None:
     runs = S.get("runs")
     if not runs:
@@ -312,7 +348,8 @@ def runs_section(S: State) -> None:
         s = r["spec"]
         label = f"#{i} {s.model.arch} d={s.model.dropout} lr={s.train.lr}"
         rows.append({"#": i, "model": s.model.arch, "dropout": s.model.dropout, "lr": s.train.lr,
-                     "optimizer": s.train.optimizer, "epochs": len(r["history"]), "seed": s.train.seed,
+                     "optimizer": s.train.optimizer, "precision": s.train.precision, "epochs": len(r["history"]),
+                     "seed": s.train.seed,
                      "augment": ",".join(s.augment) or "-", "test_acc": round(r["final"]["test_acc"], 4)})
         series[label] = ([h["epoch"] for h in r["history"]], [h["val_acc"] for h in r["history"]])
     st.dataframe(rows, hide_index=True)

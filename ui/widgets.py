@@ -69,3 +69,15 @@ def tabbed(sections) -> None:
     for tab, (_, render) in zip(st.tabs([t(key) for key, _ in sections]), sections):
         with tab:
             render()
+
+
+def precision_select(key: str, model=None, device: str = "cpu") -> str:
+    """fp32 / bf16 / auto (default), with what the choice resolves to on this hardware and why beside it."""
+    from core.train import PRECISIONS, plan_precision
+
+    c1, c2 = st.columns([1, 3])
+    choice = c1.selectbox(t("precision.label"), PRECISIONS, index=PRECISIONS.index("auto"), key=key,
+                          format_func=lambda p: t(f"precision.opt.{p}"), help=t("precision.help"))
+    plan = plan_precision(choice, device, model)  # bf16 support is checked once per process
+    c2.caption(t("precision.runs_as", label=plan.label, reason=t(plan.reason, **plan.detail)))
+    return choice

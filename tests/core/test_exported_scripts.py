@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from core import data, text, text_data, vision
 from core.text_script import DATA_FILE, data_csv, sentiment_script
@@ -32,7 +33,8 @@ def test_vision_script_stops_early_at_the_pages_epoch(tmp_path):
     assert f"early stop after epoch {epochs[-1].epoch}" in out
 
 
-def test_sentiment_script_trains_on_the_uploaded_data(tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_sentiment_script_trains_on_the_uploaded_data(tmp_path, precision):
     rows = [("정말 최고예요 또 살게요", "pos"), ("별로예요 실망했어요", "neg"), ("아주 만족합니다", "pos"),
             ("다시는 안 사요", "neg"), ("good value, works great", "pos"), ("broke after a day", "neg")]
     upload = pd.DataFrame([(f"{t} {i}", label) for i in range(20) for t, label in rows], columns=["review", "y"])
@@ -43,10 +45,31 @@ def test_sentiment_script_trains_on_the_uploaded_data(tmp_path):
     ids = [vocab.encode(x[:32]) or [1] for x in toks]
     train_dl, val_dl, _, _ = text.text_loaders(ids, d.labels, 32, 7)
     model = text.make_rnn("lstm", len(vocab), len(d.classes), 16, 16, seed=7)
-    page = [m.loss for m in fit(model, train_dl, val_dl, TrainConfig(epochs=2, lr=3e-3, seed=7, clip_grad=1.0))
+    page = [m.loss for m in fit(model, train_dl, val_dl, TrainConfig(epochs=2, lr=3e-3, seed=7, clip_grad=1.0,
+                                                                            precision=precision))
             if m.kind == "epoch"]
     (tmp_path / DATA_FILE).write_bytes(data_csv(d.texts, d.labels))
     path = tmp_path / "s.py"
-    path.write_text(sentiment_script("word", 1, 5000, 32, "lstm", 16, 16, 1, False, 0.0, 2, 3e-3, 7, DATA_FILE))
+    path.write_text(sentiment_script("word", 1, 5000, 32, "lstm", 16, 16, 1, False, 0.0, 2, 3e-3, 7, DATA_FILE,
+                                     precision=precision))
     out = _run(path, tmp_path)
     assert re.findall(r"train_loss (\S+)", out) == [f"{loss:.6f}" for loss in page]
+
+
+def test_vision_script_in_bf16_reproduces_the_pages_first_epoch(tmp_path):
+    # bf16 is emulated on a CPU without native bf16: keep it tiny (digits, one epoch, a small MLP)
+    spec = vision.RunSpec(dataset="digits", subset=300, batch_size=32, model=vision.ModelSpec("mlp", (64,)),
+                          train=TrainConfig(epochs=1, lr=3e-3, precision="bf16"))
+    model, train_loader, val_loader, _ = vision.setup(spec, data.digits())
+    page = [m for m in fit(model, train_loader, val_loader, spec.train) if m.kind == "epoch"]
+    assert page[0].precision == "bf16"
+    code = vision.script(spec)
+    assert 'torch.autocast("cpu", dtype=torch.bfloat16)' in code
+    path = tmp_path / "train.py"
+    path.write_text(code)
+    printed = re.findall(r"train_loss (\S+) train_acc \S+ val_loss (\S+)", _run(path, tmp_path))
+    assert len(printed) == 1
+    # same batches, same bf16 kernels: the same digits (fp32 differs here by ~1e-4, far above the 6 printed)
+    assert printed[0] == (f"{page[0].loss:.6f}", f"{page[0].val_loss:.6f}")
+    fp32 = vision.RunSpec(**{**spec.__dict__, "train": TrainConfig(epochs=1, lr=3e-3)})
+    assert "autocast" not in vision.script(fp32)  # fp32 stays the plain loop

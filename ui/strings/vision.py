@@ -101,7 +101,7 @@ KO = {
     'data.zip_empty_class': '읽을 수 있는 이미지가 없는 클래스가 있습니다: {classes}',
     'train.bad_epochs': '에폭은 1~1000 사이여야 합니다.',
     'train.bad_lr': '학습률은 0보다 크고 10 이하여야 합니다.',
-    'train.bad_option': '알 수 없는 옵티마이저/스케줄입니다.',
+    'train.bad_option': '알 수 없는 옵티마이저/스케줄/정밀도입니다.',
     'train.no_data': '학습 데이터가 비어 있습니다.',
     'train.diverged': '스텝 {step}에서 손실이 무한대/NaN이 되었습니다. 학습률 {lr}을(를) 줄여 보세요. 지금까지의 모델은 남아 있습니다.',
 }
@@ -208,7 +208,7 @@ EN = {
     'data.zip_empty_class': 'Some classes have no readable image: {classes}',
     'train.bad_epochs': 'Epochs must be 1–1000.',
     'train.bad_lr': 'The learning rate must be greater than 0 and at most 10.',
-    'train.bad_option': 'Unknown optimizer or schedule.',
+    'train.bad_option': 'Unknown optimizer, schedule or precision.',
     'train.no_data': 'The training set is empty.',
     'train.diverged': 'The loss became inf/NaN at step {step}. Lower the learning rate {lr}. The model so far is kept.',
 }
