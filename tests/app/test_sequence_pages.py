@@ -6,8 +6,15 @@ from tests.app.conftest import array, figures
 from ui.strings import KO
 
 
+def _small_word_rnn(at):
+    """The 800 template sentences and word tokens: a run of a few seconds, even on a loaded machine."""
+    at.selectbox(key="seq.src").set_value("templates").run()
+    at.selectbox(key="seq.kind").set_value("word").run()
+
+
 def test_short_lstm_run_updates_chart_and_try_box(open_page):
     at = open_page("app_pages/05_sequence.py")
+    _small_word_rnn(at)
     at.multiselect(key="seq.cells").set_value(["lstm"])
     at.slider(key="seq.epochs").set_value(2).run()
     at.button(key="seq.train").click().run()
@@ -58,6 +65,7 @@ def test_csv_upload_is_read_and_bad_files_are_explained(open_page):
 
 def test_rnn_and_gru_are_overlaid_with_the_baseline(open_page):
     at = open_page("app_pages/05_sequence.py")
+    _small_word_rnn(at)
     at.multiselect(key="seq.cells").set_value(["rnn", "gru"])
     at.slider(key="seq.epochs").set_value(2).run()
     at.button(key="seq.train").click().run()
@@ -72,3 +80,28 @@ def test_rnn_and_gru_are_overlaid_with_the_baseline(open_page):
         expected = [m.val_acc for c, m in job.metrics if c == cell and m.kind == "epoch"]
         assert len(expected) == 2 and traces[cell.upper()] == pytest.approx(expected)
     assert traces["RNN"] != traces["GRU"]
+
+
+def test_tfidf_baseline_shows_validation_and_ood_accuracy_and_marks_unknown_words(open_page):
+    from core import text, text_data
+
+    at = open_page("app_pages/05_sequence.py")
+    at.selectbox(key="seq.kind").set_value("tfidf").run()
+    at.button(key="seq.fit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # an independent reference: the same split and model, fitted here, scored on the separately written OOD set
+    d, ood = text_data.shipped(), text_data.ood()
+    tr, va = text.split_indices(len(d.texts), 0)
+    ref = text.fit_sklearn("tfidf", [d.texts[i] for i in tr], [d.labels[i] for i in tr])
+    val_ref = ref.accuracy([d.texts[i] for i in va], [d.labels[i] for i in va])
+    ood_ref = ref.accuracy(ood.texts, ood.labels)
+    gap = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["sent.gap_chart"])
+    bars = {tr_["name"]: list(array(tr_["y"])) for tr_ in gap["data"]}
+    assert bars[KO["sent.val"]] == pytest.approx([val_ref])
+    assert bars[KO["sent.ood"].format(n=len(ood.texts))] == pytest.approx([ood_ref])
+    assert val_ref > ood_ref > 0.6  # the generalisation gap the chart exists to show
+    at.text_input(key="seq.try_text").input("정말 쀍쀍하네요").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(":red-background[쀍쀍하네요]" in m.value for m in at.markdown)  # the unknown word, marked
+    assert not any(":red-background[정말]" in m.value for m in at.markdown)  # a known word is not
+    assert any("예측" in m.value for m in at.markdown)
