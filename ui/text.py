@@ -27,3 +27,8 @@ def tokenizer(kind: str) -> text.Tokenizer:
 def qwen_subword() -> text.QwenSubword:
     """Qwen2.5's subword tokenizer and token embeddings (built once from the shipped GGUF, then cached on disk)."""
     return text.load_qwen_subword(asset_registry(), settings().cache_dir)
+
+
+def md_escape(token: str) -> str:
+    """A token as literal markdown text, so a piece like <0xEB> or ## cannot turn into markup."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!<>:|~$" else c for c in token)
