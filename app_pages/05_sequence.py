@@ -52,16 +52,18 @@ def choose_data(key: str) -> text_data.TextData | None:
 def tokenization_view(data: text_data.TextData) -> None:
     with st.expander(t("seq.tok_view"), icon="✂️", expanded=True):
         sentence = st.text_input(t("seq.tok_sentence"), data.texts[0] if data.texts else "", key="seq.tok_text")
-        cols = st.columns(3)
+        cols = st.columns(len(text.TOKENIZERS))
         for col, kind in zip(cols, text.TOKENIZERS):
             try:
-                toks = tokenizer(kind)(sentence)
+                tok = tokenizer(kind)
+                toks = tok(sentence)
             except UserError as exc:  # the subword tokenizer's asset is missing
                 col.error(t(exc.key, **exc.params))
                 continue
             col.markdown(f"**{t(f'seq.tok.{kind}')}** · {len(toks)}")
             ids = subword_tokenizer().convert_tokens_to_ids(toks) if kind == "subword" else None
-            col.code(" | ".join(toks) + (f"\nids: {ids}" if ids else ""), language=None, wrap_lines=True)
+            col.code(" | ".join(tok.readable(toks)) + (f"\nids: {ids}" if ids else ""), language=None,
+                     wrap_lines=True)
         st.caption(t("seq.tok_note"))
 
 
@@ -111,12 +113,13 @@ def sentiment_page() -> None:
         if kind == "qwen":
             with st.spinner(t("sent.loading_qwen")):
                 qwen = qwen_subword()
-        params = dict(embed_dim=embed, hidden=hidden, bidirectional=bidir, dropout=dropout)
+        params = dict(embed_dim=embed, hidden=hidden, layers=layers, bidirectional=bidir, dropout=dropout)
         cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed, clip_grad=1.0)
         built = {cell: text.build_rnn(kind, [data.texts[i] for i in train_idx], len(data.classes), cell,
-                                      qwen=qwen, freeze=freeze, min_freq=min_freq, max_len=max_len, **params)
+                                      qwen=qwen, freeze=freeze, min_freq=min_freq, max_len=max_len, seed=seed,
+                                      **params)
                  for cell in cells}
-        return _start(data, kind, built, train_idx, val_idx, {"layers": layers, **params}, cfg)
+        return _start(data, kind, built, train_idx, val_idx, {"kind": kind, "freeze": freeze, **params}, cfg)
 
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
               button_key="seq.train", disabled=not cells)

@@ -38,14 +38,27 @@ def tokenizers_tab() -> None:
             continue
         pieces = transformer_lab.token_pieces(tok, text)
         st.markdown(f"**{t(f'tf.tok.{name}')}** · {len(pieces)} {t('tf.tokens')}")
-        # tokens sharing one span (several bytes of one Korean syllable) share its colour
-        spans = list(dict.fromkeys(p.span for p in pieces))
-        colour = {span: COLOURS[i % len(COLOURS)] for i, span in enumerate(spans)}
-        st.markdown(" ".join(f":{colour[p.span]}-background[{md_escape(p.readable.replace(' ', '␣')) or '␣'}]"
-                             for p in pieces))
-        st.markdown("".join(f":{colour[s]}-background[{md_escape(text[s[0]:s[1]]).replace(' ', '␣')}]"
-                            for s in spans if s[1] > s[0]))
+        groups = _span_groups(pieces)
+        st.markdown(" ".join(f":{COLOURS[g % len(COLOURS)]}-background[{md_escape(p.readable.replace(' ', '␣'))}]"
+                             for p, g in zip(pieces, groups)))
+        edges = {}  # group -> characters it covers
+        for p, g in zip(pieces, groups):
+            a, b = edges.get(g, p.span)
+            edges[g] = (min(a, p.span[0]), max(b, p.span[1]))
+        st.markdown("".join(f":{COLOURS[g % len(COLOURS)]}-background[{md_escape(text[a:b].replace(' ', '␣'))}]"
+                            for g, (a, b) in edges.items() if b > a))
     st.caption(t("tf.tok_note"))
+
+
+def _span_groups(pieces) -> list[int]:
+    """A group number per token: tokens whose character spans overlap (the bytes of one split syllable or emoji)
+    share a group, and so a colour."""
+    groups, end = [], -1
+    for p in pieces:
+        same = bool(groups) and p.span[0] < end
+        groups.append(groups[-1] if same else (groups[-1] + 1 if groups else 0))
+        end = max(end, p.span[1]) if same else p.span[1]
+    return groups
 
 
 def attention_tab() -> None:

@@ -59,7 +59,7 @@ def test_word2vec_default_corpus_offers_examples_and_warns_on_rare_words(open_pa
     model = at.session_state["w2v.model"]
     assert at.text_input(key="w2v.word").value == "좋다"  # morphemes: 좋았어요, 좋고 … all count as 좋다
     assert text.word_count(model, "좋다") >= text.RARE_COUNT
-    rare_note = KO["w2v.rare"].split("{n}")[1]
+    rare_note = KO["w2v.rare"].split("{min}")[1]  # the fixed tail of the message
     assert not any(rare_note in w.value for w in at.warning)
     rare = next(w for w in model.wv.index_to_key if 0 < text.word_count(model, w) < text.RARE_COUNT and w.isalpha())
     at.text_input(key="w2v.word").input(rare).run()

@@ -13,6 +13,7 @@ KO = {
     'seq.tok.morph': '형태소 (Kiwi, 기본형: 맛있었어요 → 맛있다)',
     'w2v.examples': '예시 단어: {words}',
     'w2v.rare': '"{word}"는 말뭉치에 {n}번만 나옵니다 ({min}번 미만). 이 단어의 벡터와 이웃은 거의 우연입니다.',
+    'seq.tok.qwen': '서브워드 (Qwen2.5 BPE, 한국어 포함)',
     'sent.model': '모델',
     'sent.kind.qwen': 'GRU + Qwen2.5 사전학습 서브워드 임베딩',
     'sent.kind.word': 'RNN 처음부터 (단어 토큰)',
@@ -47,6 +48,7 @@ EN = {
     'w2v.examples': 'Example words: {words}',
     'w2v.rare': '"{word}" occurs only {n} times in the corpus (under {min}). Its vector and neighbours are mostly '
                 'chance.',
+    'seq.tok.qwen': 'Subword (Qwen2.5 BPE, covers Korean)',
     'sent.model': 'Model',
     'sent.kind.qwen': 'GRU on Qwen2.5 pretrained subword embeddings',
     'sent.kind.word': 'RNN from scratch (word tokens)',
