@@ -41,10 +41,13 @@ def test_short_lstm_run_updates_chart_and_try_box(open_page):
 
 def test_word2vec_trains_and_handles_unknown_word(open_page):
     at = open_page("app_pages/05_word2vec.py")
+    at.selectbox(key="w2v.corpus").set_value("shipped_en")
+    at.selectbox(key="w2v.tok").set_value("word")
     at.slider(key="w2v.epochs").set_value(5)
     at.button(key="w2v.train").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.get("plotly_chart") and at.warning  # the map, and the small-corpus note
+    small = KO["w2v.small"].split("{n}")[1]
+    assert at.get("plotly_chart") and any(small in w.value for w in at.warning)  # the map, the small-corpus note
     at.text_input(key="w2v.word").input("존재하지않는단어").run()
     assert any("존재하지않는단어" in e.value for e in at.error)
 
