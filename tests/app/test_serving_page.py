@@ -31,3 +31,19 @@ def test_metrics_quantization_and_server(open_page):
     finally:
         at.button(key="ev.stop").click().run()
     assert proc.poll() is not None
+
+
+def test_metrics_case_switch_trades_precision_for_accuracy(open_page):
+    from core import text_data
+
+    at = open_page("app_pages/09_serving.py")
+    shown = {}
+    for case in ("ood", "rare_positive"):
+        at.radio(key="ev.case").set_value(case).run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown[case] = {m.label: float(m.value) for m in at.metric}
+    ood = text_data.ood()
+    assert 0.3 < sum(ood.labels) / len(ood.labels) < 0.7  # the OOD case is balanced: precision is meaningful there
+    # with positives rare, the same classifier's precision at 0.5 collapses while accuracy stays well above it
+    assert shown["rare_positive"]["precision"] < shown["ood"]["precision"] - 0.2
+    assert shown["rare_positive"]["accuracy"] > shown["rare_positive"]["precision"] + 0.3

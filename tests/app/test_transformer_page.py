@@ -59,3 +59,23 @@ def test_top_k_keeps_k_tokens_and_sampling_gives_three_answers(open_page):
     assert not at.exception
     answers = [m.value for m in at.markdown if m.value.startswith("**seed")]
     assert len(answers) == 3 and all(a.split("·", 1)[1].strip() for a in answers)
+
+
+def test_tokenizers_tab_shows_qwen_with_its_count_and_readable_bytes(open_page):
+    from transformers import AutoTokenizer
+
+    from core.text import QWEN_CACHE
+
+    at = open_page("app_pages/07_transformer.py")
+    sentence = "맛있어요 👍"
+    at.text_input(key="tf.tok_text").input(sentence).run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the reference: Qwen2.5's tokenizer loaded here from its cached files, counted without the page's code
+    qwen = AutoTokenizer.from_pretrained(str(Settings.load().cache_dir / "models" / QWEN_CACHE))
+    n = len(qwen(sentence, add_special_tokens=False)["input_ids"])
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[KO["tf.tok.qwen"]] == f"{n} {KO['tf.tokens']}"
+    assert set(shown) == {KO[f"tf.tok.{k}"] for k in ("minilm", "smollm2", "qwen", "e5")}
+    text = " ".join(m.value for m in at.markdown)
+    assert "\\<0x" in text  # SmolLM2 splits the emoji or Hangul into bytes, shown as <0x..>, never as '�'
+    assert "�" not in text

