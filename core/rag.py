@@ -55,6 +55,11 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def bare(sentence: str) -> str:
+    """The sentence without the 제N조 heading split_sentences put in front of an article's first clause."""
+    return _HEADING.sub("", sentence)
+
+
 def _bigrams(text: str) -> set[str]:
     """Character bigrams of the words (Korean has no reliable word split without a tagger; bigrams work)."""
     words = re.findall(r"[0-9A-Za-z가-힣]+", text.lower())
@@ -319,7 +324,7 @@ def extractive(retrieval: Retrieval) -> GroundedAnswer:
     if retrieval.empty:
         return GroundedAnswer(NO_CONTEXT, [], False, True)
     best = retrieval.support[0]
-    text = re.sub(r"^[①-⑳]\s*", "", _HEADING.sub("", best.sentence))
+    text = re.sub(r"^[①-⑳]\s*", "", bare(best.sentence))
     return GroundedAnswer(f"{text} [{best.source}]", [best.source], True, False, {best.source: [best.sentence]},
                           "extract")
 
