@@ -40,6 +40,8 @@ DONT_KNOW = ("모르겠습니다", "모릅니다", "알 수 없", "don't know", 
 MIN_SUPPORT = 0.97
 COVERAGE_WEIGHT = 0.1
 QUESTION_WORDS = ("몇", "무엇", "뭐", "언제", "어디", "어떻게", "어떤", "누가", "누구", "왜", "얼마", "며칠")
+STOP_WORDS = {"what", "who", "when", "where", "which", "why", "how", "is", "are", "was", "does", "do", "did", "the",
+              "an", "of", "to", "in", "on", "for", "and", "can", "it", "its", "be"}
 SUPPORTED_OVERLAP = 0.5  # share of the answer's character bigrams found in the cited sentences
 
 
@@ -66,14 +68,16 @@ def bare(sentence: str) -> str:
 
 
 def coverage(question: str, sentence: str) -> float:
-    """Share of the question's content words whose stem (first two syllables) occurs in the sentence: question
-    words and the closing predicate (…나요, …예요) are phrasing, not content."""
-    words = [w for w in re.findall(r"[0-9A-Za-z가-힣]+", question)
-             if len(w) > 1 and not w.startswith(QUESTION_WORDS)]
+    """Share of the question's content words found in the sentence: a Korean word by its stem (first two
+    syllables, particles vary), another word whole. Question words and the closing predicate (…나요, …예요) are
+    phrasing, not content."""
+    words = [w for w in re.findall(r"[0-9A-Za-z가-힣]+", question.lower())
+             if len(w) > 1 and not w.startswith(QUESTION_WORDS) and w not in STOP_WORDS]
     if words and re.search(r"(요|까|니다|나)$", words[-1]):
         words = words[:-1]
-    flat = re.sub(r"\s+", "", sentence)
-    return sum(w[:2] in flat for w in words) / len(words) if words else 0.0
+    flat = re.sub(r"\s+", "", sentence.lower())
+    stems = [w[:2] if re.match(r"[가-힣]", w) else w for w in words]
+    return sum(s in flat for s in stems) / len(stems) if stems else 0.0
 
 
 def _bigrams(text: str) -> set[str]:
