@@ -1,6 +1,6 @@
 """RAG answer benchmark (prints its figures; not a test).
 
-For the default chain (e5 → hybrid retrieval, k=3 → two supporting sentences → Qwen2.5-0.5B local, greedy) on
+For the default chain (e5 → hybrid retrieval, k=3 → the supporting sentence → Qwen2.5-0.5B local, greedy) on
   - data/rag_questions_ko.csv: the project's own plain-language questions on the shipped constitution,
   - data/eval/rag_heldout_ko.csv: questions written separately by someone who never saw the method (if present),
   - data/eval/rag_upload_ko.txt + rag_upload_questions_ko.csv: a "user upload" indexed through load_upload,
@@ -10,7 +10,7 @@ containing the key), cited-source accuracy (of the correct answers, the share wh
 seconds per answer and the median time to first token.
 
 --mode extract answers with the best supporting sentence itself (no LLM): the extractive baseline in the same run.
---min-support prints the don't-know threshold sweep used to calibrate core.rag.MIN_SUPPORT (own set only).
+--sweep prints the don't-know sweep (score + coverage) used to calibrate core.rag.MIN_SUPPORT (own set only).
 """
 import argparse
 import re
