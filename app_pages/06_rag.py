@@ -11,6 +11,10 @@ from ui.resources import answer_cache, vector_store
 from ui.retrieval import ensure_index, index_settings, show_hits
 from ui.widgets import header, show_user_error
 
+# Extractive is the default: on a 2-core laptop the 0.5B model needs seconds per answer and its words are replaced
+# by the supporting sentence whenever the sources do not back them, while the sentence itself is instant and cited.
+MODES = ("extract", "llm")
+
 
 def rag_page() -> None:
     with st.expander(t("rag.index_settings"), icon="🗂️"):
@@ -25,11 +29,15 @@ def rag_page() -> None:
     threshold = c[1].slider(t("rag.threshold"), 0.0, 1.0, 0.80, 0.01, key="rag.th", help=t("rag.threshold_help"))
     mmr = c[2].toggle("MMR", key="rag.mmr", help=t("rag.mmr_help"))
     use_cache = c[3].toggle(t("rag.cache"), True, key="rag.cache")
+    provider = None
     with st.sidebar:
-        st.markdown(f"**{t('rag.model')}**")
-        provider = provider_picker("rag")
-        temperature = st.slider("temperature", 0.0, 1.5, 0.0, 0.1, key="rag.temp")
-        max_tokens = st.slider(t("llm.max_tokens"), 32, 512, 200, 16, key="rag.max")
+        mode = st.radio(t("rag.mode"), MODES, format_func=lambda m: t(f"rag.mode.{m}"), key="rag.mode",
+                        help=t("rag.mode_help"))
+        if mode == "llm":
+            st.markdown(f"**{t('rag.model')}**")
+            provider = provider_picker("rag")
+            temperature = st.slider("temperature", 0.0, 1.5, 0.0, 0.1, key="rag.temp")
+            max_tokens = st.slider(t("llm.max_tokens"), 16, 256, 60, 4, key="rag.max")
     history = st.session_state.setdefault("rag.history", [])  # kept across reruns and settings changes
     for item in history:
         _render_turn(item)
@@ -44,37 +52,48 @@ def rag_page() -> None:
     except UserError as exc:
         show_user_error(exc)
         return
-    item = {"question": question, "retrieval": retrieval, "answer": None, "cached": False, "threshold": threshold}
-    with st.chat_message("assistant"):
-        if not retrieval.empty and provider is not None:
+    item = {"question": question, "retrieval": retrieval, "result": None, "cached": False, "threshold": threshold,
+            "mode": mode}
+    if mode == "extract" or retrieval.empty:
+        item["result"] = rag.extractive(retrieval)
+    elif provider is not None:
+        with st.chat_message("assistant"):
             try:
                 stream = rag.answer(provider, retrieval, answer_cache() if use_cache else None,
                                     temperature=temperature, max_tokens=max_tokens, seed=0)
-                item["answer"] = st.write_stream(stream)
-                item["cached"] = stream.cached
+                st.write_stream(stream)
             except UserError as exc:
                 show_user_error(exc)
                 return
-    if retrieval.empty or item["answer"] is not None:
+        item["result"], item["cached"] = stream.result, stream.cached
+    if item["result"] is not None:
         history.append(item)
         st.rerun()  # draw it like the earlier turns, with its sources
 
 
 def _render_turn(item: dict) -> None:
-    retrieval = item["retrieval"]
+    retrieval, result = item["retrieval"], item["result"]
     st.chat_message("user").write(item["question"])
     with st.chat_message("assistant"):
-        if retrieval.empty:
-            st.warning(t("rag.dont_know", th=f"{item['threshold']:.2f}"))
+        if result.dont_know:
+            st.warning(t("rag.dont_know", th=f"{item['threshold']:.2f}") if not retrieval.hits
+                       else t("rag.no_support"))
             return
-        st.markdown(item["answer"])
-        st.caption(t("rag.cache_hit") if item["cached"] else t("rag.cache_miss"))
-        cited = rag.citations(item["answer"], len(retrieval.hits))
-        st.markdown(f"**{t('rag.sources')}**" + (f" · {t('rag.cited', n=', '.join(f'[{i}]' for i in cited))}"
-                                                if cited else f" · {t('rag.not_cited')}"))
-        with st.expander(t("rag.prompt"), icon="🧾"):
-            st.code(retrieval.prompt_text, language=None, wrap_lines=True)
-        show_hits(retrieval.hits, item["question"], numbered=True)
+        st.markdown(result.text)
+        if result.origin == "extract" and result.model_text:
+            st.warning(t("rag.unsupported"))
+            st.caption(t("rag.model_said", text=result.model_text))
+        if item["mode"] == "extract":
+            st.caption(t("rag.extract_note"))
+        else:
+            st.caption(t("rag.cache_hit") if item["cached"] else t("rag.cache_miss"))
+        cited = ", ".join(f"[{i}]" for i in result.citations)
+        st.markdown(f"**{t('rag.sources')}** · {t('rag.cited', n=cited)}")
+        if item["mode"] == "llm":
+            with st.expander(t("rag.prompt"), icon="🧾"):
+                st.code(retrieval.prompt_text, language=None, wrap_lines=True)
+        show_hits(retrieval.hits, item["question"], numbered=True,
+                  marks={i: retrieval.sentences_of(i) for i in result.citations})
 
 
 header("page.rag")

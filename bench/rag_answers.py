@@ -1,6 +1,6 @@
 """RAG answer benchmark (prints its figures; not a test).
 
-For the default chain (e5 → hybrid retrieval, k=3 → two supporting sentences → Qwen2.5-0.5B local, greedy) on
+For the default chain (e5 → hybrid retrieval, k=3 → the supporting sentence → Qwen2.5-0.5B local, greedy) on
   - data/rag_questions_ko.csv: the project's own plain-language questions on the shipped constitution,
   - data/eval/rag_heldout_ko.csv: questions written separately by someone who never saw the method (if present),
   - data/eval/rag_upload_ko.txt + rag_upload_questions_ko.csv: a "user upload" indexed through load_upload,
@@ -10,7 +10,7 @@ containing the key), cited-source accuracy (of the correct answers, the share wh
 seconds per answer and the median time to first token.
 
 --mode extract answers with the best supporting sentence itself (no LLM): the extractive baseline in the same run.
---min-support prints the don't-know threshold sweep used to calibrate core.rag.MIN_SUPPORT (own set only).
+--sweep prints the don't-know sweep (score + coverage) used to calibrate core.rag.MIN_SUPPORT (own set only).
 """
 import argparse
 import re
@@ -84,12 +84,12 @@ def run_set(name, questions, store, collection, e5, provider, mode, min_support)
 
 
 def sweep(questions, store, collection, e5):
-    """Best supporting-sentence score of answerable vs unanswerable questions, to pick MIN_SUPPORT."""
+    """Best supporting sentence's score + coverage of answerable vs unanswerable questions, to pick MIN_SUPPORT."""
     scores = {True: [], False: []}
     for q, key in zip(questions.question, questions.key):
         sup = rag.chain(store, collection, e5, k=3, min_support=-1).invoke(q).support
-        scores[bool(key)].append(sup[0].score if sup else 0)
-    for th in (0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70):
+        scores[bool(key)].append(sup[0].score + rag.COVERAGE_WEIGHT * rag.coverage(q, sup[0].sentence) if sup else 0)
+    for th in (0.90, 0.93, 0.95, 0.97, 0.99, 1.01, 1.03):
         keep = sum(s >= th for s in scores[True]) / len(scores[True])
         idk = sum(s < th for s in scores[False]) / max(len(scores[False]), 1)
         print(f"  min_support {th:.2f}: answerable kept {keep:.2f}, unanswerable refused {idk:.2f}")

@@ -33,8 +33,15 @@ SHOTS = [("근거:\n[1] 제3조 회원의 임기는 2년으로 하며, 한 번 �
 HUMAN = "근거:\n{context}\n\n질문: {question}"
 NO_CONTEXT = "__no_context__"
 DONT_KNOW = ("모르겠습니다", "모릅니다", "알 수 없", "don't know", "do not know", "not in the sources")
-# calibrated on data/rag_questions_ko.csv (answerable vs unanswerable best-sentence scores): see bench/rag_answers.py
-MIN_SUPPORT = 0.45
+# Whether to answer: best sentence score + COVERAGE_WEIGHT × the share of the question's content words found in it,
+# at least MIN_SUPPORT. The score alone is > 0.83 for every question (e5 cosines crowd together), so coverage pulls
+# apart "대한민국 수도" next to "대한민국은 민주공화국이다" from a real match. Calibrated on
+# data/rag_questions_ko.csv with bench/rag_answers.py --sweep (own set only; held-out read once afterwards).
+MIN_SUPPORT = 0.97
+COVERAGE_WEIGHT = 0.1
+QUESTION_WORDS = ("몇", "무엇", "뭐", "언제", "어디", "어떻게", "어떤", "누가", "누구", "왜", "얼마", "며칠")
+STOP_WORDS = {"what", "who", "when", "where", "which", "why", "how", "is", "are", "was", "does", "do", "did", "the",
+              "an", "of", "to", "in", "on", "for", "and", "can", "it", "its", "be"}
 SUPPORTED_OVERLAP = 0.5  # share of the answer's character bigrams found in the cited sentences
 
 
@@ -53,6 +60,24 @@ def split_sentences(text: str) -> list[str]:
         elif len(part) > 1:
             out.append(part)
     return out
+
+
+def bare(sentence: str) -> str:
+    """The sentence without the 제N조 heading split_sentences put in front of an article's first clause."""
+    return _HEADING.sub("", sentence)
+
+
+def coverage(question: str, sentence: str) -> float:
+    """Share of the question's content words found in the sentence: a Korean word by its stem (first two
+    syllables, particles vary), another word whole. Question words and the closing predicate (…나요, …예요) are
+    phrasing, not content."""
+    words = [w for w in re.findall(r"[0-9A-Za-z가-힣]+", question.lower())
+             if len(w) > 1 and not w.startswith(QUESTION_WORDS) and w not in STOP_WORDS]
+    if words and re.search(r"(요|까|니다|나)$", words[-1]):
+        words = words[:-1]
+    flat = re.sub(r"\s+", "", sentence.lower())
+    stems = [w[:2] if re.match(r"[가-힣]", w) else w for w in words]
+    return sum(s in flat for s in stems) / len(stems) if stems else 0.0
 
 
 def _bigrams(text: str) -> set[str]:
@@ -235,12 +260,14 @@ def build_prompt(question: str, hits: list[Hit], support: list[Support] | None =
 def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
           sentences: int = 1, min_support: float = MIN_SUPPORT):
     """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting sentences, prompt).
-    Sentences scoring below min_support are dropped; with none left the answer is "I don't know"."""
+    Sentences whose score plus coverage of the question falls below min_support are dropped; with none left the
+    answer is "I don't know"."""
     from langchain_core.runnables import RunnableLambda
 
     def _retrieve(question: str) -> Retrieval:
         hits = retrieve(store, collection, embedder, question, k, threshold, mmr)
-        support = [s for s in select_sentences(question, hits, embedder, sentences) if s.score >= min_support]
+        support = [s for s in select_sentences(question, hits, embedder, sentences)
+                   if s.score + COVERAGE_WEIGHT * coverage(question, s.sentence) >= min_support]
         return build_prompt(question, hits, support)
 
     return RunnableLambda(_retrieve)
@@ -319,7 +346,7 @@ def extractive(retrieval: Retrieval) -> GroundedAnswer:
     if retrieval.empty:
         return GroundedAnswer(NO_CONTEXT, [], False, True)
     best = retrieval.support[0]
-    text = re.sub(r"^[①-⑳]\s*", "", _HEADING.sub("", best.sentence))
+    text = re.sub(r"^[①-⑳]\s*", "", bare(best.sentence))
     return GroundedAnswer(f"{text} [{best.source}]", [best.source], True, False, {best.source: [best.sentence]},
                           "extract")
 

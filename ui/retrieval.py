@@ -6,10 +6,11 @@ import re
 
 import streamlit as st
 
-from core import documents, vectordb
+from core import documents, rag, vectordb
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import asset_registry, embedder, vector_store
+from ui.state import session_id
 from ui.widgets import api_key_field, show_user_error
 
 CORPORA = ("constitution", "korean_law", "english_notes", "upload")
@@ -78,14 +79,17 @@ def index_settings(key: str):
     except UserError as exc:  # a missing model (AssetError) too
         show_user_error(exc)
         return None
-    fingerprint = hashlib.sha1("|".join(f"{d.source}:{len(d.text)}" for d in docs).encode()).hexdigest()[:6]
-    name = vectordb.collection_name(f"{corpus}-{fingerprint}-{size}-{overlap}-{sep}-{metric}", emb.name)
+    if corpus == "upload":  # private to this session and keyed by content, not by file names
+        name = vectordb.upload_collection_name(session_id(), docs, f"{size}-{overlap}-{sep}-{metric}-{hnsw}", emb.name)
+    else:
+        fingerprint = hashlib.sha1("|".join(f"{d.source}:{len(d.text)}" for d in docs).encode()).hexdigest()[:6]
+        name = vectordb.collection_name(f"{corpus}-{fingerprint}-{size}-{overlap}-{sep}-{metric}", emb.name)
     return docs, chunks, emb, name, dict(metric=metric, **hnsw)
 
 
 def ensure_index(key: str, chunks, emb, name: str, params: dict, auto: bool = False) -> bool:
     store = vector_store()
-    built = name in store.collections()
+    built = name in visible_collections()
     c1, c2, c3 = st.columns([2, 2, 3])
     label = t("search.rebuild") if built else t("search.build")
     if c1.button(label, key=f"{key}.build", type="secondary" if built else "primary", icon="🧱") or (
@@ -108,9 +112,21 @@ def ensure_index(key: str, chunks, emb, name: str, params: dict, auto: bool = Fa
     return built
 
 
-def highlight(text: str, query: str) -> str:
-    """Bold the query's words (2+ characters) inside a chunk, escaping markdown."""
-    safe = re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", text)
+def visible_collections() -> list[str]:
+    """The indexes this session may see: the shipped corpora's and its own uploads, never another session's."""
+    return [n for n in vector_store().collections() if vectordb.visible_to(n, session_id())]
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", text)
+
+
+def highlight(text: str, query: str, sentences: list[str] = ()) -> str:
+    """Bold the query's words (2+ characters) inside a chunk and mark the supporting sentences, escaping markdown."""
+    safe = _escape(text)
+    for s in sentences:
+        bare = _escape(rag.bare(s))
+        safe = safe.replace(bare, f":orange-background[{bare}]", 1)
     words = sorted({w for w in re.findall(r"\w{2,}", query)}, key=len, reverse=True)
     for w in words:
         stem = w[:-1] if len(w) > 2 and re.match(r"[가-힣]", w) else w  # drop a Korean particle-ish last syllable
@@ -118,10 +134,12 @@ def highlight(text: str, query: str) -> str:
     return safe
 
 
-def show_hits(hits: list[vectordb.Hit], query: str, numbered: bool = False) -> None:
+def show_hits(hits: list[vectordb.Hit], query: str, numbered: bool = False,
+              marks: dict[int, list[str]] | None = None) -> None:
+    """Each hit with its score; marks: source number -> supporting sentences to highlight inside it."""
     for i, h in enumerate(hits, 1):
         where = f"{h.source} · chunk {h.chunk}" + (f" · p.{h.page}" if h.page else "")
         with st.container(border=True):
             st.markdown(f"**{'[' + str(i) + '] ' if numbered else ''}{where}** · {t('search.score')} "
                         f"`{h.score:.3f}`")
-            st.markdown(highlight(h.text[:800], query))
+            st.markdown(highlight(h.text[:800], query, (marks or {}).get(i, [])))

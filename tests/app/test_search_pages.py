@@ -13,6 +13,7 @@ def test_search_default_corpus_shows_results(open_page):
 
 def test_rag_threshold_answers_dont_know_and_local_model_answers(open_page):
     at = open_page("app_pages/06_rag.py", timeout=300)
+    at.sidebar.radio(key="rag.mode").set_value("llm").run()
     at.sidebar.selectbox(key="rag.provider").set_value("smollm2-135m")
     at.sidebar.slider(key="rag.max").set_value(32)
     at.slider(key="rag.th").set_value(0.99).run()
@@ -23,5 +24,9 @@ def test_rag_threshold_answers_dont_know_and_local_model_answers(open_page):
     at.chat_input(key="rag.question").set_value("대통령의 임기는 몇 년인가요?").run()
     assert not at.exception, [e.value for e in at.exception]
     history = at.session_state["rag.history"]
-    assert len(history) == 2 and history[1]["answer"].strip()
-    assert history[1]["retrieval"].hits and "[1]" in history[1]["retrieval"].prompt_text
+    result = history[1]["result"]
+    assert len(history) == 2 and result.text.strip() and result.citations
+    assert "[1]" in history[1]["retrieval"].prompt_text
+    if result.origin == "extract":  # the model's words were not backed by the sources: the page says so
+        assert result.model_text and KO["rag.unsupported"] in [w.value for w in at.warning]
+    assert KO["rag.cache_hit"] in [c.value for c in at.caption] or KO["rag.cache_miss"] in [c.value for c in at.caption]

@@ -1,0 +1,64 @@
+"""The RAG page in AppTest, offline: cited answers with the supporting sentence marked, an honest "I don't know",
+and upload indexes private to the session that built them."""
+import re
+
+from streamlit.testing.v1 import AppTest
+
+from ui.strings import KO
+
+
+def _ask(at, question: str):
+    at.chat_input(key="rag.question").set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_default_mode_answers_the_term_question_with_a_citation_and_marks_the_sentence(open_page):
+    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "대통령의 임기는 몇 년인가요?")
+    answer = at.chat_message[1].markdown[0].value  # the assistant's first line is the answer itself
+    assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
+    marked = [m.value for m in at.markdown if ":orange-background[" in m.value]
+    assert len(marked) == 1 and "5년" in marked[0].split(":orange-background[", 1)[1], marked
+    assert KO["rag.extract_note"] in [c.value for c in at.caption]
+
+
+def test_unanswerable_question_says_it_does_not_know(open_page):
+    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "한국의 수도는 어디인가요?")
+    assert KO["rag.no_support"] in [w.value for w in at.warning]
+    assert not any(":orange-background[" in m.value for m in at.markdown)
+
+
+def _sessions_indexes():
+    """Builds an upload index in this session when asked to, then lists the indexes this session may see."""
+    import streamlit as st
+
+    from core import documents, vectordb
+    from ui.resources import embedder, vector_store
+    from ui.retrieval import visible_collections
+    from ui.state import session_id
+
+    if st.query_params.get("build"):
+        docs = documents.load_upload("notes.txt", "회의는 매주 화요일 오후 세 시에 열린다.".encode())
+        emb = embedder("e5")
+        name = vectordb.upload_collection_name(session_id(), docs, "test", emb.name)
+        vector_store().build(name, documents.split(docs, 400, 50), emb)
+        st.session_state["built"] = name
+    st.session_state["visible"] = visible_collections()
+
+
+def test_an_upload_index_is_listed_only_in_the_session_that_built_it():
+    mine = AppTest.from_function(_sessions_indexes, default_timeout=180)
+    mine.query_params["sid"], mine.query_params["build"] = "0123456789abcdef", "1"
+    mine.run()
+    name = mine.session_state["built"]
+    try:
+        assert name in mine.session_state["visible"]
+        other = AppTest.from_function(_sessions_indexes, default_timeout=60)
+        other.query_params["sid"] = "fedcba9876543210"
+        other.run()
+        assert name not in other.session_state["visible"]
+        assert all(not n.startswith("up-0123456789abcdef") for n in other.session_state["visible"])
+    finally:
+        from ui.resources import vector_store
+
+        vector_store().delete(name)
