@@ -6,7 +6,8 @@ import streamlit as st
 from core import text, text_data
 from core.errors import UserError
 from core.jobs import Job
-from core.train import TrainConfig, fit
+from core.train import StepMetrics, TrainConfig, fit
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, light_or, settings
@@ -101,8 +102,14 @@ def sentiment_page() -> None:
         cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed, clip_grad=1.0)
         return _start(data, ids, vocab, tok, cells, params, cfg, max_len)
 
+    def replay():  # instructor mode: the curves of assets/runs/sequence.json (no weights, so no "try it")
+        record, _ = load_run("sequence")
+        S.set("models", {})
+        S.set("baseline", record["baseline"])
+        return replayer((cell, StepMetrics(**m)) for cell, m in record["metrics"])
+
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: try_it() if S.get("models") else None,
-              button_key="seq.train", disabled=not cells)
+              button_key="seq.train", disabled=not cells, replay=replay)
     _script(data, tok_kind, min_freq, max_size, max_len, cells[0] if cells else "lstm", embed, hidden, layers, bidir,
             dropout, epochs, lr, seed)
 

@@ -199,6 +199,12 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     return work
 
 
+def shipped_spec(d: dict) -> vision.RunSpec:
+    """RunSpec from its to_dict() form (JSON turned its tuples into lists)."""
+    model = vision.ModelSpec(**{**d["model"], "hidden": tuple(d["model"]["hidden"])})
+    return vision.RunSpec(**{**d, "augment": tuple(d["augment"]), "model": model, "train": TrainConfig(**d["train"])})
+
+
 def _replay(S: State, kind: str, data):
     """Instructor mode: the run shipped in assets/runs/<kind>.* restored as `_start` leaves a run (model in
     session_state), its metrics replayed; the test analysis arrives at the end, as after training."""
@@ -208,10 +214,7 @@ def _replay(S: State, kind: str, data):
     from core.train import StepMetrics
 
     record, folder = load_run(kind)
-    spec = vision.RunSpec(**{**record["spec"], "augment": tuple(record["spec"]["augment"]),
-                             "model": vision.ModelSpec(**{**record["spec"]["model"],
-                                                          "hidden": tuple(record["spec"]["model"]["hidden"])}),
-                             "train": TrainConfig(**record["spec"]["train"])})
+    spec = shipped_spec(record["spec"])
     if data.name != spec.dataset:
         raise UserError("class.replay_dataset", spec.dataset, dataset=t(f"vis.ds.{spec.dataset}"))
     saved = torch.load(folder / f"{kind}.pt", map_location="cpu", weights_only=True)

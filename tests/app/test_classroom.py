@@ -166,3 +166,25 @@ def test_light_mode_runs_one_heavy_job_per_process(open_page, light):
     assert b.metrics  # it starts by itself once the slot is free
     b.stop.set()
     assert b.wait(30)
+
+
+@pytest.mark.parametrize("kind", ["dnn", "cnn"])
+def test_shipped_vision_runs_reproduce_their_figures(kind):
+    """The weights in assets/runs/ really are the run its curves and confusion matrix describe."""
+    from core import vision
+    from core.assets import Registry
+    from core.config import Settings
+    from core.data import fashion_mnist
+    from ui.vision import shipped_spec
+
+    record, folder = classroom.load_run(kind)
+    saved = torch.load(folder / f"{kind}.pt", weights_only=True)
+    spec = shipped_spec(record["spec"])
+    data = fashion_mnist(Registry(Settings.load().cache_dir).path("fashion_mnist").parent.parent, False)
+    model = vision.build_model(spec.model, data.shape, len(data.classes))
+    model.load_state_dict(saved["state_dict"])
+    a = vision.analyse(model, data.x_test, data.y_test, len(data.classes))
+    assert a.test_acc == pytest.approx(record["analysis"]["test_acc"], abs=1e-6) and a.test_acc > 0.6  # chance 0.1
+    assert a.confusion == record["analysis"]["confusion"]
+    assert torch.equal(a.preds, saved["preds"].long())
+    assert len([m for m in record["metrics"] if m["kind"] == "epoch"]) == spec.train.epochs
