@@ -7,8 +7,9 @@ core.linreg.fit, core.text + fit), so a replay shows exactly what pressing Start
   cnn.json / cnn.pt     LeNet-5 on Fashion-MNIST, the same content
   linreg.json           the generated data's parameters and every LinRegStep
   sequence.json         RNN/LSTM/GRU curves on the built-in reviews + the TF-IDF baseline (curves only)
+  lora.json             SmolLM2-135M LoRA curves and before/after answers (no weights)
 
-    python scripts/make_precomputed_runs.py [dnn cnn linreg sequence]
+    python scripts/make_precomputed_runs.py [dnn cnn linreg sequence lora]
 """
 from __future__ import annotations
 
@@ -89,12 +90,36 @@ def sequence_run() -> None:
                         "metrics": records})
 
 
+def lora_run() -> None:
+    import tempfile
+
+    from core import catalog, lora
+    from core.assets import Registry
+    from core.config import Settings
+    from ui.strings import EN, KO
+
+    settings = Settings.load()
+    settings.apply_env()
+    train_ex, eval_ex = lora.split(lora.shipped_dataset().examples, 0.1)
+    model, tok = lora.load_base(catalog.SMALL_MODEL, Registry(settings.cache_dir), settings.cache_dir)
+    lset = lora.LoraSettings(8, 16, 0.05, ("q_proj", "v_proj"))
+    tset = lora.TrainSettings(max_steps=40, lr=2e-3, batch_size=2, max_len=256, eval_every=10, seed=0)
+    run = lora.LoraRun(lora.attach_lora(model, lset), tok, lset, tset)
+    with tempfile.TemporaryDirectory() as out:
+        metrics = [asdict(m) for m in lora.train(run, train_ex, eval_ex, Path(out), threading.Event())]
+    questions = [KO["lora.default_q"], EN["lora.default_q"]] + [ex.messages[-2]["content"] for ex in eval_ex[:2]]
+    comparison = [[q, lora.generate(run.model, tok, q, 64, adapter=False), lora.generate(run.model, tok, q, 64)]
+                  for q in questions]
+    _write("lora", {"settings": {"base": catalog.SMALL_MODEL, "lora": asdict(lset), "train": asdict(tset)},
+                    "metrics": metrics, "comparison": comparison})
+
+
 def main(names: list[str]) -> None:
     from core import vision
 
     jobs = {"dnn": lambda: vision_run("dnn", vision.ModelSpec("mlp", (256, 128)), 3),
             "cnn": lambda: vision_run("cnn", vision.ModelSpec("lenet", dropout=0.0, batchnorm=True, width=32), 2),
-            "linreg": linreg_run, "sequence": sequence_run}
+            "linreg": linreg_run, "sequence": sequence_run, "lora": lora_run}
     for name in names or list(jobs):
         jobs[name]()
 
