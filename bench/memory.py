@@ -107,9 +107,10 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
                 page.wait_for_selector('[data-testid="stMain"] h1', timeout=180_000)  # the script has started
                 _settle(page, 180)  # a page that loads a local LLM on render takes a while the first time
                 main = page.locator('[data-testid="stMain"] [data-testid="stBaseButton-primary"]:not([disabled])')
-                pressed = main.count() > 0
+                visible = [main.nth(i) for i in range(main.count()) if main.nth(i).is_visible()]  # not in a hidden tab
+                pressed = bool(visible)
                 if pressed:
-                    main.first.click()
+                    visible[0].click()
                     page.wait_for_timeout(1000)
                     _settle(page, action_seconds)
                 rows.append((name, rss.peak, pressed))
