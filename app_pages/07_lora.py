@@ -10,6 +10,7 @@ import streamlit as st
 from core import catalog, lora
 from core.errors import UserError
 from core.jobs import Job
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, light_or, settings
@@ -95,8 +96,15 @@ def lora_page() -> None:
                            max_len=c[3].select_slider(t("lora.max_len"), [64, 128, 192, 256, 384], 256,
                                                       key="lora.maxlen"),
                            eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")))
+    def replay():  # instructor mode: curves and before/after answers of assets/runs/lora.json (no weights)
+        record, _ = load_run("lora")
+        S.set("run", None)
+        S.set("comparison", [tuple(row) for row in record["comparison"]])
+        return replayer(lora.LoraMetric(**m) for m in record["metrics"])
+
     job_panel(S.key("job"), t("lora.start"), lambda: _start(base, lset, tset, train_ex, eval_ex, four_bit), _live,
-              lambda job: _after(S.get("run"), eval_ex), button_key="lora.start", icon="🪄", interval=1.0)
+              lambda job: _after(S.get("run"), eval_ex), button_key="lora.start", icon="🪄", interval=1.0,
+              replay=replay)
     base_path = str(catalog.converted_dir(settings().cache_dir, base)) if base in catalog.LORA_BASES else base
     if source == "shipped":
         show_code(lora.script(base_path, lset, tset), "lora_train.py")
@@ -155,7 +163,8 @@ def _live(job: Job) -> None:
 
 
 def _after(run: lora.LoraRun | None, eval_ex) -> None:
-    if run is None:
+    if run is None:  # a replay ships its answers, not its adapter
+        _answers()
         return
     st.subheader(t("lora.step_after"))
     if run.truncated:
@@ -169,13 +178,7 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
                 rows.append((q, lora.generate(run.model, run.tokenizer, q, 64, adapter=False),
                              lora.generate(run.model, run.tokenizer, q, 64, adapter=True)))
         S.set("comparison", rows)
-    for q, before, after in S.get("comparison") or []:
-        st.markdown(f"**❓ {q}**")
-        c1, c2 = st.columns(2)
-        c1.markdown(f"*{t('lora.before')}*")
-        c1.text(before)
-        c2.markdown(f"*{t('lora.after')}*")
-        c2.text(after)
+    _answers()
     out = S.get("outputs")
     c1, c2 = st.columns(2)
     if c1.button(t("lora.save"), icon="💾", key="lora.save"):
@@ -190,6 +193,16 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
             path = out["dir"] / "merged"
             lora.merge_and_save(run.model, run.tokenizer, path)
         st.success(t("lora.merged", path=str(path)))
+
+
+def _answers() -> None:
+    for q, before, after in S.get("comparison") or []:
+        st.markdown(f"**❓ {q}**")
+        c1, c2 = st.columns(2)
+        c1.markdown(f"*{t('lora.before')}*")
+        c1.text(before)
+        c2.markdown(f"*{t('lora.after')}*")
+        c2.text(after)
 
 
 header("page.lora")
