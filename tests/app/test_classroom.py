@@ -188,3 +188,16 @@ def test_shipped_vision_runs_reproduce_their_figures(kind):
     assert a.confusion == record["analysis"]["confusion"]
     assert torch.equal(a.preds, saved["preds"].long())
     assert len([m for m in record["metrics"] if m["kind"] == "epoch"]) == spec.train.epochs
+
+
+def test_sequence_replay_draws_the_shipped_curves(open_page, no_training):
+    at = open_page("app_pages/05_sequence.py")
+    at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
+    at.button(key="seq.job.replay").click().run()
+    job = at.session_state["seq.job"]
+    assert job.wait(30) and job.error is None
+    at.run()
+    record = json.loads((classroom.RUNS_DIR / "sequence.json").read_text())
+    assert [(c, m.val_acc) for c, m in job.metrics] == [(c, m["val_acc"]) for c, m in record["metrics"]]
+    assert any(f"{record['baseline']['val_acc']:.3f}" in c.value for c in at.caption)  # the TF-IDF line's summary
+    assert not at.exception
