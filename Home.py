@@ -7,6 +7,7 @@ import streamlit as st
 
 st.set_page_config(page_title="PyTorch · LLM 코스", page_icon="🎓", layout="wide")
 
+from ui import classroom  # noqa: E402
 from ui.course import DAYS, routed_pages  # noqa: E402
 from ui.i18n import language_switch, t  # noqa: E402
 from ui.resources import settings  # noqa: E402
@@ -17,10 +18,14 @@ language_switch()
 session_id()  # ?sid=… in the URL: a reload finds this session's uploads, runs and chats again
 
 sections: dict[str, list] = {}
+pages: dict[str, st.Page] = {}
 for spec in routed_pages():
     day = DAYS[spec.day - 1]
     section = t("nav.start") if spec.path == "app_pages/home.py" else t("nav.day", n=day.number, title=t(day.title_key))
-    sections.setdefault(section, []).append(
-        st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, default=spec.path == "app_pages/home.py")
-    )
-st.navigation(sections, expanded=True).run()  # all 13 pages visible, not "view more"
+    pages[spec.path] = st.Page(spec.path, title=t(spec.title_key), icon=spec.icon,
+                               default=spec.path == "app_pages/home.py")
+    sections.setdefault(section, []).append(pages[spec.path])
+current = st.navigation(sections, expanded=True)  # all pages visible, not "view more"
+classroom.route(pages, current)  # a lesson link (?page=dnn&preset=overfit&hide=seed) switches and presets
+classroom.sidebar(next((p for p, page in pages.items() if page.url_path == current.url_path), ""))
+current.run()

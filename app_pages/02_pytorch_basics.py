@@ -12,6 +12,7 @@ from core import tensor_lab as tl
 from core.errors import UserError
 from core.jobs import Job
 from ui.charts import broadcast_figure, regression_figure, surface_figure
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.state import State
@@ -187,7 +188,13 @@ def linreg_tab() -> None:
         S.set("data", (x, y, linreg.closed_form(x, y), epochs))
         return run
 
-    job_panel(S.key("job"), t("lr.train"), start, _render_linreg, button_key="lr.train", icon=None)
+    def replay():  # instructor mode: the run shipped in assets/runs/linreg.json, on its own generated data
+        record, _ = load_run("linreg")
+        x0, y0 = linreg.make_data(**record["params"])
+        S.set("data", (x0, y0, linreg.closed_form(x0, y0), record["epochs"]))
+        return replayer(linreg.LinRegStep(**step) for step in record["steps"])
+
+    job_panel(S.key("job"), t("lr.train"), start, _render_linreg, button_key="lr.train", icon=None, replay=replay)
     if params:
         show_code(linreg.script(lr=lr, epochs=epochs, **params), "linear_regression.py")
 

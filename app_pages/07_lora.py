@@ -10,9 +10,10 @@ import streamlit as st
 from core import catalog, lora
 from core.errors import UserError
 from core.jobs import Job
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, light_or, settings
 from ui.state import State
 from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
 
@@ -88,7 +89,7 @@ def lora_page() -> None:
     st.caption(t("lora.trainable", n=f"{trainable:,}", total=f"{total:,}", pct=f"{100 * trainable / total:.3f}"))
     _methods(comparison)
     c = st.columns(5)
-    tset = lora.TrainSettings(max_steps=c[0].slider(t("lora.steps"), 2, 200, 40, key="lora.steps"),
+    tset = lora.TrainSettings(max_steps=c[0].slider(t("lora.steps"), 2, 200, light_or(40, 10), key="lora.steps"),
                            lr=c[1].select_slider(t("gd.lr"), [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3], 2e-3,
                                                  key="lora.lr"),
                            batch_size=c[2].select_slider(t("vis.batch"), [1, 2, 4, 8], 2, key="lora.batch"),
@@ -96,8 +97,16 @@ def lora_page() -> None:
                                                       key="lora.maxlen"),
                            eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")),
                            precision=precision_select("lora.precision", model=None))
+
+    def replay():  # instructor mode: curves and before/after answers of assets/runs/lora.json (no weights)
+        record, _ = load_run("lora")
+        S.set("run", None)
+        S.set("comparison", [tuple(row) for row in record["comparison"]])
+        return replayer(lora.LoraMetric(**m) for m in record["metrics"])
+
     job_panel(S.key("job"), t("lora.start"), lambda: _start(base, lset, tset, train_ex, eval_ex, four_bit), _live,
-              lambda job: _after(S.get("run"), eval_ex), button_key="lora.start", icon="🪄", interval=1.0)
+              lambda job: _after(S.get("run"), eval_ex), button_key="lora.start", icon="🪄", interval=1.0,
+              replay=replay)
     base_path = str(catalog.converted_dir(settings().cache_dir, base)) if base in catalog.LORA_BASES else base
     if source == "shipped":
         show_code(lora.script(base_path, lset, tset), "lora_train.py")
@@ -156,7 +165,8 @@ def _live(job: Job) -> None:
 
 
 def _after(run: lora.LoraRun | None, eval_ex) -> None:
-    if run is None:
+    if run is None:  # a replay ships its answers, not its adapter
+        _answers()
         return
     st.subheader(t("lora.step_after"))
     if run.truncated:
@@ -170,13 +180,7 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
                 rows.append((q, lora.generate(run.model, run.tokenizer, q, 64, adapter=False),
                              lora.generate(run.model, run.tokenizer, q, 64, adapter=True)))
         S.set("comparison", rows)
-    for q, before, after in S.get("comparison") or []:
-        st.markdown(f"**❓ {q}**")
-        c1, c2 = st.columns(2)
-        c1.markdown(f"*{t('lora.before')}*")
-        c1.text(before)
-        c2.markdown(f"*{t('lora.after')}*")
-        c2.text(after)
+    _answers()
     out = S.get("outputs")
     c1, c2 = st.columns(2)
     if c1.button(t("lora.save"), icon="💾", key="lora.save"):
@@ -191,6 +195,16 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
             path = out["dir"] / "merged"
             lora.merge_and_save(run.model, run.tokenizer, path)
         st.success(t("lora.merged", path=str(path)))
+
+
+def _answers() -> None:
+    for q, before, after in S.get("comparison") or []:
+        st.markdown(f"**❓ {q}**")
+        c1, c2 = st.columns(2)
+        c1.markdown(f"*{t('lora.before')}*")
+        c1.text(before)
+        c2.markdown(f"*{t('lora.after')}*")
+        c2.text(after)
 
 
 header("page.lora")

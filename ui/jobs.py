@@ -4,22 +4,46 @@ Every page that trains something uses `job_panel`; the work itself is a generato
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterator
 
 import streamlit as st
 
 from core.errors import UserError
 from core.jobs import Job
+from ui.classroom import teaching
 from ui.i18n import t
+from ui.resources import settings
 from ui.widgets import show_user_error
 
 Work = Callable[[Any], Iterator[Any]]  # work(stop: threading.Event) -> iterator of metrics
 _ACTIVE = "jobs.active"  # session key of the panel whose job runs now: one heavy job per session
+# Light mode (a small cloud box): one heavy job at a time across the whole process, the others queue.
+_HEAVY = threading.Semaphore(1)
+
+
+class _Gate:
+    """Wraps work so it first waits for the process-wide slot (checking Stop while it waits)."""
+
+    def __init__(self, work: Work):
+        self.work = work
+        self.waiting = True
+
+    def __call__(self, stop):
+        while not _HEAVY.acquire(timeout=0.2):
+            if stop.is_set():
+                return
+        self.waiting = False
+        try:
+            yield from self.work(stop)
+        finally:
+            _HEAVY.release()
 
 
 def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Callable[[Job], None],
               done: Callable[[Job], None] | None = None, *, button_key: str | None = None, icon: str = "🚀",
-              disabled: bool = False, interval: float = 0.5) -> Job | None:
+              disabled: bool = False, interval: float = 0.5,
+              replay: Callable[[], Work | None] | None = None) -> Job | None:
     """One background job kept at st.session_state[key], with its Start and Stop buttons and live view.
 
     - `start()` runs on the click, in the script thread: it prepares data and model (stash in session_state
@@ -28,7 +52,11 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
     - `live(job)` draws `job.metrics` (everything `work` yielded so far); it reruns every `interval` s while
       the job runs, and once more when it ends. The job's error, if any, is shown above it.
     - `done(job)` draws the results once the job has ended (finished, stopped or failed).
-    While any panel's job runs in this session, every Start button is disabled with a note saying so.
+    - `replay()` (optional) is the instructor-mode twin of `start()`: it restores a shipped run's model/state
+      into session_state as `start()` would and returns work yielding the stored metrics (ui.classroom.replayer),
+      so `live` and `done` draw it unchanged. Its button shows next to Start in instructor mode only.
+    While any panel's job runs in this session, every Start button is disabled with a note saying so. In light
+    mode (settings().light) heavy jobs of all sessions run one at a time; a later Start queues, saying so.
 
     Example (a new page)::
 
@@ -45,14 +73,28 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
     other = st.session_state.get(active) if active and active != key else None
     busy_here = _running(st.session_state.get(key))
     busy_other = _running(other)
-    if st.button(label, type="primary", icon=icon, key=button_key or f"{key}.start",
-                 disabled=disabled or busy_here or busy_other):
+    blocked = busy_here or busy_other
+    with_replay = replay is not None and teaching()
+    cols = st.columns([1, 1, 2]) if with_replay else [st]
+    clicked = None
+    if cols[0].button(label, type="primary", icon=icon, key=button_key or f"{key}.start",
+                      disabled=disabled or blocked):
+        clicked = start
+    if with_replay and cols[1].button(t("class.replay"), icon="▶️", key=f"{key}.replay", disabled=blocked,
+                                      help=t("class.replay_help")):
+        clicked = replay
+    if clicked is not None:
         try:
-            work = start()
+            work = clicked()
         except UserError as exc:
             show_user_error(exc)
             work = None
         if work is not None:
+            if clicked is start and settings().light:
+                work = _Gate(work)
+                st.session_state[f"{key}.gate"] = work
+            else:
+                st.session_state.pop(f"{key}.gate", None)
             st.session_state[key] = Job(work, key.split(".")[0]).start()  # named after its page's namespace
             st.session_state[_ACTIVE] = key
             busy_here = True
@@ -89,6 +131,9 @@ def _live_view(key: str, live: Callable[[Job], None], interval: float) -> None:
         job = st.session_state.get(key)
         if job is None:
             return
+        gate = st.session_state.get(f"{key}.gate")
+        if job.running and gate is not None and gate.waiting:
+            st.info(t("class.queued"), icon="⏳")
         show_job_error(job)
         live(job)
         if running and not job.running:

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.catalog import CHAT_MODEL, LOCAL_MODELS
+from core.catalog import CHAT_MODEL, LOCAL_MODELS, SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import local_llm
+from ui.resources import local_llm, settings
 from ui.widgets import api_key_field, show_user_error
 
 PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
 
 
-def provider_picker(key: str, default: str = CHAT_MODEL):
+def default_provider() -> str:
+    """The class server when one is configured (COURSE_LLM_BASE_URL); in light mode the small local model, since
+    the 0.5B one needs ~3 GB; otherwise the 0.5B model, whose Korean is better."""
+    s = settings()
+    if s.llm_base_url:
+        return "compat"
+    return SMALL_MODEL if s.light else CHAT_MODEL
+
+
+def provider_picker(key: str, default: str | None = None):
     """Widgets for the provider; returns a ready provider, or None with the reason shown."""
     from core.llm.remote import GeminiProvider, OpenAICompatible
 
+    default = default or default_provider()
     choice = st.selectbox(t("llm.provider"), PROVIDERS, index=PROVIDERS.index(default),
                           format_func=lambda p: t(f"llm.p.{p}"), key=f"{key}.provider")
     try:
@@ -33,11 +43,16 @@ def provider_picker(key: str, default: str = CHAT_MODEL):
             api_key = api_key_field("GEMINI_API_KEY", t("llm.gemini_key"))
             model = st.text_input(t("llm.model"), "gemini-2.0-flash", key=f"{key}.gem_model")
             return GeminiProvider(api_key, model) if api_key else _need_key("Gemini")
-        base_url = st.text_input(t("llm.base_url"), "http://127.0.0.1:8000/v1", key=f"{key}.base_url",
-                                 help=t("llm.base_url_help"))
-        model = st.text_input(t("llm.model"), "course-local", key=f"{key}.compat_model")
+        s = settings()
+        base_url = st.text_input(t("llm.base_url"), s.llm_base_url or "http://127.0.0.1:8000/v1",
+                                 key=f"{key}.base_url", help=t("llm.base_url_help"))
+        model = st.text_input(t("llm.model"), s.llm_model or "course-local", key=f"{key}.compat_model")
+        # a configured key is used, never sent to the browser as the field's value
         api_key = st.text_input(t("llm.compat_key"), type="password", key=f"{key}.compat_key")
-        return OpenAICompatible(api_key or None, model, base_url=base_url, name="compat")
+        if not api_key and s.api_keys.get("COURSE_LLM_API_KEY"):
+            st.caption(t("llm.key_from_settings"))
+        return OpenAICompatible(api_key or s.api_keys.get("COURSE_LLM_API_KEY"), model, base_url=base_url,
+                                name="compat")
     except UserError as exc:  # a missing model (AssetError) too
         show_user_error(exc)
     return None

@@ -56,3 +56,8 @@ def local_llm(model: str):
 
     lm, tok = load_local(model, asset_registry(), settings().cache_dir)
     return LocalProvider(model, lm, tok)
+
+
+def light_or(normal, light):
+    """A default that is smaller in light mode (COURSE_LIGHT=1 or `light = true`: a small cloud box)."""
+    return light if settings().light else normal

@@ -15,9 +15,10 @@ from core.errors import UserError
 from core.jobs import Job
 from core.runs import data_hash
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
+from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, light_or, settings
 from ui.state import State, session_runs_dir
 from ui.widgets import line_chart, metric_columns, precision_select, show_code, show_user_error
 
@@ -65,7 +66,7 @@ def data_section(S: State, kind: str):
     c1, c2, c3 = st.columns(3)
     n = len(data.x_train)
     if n > 100:
-        subset = c1.slider(t("vis.subset"), 100, n, min(6000, n), step=100 if n > 1000 else 10,
+        subset = c1.slider(t("vis.subset"), 100, n, min(light_or(6000, 2000), n), step=100 if n > 1000 else 10,
                            key=f"{kind}.subset.{name}", help=t("vis.subset_help"))
     else:  # a small zip of one's own photos: use them all (a slider needs min < max)
         subset = n
@@ -138,7 +139,8 @@ def to_img(x):
 # ---- training settings -------------------------------------------------------------------------------------
 def train_section(kind: str) -> tuple[TrainConfig, int]:
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.slider(t("vis.epochs"), 1, 20, 3 if kind == "dnn" else 2, key=f"{kind}.epochs")
+    default_epochs = light_or(3, 2) if kind == "dnn" else light_or(2, 1)
+    epochs = c1.slider(t("vis.epochs"), 1, 20, default_epochs, key=f"{kind}.epochs")
     lr = c2.select_slider(t("gd.lr"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3], 1e-3, key=f"{kind}.lr")
     opt = c3.selectbox(t("vis.optimizer"), OPTIMIZERS, index=2, key=f"{kind}.opt")
     batch = c4.select_slider(t("vis.batch"), [16, 32, 64, 128, 256], 64, key=f"{kind}.batch")
@@ -180,7 +182,8 @@ def vision_page(kind: str, model_section: Callable[[], vision.ModelSpec],
     spec = replace(spec, train=replace(cfg, precision=precision_select(f"{kind}.precision", preview)))
 
     job_panel(S.key("job"), t("vis.train"), lambda: _start(S, spec, data, weights), lambda job: _live(S, job),
-              lambda job: results_section(S, kind, S.get("run"), data, extra_results), button_key=f"{kind}.train")
+              lambda job: results_section(S, kind, S.get("run"), data, extra_results), button_key=f"{kind}.train",
+              replay=lambda: _replay(S, kind, data))
     precision_lesson(S)
     runs_section(S)
     if data.name in ("fashion_mnist", "digits") and mspec.arch != "efficientnet":
@@ -217,6 +220,41 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it
     return work
+
+
+def shipped_spec(d: dict) -> vision.RunSpec:
+    """RunSpec from its to_dict() form (JSON turned its tuples into lists)."""
+    model = vision.ModelSpec(**{**d["model"], "hidden": tuple(d["model"]["hidden"])})
+    return vision.RunSpec(**{**d, "augment": tuple(d["augment"]), "model": model, "train": TrainConfig(**d["train"])})
+
+
+def _replay(S: State, kind: str, data):
+    """Instructor mode: the run shipped in assets/runs/<kind>.* restored as `_start` leaves a run (model in
+    session_state), its metrics replayed; the test analysis arrives at the end, as after training."""
+    import torch
+
+    from core.data import make_transform
+    from core.train import StepMetrics
+
+    record, folder = load_run(kind)
+    spec = shipped_spec(record["spec"])
+    if data.name != spec.dataset:
+        raise UserError("class.replay_dataset", spec.dataset, dataset=t(f"vis.ds.{spec.dataset}"))
+    saved = torch.load(folder / f"{kind}.pt", map_location="cpu", weights_only=True)
+    model = vision.build_model(spec.model, data.shape, len(data.classes))
+    model.load_state_dict(saved["state_dict"])
+    eval_tf = make_transform(("normalize",), data.shape) if "normalize" in spec.augment else None
+    run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
+    runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
+
+    def finish():
+        run.history = record["history"]
+        run.analysis = vision.Analysis(**record["analysis"], preds=saved["preds"].long(), labels=saved["labels"].long(),
+                                       probs=saved["probs"].float())
+        runs.append({"spec": spec, "history": list(run.history), "final": record["final"]})
+
+    S.set("run", run)
+    return replayer([StepMetrics(**m) for m in record["metrics"]], finish)
 
 
 def _live(S: State, job: Job) -> None:

@@ -1,0 +1,147 @@
+"""Peak memory of the app on a small cloud box: start `streamlit run Home.py` headless, open every page in Debian's
+chromium (playwright), press each page's main (primary) button, and sample the RSS of the server's whole process
+tree (the server and any process it starts) every 0.25 s. Light mode (COURSE_LIGHT=1) and normal mode side by side.
+
+    python bench/memory.py                      # both modes
+    python bench/memory.py --modes light --action-seconds 30
+
+Goal: peak ≤ 2.5 GB in light mode (Community Cloud gives an app about 1–2.7 GB).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+GOAL_GB = 2.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PeakRSS:
+    """Samples the summed RSS of a process and its descendants in a thread; `peak` in bytes."""
+
+    def __init__(self, pid: int, every: float = 0.25):
+        import psutil
+
+        self.root, self.every, self.peak, self.current = psutil.Process(pid), every, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for proc in [self.root, *self.root.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:  # a child that just ended
+                    pass
+            self.current, self.peak = total, max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "PeakRSS":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _settle(page, timeout_s: float) -> None:
+    """Until the script run is over (no 'Running…' status for 1.5 s) and no Stop button is left, or timeout."""
+    deadline, quiet_since = time.time() + timeout_s, None
+    while time.time() < deadline:
+        busy = (page.locator('[data-testid="stStatusWidget"]').count() > 0
+                or page.get_by_role("button", name="⏹️").count() > 0)
+        quiet_since = None if busy else (quiet_since or time.time())
+        if quiet_since and time.time() - quiet_since > 1.5:
+            return
+        page.wait_for_timeout(250)
+
+
+def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, int, bool]]]:
+    """(peak bytes, [(page, peak bytes after it, main action pressed)]) for one fresh server."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = dict(os.environ, COURSE_LIGHT="1" if light else "0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
+                               "--server.port", str(port), "--server.headless", "true"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, rows = f"http://127.0.0.1:{port}", []
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        with PeakRSS(server.pid) as rss, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            _settle(page, 120)
+            links = page.locator('[data-testid="stSidebarNav"] a')
+            hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+            for href in hrefs:
+                name = urlparse(href).path.strip("/") or "home"
+                page.goto(href if href.startswith("http") else url + "/" + href.lstrip("/"))
+                page.wait_for_selector('[data-testid="stMain"] h1', timeout=180_000)  # the script has started
+                _settle(page, 180)  # a page that loads a local LLM on render takes a while the first time
+                main = page.locator('[data-testid="stMain"] [data-testid="stBaseButton-primary"]:not([disabled])')
+                visible = [main.nth(i) for i in range(main.count()) if main.nth(i).is_visible()]  # not in a hidden tab
+                pressed = bool(visible)
+                if pressed:
+                    visible[0].click()
+                    page.wait_for_timeout(1000)
+                    _settle(page, action_seconds)
+                rows.append((name, rss.peak, pressed))
+                print(f"  {'light' if light else 'normal'} {name:<22} peak so far {rss.peak / 1e9:5.2f} GB"
+                      f"{'  (main action)' if pressed else ''}", flush=True)
+            browser.close()
+        return rss.peak, rows
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--modes", nargs="+", choices=["light", "normal"], default=["light", "normal"])
+    ap.add_argument("--action-seconds", type=float, default=60, help="how long a page's main action may run")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit("needs Debian's chromium (apt install chromium)")
+    peaks = {}
+    for mode in args.modes:
+        peaks[mode], _ = measure(mode == "light", args.action_seconds)
+    print("\nmode     peak RSS of the server process tree")
+    for mode, peak in peaks.items():
+        print(f"{mode:<8} {peak / 1e9:.2f} GB")
+    if "light" in peaks:
+        print(f"goal: light ≤ {GOAL_GB} GB → {'met' if peaks['light'] <= GOAL_GB * 1e9 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Train the runs that instructor mode replays and write them to assets/runs/ (regenerate with this script).
+
+Each run uses the page's default settings and the page's own code path (core.vision.setup + core.train.fit,
+core.linreg.fit, core.text + fit), so a replay shows exactly what pressing Start would have shown:
+  dnn.json / dnn.pt     MLP on Fashion-MNIST: every StepMetrics, epoch history, test metrics, confusion matrix;
+                        weights + test predictions (.pt, loaded with weights_only=True)
+  cnn.json / cnn.pt     LeNet-5 on Fashion-MNIST, the same content
+  linreg.json           the generated data's parameters and every LinRegStep
+  sequence.json         RNN/LSTM/GRU curves on the built-in reviews + the TF-IDF baseline (curves only)
+  lora.json             SmolLM2-135M LoRA curves and before/after answers (no weights)
+
+    python scripts/make_precomputed_runs.py [dnn cnn linreg sequence lora]
+"""
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "assets" / "runs"
+
+
+def _write(name: str, record: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False, indent=0), encoding="utf-8")
+    print(f"wrote {OUT / name}.json")
+
+
+def vision_run(kind: str, mspec, epochs: int) -> None:
+    import torch
+
+    from core import vision
+    from core.assets import Registry
+    from core.config import Settings
+    from core.data import fashion_mnist
+    from core.train import TrainConfig, fit
+
+    settings = Settings.load()
+    data = fashion_mnist(Registry(settings.cache_dir).path("fashion_mnist").parent.parent, False)
+    spec = vision.RunSpec("fashion_mnist", 6000, 0.1, 64, (), mspec, TrainConfig(epochs=epochs, seed=42))
+    model, train_loader, val_loader, eval_tf = vision.setup(spec, data)
+    metrics = list(fit(model, train_loader, val_loader, spec.train, threading.Event()))
+    history = [{"epoch": m.epoch, "train_loss": m.loss, "train_acc": m.acc, "val_loss": m.val_loss,
+                "val_acc": m.val_acc} for m in metrics if m.kind == "epoch"]
+    a = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
+    _write(kind, {"spec": spec.to_dict(), "metrics": [asdict(m) for m in metrics], "history": history,
+                  "final": {"test_acc": a.test_acc, "test_loss": a.test_loss},
+                  "analysis": {"test_loss": a.test_loss, "test_acc": a.test_acc, "confusion": a.confusion,
+                               "per_class": a.per_class}})
+    # probabilities in fp16 and labels in uint8 keep the file small; the page restores the dtypes
+    torch.save({"state_dict": model.state_dict(), "preds": a.preds.to(torch.uint8),
+                "labels": a.labels.to(torch.uint8), "probs": a.probs.to(torch.float16)}, OUT / f"{kind}.pt")
+    print(f"{kind}: test acc {a.test_acc:.3f}, {(OUT / f'{kind}.pt').stat().st_size / 1e6:.2f} MB of weights")
+
+
+def linreg_run() -> None:
+    from core import linreg
+
+    params = dict(slope=2.0, intercept=-1.0, noise=1.0, n=200, seed=42)  # the page's defaults
+    lr, epochs = 0.03, 200
+    x, y = linreg.make_data(**params)
+    steps = [asdict(s) for s in linreg.fit(x, y, lr, epochs, params["seed"], threading.Event())]
+    _write("linreg", {"params": params, "lr": lr, "epochs": epochs, "steps": steps})
+
+
+def sequence_run() -> None:
+    from core import text, text_data
+    from core.train import TrainConfig, fit
+
+    data = text_data.shipped("all")
+    tok = text.Tokenizer("word")
+    token_lists = [tok(x) for x in data.texts]
+    vocab = text.build_vocab(token_lists, 1, 20000)
+    ids = [vocab.encode(x[:64]) or [1] for x in token_lists]
+    cfg = TrainConfig(epochs=5, lr=3e-3, seed=0, clip_grad=1.0)
+    train_dl, val_dl, train_idx, val_idx = text.text_loaders(ids, data.labels, 32, cfg.seed)
+    baseline = text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx)
+    records = []
+    for cell in ("rnn", "lstm", "gru"):
+        model = text.make_rnn(cell, len(vocab), len(data.classes), embed_dim=64, hidden=64, layers=1,
+                              bidirectional=False, dropout=0.0, seed=cfg.seed)
+        records += [[cell, asdict(m)] for m in fit(model, train_dl, val_dl, cfg, threading.Event())]
+    _write("sequence", {"settings": {"data": "shipped", "tokenizer": "word", "cells": ["rnn", "lstm", "gru"],
+                                     "epochs": cfg.epochs, "lr": cfg.lr, "seed": cfg.seed},
+                        "baseline": {k: v for k, v in baseline.items() if isinstance(v, (int, float))},  # no model
+                        "metrics": records})
+
+
+def lora_run() -> None:
+    import tempfile
+
+    from core import catalog, lora
+    from core.assets import Registry
+    from core.config import Settings
+    from ui.strings import EN, KO
+
+    settings = Settings.load()
+    settings.apply_env()
+    train_ex, eval_ex = lora.split(lora.shipped_dataset().examples, 0.1)
+    model, tok = lora.load_base(catalog.SMALL_MODEL, Registry(settings.cache_dir), settings.cache_dir)
+    lset = lora.LoraSettings(8, 16, 0.05, ("q_proj", "v_proj"))
+    tset = lora.TrainSettings(max_steps=40, lr=2e-3, batch_size=2, max_len=256, eval_every=10, seed=0)
+    run = lora.LoraRun(lora.attach_lora(model, lset), tok, lset, tset)
+    with tempfile.TemporaryDirectory() as out:
+        metrics = [asdict(m) for m in lora.train(run, train_ex, eval_ex, Path(out), threading.Event())]
+    questions = [KO["lora.default_q"], EN["lora.default_q"]] + [ex.messages[-2]["content"] for ex in eval_ex[:2]]
+    comparison = [[q, lora.generate(run.model, tok, q, 64, adapter=False), lora.generate(run.model, tok, q, 64)]
+                  for q in questions]
+    _write("lora", {"settings": {"base": catalog.SMALL_MODEL, "lora": asdict(lset), "train": asdict(tset)},
+                    "metrics": metrics, "comparison": comparison})
+
+
+def main(names: list[str]) -> None:
+    from core import vision
+
+    jobs = {"dnn": lambda: vision_run("dnn", vision.ModelSpec("mlp", (256, 128)), 3),
+            "cnn": lambda: vision_run("cnn", vision.ModelSpec("lenet", dropout=0.0, batchnorm=True, width=32), 2),
+            "linreg": linreg_run, "sequence": sequence_run, "lora": lora_run}
+    for name in names or list(jobs):
+        jobs[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
