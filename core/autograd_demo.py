@@ -211,7 +211,7 @@ def _check(node: ast.AST, assigned: set[str], inputs: list[str], depth: int = 0)
         raise UserError("ag.bad_syntax_node", f"{type(node).__name__} is not allowed", what=type(node).__name__)
 
 
-def parse_program(source: str, max_len: int = 2000) -> Program:
+def parse_program(source: str, max_len: int = 2000, need_inputs: bool = True) -> Program:
     """Parse 'name = expr' lines (a final bare expression is named 'out'). Raises UserError on anything else."""
     if not source.strip():
         raise UserError("ag.empty", "the expression is empty")
@@ -244,7 +244,7 @@ def parse_program(source: str, max_len: int = 2000) -> Program:
             raise UserError("ag.bad_syntax_node", f"{type(stmt).__name__} is not allowed", what=type(stmt).__name__)
     if not statements:
         raise UserError("ag.empty", "the expression is empty")
-    if not inputs:  # `3` alone: nothing to differentiate with respect to
+    if need_inputs and not inputs:  # `3` alone: nothing to differentiate with respect to (the calculator allows it)
         raise UserError("ag.no_inputs", "use at least one variable, e.g. x")
     return Program(source, statements, inputs)
 

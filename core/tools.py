@@ -41,7 +41,7 @@ def calculator(expression: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators: 1,234 → 1234
     if "=" in text:
         raise UserError("agent.calc_assign", "write only the expression, without '='")
-    program = parse_program(text, max_len=300)
+    program = parse_program(text, max_len=300, need_inputs=False)
     if program.inputs:
         raise UserError("agent.calc_names", f"only numbers are allowed, not {', '.join(program.inputs)}",
                         names=", ".join(program.inputs))
@@ -138,17 +138,19 @@ class ToolContext:
     def constitution(self, question: str) -> str:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
         from core.documents import constitution_only
-        from core.rag import NO_CONTEXT, answer, build_prompt, retrieve
+        from core.rag import NO_CONTEXT, answer, chain
         from core.vectordb import collection_name
 
         _ensure_index(self.store, LAW_INDEX, lambda: constitution_only(self.registry), self.embedder)
-        hits = retrieve(self.store, collection_name(LAW_INDEX, self.embedder.name), self.embedder, question,
-                        k=self.k)
-        sources = _snippets(hits)
+        retrieval = chain(self.store, collection_name(LAW_INDEX, self.embedder.name), self.embedder,
+                          k=self.k).invoke(question)
+        sources = _snippets(retrieval.hits)
         if self.provider is None:
             return sources
-        text = "".join(answer(self.provider, build_prompt(question, hits), stop_event=self.stop_event,
-                              temperature=0, max_tokens=120))
+        stream = answer(self.provider, retrieval, stop_event=self.stop_event, temperature=0, max_tokens=120)
+        text = "".join(stream)
+        if stream.result.origin == "extract":  # the model strayed from the sources: use the supporting sentence
+            text = stream.result.text
         return sources if text == NO_CONTEXT else f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 

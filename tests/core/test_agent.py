@@ -22,7 +22,7 @@ DAY = dt.date(2026, 11, 25)  # a Wednesday
 
 class Scripted:
     """A provider that replies from a script and keeps every prompt it was sent."""
-    name = "scripted"
+    name = id = "scripted"
 
     def __init__(self, replies):
         self.replies, self.prompts = list(replies), []
