@@ -201,7 +201,7 @@ def test_exported_peft_script_runs_and_trains_the_same_adapter_shape(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     model, _ = _fresh(targets=settings.targets, r=settings.r)
     trainable = int(re.search(r"trainable params: ([\d,]+)", out.stdout).group(1).replace(",", ""))
-    assert trainable == L.trainable_counts(model)[0]  # the script builds the adapter the page builds
+    assert trainable == model.get_nb_trainable_parameters()[0]  # the script builds the adapter the page builds
     assert len(re.findall(r"'loss': ", out.stdout + out.stderr)) == 2  # two logged training steps
     config = json.loads((tmp_path / "lora-adapter" / "adapter_config.json").read_text())
     assert config["r"] == 4 and set(config["target_modules"]) == {"q_proj", "v_proj"}

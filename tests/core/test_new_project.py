@@ -44,7 +44,11 @@ def test_the_copy_works_as_a_service(repo):
     new_project.scaffold("dog_classifier", "강아지 분류기", "Dog classifier", root=repo)
     spec = importlib.util.spec_from_file_location("dog_classifier", repo / "core/dog_classifier.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules["dog_classifier"] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["dog_classifier"]
     assert module.predict(module.train(), "정말 최고예요, 강추합니다").label == "positive"
     with pytest.raises(UserError) as err:
         module.predict(None, "")
