@@ -10,26 +10,18 @@ Goal: peak ≤ 2.5 GB in light mode (Community Cloud gives an app about 1–2.7 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.e2e.app_server import running_app  # noqa: E402  (after the repo is on sys.path)
+
 CHROMIUM = "/usr/bin/chromium"
 GOAL_GB = 2.5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PeakRSS:
@@ -80,20 +72,8 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
     """(peak bytes, [(page, peak bytes after it, main action pressed)]) for one fresh server."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    env = dict(os.environ, COURSE_LIGHT="1" if light else "0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
-                               "--server.port", str(port), "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url, rows = f"http://127.0.0.1:{port}", []
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    rows = []
+    with running_app(COURSE_LIGHT="1" if light else "0") as (url, server):
         with PeakRSS(server.pid) as rss, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -118,12 +98,6 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
                       f"{'  (main action)' if pressed else ''}", flush=True)
             browser.close()
         return rss.peak, rows
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def main() -> None:

@@ -4,15 +4,13 @@ navigation, assert no error box, and save a screenshot per page under build/scre
 The server runs with the network refused (tests/netguard, loaded through sitecustomize) and the browser's requests
 are watched: opening every page must not try anything beyond 127.0.0.1 — no hub, CDN, font or usage statistics."""
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.e2e.app_server import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
@@ -20,43 +18,19 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 NETLOG = ROOT / "build" / "netguard.log"
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
     NETLOG.parent.mkdir(parents=True, exist_ok=True)
     NETLOG.write_text("")
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NETGUARD_LOG=str(NETLOG),
-               PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "netguard"), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
+    pythonpath = os.pathsep.join([str(ROOT / "tests" / "netguard"), os.environ.get("PYTHONPATH", "")])
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:  # a page still busy in a thread: don't let teardown hang the suite
-        proc.kill()
-        proc.wait(10)
+        with running_app(60, NETGUARD_LOG=str(NETLOG), PYTHONPATH=pythonpath) as (url, _):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
