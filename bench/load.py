@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from urllib.parse import urlparse
 
 from _common import ROOT
 
+from core.evaluate import free_port
 from ui.strings import EN, KO
 
 # ---- every selector and label the bench relies on, in one place (pages are being restructured) ------------------
@@ -50,12 +50,6 @@ TRAIN_TIMEOUT_S, RAG_TIMEOUT_S, PAGE_TIMEOUT_S = 600, 600, 180
 def label(key: str) -> re.Pattern:
     """The Korean or English text of a string key, as a pattern (icons and spacing around it allowed)."""
     return re.compile("|".join(re.escape(table[key]) for table in (KO, EN)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_app(log_path) -> tuple[subprocess.Popen, str]:

@@ -3,7 +3,6 @@ call → error observation → recovery, the step limit, Stop), native OpenAI fu
 OpenAI-style server, the writer–critic turns, and the loop against the project's own server (serve/app.py)."""
 import datetime as dt
 import json
-import socket
 import threading
 import time
 
@@ -14,6 +13,7 @@ from core import tools as T
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
+from core.evaluate import free_port
 
 S = Settings.load()
 REG = Registry(S.cache_dir)
@@ -183,16 +183,10 @@ def test_writer_and_critic_take_turns():
 
 
 # ---- servers --------------------------------------------------------------------------------------------------
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(app):
     import uvicorn
 
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 30

@@ -1,5 +1,4 @@
 """A class on one Chroma server, by settings only: VectorStore(url=...) talks to a real `chroma run` process."""
-import socket
 import subprocess
 import sys
 import time
@@ -12,20 +11,15 @@ from core.config import Settings
 from core.documents import Document, split
 from core.embeddings import make_embedder
 from core.errors import UserError
+from core.evaluate import free_port
 from core.vectordb import VectorStore
 
 CHROMA = Path(sys.executable).parent / "chroma"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host",
                              "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -59,7 +53,7 @@ def test_two_students_share_one_server_index(chroma_url, tmp_path):
 def test_wrong_address_is_a_clear_error():
     start = time.time()
     with pytest.raises(UserError) as err:
-        VectorStore(Path("/nonexistent"), url=f"http://127.0.0.1:{_free_port()}")
+        VectorStore(Path("/nonexistent"), url=f"http://127.0.0.1:{free_port()}")
     assert err.value.key == "vdb.server_unreachable" and time.time() - start < 30
     with pytest.raises(UserError) as err:
         VectorStore(Path("/nonexistent"), url="ftp://x")

@@ -1,6 +1,5 @@
 """LLM providers: the local model streams and repeats with a seed; the OpenAI-compatible provider talks to our
 own FastAPI server on 127.0.0.1 through the official openai client; errors are explained, not hung on."""
-import socket
 import threading
 import time
 
@@ -9,6 +8,7 @@ import pytest
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
+from core.evaluate import free_port
 from core.llm.base import complete
 from core.llm.local import LocalProvider, load_local
 from core.llm.remote import GeminiProvider, OpenAICompatible
@@ -54,19 +54,13 @@ def test_long_prompt_is_truncated_with_flag(smol):
     assert smol.prompt_ids([{"role": "user", "content": long}]).shape[1] == 4096 and smol.truncated
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(smol):
     import uvicorn
 
     from serve.app import create_app
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(smol), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -94,7 +88,7 @@ def test_compat_provider_with_official_client_against_our_server(server, smol):
 
 
 def test_unreachable_base_url_fails_fast():
-    provider = OpenAICompatible(None, "m", base_url=f"http://127.0.0.1:{_free_port()}/v1", name="compat")
+    provider = OpenAICompatible(None, "m", base_url=f"http://127.0.0.1:{free_port()}/v1", name="compat")
     start = time.time()
     with pytest.raises(UserError) as info:
         list(provider.stream([{"role": "user", "content": "hi"}]))
@@ -113,7 +107,7 @@ def test_invalid_key_is_explained_without_leaking_it(smol):
 
     from serve.app import create_app
 
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(smol, api_key="right-key"), host="127.0.0.1", port=port,
                                         log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
