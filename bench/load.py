@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from urllib.parse import urlparse
 
-from _common import ROOT
+from _common import ROOT, PeakRSS
 
-from core.evaluate import free_port
+from tests.e2e.app_server import running_app
 from ui.strings import EN, KO
 
 # ---- every selector and label the bench relies on, in one place (pages are being restructured) ------------------
@@ -50,46 +46,6 @@ TRAIN_TIMEOUT_S, RAG_TIMEOUT_S, PAGE_TIMEOUT_S = 600, 600, 180
 def label(key: str) -> re.Pattern:
     """The Korean or English text of a string key, as a pattern (icons and spacing around it allowed)."""
     return re.compile("|".join(re.escape(table[key]) for table in (KO, EN)))
-
-
-def start_app(log_path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"streamlit did not start; see {log_path}")
-
-
-class RssSampler(threading.Thread):
-    """Peak RSS of the app process and its children, sampled twice a second."""
-
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        import psutil
-
-        self.proc, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
-
-    def run(self):
-        import psutil
-
-        while not self.done.is_set():
-            try:
-                procs = [self.proc, *self.proc.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                pass
-            self.done.wait(0.5)
 
 
 async def settle(page, timeout_s: float = PAGE_TIMEOUT_S, quiet_s: float = 0.6) -> float:
@@ -133,11 +89,17 @@ async def go(page, path: str) -> float:
     return time.perf_counter() - start
 
 
+def log(i: int, step: str) -> str:
+    """Each step as it starts (to stderr, so a slow or stuck run shows where it is); returns the step."""
+    print(f"  [{time.strftime('%H:%M:%S')}] s{i}: {step}", file=sys.stderr, flush=True)
+    return step
+
+
 async def session(browser, url: str, i: int, out: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     errors, renders = out["errors"], out["render"]
-    step = "open the app"
+    step = log(i, "open the app")
     try:
         await page.goto(url)
         renders.append(await settle(page))
@@ -146,11 +108,11 @@ async def session(browser, url: str, i: int, out: dict) -> None:
                  for j in range(await links.count())]
         for path in paths:  # every page once (the home page, path '', is where the session started)
             if path:
-                step = f"open /{path}"
+                step = log(i, f"open /{path}")
                 renders.append(await go(page, path))
                 await errors_on(page, f"s{i} /{path}", errors)
 
-        step = "train the DNN"
+        step = log(i, "train the DNN")
         await go(page, PATHS["dnn"])
         before = await page.get_by_text(label(TRAINED)).count()
         start = time.perf_counter()
@@ -159,7 +121,7 @@ async def session(browser, url: str, i: int, out: dict) -> None:
         out["train"].append(time.perf_counter() - start)
         await errors_on(page, f"s{i} train", errors)
 
-        step = "search"
+        step = log(i, "search")
         await go(page, PATHS["search"])
         build = page.get_by_role("button", name=label(SEARCH_BUILD))
         if await build.count() and await build.first.is_enabled():
@@ -168,7 +130,7 @@ async def session(browser, url: str, i: int, out: dict) -> None:
         await settle(page)
         await errors_on(page, f"s{i} search", errors)
 
-        step = "ask RAG"
+        step = log(i, "ask RAG")
         await go(page, PATHS["rag"])
         start = time.perf_counter()
         box = page.locator(CHAT_INPUT).first
@@ -181,7 +143,7 @@ async def session(browser, url: str, i: int, out: dict) -> None:
         out["rag"].append(time.perf_counter() - start)
         await errors_on(page, f"s{i} rag", errors)
 
-        step = "back to the DNN run"
+        step = log(i, "back to the DNN run")
         await go(page, PATHS["dnn"])  # the same session must still hold its finished run
         if not await page.get_by_text(label(TRAINED)).count():
             out["lost"].append(f"s{i}: DNN run gone after visiting other pages")
@@ -221,20 +183,10 @@ def main() -> None:
     print(f"{'N':>3} {'errors':>6} {'lost':>4} {'p95 page':>9} {'p95 train':>10} {'p95 RAG':>9} {'peak RSS':>9} "
           f"{'wall':>7}")
     for n in args.n:
-        proc, url = start_app(logs / f"streamlit-n{n}.log")  # a fresh app per N: RSS peaks do not carry over
-        sampler = RssSampler(proc.pid)
-        sampler.start()
-        start = time.perf_counter()
-        try:
+        # a fresh app per N: RSS peaks do not carry over
+        with running_app(120, log_path=logs / f"streamlit-n{n}.log") as (url, proc), PeakRSS(proc.pid) as sampler:
+            start = time.perf_counter()
             out = asyncio.run(drive(url, n, logs))
-        finally:
-            sampler.done.set()
-            sampler.join()
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         print(f"{n:>3} {len(out['errors']):>6} {len(out['lost']):>4} {p95(out['render']):>9} {p95(out['train']):>10} "
               f"{p95(out['rag']):>9} {sampler.peak / 2**30:>7.2f} GB {time.perf_counter() - start:>5.0f} s",
               flush=True)

@@ -11,49 +11,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.e2e.app_server import running_app  # noqa: E402  (after the repo is on sys.path)
+from _common import PeakRSS
+
+from tests.e2e.app_server import running_app
 
 CHROMIUM = "/usr/bin/chromium"
 GOAL_GB = 2.5
-
-
-class PeakRSS:
-    """Samples the summed RSS of a process and its descendants in a thread; `peak` in bytes."""
-
-    def __init__(self, pid: int, every: float = 0.25):
-        import psutil
-
-        self.root, self.every, self.peak, self.current = psutil.Process(pid), every, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            total = 0
-            for proc in [self.root, *self.root.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:  # a child that just ended
-                    pass
-            self.current, self.peak = total, max(self.peak, total)
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> "PeakRSS":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _settle(page, timeout_s: float) -> None:

@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def running_app(timeout: float = 90.0, **env):
-    """Yields (url, process); env adds variables (offline flags are always set). RuntimeError with the server's
-    last output if it does not come up in time."""
+def running_app(timeout: float = 90.0, log_path: Path | None = None, **env):
+    """Yields (url, process); env adds variables (offline flags are always set); the server's output goes to
+    log_path if given, else to a temporary file. RuntimeError with its last output if it does not come up in time."""
     port = free_port()
-    log = tempfile.TemporaryFile("w+")  # a pipe would fill during a long run
+    log = open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+")  # a pipe would fill during a long run
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py", "--server.address", "127.0.0.1",
                              "--server.port", str(port), "--server.headless", "true"], cwd=ROOT,
                             env=dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **env),
