@@ -107,7 +107,8 @@ def lora_run() -> None:
     run = lora.LoraRun(lora.attach_lora(model, lset), tok, lset, tset)
     with tempfile.TemporaryDirectory() as out:
         metrics = [asdict(m) for m in lora.train(run, train_ex, eval_ex, Path(out), threading.Event())]
-    questions = [KO["lora.default_q"], EN["lora.default_q"]] + [ex.messages[-2]["content"] for ex in eval_ex[:2]]
+    questions = list(dict.fromkeys([KO["lora.default_q"], EN["lora.default_q"]]  # the page's own questions first
+                                   + [ex.messages[-2]["content"] for ex in eval_ex[:2]]))
     comparison = [[q, lora.generate(run.model, tok, q, 64, adapter=False), lora.generate(run.model, tok, q, 64)]
                   for q in questions]
     _write("lora", {"settings": {"base": catalog.SMALL_MODEL, "lora": asdict(lset), "train": asdict(tset)},

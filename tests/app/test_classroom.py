@@ -201,3 +201,22 @@ def test_sequence_replay_draws_the_shipped_curves(open_page, no_training):
     assert [(c, m.val_acc) for c, m in job.metrics] == [(c, m["val_acc"]) for c, m in record["metrics"]]
     assert any(f"{record['baseline']['val_acc']:.3f}" in c.value for c in at.caption)  # the TF-IDF line's summary
     assert not at.exception
+
+
+def test_lora_replay_draws_the_shipped_curves_and_answers(open_page, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a replay must not train")
+
+    monkeypatch.setattr("core.lora.train", refuse)
+    at = open_page("app_pages/07_lora.py")
+    at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
+    at.button(key="lora.job.replay").click().run()
+    job = at.session_state["lora.job"]
+    assert job.wait(30) and job.error is None
+    at.run()
+    record = json.loads((classroom.RUNS_DIR / "lora.json").read_text())
+    assert [m.loss for m in job.metrics] == [m["loss"] for m in record["metrics"]]
+    shown = [x.value for x in at.text]
+    for _, before, after in record["comparison"]:  # the shipped before/after answers, side by side
+        assert before in shown and after in shown
+    assert not at.exception
