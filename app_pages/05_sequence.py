@@ -83,8 +83,11 @@ def sentiment_page() -> None:
     train_idx, val_idx = text.split_indices(len(data.texts), seed)
     if kind in ("tfidf", "e5"):
         if c[1].button(t("sent.fit_baseline"), key="seq.fit", icon="📏"):
-            with st.spinner(t("sent.fitting")):
+            with st.spinner(t("sent.embedding", n=len(data.texts)) if kind == "e5" else t("sent.fitting")):
                 try:
+                    if kind == "e5":  # the whole corpus once, kept on disk: validation reads the same vectors
+                        text.e5_vectors(data.texts, settings().cache_dir)
+                        text.e5_vectors(text_data.ood().texts, settings().cache_dir)
                     model = text.fit_sklearn(kind, [data.texts[i] for i in train_idx],
                                              [data.labels[i] for i in train_idx])
                 except UserError as exc:
@@ -94,6 +97,9 @@ def sentiment_page() -> None:
         _results()
         try_it()
         return
+    if kind == "e5nn":
+        e5_head(data, seed, train_idx, val_idx)
+        return
     freeze = c[1].toggle(t("sent.freeze"), key="seq.freeze", disabled=kind != "qwen")
     c = st.columns(4)
     cells = c[0].multiselect(t("seq.cells"), ["rnn", "lstm", "gru"], [d["cell"]], key="seq.cells",
@@ -102,8 +108,8 @@ def sentiment_page() -> None:
     hidden = c[2].select_slider(t("seq.hidden"), [16, 32, 64, 128, 256], d["hidden"], key="seq.hidden")
     layers = c[3].slider(t("seq.layers"), 1, 3, 1, key="seq.layers")
     c = st.columns(6)
-    bidir = c[0].toggle(t("seq.bidir"), key="seq.bidir")
-    dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, 0.0, 0.05, key="seq.drop")
+    bidir = c[0].toggle(t("seq.bidir"), d["bidirectional"], key="seq.bidir")
+    dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, d["dropout"], 0.05, key="seq.drop")
     epochs = c[2].slider(t("vis.epochs"), 1, 20, light_or(d["epochs"], 2), key="seq.epochs")
     lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], d["lr"], key="seq.lr")
     min_freq = c[4].slider(t("seq.min_freq"), 1, 10, 1, key="seq.minf")
@@ -134,6 +140,26 @@ def sentiment_page() -> None:
     if kind in ("word", "char"):  # the plain script trains from scratch; the pretrained path needs the GGUF
         _script(data, kind, min_freq, 20000, max_len, cells[0] if cells else d["cell"], embed, hidden, layers, bidir,
                 dropout, epochs, lr, seed, precision)
+
+
+def e5_head(data: text_data.TextData, seed: int, train_idx, val_idx) -> None:
+    """The default: a small neural head trained live on pretrained e5 sentence vectors."""
+    d = text.DEFAULT_E5_HEAD
+    st.caption(t("sent.default_why"))
+    c = st.columns(4)
+    hidden = c[0].select_slider(t("sent.head_hidden"), [0, 32, 64, 128, 256], d["hidden"], key="seq.head_hidden",
+                                help=t("sent.head_hidden_help"))
+    dropout = c[1].slider(t("vis.dropout"), 0.0, 0.5, d["dropout"], 0.05, key="seq.head_drop")
+    epochs = c[2].slider(t("vis.epochs"), 1, 60, light_or(d["epochs"], 5), key="seq.head_epochs")
+    lr = c[3].select_slider(t("gd.lr"), [3e-4, 1e-3, 3e-3, 1e-2], d["lr"], key="seq.head_lr")
+
+    def start():
+        head = text.build_e5_head(len(data.classes), hidden, dropout, seed, settings().cache_dir)
+        cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed)
+        return _start(data, "e5nn", {"mlp": head}, train_idx, val_idx, {"hidden": hidden, "dropout": dropout}, cfg)
+
+    job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
+              button_key="seq.train")
 
 
 def _name(kind: str, cell: str | None = None) -> str:
@@ -181,13 +207,18 @@ def _start(data, kind, built, train_idx, val_idx, params, cfg):
     runs_dir, fingerprint = session_runs_dir(), runs.data_hash(data.texts, data.labels)
     names = {cell: _name(kind, cell) for cell in built}  # t() reads the session's language: not in the job's thread
     results, trained = _kept("results"), _kept("models")
+    ood = text_data.ood()
+    warm_ood = kind == "e5nn" and list(data.classes) == list(ood.classes)
+    cache_dir = settings().cache_dir  # ui.resources reads the session: not in the job's thread
 
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))
-        for cell, rnn in built.items():
-            train_dl, val_dl = text.rnn_loaders(rnn, data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
+        if warm_ood:  # slow only the first time: then both sets come from the disk cache
+            text.e5_vectors(ood.texts, cache_dir)
+        for cell, model in built.items():
+            train_dl, val_dl = model.loaders(data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
             history = []
-            for m in fit(rnn.model, train_dl, val_dl, cfg, stop):
+            for m in fit(model.model, train_dl, val_dl, cfg, stop):
                 if m.kind == "epoch":
                     history.append({"epoch": m.epoch, "train_loss": m.loss, "val_loss": m.val_loss,
                                     "val_acc": m.val_acc})
@@ -196,11 +227,12 @@ def _start(data, kind, built, train_idx, val_idx, params, cfg):
                 runs.save_run(runs_dir, "sequence", f"{cell}-{data.name}", {"cell": cell, **params, **vars(cfg)},
                               history, {"val_acc": history[-1]["val_acc"]}, seed=cfg.seed, duration_s=m.elapsed,
                               data_hash=fingerprint)
-                _record(names[cell], rnn, data, val_idx, results, trained)
+                _record(names[cell], model, data, val_idx, results, trained)
             if stop.is_set():
                 return
 
     S.set("baseline", baseline)
+    S.set("busy", t("sent.embedding", n=len(data.texts)) if kind == "e5nn" else t("seq.baseline_running"))
     return work
 
 
@@ -208,7 +240,7 @@ def _live(job: Job) -> None:
     records = list(job.metrics)
     baseline = S.get("baseline") or {}
     if not records:
-        st.info(t("seq.baseline_running") if job.running else t("common.done"))
+        st.info(S.get("busy") if job.running else t("common.done"))
         return
     cell, last = records[-1]
     st.progress(last.step / last.total_steps, text=f"{cell.upper()} · " + t(

@@ -3,6 +3,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -145,7 +146,7 @@ def test_pretrained_embedding_model_starts_from_qwen_rows_and_learns(qwen):
     m = T.build_rnn("qwen", texts, qwen=qwen, embed_dim=32, hidden=16, freeze=True, max_len=24)  # PCA to 32
     assert float(m.model.embed.weight[2:].std()) > 0.5
     before = m.model.embed.weight.detach().clone()
-    train_dl, val_dl = T.rnn_loaders(m, texts, labels, list(range(180)), list(range(180, len(texts))))
+    train_dl, val_dl = m.loaders(texts, labels, list(range(180)), list(range(180, len(texts))))
     losses = [s.loss for s in fit(m.model, train_dl, val_dl, TrainConfig(epochs=4, lr=5e-3, clip_grad=1.0))
               if s.kind == "epoch"]
     assert losses[-1] < losses[0] * 0.9
@@ -239,3 +240,45 @@ def test_online_datasets_refuse_offline():
     with pytest.raises(UserError) as info:
         TD.hub_dataset("nsmc", online=False)
     assert info.value.key == "text.hub_offline"
+
+
+class _CountingE5:
+    """The real e5 model, counting the sentences it is asked to embed."""
+
+    def __init__(self):
+        self.real, self.embedded = T.e5_model(), []
+
+    def query(self, texts):
+        self.embedded += list(texts)
+        return self.real.query(texts)
+
+
+def test_e5_corpus_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
+    texts = TD.shipped().texts[:12]
+    counter = _CountingE5()
+    monkeypatch.setattr(T, "e5_model", lambda: counter)
+    monkeypatch.setattr(T, "_E5_SEEN", {})
+    first = T.e5_vectors(texts, tmp_path)
+    assert counter.embedded == texts and first.shape == (12, T.E5_DIM)
+    assert np.allclose(first, counter.real.query(texts), atol=1e-6)  # the model's own vectors, in order
+    (cached,) = (tmp_path / "embeddings").glob(f"{T.E5_ID}-*.npy")
+    monkeypatch.setattr(T, "_E5_SEEN", {})  # a new session: only the disk cache is left
+    assert np.array_equal(T.e5_vectors(texts, tmp_path), first) and counter.embedded == texts  # nothing embedded
+    assert np.array_equal(T.e5_vectors(texts[3:7]), first[3:7]) and len(counter.embedded) == 12  # a subset: memory
+    T.e5_vectors(texts[:11] + ["완전히 새로운 문장이에요"], tmp_path)  # another corpus: its own file
+    assert counter.embedded[12:] == ["완전히 새로운 문장이에요"] and len(list(cached.parent.iterdir())) == 2
+
+
+def test_default_e5_head_trains_and_its_loss_drops(tmp_path):
+    d = TD.shipped()
+    idx = list(range(0, len(d.texts), 40))  # ~115 sentences, both languages, both labels
+    texts, labels = [d.texts[i] for i in idx], [d.labels[i] for i in idx]
+    head = T.build_e5_head(**{k: T.DEFAULT_E5_HEAD[k] for k in ("hidden", "dropout")}, seed=0, cache_dir=tmp_path)
+    train_idx, val_idx = list(range(80)), list(range(80, len(texts)))
+    train_dl, val_dl = head.loaders(texts, labels, train_idx, val_idx)
+    cfg = TrainConfig(epochs=T.DEFAULT_E5_HEAD["epochs"], lr=T.DEFAULT_E5_HEAD["lr"])
+    epochs = [m for m in fit(head.model, train_dl, val_dl, cfg) if m.kind == "epoch"]
+    assert epochs[-1].loss < epochs[0].loss * 0.8
+    assert epochs[-1].val_acc >= 0.75  # pretrained sentence vectors: far above chance from 80 examples
+    ex = head.explain("배송은 느렸지만 맛은 최고예요")
+    assert len(ex.prefix) == 4 and ex.prefix[-1] == ex.probs and not any(v.unknown for v in ex.tokens)
