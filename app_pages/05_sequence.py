@@ -1,4 +1,5 @@
-"""Day 5: RNN / LSTM / GRU sentiment, with a TF-IDF baseline beside it."""
+"""Day 5: sentiment. By default a small neural head on pretrained e5 sentence vectors; RNN / LSTM / GRU (from
+scratch or on Qwen2.5 subword embeddings) to compare, with a TF-IDF baseline beside them."""
 from __future__ import annotations
 
 import streamlit as st
@@ -129,14 +130,8 @@ def sentiment_page() -> None:
                  for cell in cells}
         return _start(data, kind, built, train_idx, val_idx, {"kind": kind, "freeze": freeze, **params}, cfg)
 
-    def replay():  # instructor mode: the curves of assets/runs/sequence.json (no weights, so no "try it")
-        record, _ = load_run("sequence")
-        S.set("models", {})
-        S.set("baseline", record["baseline"])
-        return replayer((cell, StepMetrics(**m)) for cell, m in record["metrics"])
-
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
-              button_key="seq.train", disabled=not cells, replay=replay)
+              button_key="seq.train", disabled=not cells)
     if kind in ("word", "char"):  # the plain script trains from scratch; the pretrained path needs the GGUF
         _script(data, kind, min_freq, 20000, max_len, cells[0] if cells else d["cell"], embed, hidden, layers, bidir,
                 dropout, epochs, lr, seed, precision)
@@ -158,8 +153,14 @@ def e5_head(data: text_data.TextData, seed: int, train_idx, val_idx) -> None:
         cfg = TrainConfig(epochs=epochs, lr=lr, seed=seed)
         return _start(data, "e5nn", {"mlp": head}, train_idx, val_idx, {"hidden": hidden, "dropout": dropout}, cfg)
 
+    def replay():  # instructor mode: this default run's curves from assets/runs/sequence.json (no weights)
+        record, _ = load_run("sequence")
+        S.set("models", {})
+        S.set("baseline", record["baseline"])
+        return replayer((cell, StepMetrics(**m)) for cell, m in record["metrics"])
+
     job_panel(S.key("job"), t("vis.train"), start, _live, lambda job: (_results(), try_it()),
-              button_key="seq.train")
+              button_key="seq.train", replay=replay)
 
 
 def _name(kind: str, cell: str | None = None) -> str:

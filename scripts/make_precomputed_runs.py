@@ -6,7 +6,8 @@ core.linreg.fit, core.text + fit), so a replay shows exactly what pressing Start
                         weights + test predictions (.pt, loaded with weights_only=True)
   cnn.json / cnn.pt     LeNet-5 on Fashion-MNIST, the same content
   linreg.json           the generated data's parameters and every LinRegStep
-  sequence.json         RNN/LSTM/GRU curves on the built-in reviews + the TF-IDF baseline (curves only)
+  sequence.json         the sentiment page's default (e5 + neural head) curves on the built-in reviews + the
+                        TF-IDF baseline (curves only)
   lora.json             SmolLM2-135M LoRA curves and before/after answers (no weights)
 
     python scripts/make_precomputed_runs.py [dnn cnn linreg sequence lora]
@@ -69,23 +70,18 @@ def linreg_run() -> None:
 
 def sequence_run() -> None:
     from core import text, text_data
+    from core.config import Settings
     from core.train import TrainConfig, fit
 
     data = text_data.shipped("all")
-    tok = text.Tokenizer("word")
-    token_lists = [tok(x) for x in data.texts]
-    vocab = text.build_vocab(token_lists, 1, 20000)
-    ids = [vocab.encode(x[:64]) or [1] for x in token_lists]
-    cfg = TrainConfig(epochs=5, lr=3e-3, seed=0, clip_grad=1.0)
-    train_dl, val_dl, train_idx, val_idx = text.text_loaders(ids, data.labels, 32, cfg.seed)
+    d = text.DEFAULT_E5_HEAD
+    cfg = TrainConfig(epochs=d["epochs"], lr=d["lr"], seed=0)
+    train_idx, val_idx = text.split_indices(len(data.texts), cfg.seed)
     baseline = text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx)
-    records = []
-    for cell in ("rnn", "lstm", "gru"):
-        model = text.make_rnn(cell, len(vocab), len(data.classes), embed_dim=64, hidden=64, layers=1,
-                              bidirectional=False, dropout=0.0, seed=cfg.seed)
-        records += [[cell, asdict(m)] for m in fit(model, train_dl, val_dl, cfg, threading.Event())]
-    _write("sequence", {"settings": {"data": "shipped", "tokenizer": "word", "cells": ["rnn", "lstm", "gru"],
-                                     "epochs": cfg.epochs, "lr": cfg.lr, "seed": cfg.seed},
+    head = text.build_e5_head(len(data.classes), d["hidden"], d["dropout"], cfg.seed, Settings.load().cache_dir)
+    train_dl, val_dl = head.loaders(data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
+    records = [["mlp", asdict(m)] for m in fit(head.model, train_dl, val_dl, cfg, threading.Event())]
+    _write("sequence", {"settings": {"data": "shipped", "model": "e5nn", **d, "seed": cfg.seed},
                         "baseline": {k: v for k, v in baseline.items() if isinstance(v, (int, float))},  # no model
                         "metrics": records})
 

@@ -138,3 +138,40 @@ def test_tfidf_baseline_shows_validation_and_ood_accuracy_and_marks_unknown_word
     assert any(":red-background[쀍쀍하네요]" in m.value for m in at.markdown)  # the unknown word, marked
     assert not any(":red-background[정말]" in m.value for m in at.markdown)  # a known word is not
     assert any("예측" in m.value for m in at.markdown)
+
+
+def test_default_model_trains_and_shows_validation_and_ood_accuracy(open_page):
+    """The default (a neural head on e5 sentence vectors) on 100 shipped sentences uploaded as a CSV: small enough
+    to embed in seconds; its bars are its own accuracies, and far above chance on the separately written set."""
+    import csv
+    import io
+
+    from core import text, text_data
+
+    d = text_data.shipped()
+    rows = list(range(0, len(d.texts), len(d.texts) // 100))[:100]
+    out = io.StringIO()
+    csv.writer(out).writerows([("review", "label")] + [(d.texts[i], d.classes[d.labels[i]]) for i in rows])
+    at = open_page("app_pages/05_sequence.py")
+    assert at.selectbox(key="seq.kind").value == "e5nn" and any(KO["sent.default_why"] in c.value for c in at.caption)
+    at.selectbox(key="seq.src").set_value("csv").run()
+    at.file_uploader(key="seq.csv").set_value(("mine.csv", out.getvalue().encode(), "text/csv")).run()
+    at.button(key="seq.train").click().run()
+    job = at.session_state["seq.job"]
+    assert job.wait(300) and job.error is None
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    epochs = [m for c, m in job.metrics if m.kind == "epoch"]
+    assert len(epochs) == at.slider(key="seq.head_epochs").value and epochs[-1].loss < epochs[0].loss
+    (name, (model, _)), = at.session_state["seq.models"].items()
+    texts, labels = [d.texts[i] for i in rows], [d.labels[i] for i in rows]
+    _, val = text.split_indices(len(texts), 0)
+    ood = text_data.ood()
+    val_ref = model.accuracy([texts[i] for i in val], [labels[i] for i in val])
+    ood_ref = model.accuracy(ood.texts, ood.labels)
+    gap = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["sent.gap_chart"])
+    bars = {tr["name"]: list(array(tr["y"])) for tr in gap["data"]}
+    assert bars[KO["sent.val"]] == pytest.approx([val_ref]) and bars[KO["sent.ood"].format(n=len(ood.texts))] == \
+        pytest.approx([ood_ref])
+    assert ood_ref > 0.7  # 80 training sentences; chance is 0.5
+    assert any(f"{ood_ref:.3f}" in c.value for c in at.caption)  # the result row says it in words too
