@@ -1,6 +1,6 @@
 """Strings of day 5: sequence models and Word2Vec. KO is the default; EN has the same keys (tests/test_i18n.py)."""
 KO = {
-    'seq.intro': '리뷰 문장으로 감성 분류기를 학습시킵니다. RNN·LSTM·GRU를 겹쳐 비교하고, TF-IDF+로지스틱 회귀 기준선과 견주어 딥러닝이 언제 값어치를 하는지 봅니다.',
+    'seq.intro': '리뷰 문장으로 감성 분류기를 학습시킵니다. 기본은 사전학습된 e5 문장 벡터 위의 작은 신경망이고, 처음부터 배우는 RNN·LSTM·GRU를 겹쳐 비교하며 TF-IDF+로지스틱 회귀 기준선과 견주어 무엇이 언제 값어치를 하는지 봅니다.',
     'seq.source': '데이터',
     'seq.src.shipped': '내장 자연 리뷰 (한국어 3,478 + 영어 1,086)',
     'seq.src.templates': '템플릿으로 만든 옛 문장 세트 (800문장, 일반화 격차 실험)',
@@ -84,7 +84,7 @@ KO = {
 }
 
 EN = {
-    'seq.intro': 'Train a sentiment classifier on review sentences. Overlay RNN, LSTM and GRU, and compare them with a TF-IDF + logistic regression baseline to see when deep learning pays off.',
+    'seq.intro': 'Train a sentiment classifier on review sentences. The default is a small neural network on pretrained e5 sentence vectors; overlay RNN, LSTM and GRU trained from scratch, and compare them with a TF-IDF + logistic regression baseline to see what pays off, and when.',
     'seq.source': 'Data',
     'seq.src.shipped': 'built-in natural reviews (3,478 Korean + 1,086 English)',
     'seq.src.templates': 'old template-generated set (800, generalisation-gap experiment)',
