@@ -12,15 +12,12 @@ temporary cache).
 
     python bench/train_text.py            # everything (the cold e5 embedding alone takes minutes on 2 cores)
     python bench/train_text.py --quick    # the default, the baselines and the default RNN; e5 from the cache
-    python bench/train_text.py --threads 1   # torch threads (default 2): on a busy machine two threads of tiny
-                                             # matrix products wait on each other (measured 116 s vs 15 s)
 """
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
 from _common import ROOT  # noqa: F401  (puts the repo on sys.path)
 
 from core import text as T
@@ -94,8 +91,10 @@ def word2vec_report(registry) -> None:
     print()
 
 
-def main(quick: bool, threads: int) -> None:
-    torch.set_num_threads(threads)
+def main(quick: bool) -> None:
+    import torch  # after core, which makes idle OpenMP workers sleep (spinning ones starve each other under load)
+
+    torch.set_num_threads(2)
     settings = Settings.load()
     data, ood = TD.shipped(), TD.ood()
     train_idx, val_idx = T.split_indices(len(data.texts), 0)
@@ -142,9 +141,8 @@ def main(quick: bool, threads: int) -> None:
         report("template set: GRU, word tokens", m, val, ood, secs)
     print(f"\nGOAL default OOD >= 0.85: {default_ood:.3f} {'MET' if default_ood >= 0.85 else 'NOT MET'};"
           f" default training <= 60 s: {default_secs:.1f} s {'MET' if default_secs <= 60 else 'NOT MET'}"
-          f" (e5 vectors cached; {threads} torch threads on this machine; timings under load are inflated)")
+          " (e5 vectors cached; measured on this machine; timings under load are inflated)")
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main("--quick" in args, int(args[args.index("--threads") + 1]) if "--threads" in args else 2)
+    main("--quick" in sys.argv)
