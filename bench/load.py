@@ -29,6 +29,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 NAV_LINKS = '[data-testid="stSidebarNav"] a'
+MAIN = '[data-testid="stMainBlockContainer"]'  # in both layouts (a page with chat messages has no "stMain")
 RUNNING = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
 ERROR_BOX = '[data-testid="stAlertContentError"]'
@@ -51,7 +52,7 @@ def label(key: str) -> re.Pattern:
 async def settle(page, timeout_s: float = PAGE_TIMEOUT_S, quiet_s: float = 0.6) -> float:
     """Seconds until the script run finished (the running indicator gone for quiet_s); the quiet wait excluded."""
     start = time.perf_counter()
-    await page.wait_for_selector('[data-testid="stMain"]', state="attached", timeout=timeout_s * 1000)
+    await page.wait_for_selector(MAIN, timeout=timeout_s * 1000)
     quiet_since = None
     while time.perf_counter() - start < timeout_s:
         running = await page.locator(RUNNING).count() > 0

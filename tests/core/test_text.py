@@ -258,6 +258,7 @@ def test_e5_corpus_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
     counter = _CountingE5()
     monkeypatch.setattr(T, "e5_model", lambda: counter)
     monkeypatch.setattr(T, "_E5_SEEN", {})
+    monkeypatch.setattr(T, "shipped_e5", dict)  # as if the built-in vectors did not ship
     first = T.e5_vectors(texts, tmp_path)
     assert counter.embedded == texts and first.shape == (12, T.E5_DIM)
     assert np.allclose(first, counter.real.query(texts), atol=1e-6)  # the model's own vectors, in order
@@ -267,6 +268,22 @@ def test_e5_corpus_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
     assert np.array_equal(T.e5_vectors(texts[3:7]), first[3:7]) and len(counter.embedded) == 12  # a subset: memory
     T.e5_vectors(texts[:11] + ["완전히 새로운 문장이에요"], tmp_path)  # another corpus: its own file
     assert counter.embedded[12:] == ["완전히 새로운 문장이에요"] and len(list(cached.parent.iterdir())) == 2
+
+
+def test_shipped_e5_vectors_are_the_models_own_for_every_builtin_sentence(monkeypatch):
+    shipped = T.shipped_e5()
+    texts = T.shipped_e5_texts()
+    assert len(shipped) == len(texts) == len(TD.shipped("all").texts) + len(TD.ood().texts)  # a stale file: {}
+    sample = texts[::997]
+    real = np.asarray(T.e5_model().query(sample))
+    got = np.stack([shipped[x] for x in sample])
+    cos = (real * got).sum(1) / np.linalg.norm(real, axis=1) / np.linalg.norm(got, axis=1)
+    assert cos.min() > 0.999  # float16 storage only
+    counter = _CountingE5()
+    monkeypatch.setattr(T, "e5_model", lambda: counter)
+    monkeypatch.setattr(T, "_E5_SEEN", {})
+    T.e5_vectors(sample + ["처음 보는 문장이에요"])
+    assert counter.embedded == ["처음 보는 문장이에요"]  # built-in sentences are never embedded again
 
 
 def test_default_e5_head_trains_and_its_loss_drops(tmp_path):
