@@ -1,16 +1,18 @@
 """Retrieval-augmented generation that a 0.5B model can follow:
 
-    hybrid retrieval (e5 vectors stored in Chroma + character n-gram TF-IDF over each chunk's sentences, so both
-    meaning and exact words like "임기" count) → the few sentences that answer (sentence-level scoring) → a short
-    prompt with those sentences only → the chosen provider, streamed, behind LangChain's SQLiteCache keyed by the
-    provider id → citations of the sources whose sentences the answer uses, and a faithfulness flag.
+    sentence-level retrieval (every chunk's sentences scored by e5 cosine + a little character n-gram TF-IDF, and
+    the expected answer type of a "how many" question; a chunk ranks by its best sentence) → the few sentences
+    that answer → a short prompt with those sentences only → the chosen provider, streamed, behind LangChain's
+    SQLiteCache keyed by the provider id → citations of the sources whose sentences the answer uses, and a
+    faithfulness flag.
 
 Page API: retrieval = chain(...).invoke(question) (hits, .support = supporting sentences, .messages, .prompt_text);
 stream = answer(provider, retrieval, cache, **params); text = "".join(stream) (or st.write_stream); then
 stream.result is a GroundedAnswer (text with [n] marks, cited numbers, supported flag, sentence per source, and
 origin "extract" with model_text when the model's words were not backed by the sources and the sentence itself
 is shown instead). extractive(retrieval) is the instant no-LLM answer.
-When no sentence is close enough the chain answers "I don't know" without calling the LLM at all.
+When no sentence is close enough (e5 cosine + coverage of the question's words, and the asked-for count) the chain
+answers "I don't know" without calling the LLM at all.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from core.vectordb import Hit
 
 # A small model copies the shape of an example better than it follows rules: two short rules and one worked
 # example, written about something other than the corpus. Whether to answer at all is decided before (the
-# calibrated score threshold), not by the model: Qwen 0.5B said "I don't know" next to the right sentence.
+# calibrated answerability rule), not by the model: Qwen 0.5B said "I don't know" next to the right sentence.
 SYSTEM = ("근거 문장만 보고 질문에 한 문장으로 짧게 답하세요. 근거 문장의 낱말을 그대로 쓰세요. "
           "Answer in the language of the question.")
 SHOTS = [("근거:\n[1] 제3조 회원의 임기는 2년으로 하며, 한 번 연임할 수 있다.\n\n질문: 회원 임기는 얼마나 돼요?",
@@ -308,8 +310,8 @@ def build_prompt(question: str, hits: list[Hit], support: list[Support] | None =
 def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
           sentences: int = 1, min_support: float = MIN_SUPPORT):
     """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting sentences, prompt).
-    Sentences whose score plus coverage of the question falls below min_support are dropped; with none left the
-    answer is "I don't know"."""
+    Sentences whose e5 cosine plus coverage of the question falls below min_support, or that lack the count a "how
+    many" question asks for, are dropped; with none left the answer is "I don't know"."""
     from langchain_core.runnables import RunnableLambda
 
     def _retrieve(question: str) -> Retrieval:
