@@ -10,7 +10,7 @@ containing the key), cited-source accuracy (of the correct answers, the share wh
 seconds per answer and the median time to first token.
 
 --mode extract answers with the best supporting sentence itself (no LLM): the extractive baseline in the same run.
---sweep prints the don't-know sweep (score + coverage) used to calibrate core.rag.MIN_SUPPORT (own set only).
+--sweep prints the don't-know sweep (e5 cosine + coverage) used to calibrate core.rag.MIN_SUPPORT (own and dev only).
 """
 import argparse
 import re
@@ -29,7 +29,8 @@ from core.assets import Registry
 from core.config import Settings
 from core.embeddings import make_embedder
 
-SETS = {"own": ROOT / "data" / "rag_questions_ko.csv", "heldout": ROOT / "data" / "eval" / "rag_heldout_ko.csv",
+SETS = {"own": ROOT / "data" / "rag_questions_ko.csv", "dev": ROOT / "data" / "eval" / "rag_dev_ko.csv",
+        "heldout": ROOT / "data" / "eval" / "rag_heldout_ko.csv",
         "upload": ROOT / "data" / "eval" / "rag_upload_questions_ko.csv"}
 UPLOAD = ROOT / "data" / "eval" / "rag_upload_ko.txt"
 
@@ -84,12 +85,13 @@ def run_set(name, questions, store, collection, e5, provider, mode, min_support)
 
 
 def sweep(questions, store, collection, e5):
-    """Best supporting sentence's score + coverage of answerable vs unanswerable questions, to pick MIN_SUPPORT."""
+    """Best supporting sentence's e5 cosine + coverage of answerable vs unanswerable questions, to pick MIN_SUPPORT."""
     scores = {True: [], False: []}
     for q, key in zip(questions.question, questions.key):
         sup = rag.chain(store, collection, e5, k=3, min_support=-1).invoke(q).support
-        scores[bool(key)].append(sup[0].score + rag.COVERAGE_WEIGHT * rag.coverage(q, sup[0].sentence) if sup else 0)
-    for th in (0.90, 0.93, 0.95, 0.97, 0.99, 1.01, 1.03):
+        best = sup[0].relevance + rag.COVERAGE_WEIGHT * rag.coverage(q, sup[0].sentence) if sup else 0
+        scores[bool(key)].append(best)
+    for th in (0.86, 0.88, 0.89, 0.90, 0.91, 0.92, 0.94):
         keep = sum(s >= th for s in scores[True]) / len(scores[True])
         idk = sum(s < th for s in scores[False]) / max(len(scores[False]), 1)
         print(f"  min_support {th:.2f}: answerable kept {keep:.2f}, unanswerable refused {idk:.2f}")
@@ -98,7 +100,7 @@ def sweep(questions, store, collection, e5):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="llm", choices=["llm", "extract"])
-    ap.add_argument("--sets", default="own,heldout,upload")
+    ap.add_argument("--sets", default="own,dev,heldout,upload")
     ap.add_argument("--limit", type=int, default=0, help="first N questions of each set (0 = all)")
     ap.add_argument("--min-support", type=float, default=rag.MIN_SUPPORT)
     ap.add_argument("--sweep", action="store_true")
@@ -128,7 +130,7 @@ def main():
             questions = pd.concat([questions[questions.key != ""].head(args.limit),
                                    questions[questions.key == ""].head(max(args.limit // 4, 1))])
         collection = "upload__e5" if name == "upload" else "law__e5"
-        if args.sweep and name == "own":
+        if args.sweep and name in ("own", "dev"):
             sweep(questions, store, collection, e5)
         misses = run_set(name, questions, store, collection, e5, provider, args.mode, args.min_support)
         if args.show_misses:

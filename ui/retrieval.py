@@ -124,8 +124,8 @@ def _escape(text: str) -> str:
 def highlight(text: str, query: str, sentences: list[str] = ()) -> str:
     """Bold the query's words (2+ characters) inside a chunk and mark the supporting sentences, escaping markdown."""
     safe = _escape(text)
-    for s in sentences:
-        bare = _escape(rag.bare(s))
+    for part in (p for s in sentences for p in rag.split_sentences(s)):  # a list item comes with its lead-in
+        bare = _escape(rag.bare(part))
         safe = safe.replace(bare, f":orange-background[{bare}]", 1)
     words = sorted({w for w in re.findall(r"\w{2,}", query)}, key=len, reverse=True)
     for w in words:

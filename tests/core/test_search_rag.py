@@ -253,3 +253,29 @@ def test_cache_is_keyed_by_provider_id(notes_store, e5, tmp_path):
     assert first.calls == 1 and second.calls == 1  # same question, two providers: two entries, then a hit
     assert len(cache.cache.lookup(rag.AnswerCache.key(retrieval.messages), rag.llm_key(first, {
         "temperature": 0, "max_tokens": 12}))) == 1
+
+
+def test_asked_count_expects_the_counter_the_question_names():
+    assert rag.asked_count("대통령 몇 년 해?").search("임기는 5년으로 하며")
+    assert not rag.asked_count("대통령 몇 년 해?").search("중임할 수 없다")
+    assert rag.asked_count("후보는 몇 살부터?").search("40세에 달하여야")  # native 살, Sino-Korean 세
+    assert rag.asked_count("재판관은몇명이야").search("9인의 재판관")
+    assert rag.asked_count("임시회는 며칠을 넘길 수 없나요?").search("30일을 초과할 수 없다")
+    assert rag.asked_count("누가 임명해?") is None and rag.asked_count("며칠째부터 배워요?") is None
+
+
+def test_headings_are_not_answers_and_list_items_keep_their_lead_in():
+    text = "제1절 대통령\n제111조 ① 헌법재판소는 다음 사항을 관장한다.\n1. 탄핵의 심판\n2. 정당의 해산 심판"
+    assert rag.answerable_sentences(text) == ["제111조 ① 헌법재판소는 다음 사항을 관장한다.",
+                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 1. 탄핵의 심판",
+                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 2. 정당의 해산 심판"]
+
+
+def test_colloquial_question_is_answered_and_the_unanswerable_refused(law_store, e5):
+    ask = rag.chain(law_store, "law__e5", e5, k=3).invoke
+    # words that are not in the article ("몇 년 동안 일함" for 임기) still find and pass the answering sentence
+    assert "5년" in rag.extractive(ask("대통령은 몇 년 동안 일함?")).text
+    assert "헌법재판소" in rag.extractive(ask("정당 해산 심판은 어느 기관이 맡아?")).text  # a list item's owner
+    # near the topic but the constitution gives no number of justices; and off-topic
+    assert ask("대법관은 모두 몇 명임?").empty
+    assert ask("떡볶이 맛집 추천해줘").empty
