@@ -4,6 +4,7 @@ Every page that trains something uses `job_panel`; the work itself is a generato
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable, Iterator
 
@@ -18,26 +19,34 @@ from ui.widgets import show_user_error
 
 Work = Callable[[Any], Iterator[Any]]  # work(stop: threading.Event) -> iterator of metrics
 _ACTIVE = "jobs.active"  # session key of the panel whose job runs now: one heavy job per session
-# Light mode (a small cloud box): one heavy job at a time across the whole process, the others queue.
-_HEAVY = threading.Semaphore(1)
+# Heavy jobs of all sessions share the process: as many run at once as there are cores (one in light mode, a small
+# cloud box); a later Start queues, saying so. Five MLP trainings side by side in one server on 2 cores finished
+# none in 6 minutes (their live charts and steps fought for the GIL); queued, each takes its ~10 s in turn.
+_SLOTS = {True: threading.Semaphore(1), False: threading.Semaphore(os.cpu_count() or 2)}
+_RUNNING = [0]  # heavy jobs running in this process now (queued ones excluded)
+_COUNT = threading.Lock()
 
 
 class _Gate:
-    """Wraps work so it first waits for the process-wide slot (checking Stop while it waits)."""
+    """Wraps work so it first waits for a process-wide slot (checking Stop while it waits)."""
 
-    def __init__(self, work: Work):
-        self.work = work
+    def __init__(self, work: Work, light: bool):
+        self.work, self.slots = work, _SLOTS[light]
         self.waiting = True
 
     def __call__(self, stop):
-        while not _HEAVY.acquire(timeout=0.2):
+        while not self.slots.acquire(timeout=0.2):
             if stop.is_set():
                 return
         self.waiting = False
+        with _COUNT:
+            _RUNNING[0] += 1
         try:
             yield from self.work(stop)
         finally:
-            _HEAVY.release()
+            with _COUNT:
+                _RUNNING[0] -= 1
+            self.slots.release()
 
 
 def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Callable[[Job], None],
@@ -55,8 +64,9 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
     - `replay()` (optional) is the instructor-mode twin of `start()`: it restores a shipped run's model/state
       into session_state as `start()` would and returns work yielding the stored metrics (ui.classroom.replayer),
       so `live` and `done` draw it unchanged. Its button shows next to Start in instructor mode only.
-    While any panel's job runs in this session, every Start button is disabled with a note saying so. In light
-    mode (settings().light) heavy jobs of all sessions run one at a time; a later Start queues, saying so.
+    While any panel's job runs in this session, every Start button is disabled with a note saying so. Heavy jobs
+    of all sessions run at most one per core (one in light mode); a later Start queues, saying so, and live views
+    redraw less often while several jobs run.
 
     Example (a new page)::
 
@@ -90,8 +100,8 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
             show_user_error(exc)
             work = None
         if work is not None:
-            if clicked is start and settings().light:
-                work = _Gate(work)
+            if clicked is start:
+                work = _Gate(work, settings().light)
                 st.session_state[f"{key}.gate"] = work
             else:
                 st.session_state.pop(f"{key}.gate", None)
@@ -126,7 +136,8 @@ def _live_view(key: str, live: Callable[[Job], None], interval: float) -> None:
     stops (run_every is None when nothing runs)."""
     running = _running(st.session_state.get(key))
 
-    @st.fragment(run_every=interval if running else None)
+    # every redraw costs the server's GIL, which the running jobs need too: slower redraws when several run
+    @st.fragment(run_every=interval * max(1, _RUNNING[0]) if running else None)
     def _view():
         job = st.session_state.get(key)
         if job is None:

@@ -168,6 +168,33 @@ def test_light_mode_runs_one_heavy_job_per_process(open_page, light):
     assert b.wait(30)
 
 
+def test_normal_mode_queues_heavy_jobs_beyond_one_per_core(open_page, monkeypatch):
+    import threading
+    import time
+
+    import ui.jobs
+
+    monkeypatch.setitem(ui.jobs._SLOTS, False, threading.Semaphore(2))  # a 2-core server, whatever runs the test
+    pages = [open_page("app_pages/02_pytorch_basics.py") for _ in range(3)]
+    for at in pages:
+        at.slider(key="lr.epochs").set_value(1000)
+        at.slider(key="lr.delay").set_value(0.1)
+        at.button(key="lr.train").click().run()
+    jobs = [at.session_state["basics.job"] for at in pages]
+    time.sleep(1.0)
+    assert [bool(j.metrics) for j in jobs] == [True, True, False] and ui.jobs._RUNNING[0] == 2
+    assert any(KO["class.queued"] in i.value for i in pages[2].info)
+    jobs[0].stop.set()
+    deadline = time.time() + 30
+    while not jobs[2].metrics and time.time() < deadline:
+        time.sleep(0.1)
+    assert jobs[2].metrics  # the queued one starts once a slot is free
+    for j in jobs:
+        j.stop.set()
+        assert j.wait(30)
+    assert ui.jobs._RUNNING[0] == 0
+
+
 @pytest.mark.parametrize("kind", ["dnn", "cnn"])
 def test_shipped_vision_runs_reproduce_their_figures(kind):
     """The weights in assets/runs/ really are the run its curves and confusion matrix describe."""

@@ -16,7 +16,7 @@ KO = {
     'class.reset_yes': '네, 초기화',
     'class.reset_no': '취소',
     'class.reset_done': '이 세션을 초기화했습니다.',
-    'class.queued': '다른 사용자의 무거운 작업이 실행 중이라 대기열에 있습니다. 그 작업이 끝나면 자동으로 시작합니다(가벼운 모드: 서버 전체에서 한 번에 하나).',
+    'class.queued': '다른 사용자의 무거운 작업이 서버의 모든 코어를 쓰고 있어 대기열에 있습니다. 그중 하나가 끝나면 자동으로 시작합니다(코어당 하나, 가벼운 모드에서는 서버 전체에서 하나).',
     'llm.key_from_settings': '설정(COURSE_LLM_API_KEY)에 있는 키를 사용합니다.',
     'class.light': '가벼운 모드(클라우드): 작은 기본값으로 실행하며, 무거운 작업은 서버 전체에서 한 번에 하나씩 실행됩니다.',
 }
@@ -37,7 +37,7 @@ EN = {
     'class.reset_yes': 'Yes, reset',
     'class.reset_no': 'Cancel',
     'class.reset_done': 'This session was reset.',
-    'class.queued': "Queued: another user's heavy job is running. This one starts by itself when that one ends (light mode: one at a time on the whole server).",
+    'class.queued': "Queued: other users' heavy jobs are using every core of this server. This one starts by itself when one of them ends (one per core; one on the whole server in light mode).",
     'llm.key_from_settings': 'Using the key from the settings (COURSE_LLM_API_KEY).',
     'class.light': 'Light mode (cloud): small defaults, and heavy jobs run one at a time across the whole server.',
 }
