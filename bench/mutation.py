@@ -23,11 +23,19 @@ GOAL = 0.80
 # module -> the tests that exercise it (the slow model-loading ones are left to `make test`)
 MODULES = {
     "autograd_demo": ["tests/core/test_autograd_demo.py", "tests/core/test_strength_autograd.py"],
-    "train": ["tests/core/test_vision.py", "tests/core/test_cnn_training.py"],
+    "train": ["tests/core/test_strength_train.py", "tests/core/test_train.py", "tests/core/test_cnn_training.py"]
+    + [f"tests/core/test_vision.py::{t}" for t in (
+        "test_fit_reduces_loss_and_learns", "test_stop_event_ends_within_one_step_and_keeps_the_model",
+        "test_same_seed_same_first_epoch_loss", "test_early_stopping_stops",
+        "test_transfer_learning_freezes_backbone_and_trains_head")],
     "rag": ["tests/core/test_search_rag.py", "tests/core/test_strength_search.py"],
-    "vectordb": ["tests/core/test_search_rag.py", "tests/core/test_strength_search.py"],
+    "vectordb": ["tests/core/test_strength_vectordb.py"] + [f"tests/core/test_strength_search.py::{t}" for t in (
+        "test_flat_equals_numpy_brute_force_and_reported_recalls_are_true",
+        "test_ivf_recall_grows_with_nprobe_and_is_exact_when_it_probes_every_list")],
     "text": ["tests/core/test_text.py", "tests/core/test_strength_word2vec.py"],
-    "documents": ["tests/core/test_search_rag.py"],
+    "documents": ["tests/core/test_strength_documents.py"] + [f"tests/core/test_search_rag.py::{t}" for t in (
+        "test_bad_uploads", "test_huge_upload_refused_with_limit", "test_good_uploads_docx_and_cp949",
+        "test_chunking_follows_articles_and_keeps_metadata", "test_long_article_pieces_keep_their_heading")],
 }
 COPY = ("core", "serve", "ui", "tests", "data", "scripts", "pyproject.toml")
 
@@ -49,7 +57,11 @@ also_copy =
     {also}
 pytest_add_cli_args_test_selection =
     {tests}
-pytest_add_cli_args = -p no:cacheprovider -q -o addopts=
+pytest_add_cli_args =
+    -p
+    no:cacheprovider
+    -o
+    addopts=
 """)
     return work
 

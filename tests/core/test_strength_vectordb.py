@@ -1,0 +1,249 @@
+"""The Chroma store and index names checked against numpy: every metric's distance and score, hit metadata,
+batching, refusals with their parameters, and the names that keep one session's uploads from another's.
+
+The embedder here is a fixed table of vectors, so every expected distance is computed independently with numpy;
+the store's behaviour does not depend on which model made the vectors.
+
+Surviving mutants judged equivalent (bench/mutation.py vectordb):
+- the timings in faiss_compare ("build ms", "query ms", their rounding and the per-query division): wall-clock
+  figures with no reference to compare against.
+"""
+import hashlib
+
+import numpy as np
+import pytest
+
+from core import documents as D
+from core import vectordb as VDB
+from core.errors import UserError
+
+RNG = np.random.default_rng(7)
+WORDS = ["apple", "banana", "cherry", "grape", "lemon", "mango", "peach"]
+TABLE = {w: v for w, v in zip(WORDS, RNG.normal(size=(len(WORDS), 6)))}
+
+
+class TableEmbedder:
+    """Vectors from a fixed table (not normalised, so cosine, l2 and ip all differ)."""
+
+    def __init__(self, name="table", dim=6):
+        self.name, self.dim = name, dim
+
+    def embed_documents(self, texts):
+        return np.stack([TABLE[t.split()[0]] for t in texts])
+
+    def embed_query(self, text):
+        return TABLE[text.split()[0]]
+
+
+def _chunks(words=WORDS, page=None):
+    return [D.Chunk(w, f"{w[0]}.txt", i, page if i % 2 else None) for i, w in enumerate(words)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return VDB.VectorStore(tmp_path / "chroma")
+
+
+def _expected(metric: str, query: str) -> list[tuple[str, float]]:
+    x, q = np.stack([TABLE[w] for w in WORDS]), TABLE[query]
+    if metric == "cosine":
+        d = 1 - x @ q / (np.linalg.norm(x, axis=1) * np.linalg.norm(q))
+    elif metric == "ip":
+        d = 1 - x @ q
+    else:
+        d = ((x - q) ** 2).sum(1)  # Chroma's l2 is the squared distance
+    order = np.argsort(d)
+    return [(WORDS[i], float(d[i])) for i in order]
+
+
+@pytest.mark.parametrize("metric,score", [("cosine", lambda d: 1 - d), ("ip", lambda d: 1 - d),
+                                          ("l2", lambda d: 1 / (1 + d))])
+def test_every_metric_ranks_and_scores_as_numpy_does(store, metric, score):
+    emb = TableEmbedder()
+    store.build("fruit", _chunks(page=3), emb, metric=metric, m=8, ef_construction=50, ef_search=50)
+    hits = store.query("fruit", emb, "grape", k=4)
+    want = _expected(metric, "grape")[:4]
+    assert [h.text for h in hits] == [w for w, _ in want]
+    for hit, (word, dist) in zip(hits, want):
+        i = WORDS.index(word)
+        assert hit.distance == pytest.approx(dist, rel=1e-4, abs=1e-5)
+        assert hit.score == pytest.approx(score(dist), rel=1e-4, abs=1e-5)
+        assert (hit.source, hit.chunk, hit.page) == (f"{word[0]}.txt", i, 3 if i % 2 else None)
+
+
+def test_k_larger_than_the_index_returns_every_chunk(store):
+    emb = TableEmbedder()
+    store.build("few", _chunks(WORDS[:3]), emb)
+    assert len(store.query("few", emb, "apple", k=10)) == 3
+
+
+def test_build_reports_progress_per_batch_and_stores_its_settings(store):
+    emb, seen = TableEmbedder(), []
+    col = store.build("fruit", _chunks(), emb, metric="l2", m=12, ef_construction=60, ef_search=70, batch=3,
+                      progress=lambda done, total: seen.append((done, total)), corpus_info={"corpus": "demo"})
+    assert seen == [(3, 7), (6, 7), (7, 7)]
+    assert col.count() == 7
+    assert store.get("fruit", emb).metadata == {"embedder": "table", "dim": 6, "metric": "l2", "chunks": 7,
+                                                "corpus": "demo"}
+    hnsw = store.get("fruit", emb).configuration["hnsw"]
+    assert (hnsw["space"], hnsw["max_neighbors"], hnsw["ef_construction"], hnsw["ef_search"]) == ("l2", 12, 60, 70)
+    vecs, docs, metas = store.vectors("fruit", emb)
+    assert docs == WORDS and np.allclose(vecs, np.stack([TABLE[w] for w in WORDS]), atol=1e-6)
+    assert metas[1] == {"source": "b.txt", "chunk": 1, "page": -1}
+    assert len(store.vectors("fruit", emb, limit=2)[1]) == 2
+
+
+def test_rebuild_replaces_and_delete_reports_what_it_did(store):
+    emb = TableEmbedder()
+    store.build("bbb", _chunks(), emb)
+    store.build("aaa", _chunks(WORDS[:2]), emb)
+    store.build("bbb", _chunks(WORDS[:4]), emb)  # the same name again: a fresh index, not an appended one
+    assert store.collections() == ["aaa", "bbb"]
+    assert store.get("bbb", emb).count() == 4
+    assert store.delete("aaa") is True and store.delete("aaa") is False
+    assert store.collections() == ["bbb"]
+
+
+def _error(fn, *args, **kw) -> UserError:
+    with pytest.raises(UserError) as info:
+        fn(*args, **kw)
+    return info.value
+
+
+def test_refusals_and_their_parameters(store):
+    emb = TableEmbedder()
+    assert _error(store.build, "x", _chunks(), emb, metric="dot").key == "vdb.bad_metric"
+    assert _error(store.build, "x", [], emb).key == "vdb.no_chunks"
+    assert "x" not in store.collections()
+    store.build("fruit", _chunks(), emb)
+    assert _error(store.query, "fruit", emb, " \n").key == "vdb.empty_query"
+    err = _error(store.query, "nothing", emb, "apple")
+    assert (err.key, err.params) == ("vdb.no_index", {"name": "nothing"})
+    err = _error(store.query, "fruit", TableEmbedder("other"), "apple")
+    assert (err.key, err.params) == ("vdb.other_embedder", {"built": "table", "used": "other"})
+    assert _error(store.get, "fruit", TableEmbedder(dim=5)).key == "vdb.other_embedder"
+    from core.embeddings import ChromaEmbeddingFunction
+
+    store.client.create_collection("empty", metadata={"embedder": "table", "dim": 6},
+                                   embedding_function=ChromaEmbeddingFunction(emb))
+    err = _error(store.query, "empty", emb, "apple")
+    assert (err.key, err.params) == ("vdb.empty_index", {"name": "empty"})
+    store.client.create_collection("bare", embedding_function=ChromaEmbeddingFunction(emb))  # no embedder recorded
+    err = _error(store.get, "bare", emb)
+    assert (err.key, err.params) == ("vdb.other_embedder", {"built": "?", "used": "table"})
+
+
+# ---- names ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("corpus,embedder,name", [
+    ("notes", "e5", "notes__e5"),
+    ("my notes/v2", "text-embedding-3", "my-notes-v2__text-embedding-3"),
+    ("_법률_", "e5", "e5"),                          # non-ASCII becomes '-', then the edges are trimmed
+    ("한글", "임베딩", "corpus"),
+    ("x" * 70, "e5", "x" * 60),
+])
+def test_collection_names(corpus, embedder, name):
+    assert VDB.collection_name(corpus, embedder) == name
+
+
+NS = "0123456789abcdef0123"
+
+
+def _upload(docs=None, ns=NS, settings="400/50", embedder="e5"):
+    docs = docs if docs is not None else [D.Document("hello", "a.txt", 1), D.Document("world", "b.txt")]
+    return VDB.upload_collection_name(ns, docs, settings, embedder)
+
+
+def test_upload_name_format():
+    name = _upload()
+    prefix, ns, content, tail = name.split("__")[0].split("-")
+    assert (prefix, ns, len(content), len(tail)) == ("up", NS[:16], 20, 8)
+    assert tail == hashlib.sha256(b"400/50|e5").hexdigest()[:8] and name.endswith("__e5")
+    assert _upload(embedder="text-embedding-3-small").endswith("__text-embeddi")
+    assert _upload(embedder="../..").endswith("__emb")
+    assert _upload(embedder="-a-").endswith("__a")
+
+
+def test_upload_name_follows_content_not_order_or_framing():
+    a, b = D.Document("hello", "a.txt", 1), D.Document("world", "b.txt")
+    base = _upload([a, b])
+    assert _upload([b, a]) == base
+    assert _upload([D.Document("hello", "a.txt", 1), D.Document("world", "b.txt", 0)]) != base  # None vs page 0
+    assert _upload([D.Document("hello!", "a.txt", 1), b]) != base
+    assert _upload([D.Document("hello", "a.txt", 2), b]) != base
+    # the same bytes framed differently (source|text boundary moved) are different content
+    assert _upload([D.Document("ab", "x")]) != _upload([D.Document("b", "xa")])
+    assert _upload(settings="400/0") != base and _upload(embedder="minilm") != base
+    # the namespace separates sessions, the settings/embedder tail does not touch the content hash
+    assert _upload(ns="f" * 16).split("-")[2] == base.split("-")[2]
+    assert _upload(settings="400/0").split("-")[2] == base.split("-")[2]
+
+
+def test_upload_docs_sort_by_source_then_page():
+    p1, p2 = D.Document("one", "a.pdf", 1), D.Document("two", "a.pdf", 2)
+    assert _upload([p2, p1]) == _upload([p1, p2])
+    none, first = D.Document("x", "c.txt"), D.Document("y", "c.txt", 1)
+    assert _upload([first, none]) == _upload([none, first])
+
+
+@pytest.mark.parametrize("ns", ["abcdef12", "a" * 64])
+def test_namespace_lengths_accepted(ns):
+    assert _upload(ns=ns).startswith(f"up-{ns[:16]}-")
+
+
+@pytest.mark.parametrize("ns", ["abcdef1", "a" * 65, "ABCDEF12", "abcdef12\n", "", None, "../../etc"])
+def test_bad_namespaces_refused(ns):
+    assert _error(_upload, ns=ns).key == "vdb.bad_namespace"
+
+
+def test_visibility():
+    mine = _upload()
+    assert VDB.visible_to("notes__e5", None) and VDB.visible_to("notes__e5", "ffff0000")
+    assert VDB.visible_to(mine, NS)
+    assert not VDB.visible_to(mine, None) and not VDB.visible_to(mine, "")
+    assert not VDB.visible_to(mine, "ffffffffffffffff")
+    assert not VDB.visible_to(mine, NS[:15])  # a prefix of someone's namespace is not theirs
+    assert VDB.visible_to(mine, NS[:16] + "zz")  # only the first 16 characters are kept in names
+
+
+def test_session_namespaces_are_random_hex():
+    a, b = VDB.new_session_namespace(), VDB.new_session_namespace()
+    assert a != b and len(a) == 16 and int(a, 16) >= 0
+    assert _upload(ns=a).startswith(f"up-{a}-")
+
+
+# ---- a shared Chroma server -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["ftp://host:8000", "http://", "http:///x"])
+def test_not_an_http_url(url):
+    err = _error(VDB.VectorStore, "unused", url=url)
+    assert (err.key, err.params) == ("vdb.bad_url", {"url": url})
+
+
+@pytest.mark.parametrize("url,host,port,ssl", [
+    ("chroma.local:8001", "chroma.local", 8001, False),
+    ("http://chroma.local", "chroma.local", 80, False),
+    ("https://chroma.local", "chroma.local", 443, True),
+    ("https://chroma.local:9443/", "chroma.local", 9443, True),
+])
+def test_server_address_is_parsed_and_a_dead_server_is_a_clear_error(monkeypatch, url, host, port, ssl):
+    import chromadb
+
+    asked = {}
+
+    def refuse(**kw):
+        asked.update(kw)
+        raise ConnectionError("connection refused " * 30)
+
+    monkeypatch.setattr(chromadb, "HttpClient", refuse)
+    err = _error(VDB.VectorStore, "unused", url=url)
+    assert (asked["host"], asked["port"], asked["ssl"]) == (host, port, ssl)
+    assert asked["settings"].anonymized_telemetry is False
+    assert (err.key, err.params) == ("vdb.server_unreachable", {"url": url}) and len(err.args[0]) <= 200
+
+
+def test_faiss_names_carry_their_settings_and_nlist_is_capped():
+    x = RNG.normal(size=(100, 8)).astype("float32")
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = VDB.faiss_compare(x, x[:5], k=3, hnsw_m=4, ef_search=8, nlist=32, nprobe=2)
+    assert [r["index"] for r in rows] == ["Flat (exact)", "HNSW (M=4, efSearch=8)", "IVF (nlist=12, nprobe=2)"]
+    assert all(set(r) == {"index", "recall@3", "build ms", "query ms"} for r in rows)
+    assert VDB.faiss_compare(x[:7], x[:2], k=2, nlist=32)[2]["index"] == "IVF (nlist=1, nprobe=4)"
