@@ -2,7 +2,7 @@
 
     python bench/mutation.py                  # every module below
     python bench/mutation.py autograd_demo    # one module (~30 min on a busy 2-core machine: 699 mutants)
-    python bench/mutation.py --diffs rag      # also print each survivor's diff (slow: one mutmut call each)
+    python bench/mutation.py --diffs rag      # also print each survivor's diff
 
 For each core module, mutmut (requirements-dev.txt) changes one operator, constant or call at a time and runs only
 the tests that cover that module; a mutant is killed when some test fails. Each module runs in its own scratch
@@ -66,6 +66,20 @@ pytest_add_cli_args =
     return work
 
 
+_SHOW = """import json, sys
+from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
+names = json.load(sys.stdin)
+json.dump({n: get_diff_for_mutant(n, path=find_mutant(n).path) for n in names}, sys.stdout)
+"""
+
+
+def _diffs(work: Path, names: list[str]) -> dict[str, str]:
+    """Every survivor's diff from one process (`mutmut show` per mutant pays mutmut's start-up each time)."""
+    out = subprocess.run([sys.executable, "-c", _SHOW], cwd=work, input=json.dumps(names), capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out)
+
+
 def run(module: str, diffs: bool = False) -> dict:
     work = _scratch(module)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
@@ -75,8 +89,7 @@ def run(module: str, diffs: bool = False) -> dict:
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
         listing = subprocess.run([mutmut, "results"], cwd=work, check=True, capture_output=True, text=True).stdout
         stats["survivors"] = [line.split(":")[0].strip() for line in listing.splitlines() if "survived" in line]
-        stats["diffs"] = {name: subprocess.run([mutmut, "show", name], cwd=work, capture_output=True,
-                                               text=True).stdout if diffs else "" for name in stats["survivors"]}
+        stats["diffs"] = _diffs(work, stats["survivors"]) if diffs else {}
         return stats
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -93,8 +106,10 @@ def main(modules: list[str], diffs: bool = False) -> int:
               f"survived {s['survived']}, no tests {s['no_tests']}, suspicious {s['suspicious']}")
         for name in s["survivors"]:
             print(f"  survivor {name}")
-            if s["diffs"][name]:
-                print("    " + "\n    ".join(s["diffs"][name].strip().splitlines()[-6:]))
+            changed = [ln for ln in s["diffs"].get(name, "").splitlines()
+                       if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++"))]
+            for line in changed:
+                print("    " + line)
     return 0 if ok else 1
 
 

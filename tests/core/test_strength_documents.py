@@ -55,7 +55,7 @@ def test_text_upload_is_one_document_named_after_the_file():
 
 def test_size_limit_is_exact_and_names_the_file():
     err = _refused("big.txt", b"x" * (D.MAX_UPLOAD_BYTES + 1))
-    assert (err.key, err.params) == ("doc.too_big", {"name": "big.txt", "limit_mb": 20})
+    assert (err.key, err.params, str(err)) == ("doc.too_big", {"name": "big.txt", "limit_mb": 20}, "file too big")
     # exactly at the byte limit the file is read (and then refused for its text, a different reason)
     assert _refused("big.txt", b"x" * D.MAX_UPLOAD_BYTES).key == "doc.too_much_text"
 
@@ -63,24 +63,27 @@ def test_size_limit_is_exact_and_names_the_file():
 def test_text_limit_is_exact():
     assert len(D.load_upload("a.txt", b"x" * 5_000_000)[0].text) == 5_000_000
     err = _refused("a.txt", b"x" * 5_000_001)
-    assert (err.key, err.params) == ("doc.too_much_text", {"name": "a.txt", "limit": 5_000_000})
+    assert (err.key, err.params, str(err)) == ("doc.too_much_text", {"name": "a.txt", "limit": 5_000_000},
+                                               "too much text")
 
 
 def test_only_the_first_4096_bytes_are_sniffed_for_nul():
-    assert _refused("a.txt", b"x" * 4095 + b"\x00").params == {"name": "a.txt"}
+    err = _refused("a.txt", b"x" * 4095 + b"\x00")
+    assert (err.key, err.params, str(err)) == ("doc.binary", {"name": "a.txt"}, "binary file")
     # a NUL further in is text to the decoder (UTF-8 allows it), so the file loads
     assert len(D.load_upload("a.txt", b"x" * 4096 + b"\x00")[0].text) == 4097
 
 
-@pytest.mark.parametrize("name,data,key", [
-    ("a.txt", b"", "doc.empty"),
-    ("a.txt", b"\xff\xfe\xfa", "doc.binary"),   # neither UTF-8 nor cp949
-    ("a.md", b" \n\t ", "doc.no_text"),
-    ("a.csv", b"a,b", "doc.type"),
+# the English message is what the logs show (core.errors); the page shows the key's translation
+@pytest.mark.parametrize("name,data,key,message", [
+    ("a.txt", b"", "doc.empty", "the file is empty"),
+    ("a.txt", b"\xff\xfe\xfa", "doc.binary", "not text"),   # neither UTF-8 nor cp949
+    ("a.md", b" \n\t ", "doc.no_text", "no text found"),
+    ("a.csv", b"a,b", "doc.type", "unsupported type"),
 ])
-def test_refusals_name_the_file(name, data, key):
+def test_refusals_name_the_file(name, data, key, message):
     err = _refused(name, data)
-    assert (err.key, err.params) == (key, {"name": name})
+    assert (err.key, err.params, str(err)) == (key, {"name": name}, message)
 
 
 def test_empty_chunking_settings_are_refused_at_the_edges():
@@ -90,7 +93,7 @@ def test_empty_chunking_settings_are_refused_at_the_edges():
     for size, overlap in ((19, 0), (4001, 0), (100, 100), (100, -1)):
         with pytest.raises(UserError) as info:
             D.split(text, size, overlap)
-        assert info.value.key == "doc.bad_chunking"
+        assert (info.value.key, str(info.value)) == ("doc.bad_chunking", "chunk size 20–4000 and overlap below it")
 
 
 # ---- PDF ----------------------------------------------------------------------------------------------------
@@ -102,7 +105,7 @@ def test_pdf_pages_keep_their_numbers_and_blank_pages_are_dropped():
 
 def test_pdf_page_limit_is_exact(monkeypatch):
     err = _refused("p.pdf", _pdf([b"p"] * 501))  # refused from the page count, before any text is extracted
-    assert (err.key, err.params) == ("doc.too_many_pages", {"name": "p.pdf", "limit": 500})
+    assert (err.key, err.params, str(err)) == ("doc.too_many_pages", {"name": "p.pdf", "limit": 500}, "too many pages")
     monkeypatch.setattr(D, "MAX_PDF_PAGES", 3)  # the edge itself, without extracting 500 pages
     assert len(D.load_upload("p.pdf", _pdf([b"p"] * 3))) == 3
 
@@ -120,6 +123,7 @@ def test_pdf_text_budget_stops_extraction_at_the_page_that_spends_it(monkeypatch
     monkeypatch.setattr(D, "MAX_TEXT_CHARS", budget // 2 - 1)
     err = _refused("w.pdf", _pdf(pages))
     assert (err.key, err.params) == ("doc.too_much_text", {"name": "w.pdf", "limit": budget // 2 - 1})
+    assert str(err) == "too much text"
     assert len(calls) == 2  # the two remaining pages are never extracted
 
 
@@ -127,11 +131,31 @@ def test_pdf_flate_bomb_is_stopped_by_the_stream_limit():
     bomb = zlib.compress(b"BT /F1 12 Tf 72 720 Td (" + b" " * (D.PDF_STREAM_BYTES + 1) + b") Tj ET", 1)
     err = _refused("bomb.pdf", _pdf([b"x"], stream=lambda _: bomb))
     assert err.key == "doc.pdf_limit" and err.params == {"name": "bomb.pdf"}
+    assert "limit" in str(err).lower() and str(err) != err.key  # pypdf's own reason, for the log
 
 
 def test_a_broken_pdf_is_a_user_error_with_the_name():
     err = _refused("b.pdf", _pdf([b"hello"])[:-60])  # cut off inside the xref table
     assert err.key == "doc.corrupt" and err.params == {"name": "b.pdf"}
+    assert str(err) not in ("doc.corrupt", "None", "")  # pypdf's own reason, for the log
+
+
+def test_an_encrypted_pdf_is_refused_by_name():
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(100, 100)
+    w.encrypt("secret")
+    buf = io.BytesIO()
+    w.write(buf)
+    err = _refused("locked.pdf", buf.getvalue())
+    assert (err.key, err.params, str(err)) == ("doc.encrypted", {"name": "locked.pdf"}, "encrypted PDF")
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.4 a pdf renamed", b"PK\x03\x04" + b"\x00" * 40])
+def test_a_docx_that_is_no_zip_or_no_docx_is_refused_by_name(data):
+    err = _refused("r.docx", data)
+    assert err.key == "doc.corrupt" and err.params == {"name": "r.docx"} and str(err) not in ("doc.corrupt", "None")
 
 
 # ---- docx ---------------------------------------------------------------------------------------------------
@@ -177,6 +201,8 @@ MB = 2**20
 def test_docx_limits_are_read_from_the_zip_directory(sizes, key, params):
     err = _refused("big.docx", _declaring(sizes))
     assert err.key == key and err.params == (params | {"name": "big.docx"} if key.startswith("doc.") else params)
+    if key == "doc.docx_xml_too_big":
+        assert str(err) == "too much XML"
 
 
 def test_docx_entry_count_limit_is_exact():
@@ -245,3 +271,31 @@ def test_law_text_is_cut_at_each_article_and_long_ones_repeat_their_heading():
 def test_two_article_headings_are_not_a_law():
     text = "제1조 가나다 라마바 사아자 차카타 파하.\n제2조 가나다 라마바 사아자 차카타 파하."
     assert [c.text for c in D.split([D.Document(text, "x.txt")], 40, 0)] == _reference(text, 40, 0)
+
+
+def test_an_article_that_fits_is_never_re_split_for_its_heading():
+    article = "제5조 " + "가" * 35 + "."  # exactly 40 characters: fits the chunk, though not the heading's room
+    text = f"제1조 짧다.\n제2조 짧다.\n{article}\n"
+    assert [c.text for c in D.split([D.Document(text, "l.txt")], 40, 0)] == ["제1조 짧다.", "제2조 짧다.", article]
+
+
+def test_a_long_heading_still_leaves_ten_characters_of_room():
+    heading = "제1234조의56"  # 20 - 9 - 1 = 10: the floor itself
+    section = f"{heading} 가나다 라마바 사아자 차카타 파하 거너더 러머버 서어저"
+    chunks = [c.text for c in D.split([D.Document(f"제1조 가.\n제2조 나.\n{section}\n", "l.txt")], 20, 0)]
+    assert chunks[2:] == [p if p.startswith(heading) else f"{heading} {p}" for p in _reference(section, 10, 0)]
+    assert all(len(c) <= 20 for c in chunks)
+
+
+def test_korean_law_is_the_constitution_then_ten_bills():
+    from core.assets import Registry
+    from core.config import Settings
+
+    reg = Registry(Settings.load().cache_dir)
+    docs = D.korean_law(reg)
+    assert [d.source for d in docs[:1]] == ["대한민국헌법.txt"] and "대한민국" in docs[0].text
+    bills = docs[1:]
+    assert len(bills) == 10 and [d.source for d in bills] == sorted(d.source for d in bills)
+    assert all(d.source.startswith("kobill/") and d.source.endswith(".txt") for d in bills)
+    assert all(sum("가" <= ch <= "힣" for ch in d.text) > 100 for d in bills)  # Hangul text, decoded
+    assert [d.source for d in D.constitution_only(reg)] == ["대한민국헌법.txt"]

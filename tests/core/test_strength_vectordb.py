@@ -110,27 +110,34 @@ def _error(fn, *args, **kw) -> UserError:
     return info.value
 
 
+def _refusal(fn, *args, **kw) -> tuple[str, dict, str]:
+    err = _error(fn, *args, **kw)
+    return err.key, err.params, str(err)
+
+
 def test_refusals_and_their_parameters(store):
-    emb = TableEmbedder()
-    assert _error(store.build, "x", _chunks(), emb, metric="dot").key == "vdb.bad_metric"
-    assert _error(store.build, "x", [], emb).key == "vdb.no_chunks"
-    assert "x" not in store.collections()
-    store.build("fruit", _chunks(), emb)
-    assert _error(store.query, "fruit", emb, " \n").key == "vdb.empty_query"
-    err = _error(store.query, "nothing", emb, "apple")
-    assert (err.key, err.params) == ("vdb.no_index", {"name": "nothing"})
-    err = _error(store.query, "fruit", TableEmbedder("other"), "apple")
-    assert (err.key, err.params) == ("vdb.other_embedder", {"built": "table", "used": "other"})
-    assert _error(store.get, "fruit", TableEmbedder(dim=5)).key == "vdb.other_embedder"
     from core.embeddings import ChromaEmbeddingFunction
 
+    emb = TableEmbedder()
+    # (key, params, English message for the log) of each refusal
+    assert _refusal(store.build, "x", _chunks(), emb, metric="dot") == ("vdb.bad_metric", {}, "unknown metric dot")
+    assert _refusal(store.build, "x", [], emb) == ("vdb.no_chunks", {}, "nothing to index")
+    assert "x" not in store.collections()
+    store.build("fruit", _chunks(), emb)
+    assert _refusal(store.query, "fruit", emb, " \n") == ("vdb.empty_query", {}, "empty question")
+    assert _refusal(store.query, "nothing", emb, "apple") == ("vdb.no_index", {"name": "nothing"}, "no index nothing")
+    assert _refusal(store.query, "fruit", TableEmbedder("other"), "apple") == (
+        "vdb.other_embedder", {"built": "table", "used": "other"}, "index built with another embedder")
+    assert _refusal(store.get, "fruit", TableEmbedder(dim=5))[0] == "vdb.other_embedder"
     store.client.create_collection("empty", metadata={"embedder": "table", "dim": 6},
                                    embedding_function=ChromaEmbeddingFunction(emb))
-    err = _error(store.query, "empty", emb, "apple")
-    assert (err.key, err.params) == ("vdb.empty_index", {"name": "empty"})
+    assert _refusal(store.query, "empty", emb, "apple") == ("vdb.empty_index", {"name": "empty"},
+                                                            "the index is empty")
     store.client.create_collection("bare", embedding_function=ChromaEmbeddingFunction(emb))  # no embedder recorded
-    err = _error(store.get, "bare", emb)
-    assert (err.key, err.params) == ("vdb.other_embedder", {"built": "?", "used": "table"})
+    assert _refusal(store.get, "bare", emb)[:2] == ("vdb.other_embedder", {"built": "?", "used": "table"})
+    store.client.create_collection("nodim", metadata={"embedder": "table"},
+                                   embedding_function=ChromaEmbeddingFunction(emb))
+    assert store.get("nodim", emb).name == "nodim"  # no dimension recorded: the embedder's own is assumed
 
 
 # ---- names ---------------------------------------------------------------------------------------------------
@@ -192,7 +199,7 @@ def test_namespace_lengths_accepted(ns):
 
 @pytest.mark.parametrize("ns", ["abcdef1", "a" * 65, "ABCDEF12", "abcdef12\n", "", None, "../../etc"])
 def test_bad_namespaces_refused(ns):
-    assert _error(_upload, ns=ns).key == "vdb.bad_namespace"
+    assert _refusal(_upload, ns=ns) == ("vdb.bad_namespace", {}, "invalid session namespace")
 
 
 def test_visibility():
@@ -214,8 +221,7 @@ def test_session_namespaces_are_random_hex():
 # ---- a shared Chroma server -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("url", ["ftp://host:8000", "http://", "http:///x"])
 def test_not_an_http_url(url):
-    err = _error(VDB.VectorStore, "unused", url=url)
-    assert (err.key, err.params) == ("vdb.bad_url", {"url": url})
+    assert _refusal(VDB.VectorStore, "unused", url=url) == ("vdb.bad_url", {"url": url}, "not an http(s) URL")
 
 
 @pytest.mark.parametrize("url,host,port,ssl", [
@@ -237,7 +243,8 @@ def test_server_address_is_parsed_and_a_dead_server_is_a_clear_error(monkeypatch
     err = _error(VDB.VectorStore, "unused", url=url)
     assert (asked["host"], asked["port"], asked["ssl"]) == (host, port, ssl)
     assert asked["settings"].anonymized_telemetry is False
-    assert (err.key, err.params) == ("vdb.server_unreachable", {"url": url}) and len(err.args[0]) <= 200
+    assert (err.key, err.params) == ("vdb.server_unreachable", {"url": url})
+    assert str(err) == str(ConnectionError("connection refused " * 30))[:200]  # the reason, cut for the log
 
 
 def test_faiss_names_carry_their_settings_and_nlist_is_capped():
