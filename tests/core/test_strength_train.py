@@ -161,12 +161,13 @@ def test_diverging_loss_is_a_user_error_with_the_step():
     with pytest.raises(UserError) as info:
         list(fit(_model(), batches, None, TrainConfig(epochs=1, lr=0.01)))
     assert (info.value.key, info.value.params) == ("train.diverged", {"step": 2, "lr": 0.01})
+    assert str(info.value) == "loss became inf/NaN"
 
 
 def test_empty_training_set_is_a_user_error():
     with pytest.raises(UserError) as info:
         list(fit(_model(), [], None, TrainConfig()))
-    assert info.value.key == "train.no_data"
+    assert (info.value.key, str(info.value)) == ("train.no_data", "the training set is empty")
 
 
 def test_sequence_batches_pass_lengths_to_the_model():
@@ -213,15 +214,18 @@ def test_settings_at_the_edges_are_accepted(kw):
     assert cfg.validate() is cfg
 
 
-@pytest.mark.parametrize("kw,key", [(dict(epochs=0), "train.bad_epochs"), (dict(epochs=1001), "train.bad_epochs"),
-                                    (dict(lr=0), "train.bad_lr"), (dict(lr=10.001), "train.bad_lr"),
-                                    (dict(lr=-1), "train.bad_lr"), (dict(optimizer="rmsprop"), "train.bad_option"),
-                                    (dict(schedule="linear"), "train.bad_option"),
-                                    (dict(precision="fp16"), "train.bad_option")])
-def test_settings_past_the_edges_are_refused(kw, key):
+EPOCHS = ("train.bad_epochs", "epochs must be 1–1000")
+LR = ("train.bad_lr", "learning rate must be in (0, 10]")
+OPTION = ("train.bad_option", "unknown optimizer or schedule")
+
+
+@pytest.mark.parametrize("kw,why", [(dict(epochs=0), EPOCHS), (dict(epochs=1001), EPOCHS), (dict(lr=0), LR),
+                                    (dict(lr=10.001), LR), (dict(lr=-1), LR), (dict(optimizer="rmsprop"), OPTION),
+                                    (dict(schedule="linear"), OPTION), (dict(precision="fp16"), OPTION)])
+def test_settings_past_the_edges_are_refused(kw, why):
     with pytest.raises(UserError) as info:
         TrainConfig(**kw).validate()
-    assert info.value.key == key
+    assert (info.value.key, str(info.value)) == why  # the key for the page, the message for the log
     with pytest.raises(UserError):  # fit checks them before touching the model
         next(fit(_model(), _data(), None, TrainConfig(**kw)))
 
@@ -297,7 +301,7 @@ def test_cuda_plans(support, precision, ok, model, want):
 def test_unknown_precision_plan_is_refused():
     with pytest.raises(UserError) as info:
         T.plan_precision("int8")
-    assert info.value.key == "train.bad_option"
+    assert (info.value.key, str(info.value)) == ("train.bad_option", "unknown precision")
 
 
 @pytest.mark.parametrize("flags,want", [
