@@ -199,3 +199,37 @@ def test_graph_colours_labels_and_edges():
     assert {(f"v{id(env['x'])}", mul + "op"), (f"v{id(env['y'])}", mul + "op"), (mul + "op", mul)} <= edges
     assert len(edges) == 3 * 3  # three operations, each with two inputs and one output
     assert f'v{id(env["x"])}op' not in dot  # leaves have no operation oval
+
+
+@pytest.mark.parametrize("source,values,message", [
+    ("out = x / y", {"x": 1.0, "y": 0.0}, "division by zero"),
+    ("out = x ** y", {"x": 0.0, "y": -1.0}, "0.0 cannot be raised to a negative power"),
+    ("out = x ** 0.5", {"x": -4.0}, "power is not a finite real number"),
+    ("out = exp(x)", {"x": 1000.0}, "exp overflowed"),
+    ("out = log(x)", {"x": 0.0}, "log of a non-positive number"),
+    ("out = exp(x - 745) ** 0.01", {"x": 0.0}, "a value or gradient overflowed"),
+    ("out = a * b + c", {"b": 1.0}, "no value for a, c"),
+    ("out = " + "-" * 101 + "x", None, "the expression is nested too deeply"),
+    ("out = x % 2", None, "operator Mod is not allowed"),
+    ("out = ~x", None, "only unary minus/plus"),
+    ("out = 'a'", None, "only numbers are allowed, not 'a'"),
+    ("out = x + 1e999", None, "a number is too large"),
+    ("out = exp", None, "exp is a function: write exp(...)"),
+    ("out = _x", None, "names may not start with '_': _x"),
+    ("tanh = x", None, "cannot assign to tanh"),
+    ("out = os.system(x)", None, "unknown function os.system; allowed: tanh, exp, log, sigmoid, relu"),
+    ("out = exp(x, y)", None, "exp() takes exactly one argument"),
+    ("import os", None, "Import is not allowed"),
+    ("out = [x]", None, "List is not allowed"),
+    ("  ", None, "the expression is empty"),
+    ("# nothing", None, "the expression is empty"),
+    ("x" * 2001, None, "the expression is too long"),
+    ("out = (x", None, "syntax error on line 1: '(' was never closed"),
+    ("x = x + 1", None, "x is used before it is assigned"),
+    ("3", None, "use at least one variable, e.g. x"),
+])
+def test_log_messages_say_what_went_wrong(source, values, message):
+    # the page shows the key's translation; this English text is what the log and a developer see
+    with pytest.raises(UserError) as info:
+        run_engine(parse_program(source), values) if values is not None else parse_program(source)
+    assert str(info.value) == message
