@@ -233,3 +233,10 @@ def test_log_messages_say_what_went_wrong(source, values, message):
     with pytest.raises(UserError) as info:
         run_engine(parse_program(source), values) if values is not None else parse_program(source)
     assert str(info.value) == message
+
+
+def test_nesting_past_pythons_own_parser_is_the_same_user_error():
+    with pytest.raises(UserError) as info:
+        parse_program("out = " + "-" * 5000 + "x", max_len=10_000)  # CPython's parser gives up first
+    assert (info.value.key, info.value.params, str(info.value)) == (
+        "ag.too_deep", {"limit": 100}, "the expression is nested too deeply")
