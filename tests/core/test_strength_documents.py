@@ -3,9 +3,13 @@ each refusal's parameters, per-page PDFs, docx zip limits read from the director
 LangChain's own splitter run independently.
 
 Surviving mutants judged equivalent (bench/mutation.py documents):
-- the pypdf limits other than zlib (lzw, run-length, brotli, array-based, image buffer, decoding work) and their
-  values: each guards a filter no test builds; the zlib bomb below shows the mechanism works.
-- `splitters[room]` caching (`if room not in splitters` → always rebuild): same pieces, only slower.
+- `read_text(encoding=None)` / `"UTF-8"` in korean_law: the same decoding wherever the locale is UTF-8, as here.
+- the pypdf limits other than zlib (lzw, run-length, brotli, array-based, image buffer, decoding work), their
+  removal and their values: each guards a filter no test builds; the zlib bomb below shows the mechanism works.
+- `keep_separator="XXstartXX"` / `"START"` / left out: LangChain treats every true value but "end" as "start".
+- `chunk_overlap=min(overlap, room / 2)`: piece lengths are whole numbers, so `> x` and `> x + 0.5` agree.
+- `[section] if ... and False` and `<` for `<=`: the splitter returns a text that fits as its one piece anyway.
+- `continue` → `break` after an empty piece: LangChain never returns empty pieces, and a blank section is one part.
 """
 import io
 import struct
@@ -56,6 +60,7 @@ def test_text_upload_is_one_document_named_after_the_file():
 def test_size_limit_is_exact_and_names_the_file():
     err = _refused("big.txt", b"x" * (D.MAX_UPLOAD_BYTES + 1))
     assert (err.key, err.params, str(err)) == ("doc.too_big", {"name": "big.txt", "limit_mb": 20}, "file too big")
+    assert f"{err.params['limit_mb']} MB" == "20 MB"  # as the page formats it: a whole number
     # exactly at the byte limit the file is read (and then refused for its text, a different reason)
     assert _refused("big.txt", b"x" * D.MAX_UPLOAD_BYTES).key == "doc.too_much_text"
 
@@ -202,7 +207,7 @@ def test_docx_limits_are_read_from_the_zip_directory(sizes, key, params):
     err = _refused("big.docx", _declaring(sizes))
     assert err.key == key and err.params == (params | {"name": "big.docx"} if key.startswith("doc.") else params)
     if key == "doc.docx_xml_too_big":
-        assert str(err) == "too much XML"
+        assert str(err) == "too much XML" and f"{err.params['limit_mb']} MB" == "40 MB"
 
 
 def test_docx_entry_count_limit_is_exact():
@@ -235,6 +240,34 @@ def test_plain_text_chunks_equal_langchains_splitter(size, overlap):
     chunks = D.split([D.Document(PROSE, "n.md", 4)], size, overlap)
     assert [c.text for c in chunks] == _reference(PROSE, size, min(overlap, size // 2))
     assert [(c.source, c.index, c.page) for c in chunks] == [("n.md", i, 4) for i in range(len(chunks))]
+
+
+def test_words_packed_to_the_exact_size_are_not_cut_one_short():
+    text = " ".join(["abcd"] * 30)  # five words fill exactly 24 characters
+    chunks = [c.text for c in D.split([D.Document(text, "w.txt")], 24, 0)]
+    assert chunks == _reference(text, 24, 0) and chunks[0] == "abcd abcd abcd abcd abcd"
+
+
+def test_default_chunking_is_400_with_50_overlap():
+    import random
+
+    rnd = random.Random(0)
+    text = " ".join("".join(rnd.choice("abcdefgh") for _ in range(rnd.randint(1, 9))) for _ in range(400))
+    docs = [D.Document(text, "w.txt")]
+    default = [c.text for c in D.split(docs)]
+    assert default == _reference(text, 400, 50)
+    # this text is sensitive to both numbers: one more of either gives other chunks
+    assert default != _reference(text, 401, 50) and default != _reference(text, 400, 51)
+
+
+def test_english_notes_are_the_shipped_markdown_files_in_order():
+    from pathlib import Path
+
+    files = sorted((Path(__file__).resolve().parents[2] / "data" / "corpus_en").glob("*.md"))
+    docs = D.english_notes()
+    assert len(files) >= 5 and [d.source for d in docs] == [f.name for f in files]
+    assert [d.text for d in docs] == [f.read_bytes().decode("utf-8") for f in files]
+    assert all(d.page is None for d in docs)
 
 
 def test_custom_separators_are_used():
