@@ -5,6 +5,8 @@ The embedder here is a fixed table of vectors, so every expected distance is com
 the store's behaviour does not depend on which model made the vectors.
 
 Surviving mutants judged equivalent (bench/mutation.py vectordb):
+- `namespace or "XXXX"`: None is refused by the pattern either way.
+- `to_bytes(8, )`: "big" is the default byte order; `encode("UTF-8")`: the same codec as "utf-8".
 - the timings in faiss_compare ("build ms", "query ms", their rounding and the per-query division): wall-clock
   figures with no reference to compare against.
 """
@@ -147,6 +149,7 @@ def test_refusals_and_their_parameters(store):
     ("_법률_", "e5", "e5"),                          # non-ASCII becomes '-', then the edges are trimmed
     ("한글", "임베딩", "corpus"),
     ("x" * 70, "e5", "x" * 60),
+    ("XRay Notes", "E5X", "XRay-Notes__E5X"),        # upper case kept; only '-' and '_' trimmed at the edges
 ])
 def test_collection_names(corpus, embedder, name):
     assert VDB.collection_name(corpus, embedder) == name
@@ -168,6 +171,14 @@ def test_upload_name_format():
     assert _upload(embedder="text-embedding-3-small").endswith("__text-embeddi")
     assert _upload(embedder="../..").endswith("__emb")
     assert _upload(embedder="-a-").endswith("__a")
+
+
+def test_upload_names_are_stable_across_releases():
+    # a persisted upload index is found again by its name: the content hash must not drift between versions
+    assert _upload() == "up-0123456789abcdef-637b7741a3a4820286e5-08e4bf9b__e5"
+    # file names decoded with surrogateescape (undecodable bytes) still hash; the embedder's case is kept
+    odd = [D.Document("caf\udce9", "x\udcff.txt")]
+    assert _upload(odd, embedder="XE5-BigX") == "up-0123456789abcdef-1a697ddb15aacd13e80b-6bbca81b__XE5-BigX"
 
 
 def test_upload_name_follows_content_not_order_or_framing():
