@@ -41,7 +41,10 @@ COPY = ("core", "serve", "ui", "tests", "data", "scripts", "pyproject.toml")
 
 
 def _scratch(module: str) -> Path:
-    """A copy of the repository with a setup.cfg pointing mutmut at one module and its tests."""
+    """A copy of the repository with a setup.cfg pointing mutmut at one module and its tests.
+
+    Workers fork from a server that has only collected the tests: forked straight from mutmut's main process,
+    which ran the suite, they inherit Chroma's runtime threads and hang, and every hang counted as a kill."""
     work = Path(tempfile.mkdtemp(prefix=f"mutation-{module}-"))
     for name in COPY:
         src = ROOT / name
@@ -57,6 +60,7 @@ also_copy =
     {also}
 pytest_add_cli_args_test_selection =
     {tests}
+process_isolation = forkserver
 pytest_add_cli_args =
     -p
     no:cacheprovider

@@ -3,7 +3,7 @@ each refusal's parameters, per-page PDFs, docx zip limits read from the director
 LangChain's own splitter run independently.
 
 Surviving mutants judged equivalent (bench/mutation.py documents):
-- `read_text(encoding=None)` / `"UTF-8"` in korean_law: the same decoding wherever the locale is UTF-8, as here.
+- `read_text(encoding=None)` / `"UTF-8"` in korean_law and english_notes: the same decoding under a UTF-8 locale.
 - the pypdf limits other than zlib (lzw, run-length, brotli, array-based, image buffer, decoding work), their
   removal and their values: each guards a filter no test builds; the zlib bomb below shows the mechanism works.
 - `keep_separator="XXstartXX"` / `"START"` / left out: LangChain treats every true value but "end" as "start".
@@ -218,7 +218,8 @@ def test_docx_entry_count_limit_is_exact():
                 z.writestr(f"e{i}", b"")
         return buf.getvalue()
 
-    assert _refused("a.docx", entries(2000)).key == "doc.corrupt"
+    err = _refused("a.docx", entries(2000))  # opened, then python-docx finds no document in it
+    assert err.key == "doc.corrupt" and err.params == {"name": "a.docx"} and str(err) not in ("doc.corrupt", "None")
     assert (_refused("a.docx", entries(2001)).params) == {"limit": 2000}
 
 
@@ -318,6 +319,14 @@ def test_a_long_heading_still_leaves_ten_characters_of_room():
     chunks = [c.text for c in D.split([D.Document(f"제1조 가.\n제2조 나.\n{section}\n", "l.txt")], 20, 0)]
     assert chunks[2:] == [p if p.startswith(heading) else f"{heading} {p}" for p in _reference(section, 10, 0)]
     assert all(len(c) <= 20 for c in chunks)
+
+
+def test_later_pieces_fill_exactly_the_room_the_heading_leaves():
+    heading = "제7조"  # 24 - 3 - 1 = 20 characters of room: " abcd" four times (the separator leads)
+    section = f"{heading} " + " ".join(["abcd"] * 12)
+    chunks = [c.text for c in D.split([D.Document(f"제1조 가.\n제2조 나.\n{section}\n", "l.txt")], 24, 0)]
+    assert chunks[2:] == [p if p.startswith(heading) else f"{heading} {p}" for p in _reference(section, 20, 0)]
+    assert chunks[3] == "제7조 abcd abcd abcd abcd"
 
 
 def test_korean_law_is_the_constitution_then_ten_bills():
