@@ -83,6 +83,7 @@ def test_unary_plus_and_a_bare_final_expression():
     ("out = x ** 2", {"x": 0.0}),
     ("out = sigmoid(x)", {"x": -30.0}),       # the other branch of the stable sigmoid
     ("out = sigmoid(x)", {"x": 30.0}),
+    ("out = sigmoid(x)", {"x": -1000.0}),     # exp(1000) would overflow in the positive branch's formula
     ("a = y * 2\nout = x * 3", {"x": 1.0, "y": 4.0}),  # y never reaches the output: its gradient is 0
 ])
 def test_edge_points_match_torch(source, values):
@@ -187,6 +188,8 @@ def test_graph_colours_labels_and_edges():
     dot = to_dot(out, rankdir="TB")
     assert dot.startswith('digraph G { rankdir=TB; node [fontname="Helvetica", fontsize=11];') and dot.endswith("}")
     assert to_dot(out).startswith("digraph G { rankdir=LR;")
+    lines = dot.split("\n")  # one statement per line, as Graphviz and a reader of the DOT expect
+    assert lines[-1] == "}" and all(line.endswith(";") for line in lines[1:-1]) and len(lines) == 2 + 6 + 3 * 4
     nodes = _nodes(dot)
     assert len(nodes) == len(out.topo()) == 6  # x, y, 2, x*2, x*y, out
     assert nodes[f"v{id(out)}"] == ("#fde2d4", "{ out | data 7.5 | grad 1 }")
