@@ -44,7 +44,9 @@ def _scratch(module: str) -> Path:
     """A copy of the repository with a setup.cfg pointing mutmut at one module and its tests.
 
     Workers fork from a server that has only collected the tests: forked straight from mutmut's main process,
-    which ran the suite, they inherit Chroma's runtime threads and hang, and every hang counted as a kill."""
+    which ran the suite, they inherit Chroma's runtime threads and hang, and every hang counted as a kill. Each
+    worker then imports chromadb/torch and loads its fixtures afresh, which mutmut's default allowance (15x the
+    tests' own time + 1 s) does not cover on a busy machine: a slow start would count as a kill, too."""
     work = Path(tempfile.mkdtemp(prefix=f"mutation-{module}-"))
     for name in COPY:
         src = ROOT / name
@@ -61,6 +63,7 @@ also_copy =
 pytest_add_cli_args_test_selection =
     {tests}
 process_isolation = forkserver
+timeout_constant = 60
 pytest_add_cli_args =
     -p
     no:cacheprovider

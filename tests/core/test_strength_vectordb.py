@@ -95,6 +95,22 @@ def test_build_reports_progress_per_batch_and_stores_its_settings(store):
     assert len(store.vectors("fruit", emb, limit=2)[1]) == 2
 
 
+class IndexEmbedder(TableEmbedder):
+    """Texts "w<i>": vector i of a seeded table, for indexes larger than the fruit list."""
+
+    VECS = np.random.default_rng(3).normal(size=(2001, 6))
+
+    def embed_documents(self, texts):
+        return self.VECS[[int(t[1:]) for t in texts]]
+
+
+def test_the_map_shows_at_most_2000_vectors_by_default(store):
+    emb = IndexEmbedder()
+    store.build("many", [D.Chunk(f"w{i}", "m.txt", i) for i in range(2001)], emb, batch=1000)
+    vecs, docs, _ = store.vectors("many", emb)
+    assert len(docs) == 2000 and vecs.shape == (2000, 6)
+
+
 def test_rebuild_replaces_and_delete_reports_what_it_did(store):
     emb = TableEmbedder()
     store.build("bbb", _chunks(), emb)
