@@ -298,6 +298,12 @@ def test_cuda_plans(support, precision, ok, model, want):
                                                  {"name": "chip"})
 
 
+def test_auto_precision_defaults_to_the_cpu(support):
+    seen = []
+    support(False, seen)
+    assert T.auto_precision() == ("fp32", "reason-False", {"name": "chip"}) and seen == ["cpu"]
+
+
 def test_unknown_precision_plan_is_refused():
     with pytest.raises(UserError) as info:
         T.plan_precision("int8")
