@@ -347,6 +347,8 @@ def test_cpu_flags_come_from_proc_cpuinfo(monkeypatch, tmp_path):
     assert T._cpu_flags() == {"fpu", "avx2", "avx512_bf16"}
     fake.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")  # Arm's name for the line
     assert T._cpu_flags() == {"fp", "asimd", "bf16"}
+    fake.write_text("processor\t: 0\nmodel name\t: something\n")  # no flags line at all
+    assert T._cpu_flags() == set()
     fake.unlink()
     assert T._cpu_flags() is None
 

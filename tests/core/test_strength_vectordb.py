@@ -7,8 +7,7 @@ the store's behaviour does not depend on which model made the vectors.
 Surviving mutants judged equivalent (bench/mutation.py vectordb):
 - `namespace or "XXXX"`: None is refused by the pattern either way.
 - `to_bytes(8, )`: "big" is the default byte order; `encode("UTF-8")`: the same codec as "utf-8".
-- the timings in faiss_compare ("build ms", "query ms", their rounding and the per-query division): wall-clock
-  figures with no reference to compare against.
+- `run(..., train=True)` as the default: training a Flat or HNSW index is a no-op.
 """
 import hashlib
 
@@ -281,3 +280,39 @@ def test_faiss_names_carry_their_settings_and_nlist_is_capped():
     assert [r["index"] for r in rows] == ["Flat (exact)", "HNSW (M=4, efSearch=8)", "IVF (nlist=12, nprobe=2)"]
     assert all(set(r) == {"index", "recall@3", "build ms", "query ms"} for r in rows)
     assert VDB.faiss_compare(x[:7], x[:2], k=2, nlist=32)[2]["index"] == "IVF (nlist=1, nprobe=4)"
+
+
+def test_faiss_defaults_and_float64_input():
+    x = RNG.normal(size=(300, 8))  # float64, as numpy makes it: converted, not refused by FAISS
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = VDB.faiss_compare(x, x[:4])
+    assert [r["index"] for r in rows] == ["Flat (exact)", "HNSW (M=16, efSearch=32)", "IVF (nlist=32, nprobe=4)"]
+    assert rows[0]["recall@5"] == 1.0
+
+
+def test_approximate_indexes_search_by_inner_product_too():
+    # vectors of very different lengths: inner product and L2 disagree about the neighbours, so an approximate
+    # index built with the default (L2) metric would miss the exact inner-product answer even when searching
+    # exhaustively
+    x = (RNG.normal(size=(320, 8)) * RNG.uniform(0.1, 10, size=(320, 1))).astype("float32")
+    rows = VDB.faiss_compare(x, x[:20], k=5, hnsw_m=16, ef_search=256, nlist=8, nprobe=8)
+    assert rows[1]["recall@5"] > 0.95 and rows[2]["recall@5"] == 1.0
+
+
+def test_faiss_timings_are_milliseconds_per_build_and_per_query(monkeypatch):
+    class Clock:
+        """Every reading is `step` seconds after the last: each build and each search takes exactly one step."""
+        now, step = 1000.0, 0.25
+
+        @classmethod
+        def perf_counter(cls):
+            cls.now += cls.step
+            return cls.now
+
+    monkeypatch.setattr(VDB, "time", Clock)
+    x = RNG.normal(size=(64, 4)).astype("float32")
+    rows = VDB.faiss_compare(x, x[:8], k=2, nlist=4)
+    assert [(r["build ms"], r["query ms"]) for r in rows] == [(250.0, 31.25)] * 3  # 250 ms / 8 queries
+    Clock.step = 1 / 3
+    rows = VDB.faiss_compare(x, x[:3], k=2, nlist=4)
+    assert [(r["build ms"], r["query ms"]) for r in rows] == [(333.3, 111.111)] * 3  # rounded for the table
