@@ -1,7 +1,8 @@
 """Mutation testing as a measure of test strength (not part of `make test`; CPU-heavy).
 
-    python bench/mutation.py                  # every module below
-    python bench/mutation.py autograd_demo    # one module (~30 min on a busy 2-core machine: 699 mutants)
+    python bench/mutation.py                  # every module below (hours on a shared 2-core machine)
+    python bench/mutation.py documents        # one module (documents: 436 mutants, ~15 min at nice 19 under load;
+                                              # vectordb and train take an hour or more there)
     python bench/mutation.py --diffs rag      # also print each survivor's diff
 
 For each core module, mutmut (requirements-dev.txt) changes one operator, constant or call at a time and runs only
