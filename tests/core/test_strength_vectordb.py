@@ -8,6 +8,7 @@ Surviving mutants judged equivalent (bench/mutation.py vectordb):
 - `namespace or "XXXX"`: None is refused by the pattern either way.
 - `to_bytes(8, )`: "big" is the default byte order; `encode("UTF-8")`: the same codec as "utf-8".
 - `run(..., train=True)` as the default: training a Flat or HNSW index is a no-op.
+- `col.query(...)` without `include=`: Chroma's default includes documents, metadatas and distances.
 """
 import hashlib
 
@@ -70,6 +71,23 @@ def test_every_metric_ranks_and_scores_as_numpy_does(store, metric, score):
         assert hit.distance == pytest.approx(dist, rel=1e-4, abs=1e-5)
         assert hit.score == pytest.approx(score(dist), rel=1e-4, abs=1e-5)
         assert (hit.source, hit.chunk, hit.page) == (f"{word[0]}.txt", i, 3 if i % 2 else None)
+
+
+def test_default_k_and_collections_built_elsewhere(store):
+    from core.embeddings import ChromaEmbeddingFunction
+
+    emb = TableEmbedder()
+    store.build("fruit", _chunks(), emb)
+    assert len(store.query("fruit", emb, "apple")) == 5
+    # a collection made without our metric or page metadata: cosine scoring is assumed and the page is unknown
+    col = store.client.create_collection("plain", metadata={"embedder": "table", "dim": 6},
+                                         embedding_function=ChromaEmbeddingFunction(emb))
+    col.add(ids=["a", "b"], documents=["apple", "banana"],
+            embeddings=[TABLE["apple"].tolist(), TABLE["banana"].tolist()],
+            metadatas=[{"source": "s.txt", "chunk": 0}, {"source": "s.txt", "chunk": 1}])
+    hits = store.query("plain", emb, "apple", k=2)
+    assert [(h.text, h.page) for h in hits] == [("apple", None), ("banana", None)]
+    assert all(h.score == pytest.approx(1 - h.distance) for h in hits)
 
 
 def test_k_larger_than_the_index_returns_every_chunk(store):
