@@ -15,6 +15,7 @@ Results go line by line to stdout (and --out CSV) so a run cut short still repor
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import re
 import socket
@@ -101,11 +102,13 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             from core.llm.base import complete
 
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
-            steps_n, hit_limit = 1, False
+            steps_n, hit_limit, trace = 1, False, ""
         else:
             backend = make_backend(provider, tools, constrained=constrained)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
+            trace = " | ".join(f"{s.tool}({json.dumps(s.args, ensure_ascii=False)})" if s.kind == "call" else
+                               f"{s.kind}: {s.text[:60]}" for s in steps if s.kind != "thought")
         good = correct(answer, task["kind"], task["expected"], ctx.now())
         ok += good
         turns += steps_n
@@ -113,7 +116,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
         secs = time.perf_counter() - t0
         print(f"  [{label}] {i:2d} {'✓' if good else '✗'} turns={steps_n} {secs:5.1f}s  {task['task'][:50]!r} → "
               f"{(answer or '')[:90]!r}", flush=True)
-        writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{secs:.1f}", answer])
+        writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{secs:.1f}", answer, trace])
     n = len(tasks)
     print(f"{label}: success {ok}/{n} = {ok / n:.2f}, turns/task {turns / n:.2f}, step limit hit {limits}, "
           f"{(time.perf_counter() - start) / n:.1f} s/task", flush=True)
@@ -150,7 +153,7 @@ def main():
           f"tasks {', '.join(f'{k}={len(v)}' for k, v in sets.items())}", flush=True)
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer"])
+        writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer", "steps"])
         for name in args.providers.split(","):
             server = None
             if name == "compat":
