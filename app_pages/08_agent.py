@@ -43,6 +43,8 @@ def _draw_steps(job) -> None:
                         st.code(step.text, language=None)
                 elif step.kind == "error":
                     st.warning(f"{t('agent.error')}\n\n`{step.text}`")
+                elif step.kind == "declined":
+                    st.caption(t("agent.declined", call=f"{step.tool}({json.dumps(step.args, ensure_ascii=False)})"))
                 elif step.kind == "answer":
                     st.success(f"{t('agent.answer')}: {step.text}")
                     if step.source:  # which part is the tool's result, verbatim, and not the model's copy

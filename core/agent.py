@@ -1,7 +1,7 @@
 """A tool-using agent whose every step is visible, and a writer–critic pair taking turns.
 
     run_agent(backend, tools, task, max_steps, stop_event) -> Iterator[Step]
-        thought → call (tool + arguments) → observation (or error) → ... → answer | limit | stopped
+        thought → call (tool + arguments) → observation (or error) → ... → [declined call] answer | limit | stopped
 
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
     TextBackend      any core.llm provider (the local models, the project's own server): tools described in the
@@ -32,7 +32,7 @@ ANSWERING_TOOLS = {"calculator", "convert_units", "today", "constitution"}
 
 @dataclass
 class Step:
-    kind: str            # thought | call | observation | error | answer | limit | stopped
+    kind: str            # thought | call | observation | error | declined | answer | limit | stopped
     n: int               # the model turn it belongs to (1-based)
     text: str = ""
     tool: str | None = None
@@ -59,6 +59,7 @@ class Reply:
     calls: list[Call] = field(default_factory=list)
     answer: str | None = None
     error: str | None = None  # a malformed call, fed back to the model as an observation
+    declined: Call | None = None  # a call the model proposed that does not build on the last result
     raw: object = None        # what the backend needs to record the turn
 
 
@@ -297,7 +298,6 @@ LOCAL_SYSTEM = ("You are an agent. Call one tool at a time; never compute, conve
 OPENER = '<tool_call>\n{"name": "'
 
 
-NO_PROGRESS = "does not build on the last result: answering now"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -329,15 +329,17 @@ class LocalBackend:
     choice, not free text), then the model writes only the JSON arguments. The key/value cache of the shared prompt
     prefix is kept between turns, so each turn reads only the new tokens."""
 
-    def __init__(self, provider, tools, max_tokens: int = 64):
-        self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
+    def __init__(self, provider, tools, max_tokens: int = 64, hints: bool = True):
+        self.provider, self.lm, self.tok, self.hints = provider, provider.lm, provider.tok, hints
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         self.names = [s["function"]["name"] for s in self.schemas]
         self.max_tokens = max_tokens
         self.cache, self.fed = None, []  # the key/value cache and the token ids it holds
 
     def start(self, task: str) -> list[dict]:
-        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": task}]
+        hint = hint_tools(task, self.names) if self.hints else []
+        note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
+        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": task + note}]
 
     def _feed(self, ids: list[int]):
         """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
@@ -423,21 +425,23 @@ class LocalBackend:
                                               tokenize=False) + OPENER
         last = messages[-1] if messages[-1]["role"] == "tool" and not messages[-1]["content"].startswith("error") \
             else None
+        declined = None
         with self.provider.exclusive():
             name, probs = self.choose(prompt, [FINAL] if final else self.names)
             thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
                 args, _ = self._arguments(prompt + f'{name}", "arguments": ', schema, stop_event)
-                if last is None or builds_on(messages[1]["content"], last["content"], name, args):
+                if last is None or builds_on(messages[1]["content"].split("\n(Hint")[0], last["content"], name,
+                                             args):
                     call = Call(name, args)
                     return Reply(thought=thought, calls=[call], raw=call)
-                thought += f"\n→ {name}({json.dumps(args, ensure_ascii=False)}) {NO_PROGRESS}"
+                declined = Call(name, args)
             # the answer starts with the tool's result verbatim; the model writes only what follows
             result = tool_answer(last["name"], last["content"]) if last else None
             head = prompt + f'{FINAL}", "arguments": {{"answer": "' + (result or "")
             text = (result or "") + self._until(head, stop_event, ('"',))
-        return Reply(thought=thought, answer=text.strip(), raw=text)
+        return Reply(thought=thought, answer=text.strip(), declined=declined, raw=text)
 
     def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
         call = reply.raw
@@ -513,6 +517,8 @@ def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threadi
             yield Step("error", n, reply.error)
             backend.record(state, reply, [])
             continue
+        if reply.declined:
+            yield Step("declined", n, tool=reply.declined.name, args=reply.declined.args)
         if not reply.calls:
             result = tool_answer(*last) if last else None
             yield Step("answer", n, reply.answer or "", tool=last[0] if result else None, source=result)

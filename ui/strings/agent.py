@@ -14,6 +14,7 @@ KO = {
     'agent.native_local': '로컬 모델은 제약된 도구 호출을 씁니다: 토크나이저 자체의 채팅 템플릿(tools=)에 '
                           '<tool_call> 여는 부분을 미리 채우고, 도구 이름은 유효한 이름(final_answer 포함) 중 '
                           '확률이 가장 높은 것을 고르며, 모델은 스키마의 키마다 값만 씁니다.',
+    'agent.declined': '모델의 다음 호출 {call}은(는) 직전 결과를 쓰지 않으므로 하지 않고 답합니다.',
     'agent.mapped': '모델이 쓴 이름을 가장 가까운 도구로 바꿈: {names}',
     'agent.from_tool': '🔧 {tool}의 결과를 그대로 옮김 (모델이 베껴 쓴 것이 아님): {result}',
     'agent.tools': '도구와 JSON 스키마 (LangChain StructuredTool)',
@@ -76,6 +77,7 @@ EN = {
     'agent.native_local': "Local models use constrained tool calls: the tokenizer's own chat template (tools=) "
                           'with the <tool_call> opener prefilled; the tool name is the most probable valid name '
                           '(final_answer included) and the model writes only the value of each schema key.',
+    'agent.declined': "The model's next call {call} does not use the last result, so the agent answers instead.",
     'agent.mapped': "The model's name mapped to the closest tool: {names}",
     'agent.from_tool': "🔧 {tool}'s result, copied verbatim (not retyped by the model): {result}",
     'agent.tools': 'Tools and their JSON schemas (LangChain StructuredTool)',
