@@ -4,7 +4,12 @@
         thought → call (tool + arguments) → observation (or error) → ... → [declined call] answer | limit | stopped
 
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
-    TextBackend      any core.llm provider (the local models, the project's own server): tools described in the
+    LocalBackend     an in-process model (the offline path), constrained: the tokenizer's own template with
+                     tools=, the tool-call opener prefilled, the tool name scored among the valid ones
+                     (final_answer is one of them), the arguments written value by value for the schema's keys;
+                     a next call must use the last result's number, else the agent answers, starting the answer
+                     with that result verbatim
+    TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
                      system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
                      turns, keyword hints; the reply is parsed leniently and the arguments validated against the
                      tool's JSON schema. A malformed call becomes an error observation the model can correct.
@@ -76,7 +81,7 @@ HINTS = {
                   r"plus|minus|times|total|how much|how many|몇 개|얼마",
     "convert_units": r"km|mile|마일|킬로|kg|lb|파운드|°|섭씨|화씨|celsius|fahrenheit|inch|인치|피트|feet|foot|"
                      r"meter|미터|gallon|갤런|liter|리터|mph|km/h|평|ounce|온스|convert|변환|환산",
-    "today": r"today|date|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
+    "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
     "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
                    r"강의|노트|자료",
     "constitution": r"헌법|constitution|대통령|국회|법률|국민|기본권|선거|대법|president|national assembly|"
