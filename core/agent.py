@@ -317,7 +317,8 @@ def builds_on(task: str, observation: str, tool: str, args: dict) -> bool:
     """Whether a next call uses a number the last tool produced (one the task did not have) and does more than
     restate it: a chained step. A small model cannot judge 'done' itself (its yes/no is near chance), but it does
     repeat or restart calls when done; only a call that consumes the result is let through."""
-    new = {float(x) for x in NUMBER.findall(observation)} - {float(x) for x in NUMBER.findall(task)}
+    cited = re.sub(r"\[\d+\]", "", observation)  # citation marks are not results
+    new = {float(x) for x in NUMBER.findall(cited)} - {float(x) for x in NUMBER.findall(task)}
     values = " ".join(str(v) for v in args.values())
     used = [float(x) for x in NUMBER.findall(values)]
     if not any(abs(x - y) <= 0.001 * abs(y) for x in used for y in new):
@@ -340,6 +341,7 @@ class LocalBackend:
         self.names = [s["function"]["name"] for s in self.schemas]
         self.max_tokens = max_tokens
         self.cache, self.fed = None, []  # the key/value cache and the token ids it holds
+        self.prior = None  # the names' scores for a content-free task
 
     def start(self, task: str) -> list[dict]:
         hint = hint_tools(task, self.names) if self.hints else []
@@ -367,8 +369,23 @@ class LocalBackend:
         self.fed = list(ids)
         return out.logits[0, -1].float().log_softmax(-1)
 
-    def choose(self, prompt: str, names: list[str]) -> tuple[str, dict[str, float]]:
-        """The valid name with the highest total log-probability after prompt, all candidates in one batch."""
+    def choose(self, prompt: str, names: list[str], calibrate: bool = False) -> tuple[str, dict[str, float]]:
+        """The valid name with the highest total log-probability after prompt, all candidates in one batch.
+        calibrate: minus each name's log-probability for a content-free task (contextual calibration, Zhao et
+        al. 2021): a small model's prior for one tool (calculator, here) otherwise wins whatever the task."""
+        scores = self._scores(prompt, names)
+        if calibrate:
+            if self.prior is None:
+                empty = self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
+                                                     tokenize=False) + OPENER
+                self.prior = self._scores(empty, self.names)
+            scores = {n: s - self.prior[n] for n, s in scores.items()}
+        import torch
+
+        probs = torch.tensor(list(scores.values())).softmax(0).tolist()
+        return max(scores, key=scores.get), dict(zip(names, probs))
+
+    def _scores(self, prompt: str, names: list[str]) -> dict[str, float]:
         import copy
 
         import torch
@@ -386,14 +403,12 @@ class LocalBackend:
         cache.batch_repeat_interleave(len(cands))
         with torch.no_grad():
             later = self.lm(batch, past_key_values=cache, use_cache=True).logits.float().log_softmax(-1)
-        scores = {name: first[c[0]].item() + sum(later[i, j - 1, c[j]].item() for j in range(1, len(c)))
-                  for i, (name, c) in enumerate(zip(names, cands))}
-        probs = torch.tensor(list(scores.values())).softmax(0).tolist()
-        return max(scores, key=scores.get), dict(zip(names, probs))
+        return {name: first[c[0]].item() + sum(later[i, j - 1, c[j]].item() for j in range(1, len(c)))
+                for i, (name, c) in enumerate(zip(names, cands))}
 
     def _until(self, text: str, stop_event, closers: tuple[str, ...]) -> str:
         """Greedy continuation of text up to (not including) the first closer."""
-        ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
+        ids, new, out = self.tok(text, add_special_tokens=False)["input_ids"], [], ""
         for _ in range(self.max_tokens):
             if stop_event is not None and stop_event.is_set():
                 break
@@ -401,7 +416,8 @@ class LocalBackend:
             if nxt in self.tok.all_special_ids:
                 break
             ids.append(nxt)
-            out += self.tok.decode([nxt])
+            new.append(nxt)
+            out = self.tok.decode(new)  # all at once: a Korean syllable may span two byte-level tokens
             cut = min((out.index(c) for c in closers if c in out), default=-1)
             if cut >= 0:
                 return out[:cut]
@@ -432,7 +448,8 @@ class LocalBackend:
             else None
         declined = None
         with self.provider.exclusive():
-            name, probs = self.choose(prompt, [FINAL] if final else self.names)
+            name, probs = self.choose(prompt, [FINAL] if final else self.names,
+                                      calibrate=len(messages) == 2 and not final)
             thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
