@@ -373,6 +373,8 @@ class LocalBackend:
         """The valid name with the highest total log-probability after prompt, all candidates in one batch.
         calibrate: minus each name's log-probability for a content-free task (contextual calibration, Zhao et
         al. 2021): a small model's prior for one tool (calculator, here) otherwise wins whatever the task."""
+        import torch
+
         scores = self._scores(prompt, names)
         if calibrate:
             if self.prior is None:
@@ -380,12 +382,11 @@ class LocalBackend:
                                                      tokenize=False) + OPENER
                 self.prior = self._scores(empty, self.names)
             scores = {n: s - self.prior[n] for n, s in scores.items()}
-        import torch
-
         probs = torch.tensor(list(scores.values())).softmax(0).tolist()
         return max(scores, key=scores.get), dict(zip(names, probs))
 
     def _scores(self, prompt: str, names: list[str]) -> dict[str, float]:
+        """Each name's total log-probability (with the '",' after it) following prompt."""
         import copy
 
         import torch
