@@ -35,14 +35,20 @@ def _draw_steps(job) -> None:
                     st.markdown(f"{t('agent.thought')}: {step.text}")
                 elif step.kind == "call":
                     with st.expander(t("agent.call", tool=step.tool), expanded=True):
+                        if step.text:  # the model's near-miss name, mapped onto a real tool
+                            st.caption(t("agent.mapped", names=step.text))
                         st.json(step.args)
                 elif step.kind == "observation":
                     with st.expander(t("agent.observation", tool=step.tool), expanded=True):
                         st.code(step.text, language=None)
                 elif step.kind == "error":
                     st.warning(f"{t('agent.error')}\n\n`{step.text}`")
+                elif step.kind == "declined":
+                    st.caption(t("agent.declined", call=f"{step.tool}({json.dumps(step.args, ensure_ascii=False)})"))
                 elif step.kind == "answer":
                     st.success(f"{t('agent.answer')}: {step.text}")
+                    if step.source:  # which part is the tool's result, verbatim, and not the model's copy
+                        st.caption(t("agent.from_tool", tool=step.tool, result=step.source))
                 elif step.kind == "limit":
                     st.warning(t("agent.limit", n=n))
                 elif step.kind == "stopped":

@@ -3,17 +3,19 @@
 Tasks needing one or two tool calls, with checkable answers: data/eval/agent_tasks.csv (in-distribution) and
 data/eval/agent_heldout.csv (written separately, in another style: indirect, conversational). For each provider it
 prints the success rate, the mean model turns per task and how many runs hit the step limit:
-    local    the local model in process (text tool protocol)
+    local    the local model in process, constrained tool calls (core.agent.LocalBackend)
+    text     the same model with the free-text tool protocol (TextBackend): the method local replaced
     compat   the same kind of model behind the project's own OpenAI-compatible server (serve/app.py started as a
              subprocess on 127.0.0.1), reached with the official openai client
     plain    baseline: the local model answering with no tools at all
 Results go line by line to stdout (and --out CSV) so a run cut short still reports what it did.
 
-    python bench/agent.py --providers local,compat,plain [--model qwen2.5-0.5b] [--limit N] [--bf16]
+    python bench/agent.py --providers local,text,compat,plain [--every K] [--model qwen2.5-0.5b] [--limit N] [--bf16]
 """
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import re
 import socket
@@ -89,7 +91,8 @@ def start_server(model: str, threads: int):
     raise RuntimeError("the server did not start in 10 minutes")
 
 
-def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False) -> None:
+def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
+            constrained: bool = True) -> None:
     tools = make_tools(ctx)
     ok = turns = limits = 0
     start = time.perf_counter()
@@ -99,18 +102,21 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             from core.llm.base import complete
 
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
-            steps_n, hit_limit = 1, False
+            steps_n, hit_limit, trace = 1, False, ""
         else:
-            steps = list(run_agent(make_backend(provider, tools), tools, task["task"], max_steps))
+            backend = make_backend(provider, tools, constrained=constrained)
+            steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
+            trace = " | ".join(f"{s.tool}({json.dumps(s.args, ensure_ascii=False)})" if s.kind == "call" else
+                               f"{s.kind}: {s.text[:60]}" for s in steps if s.kind != "thought")
         good = correct(answer, task["kind"], task["expected"], ctx.now())
         ok += good
         turns += steps_n
         limits += hit_limit
         secs = time.perf_counter() - t0
         print(f"  [{label}] {i:2d} {'✓' if good else '✗'} turns={steps_n} {secs:5.1f}s  {task['task'][:50]!r} → "
-              f"{(answer or '')[:70]!r}", flush=True)
-        writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{secs:.1f}", answer])
+              f"{(answer or '')[:90]!r}", flush=True)
+        writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{secs:.1f}", answer, trace])
     n = len(tasks)
     print(f"{label}: success {ok}/{n} = {ok / n:.2f}, turns/task {turns / n:.2f}, step limit hit {limits}, "
           f"{(time.perf_counter() - start) / n:.1f} s/task", flush=True)
@@ -147,7 +153,7 @@ def main():
           f"tasks {', '.join(f'{k}={len(v)}' for k, v in sets.items())}", flush=True)
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer"])
+        writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer", "steps"])
         for name in args.providers.split(","):
             server = None
             if name == "compat":
@@ -159,7 +165,8 @@ def main():
             try:
                 for set_name, tasks in sets.items():
                     ctx = ToolContext(store, embedder, reg, provider)
-                    run_set(f"{name}/{set_name}", provider, ctx, tasks, args.max_steps, writer, plain=name == "plain")
+                    run_set(f"{name}/{set_name}", provider, ctx, tasks, args.max_steps, writer, plain=name == "plain",
+                            constrained=name != "text")
             finally:
                 if server is not None:
                     server.terminate()

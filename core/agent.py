@@ -1,10 +1,15 @@
 """A tool-using agent whose every step is visible, and a writer–critic pair taking turns.
 
     run_agent(backend, tools, task, max_steps, stop_event) -> Iterator[Step]
-        thought → call (tool + arguments) → observation (or error) → ... → answer | limit | stopped
+        thought → call (tool + arguments) → observation (or error) → ... → [declined call] answer | limit | stopped
 
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
-    TextBackend      any core.llm provider (the local models, the project's own server): tools described in the
+    LocalBackend     an in-process model (the offline path), constrained: the tokenizer's own template with
+                     tools=, the tool-call opener prefilled, the tool name scored among the valid ones
+                     (final_answer is one of them), the arguments written value by value for the schema's keys;
+                     a next call must use the last result's number, else the agent answers, starting the answer
+                     with that result verbatim
+    TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
                      system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
                      turns, keyword hints; the reply is parsed leniently and the arguments validated against the
                      tool's JSON schema. A malformed call becomes an error observation the model can correct.
@@ -14,6 +19,7 @@ Every model turn is one step; the last allowed turn is told to answer, so no run
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import threading
@@ -24,15 +30,25 @@ from core.errors import UserError
 
 MAX_STEPS = 12
 MAX_CALLS_PER_TURN = 2
+# tools whose result is itself the answer: it goes verbatim next to the model's sentence, so a small model can't
+# miscopy a number; the constitution tool's answer is its part before the cited sources
+ANSWERING_TOOLS = {"calculator", "convert_units", "today", "constitution"}
 
 
 @dataclass
 class Step:
-    kind: str            # thought | call | observation | error | answer | limit | stopped
+    kind: str            # thought | call | observation | error | declined | answer | limit | stopped
     n: int               # the model turn it belongs to (1-based)
     text: str = ""
     tool: str | None = None
     args: dict | None = None
+    source: str | None = None  # answer only: the tool result it rests on, verbatim (shown apart from the model's words)
+
+    def shown(self) -> str:
+        """The text as the user sees it: an answer carries its tool result verbatim, after the model's words
+        unless they already start from it."""
+        return f"{self.text}\n[{self.tool}] {self.source}" if self.source and self.source not in self.text \
+            else self.text
 
 
 @dataclass
@@ -48,6 +64,7 @@ class Reply:
     calls: list[Call] = field(default_factory=list)
     answer: str | None = None
     error: str | None = None  # a malformed call, fed back to the model as an observation
+    declined: Call | None = None  # a call the model proposed that does not build on the last result
     raw: object = None        # what the backend needs to record the turn
 
 
@@ -64,7 +81,7 @@ HINTS = {
                   r"plus|minus|times|total|how much|how many|몇 개|얼마",
     "convert_units": r"km|mile|마일|킬로|kg|lb|파운드|°|섭씨|화씨|celsius|fahrenheit|inch|인치|피트|feet|foot|"
                      r"meter|미터|gallon|갤런|liter|리터|mph|km/h|평|ounce|온스|convert|변환|환산",
-    "today": r"today|date|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
+    "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
     "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
                    r"강의|노트|자료",
     "constitution": r"헌법|constitution|대통령|국회|법률|국민|기본권|선거|대법|president|national assembly|"
@@ -275,10 +292,195 @@ class GeminiBackend:
             self.types.Part.from_function_response(name=call.name, response={"result": obs}) for call, obs in results]))
 
 
-def make_backend(provider, tools, native: bool | None = None):
-    """Native function calling where the provider has it; the text protocol otherwise (or when native=False).
-    native=None: OpenAI and Gemini natively; the local models and OpenAI-compatible servers by text, because
-    not every server implements tools= (the project's own does not)."""
+# ---- constrained tool calling for an in-process model (the offline path) -------------------------------------
+FINAL = "final_answer"
+FINAL_SCHEMA = {"type": "function", "function": {
+    "name": FINAL, "description": "Give the final answer to the user once the tool results contain it.",
+    "parameters": {"type": "object", "properties": {"answer": {"type": "string", "description": "the answer"}},
+                   "required": ["answer"]}}}
+LOCAL_SYSTEM = ("You are an agent. Call one tool at a time; never compute, convert or recall facts in your head. "
+                "When a tool result answers the task, call final_answer with a short answer in the task's language.")
+OPENER = '<tool_call>\n{"name": "'
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def tool_answer(tool: str, observation: str) -> str | None:
+    """The part of a tool's result that is itself an answer (None for tools whose result needs reading)."""
+    if tool not in ANSWERING_TOOLS:
+        return None
+    return observation.split("\n(you already")[0].split("\n---")[0].strip()
+
+
+def builds_on(task: str, observation: str, tool: str, args: dict) -> bool:
+    """Whether a next call uses a number the last tool produced (one the task did not have) and does more than
+    restate it: a chained step. A small model cannot judge 'done' itself (its yes/no is near chance), but it does
+    repeat or restart calls when done; only a call that consumes the result is let through."""
+    cited = re.sub(r"\[\d+\]", "", observation)  # citation marks are not results
+    new = {float(x) for x in NUMBER.findall(cited)} - {float(x) for x in NUMBER.findall(task)}
+    values = " ".join(str(v) for v in args.values())
+    used = [float(x) for x in NUMBER.findall(values)]
+    if not any(abs(x - y) <= 0.001 * abs(y) for x in used for y in new):
+        return False
+    return tool != "calculator" or bool(re.search(r"\d\s*[-+*/^]\s*\(?\s*-?\d", values))
+
+
+class LocalBackend:
+    """Constrained tool calling for an in-process transformers model (core.llm.local.LocalProvider).
+
+    The prompt is the tokenizer's own chat template with tools= (Qwen2.5's <tools> block and <tool_call> turns),
+    and the assistant turn is prefilled with the tool-call opener, so the model never writes free text where a call
+    belongs: the tool name is the most probable of the valid names (final_answer included: answering is one more
+    choice, not free text), then the model writes only the JSON arguments. The key/value cache of the shared prompt
+    prefix is kept between turns, so each turn reads only the new tokens."""
+
+    def __init__(self, provider, tools, max_tokens: int = 64, hints: bool = True):
+        self.provider, self.lm, self.tok, self.hints = provider, provider.lm, provider.tok, hints
+        self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
+        self.names = [s["function"]["name"] for s in self.schemas]
+        self.max_tokens = max_tokens
+        self.cache, self.fed = None, []  # the key/value cache and the token ids it holds
+        self.prior = None  # the names' scores for a content-free task
+
+    def start(self, task: str) -> list[dict]:
+        hint = hint_tools(task, self.names) if self.hints else []
+        note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
+        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": task + note}]
+
+    def _feed(self, ids: list[int]):
+        """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
+        import torch
+
+        same = 0
+        for a, b in zip(self.fed, ids):
+            if a != b:
+                break
+            same += 1
+        same = min(same, len(ids) - 1)  # at least one token is fed, for its logits
+        if self.cache is None or same == 0:
+            from transformers import DynamicCache
+
+            self.cache, same = DynamicCache(), 0
+        else:
+            self.cache.crop(same - self.cache.get_seq_length())  # a negative count: tokens to drop
+        with torch.no_grad():
+            out = self.lm(torch.tensor([ids[same:]]), past_key_values=self.cache, use_cache=True)
+        self.fed = list(ids)
+        return out.logits[0, -1].float().log_softmax(-1)
+
+    def choose(self, prompt: str, names: list[str], calibrate: bool = False) -> tuple[str, dict[str, float]]:
+        """The valid name with the highest total log-probability after prompt, all candidates in one batch.
+        calibrate: minus each name's log-probability for a content-free task (contextual calibration, Zhao et
+        al. 2021): a small model's prior for one tool (calculator, here) otherwise wins whatever the task."""
+        import torch
+
+        scores = self._scores(prompt, names)
+        if calibrate:
+            if self.prior is None:
+                empty = self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
+                                                     tokenize=False) + OPENER
+                self.prior = self._scores(empty, self.names)
+            scores = {n: s - self.prior[n] for n, s in scores.items()}
+        probs = torch.tensor(list(scores.values())).softmax(0).tolist()
+        return max(scores, key=scores.get), dict(zip(names, probs))
+
+    def _scores(self, prompt: str, names: list[str]) -> dict[str, float]:
+        """Each name's total log-probability (with the '",' after it) following prompt."""
+        import copy
+
+        import torch
+
+        prefix = self.tok(prompt, add_special_tokens=False)["input_ids"]
+        first = self._feed(prefix)
+        cands = []
+        for name in names:  # the name and the '",' that follows it in the template: no name is cut short
+            full = self.tok(prompt + name + '",', add_special_tokens=False)["input_ids"]
+            cut = full[len(prefix):] if full[:len(prefix)] == prefix else self.tok(name + '",')["input_ids"]
+            cands.append(cut)
+        width = max(map(len, cands))
+        batch = torch.tensor([c + [c[-1]] * (width - len(c)) for c in cands])  # right padding: never read
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(len(cands))
+        with torch.no_grad():
+            later = self.lm(batch, past_key_values=cache, use_cache=True).logits.float().log_softmax(-1)
+        return {name: first[c[0]].item() + sum(later[i, j - 1, c[j]].item() for j in range(1, len(c)))
+                for i, (name, c) in enumerate(zip(names, cands))}
+
+    def _until(self, text: str, stop_event, closers: tuple[str, ...]) -> str:
+        """Greedy continuation of text up to (not including) the first closer."""
+        ids, new, out = self.tok(text, add_special_tokens=False)["input_ids"], [], ""
+        for _ in range(self.max_tokens):
+            if stop_event is not None and stop_event.is_set():
+                break
+            nxt = int(self._feed(ids).argmax())
+            if nxt in self.tok.all_special_ids:
+                break
+            ids.append(nxt)
+            new.append(nxt)
+            out = self.tok.decode(new)  # all at once: a Korean syllable may span two byte-level tokens
+            cut = min((out.index(c) for c in closers if c in out), default=-1)
+            if cut >= 0:
+                return out[:cut]
+        return out
+
+    def _arguments(self, head: str, schema: dict, stop_event) -> tuple[dict, str]:
+        """The arguments key by key from the schema: the model writes only the values (no stray or missing keys)."""
+        args, text = {}, head + "{"
+        for i, (key, spec) in enumerate(schema["function"]["parameters"].get("properties", {}).items()):
+            text += ("" if i == 0 else ", ") + f'"{key}": '
+            if spec.get("type") == "string":
+                value = self._until(text + '"', stop_event, ('"',))
+                text += json.dumps(value, ensure_ascii=False)
+                args[key] = value
+            else:
+                value = self._until(text, stop_event, (",", "}")).strip()
+                text += value
+                try:
+                    args[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    args[key] = value  # the tool's schema check turns it into an error observation
+        return args, text
+
+    def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
+        prompt = self.tok.apply_chat_template(messages, tools=self.schemas, add_generation_prompt=True,
+                                              tokenize=False) + OPENER
+        last = messages[-1] if messages[-1]["role"] == "tool" and not messages[-1]["content"].startswith("error") \
+            else None
+        declined = None
+        with self.provider.exclusive():
+            name, probs = self.choose(prompt, [FINAL] if final else self.names,
+                                      calibrate=len(messages) == 2 and not final)
+            thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
+            if name != FINAL:
+                schema = self.schemas[self.names.index(name)]
+                args, _ = self._arguments(prompt + f'{name}", "arguments": ', schema, stop_event)
+                if last is None or builds_on(messages[1]["content"].split("\n(Hint")[0], last["content"], name,
+                                             args):
+                    call = Call(name, args)
+                    return Reply(thought=thought, calls=[call], raw=call)
+                declined = Call(name, args)
+            # the answer starts with the tool's result verbatim; the model writes only what follows
+            result = tool_answer(last["name"], last["content"]) if last else None
+            head = prompt + f'{FINAL}", "arguments": {{"answer": "' + (result or "")
+            text = (result or "") + self._until(head, stop_event, ('"',))
+        return Reply(thought=thought, answer=text.strip(), declined=declined, raw=text)
+
+    def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
+        call = reply.raw
+        messages.append({"role": "assistant", "content": "",
+                         "tool_calls": [{"function": {"name": call.name, "arguments": call.args}}]})
+        for _, obs in results or [(call, f"error: {reply.error}")]:
+            messages.append({"role": "tool", "name": call.name, "content": obs})
+
+
+def make_backend(provider, tools, native: bool | None = None, constrained: bool = True):
+    """Native function calling where the provider has it; constrained calls for an in-process model; the text
+    protocol otherwise (or when native=False / constrained=False).
+    native=None: OpenAI and Gemini natively; OpenAI-compatible servers by text, because not every server
+    implements tools= (the project's own does not)."""
+    if constrained and hasattr(provider, "lm") and hasattr(provider, "tok"):
+        return LocalBackend(provider, tools)
     name = getattr(provider, "name", "")
     if native is None:
         native = name in ("openai", "gemini")
@@ -319,6 +521,7 @@ def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threadi
     by_name = {t.name: t for t in tools}
     state = backend.start(task)
     done: dict[str, str] = {}  # call signature → observation, to catch a model repeating itself
+    last = None  # (tool, result) of the latest successful call
 
     def stopped() -> bool:
         return stop_event is not None and stop_event.is_set()
@@ -337,14 +540,21 @@ def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threadi
             yield Step("error", n, reply.error)
             backend.record(state, reply, [])
             continue
+        if reply.declined:
+            yield Step("declined", n, tool=reply.declined.name, args=reply.declined.args)
         if not reply.calls:
-            yield Step("answer", n, reply.answer or "")
+            result = tool_answer(*last) if last else None
+            yield Step("answer", n, reply.answer or "", tool=last[0] if result else None, source=result)
             return
         if n == max_steps:
             break
         results = []
         for call in reply.calls:
-            yield Step("call", n, tool=call.name, args=call.args)
+            wrote = call.name
+            if call.name not in by_name:  # a near miss ('calculate', 'convert') means the close valid tool
+                call.name = next(iter(difflib.get_close_matches(call.name, by_name, 1, 0.6)), call.name)
+            yield Step("call", n, f"{wrote} → {call.name}" if wrote != call.name else "", tool=call.name,
+                       args=call.args)
             sig = f"{call.name}:{json.dumps(call.args, sort_keys=True, ensure_ascii=False)}"
             if call.name not in by_name:
                 obs, ok = f"error: unknown tool {call.name!r}; tools: {', '.join(by_name)}", False
@@ -356,12 +566,13 @@ def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threadi
                     done[sig] = obs
             yield Step("observation" if ok else "error", n, obs, tool=call.name)
             results.append((call, obs))
+            last = (call.name, obs) if ok else None
         backend.record(state, reply, results)
     yield Step("limit", max_steps)
 
 
 def final_answer(steps: list[Step]) -> str | None:
-    return next((s.text for s in reversed(steps) if s.kind == "answer"), None)
+    return next((s.shown() for s in reversed(steps) if s.kind == "answer"), None)
 
 
 # ---- two agents taking turns: a writer drafts, a critic reviews, the writer revises ------------------------

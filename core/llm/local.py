@@ -166,6 +166,10 @@ class LocalProvider:
         """Generations of this process running or waiting now: what a new question waits behind."""
         return _in_line
 
+    def exclusive(self):
+        """The one-generation-at-a-time lock, for callers that drive self.lm step by step (core.agent)."""
+        return _TURN
+
     def count_tokens(self, text: str) -> int:
         return len(self.tok(text)["input_ids"])
 

@@ -82,6 +82,7 @@ def test_agent_steps_are_drawn(scripted_server):
     assert any(c.value == "42" for c in at.code)                       # the observation, from the real tool
     assert [s.value for s in at.success] == ["답: 6 * 7 = 42"]  # st.success shows the leading ✅ as its icon
     assert any('"expression"' in j.value for j in at.json)           # the call's arguments
+    assert any(c.value == "🔧 calculator의 결과를 그대로 옮김 (모델이 베껴 쓴 것이 아님): 42" for c in at.caption)
 
 
 def test_empty_task_is_explained_and_nothing_runs(scripted_server):

@@ -11,7 +11,12 @@ KO = {
     'agent.native_help': 'OpenAI·Gemini·vLLM 등은 도구 호출을 API로 지원합니다. 끄면(그리고 로컬 모델에서는 항상) '
                          '시스템 프롬프트에 도구의 JSON 스키마를 적고 <tool_call>{JSON}</tool_call> 형식으로 '
                          '답하게 한 뒤, 답을 파싱하고 스키마로 인자를 검증합니다.',
-    'agent.native_local': '로컬 모델은 Qwen2.5의 도구 호출 형식(<tool_call>{JSON}</tool_call>)을 텍스트로 씁니다.',
+    'agent.native_local': '로컬 모델은 제약된 도구 호출을 씁니다: 토크나이저 자체의 채팅 템플릿(tools=)에 '
+                          '<tool_call> 여는 부분을 미리 채우고, 도구 이름은 유효한 이름(final_answer 포함) 중 '
+                          '확률이 가장 높은 것을 고르며, 모델은 스키마의 키마다 값만 씁니다.',
+    'agent.declined': '모델의 다음 호출 {call}은(는) 직전 결과를 쓰지 않으므로 하지 않고 답합니다.',
+    'agent.mapped': '모델이 쓴 이름을 가장 가까운 도구로 바꿈: {names}',
+    'agent.from_tool': '🔧 {tool}의 결과를 그대로 옮김 (모델이 베껴 쓴 것이 아님): {result}',
     'agent.tools': '도구와 JSON 스키마 (LangChain StructuredTool)',
     'agent.example': '예시 과제',
     'agent.task': '과제',
@@ -26,8 +31,11 @@ KO = {
     'agent.limit': '최대 단계 수({n})에 도달해 멈췄습니다. 단계 수를 늘리거나 과제를 더 구체적으로 써 보세요.',
     'agent.stopped': '⏹️ 중단했습니다.',
     'agent.waiting': '모델이 생각하는 중… (작은 CPU 모델은 단계마다 수십 초 걸릴 수 있습니다)',
-    'agent.small_hint': '0.5B 로컬 모델은 도구 선택을 자주 틀립니다. 그래서 예시(few-shot), 키워드 힌트, 정해진 답 형식을 '
-                        '함께 줍니다. bench/agent.py가 성공률을 잽니다.',
+    'agent.small_hint': '0.5B 로컬 모델은 자유롭게 쓰게 하면 예시를 베끼고 숫자를 잘못 옮깁니다. 그래서 선택을 '
+                        '제약합니다: 도구 이름은 유효한 이름의 확률로 고르고(생각 칸에 그 확률이 보입니다), 인자는 '
+                        '스키마의 키마다 값만 쓰며, 답은 도구 결과를 그대로 옮긴 뒤 모델이 뒤를 잇습니다. 모델은 '
+                        '"끝났는지"를 스스로 잘 판단하지 못하므로, 다음 호출이 직전 결과의 숫자를 쓰지 않으면 바로 '
+                        '답합니다. bench/agent.py가 성공률을 잽니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -66,7 +74,12 @@ EN = {
                          'for local models) the tools\' JSON schemas go into the system prompt, the model answers '
                          'with <tool_call>{JSON}</tool_call>, and the reply is parsed and its arguments validated '
                          'against the schema.',
-    'agent.native_local': "Local models use Qwen2.5's tool-call format (<tool_call>{JSON}</tool_call>) as text.",
+    'agent.native_local': "Local models use constrained tool calls: the tokenizer's own chat template (tools=) "
+                          'with the <tool_call> opener prefilled; the tool name is the most probable valid name '
+                          '(final_answer included) and the model writes only the value of each schema key.',
+    'agent.declined': "The model's next call {call} does not use the last result, so the agent answers instead.",
+    'agent.mapped': "The model's name mapped to the closest tool: {names}",
+    'agent.from_tool': "🔧 {tool}'s result, copied verbatim (not retyped by the model): {result}",
     'agent.tools': 'Tools and their JSON schemas (LangChain StructuredTool)',
     'agent.example': 'Example task',
     'agent.task': 'Task',
@@ -81,8 +94,12 @@ EN = {
     'agent.limit': 'Stopped at the step limit ({n}). Raise the limit or make the task more specific.',
     'agent.stopped': '⏹️ Stopped.',
     'agent.waiting': 'The model is thinking… (a small CPU model may take tens of seconds per step)',
-    'agent.small_hint': 'The 0.5B local model often picks the wrong tool, so it gets few-shot examples, keyword '
-                        'hints and a fixed answer format. bench/agent.py measures its success rate.',
+    'agent.small_hint': 'Left free, the 0.5B local model copies examples and miscopies numbers, so its choices '
+                        'are constrained: the tool name is picked by the probabilities of the valid names (shown as '
+                        'the thought), the arguments are written value by value for the schema\'s keys, and the '
+                        'answer starts from the tool result verbatim, the model continuing after it. A small model '
+                        'cannot judge "done" itself, so when its next call does not use a number from the last '
+                        'result, it answers. bench/agent.py measures the success rate.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',
