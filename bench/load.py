@@ -105,6 +105,7 @@ async def session(browser, url: str, i: int, out: dict) -> None:
         await page.goto(url)
         renders.append(await settle(page))
         links = page.locator(NAV_LINKS)
+        await links.first.wait_for(timeout=PAGE_TIMEOUT_S * 1000)
         paths = [urlparse(await links.nth(j).get_attribute("href")).path.strip("/")
                  for j in range(await links.count())]
         for path in paths:  # every page once (the home page, path '', is where the session started)
