@@ -20,6 +20,7 @@ import pytest
 
 from core import documents as D
 from core.errors import UserError
+from tests.pdf import pdf_file
 
 
 def _refused(name: str, data: bytes) -> UserError:
@@ -39,16 +40,7 @@ def _pdf(pages: list[bytes], stream=zlib.compress) -> bytes:
         objs[3 + 2 * i] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R " % (4 + 2 * i)
                            + font + b" >>")
         objs[4 + 2 * i] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for n in sorted(objs):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + objs[n] + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
+    return pdf_file(objs)
 
 
 # ---- plain text ---------------------------------------------------------------------------------------------

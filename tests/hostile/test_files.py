@@ -10,6 +10,7 @@ from core import data as DATA
 from core import documents as DOC
 from core.vectordb import upload_collection_name, visible_to
 from tests.hostile.conftest import bounded, refused
+from tests.pdf import pdf_file
 
 
 def _png(w=8, h=8, color=(200, 30, 30)) -> bytes:
@@ -183,16 +184,7 @@ def _pdf(content_stream: bytes, pages: int = 1) -> bytes:
     font = b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"
     for i in range(pages):
         objs[4 + i] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R " + font + b" >>"
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for n in sorted(objs):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + objs[n] + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
+    return pdf_file(objs)
 
 
 def test_flate_bomb_pdf_fails_fast(sandbox):
