@@ -98,6 +98,9 @@ def log(i: int, step: str) -> str:
 
 async def session(browser, url: str, i: int, out: dict) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    # the browsers run on the server's own cores here (20 chromiums on 2 cores): playwright's 30 s default would
+    # time out the client, not the app
+    ctx.set_default_timeout(PAGE_TIMEOUT_S * 1000)
     page = await ctx.new_page()
     errors, renders = out["errors"], out["render"]
     step = log(i, "open the app")
