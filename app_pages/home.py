@@ -38,16 +38,17 @@ def environment_panel() -> None:
 
     st.markdown(f"**{t('home.assets')}**")
     statuses = asset_registry().statuses()
-    rows = [{t("home.asset_col"): st_.asset.title, t("home.status_col"): t(f"status.{st_.state}"),
-             t("home.used_col"): st_.asset.used_by,
-             t("home.where_col"): str(st_.path) if st_.state == "ready" else (st_.detail or st_.asset.install)}
-            for st_ in statuses]
+    rows = [(st_.asset.title, t(f"status.{st_.state}"), st_.asset.used_by,
+             str(st_.path) if st_.state == "ready" else (st_.detail or st_.asset.install)) for st_ in statuses]
     not_ready = [x for x in statuses if x.state not in ("ready", "online-only")]
     if not_ready:
         st.warning(t("home.some_missing", n=len(not_ready)) + " " + t("home.assets_help"))
     else:
         st.success(t("home.all_ready"))
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # a markdown table, not st.dataframe: that would load pandas and pyarrow (~0.3 s) on the app's first paint
+    cells = [[t("home.asset_col"), t("home.status_col"), t("home.used_col"), t("home.where_col")], ["---"] * 4]
+    cells += [[str(c).replace("|", "\\|") for c in row] for row in rows]
+    st.markdown("\n".join("| " + " | ".join(row) + " |" for row in cells))
 
 
 st.title(t("home.title"))

@@ -8,10 +8,12 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core.errors import UserError
+
+if TYPE_CHECKING:  # numpy loads lazily: Home's first paint reads this module (session namespaces)
+    import numpy as np
 
 METRICS = ("cosine", "l2", "ip")
 
@@ -178,6 +180,8 @@ class VectorStore:
 
     def vectors(self, name: str, embedder, limit: int = 2000):
         """(embeddings, documents, metadatas) of a collection, for the 2-D map."""
+        import numpy as np
+
         col = self.get(name, embedder)
         res = col.get(limit=limit, include=["embeddings", "documents", "metadatas"])
         return np.asarray(res["embeddings"]), res["documents"], res["metadatas"]
@@ -189,6 +193,7 @@ def faiss_compare(vectors: np.ndarray, queries: np.ndarray, k: int = 5, hnsw_m: 
     """Flat (exact) vs HNSW vs IVF on the same normalised vectors (inner product = cosine): recall@k against the
     exact answer, build time and mean query latency."""
     import faiss
+    import numpy as np
 
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     q = np.ascontiguousarray(queries, dtype=np.float32)

@@ -28,7 +28,10 @@ def test_home_shows_course_map_and_environment(open_page):
     for n in range(1, 11):
         assert f"{n}일차" in text
     assert "OPENAI_API_KEY" in text and "torch" in text
-    assert len(at.dataframe) == 1  # the asset table
+    from core.assets import ASSETS
+
+    table = next(m.value for m in at.markdown if KO["home.asset_col"] in m.value)  # the asset table
+    assert table.count("\n") == len(ASSETS) + 1 and all(a.title in table for a in ASSETS)
 
 
 def test_language_switch_changes_page_text(open_page):
