@@ -32,6 +32,17 @@ def no_training(monkeypatch):
     monkeypatch.setattr("core.linreg.fit", refuse)
 
 
+def _replayed(open_page, path: str, job_key: str):
+    """The page in instructor mode after its replay button was pressed and the replay has finished."""
+    at = open_page(path)
+    at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
+    at.button(key=f"{job_key}.replay").click().run()
+    job = at.session_state[job_key]
+    assert job.wait(30) and job.error is None
+    at.run()
+    return at, job
+
+
 def _teach(at: AppTest) -> AppTest:
     at.query_params["mode"] = "teach"
     return at
@@ -218,12 +229,7 @@ def test_shipped_vision_runs_reproduce_their_figures(kind):
 
 
 def test_sequence_replay_draws_the_shipped_curves(open_page, no_training):
-    at = open_page("app_pages/05_sequence.py")
-    at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
-    at.button(key="seq.job.replay").click().run()
-    job = at.session_state["seq.job"]
-    assert job.wait(30) and job.error is None
-    at.run()
+    at, job = _replayed(open_page, "app_pages/05_sequence.py", "seq.job")
     record = json.loads((classroom.RUNS_DIR / "sequence.json").read_text())
     assert [(c, m.val_acc) for c, m in job.metrics] == [(c, m["val_acc"]) for c, m in record["metrics"]]
     assert any(f"{record['baseline']['val_acc']:.3f}" in c.value for c in at.caption)  # the TF-IDF line's summary
@@ -235,12 +241,7 @@ def test_lora_replay_draws_the_shipped_curves_and_answers(open_page, monkeypatch
         raise AssertionError("a replay must not train")
 
     monkeypatch.setattr("core.lora.train", refuse)
-    at = open_page("app_pages/07_lora.py")
-    at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
-    at.button(key="lora.job.replay").click().run()
-    job = at.session_state["lora.job"]
-    assert job.wait(30) and job.error is None
-    at.run()
+    at, job = _replayed(open_page, "app_pages/07_lora.py", "lora.job")
     record = json.loads((classroom.RUNS_DIR / "lora.json").read_text())
     assert [m.loss for m in job.metrics] == [m["loss"] for m in record["metrics"]]
     shown = [x.value for x in at.text]
