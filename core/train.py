@@ -193,6 +193,17 @@ def _forward(model, batch, device, channels_last=False):
     return model(*inputs), y
 
 
+def train_mode(model) -> None:
+    """model.train(), except batch norms whose own weights are frozen: a frozen pretrained backbone keeps the
+    statistics it was trained with instead of drifting to a few batches of the new data."""
+    import torch
+
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.affine and not m.weight.requires_grad:
+            m.eval()
+
+
 def evaluate(model, loader, device: str = "cpu", plan: PrecisionPlan | None = None) -> tuple[float, float]:
     """Mean loss and accuracy over a loader, in eval mode, without gradients."""
     import torch
@@ -233,7 +244,7 @@ def fit(model, train_loader, val_loader, cfg: TrainConfig, stop_event=None) -> I
     best_val, bad_epochs = math.inf, 0
     last = None
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
+        train_mode(model)
         ep_loss, ep_correct, ep_n = 0.0, 0, 0
         for batch in train_loader:
             if stop_event is not None and stop_event.is_set():

@@ -99,8 +99,10 @@ def test_cuda_mixed_precision(digits):
     plan = T.plan_precision("auto", "cuda", V.build_model(V.ModelSpec("lenet"), (1, 8, 8), 10))
     assert plan.dtype == ("bfloat16" if torch.cuda.is_bf16_supported(including_emulation=False) else "float16")
     assert plan.scaler == (plan.dtype == "float16") and plan.channels_last
-    spec = V.RunSpec(dataset="digits", subset=600, batch_size=32, model=V.ModelSpec("lenet"),
-                     train=TrainConfig(epochs=3, lr=3e-3, precision="auto", device="cuda"))
+    # the same run on CPU in fp32 ends near loss 0.13 and val acc 0.92 (seeds 0-2); 0.85 is far above chance (0.1)
+    spec = V.RunSpec(dataset="digits", subset=1200, batch_size=32, model=V.ModelSpec("lenet"),
+                     train=TrainConfig(epochs=5, lr=1e-2, precision="auto", device="cuda"))
     model, tl, vl, _ = V.setup(spec, digits)
     records = [m for m in fit(model, tl, vl, spec.train) if m.kind == "epoch"]
-    assert records[-1].loss < records[0].loss * 0.7 and records[-1].val_acc > 0.8
+    assert records[-1].precision.startswith(plan.dtype.replace("bfloat16", "bf16").replace("float16", "fp16"))
+    assert records[-1].loss < records[0].loss * 0.3 and max(m.val_acc for m in records) > 0.85

@@ -109,8 +109,16 @@ def test_transfer_learning_freezes_backbone_and_trains_head():
     assert V.param_counts(tuned)[1] > trainable
     x, y = torch.rand(8, 3, 32, 32), torch.tensor([0, 1] * 4)
     loader = [(x, y)] * 3
+    stats = {n: b.clone() for n, b in model.named_buffers() if n.endswith("running_mean")}
     records = [m for m in fit(model, loader, None, TrainConfig(epochs=3, lr=1e-2)) if m.kind == "epoch"]
     assert records[-1].loss < records[0].loss
+    # the frozen backbone keeps its ImageNet batch-norm statistics; in the unfrozen blocks they follow the new data
+    assert all(torch.equal(b, stats[n]) for n, b in model.named_buffers() if n in stats)
+    tuned_stats = {n: b.clone() for n, b in tuned.named_buffers() if n.endswith("running_mean")}
+    list(fit(tuned, loader, None, TrainConfig(epochs=1, lr=1e-2)))
+    moved = {n.split(".")[1] for n, b in tuned.named_buffers()
+             if n in tuned_stats and not torch.equal(b, tuned_stats[n])}
+    assert moved == {str(len(tuned._blocks) - 2), str(len(tuned._blocks) - 1)}
 
 
 def test_state_dict_roundtrip_and_wrong_architecture():
