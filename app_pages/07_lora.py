@@ -2,19 +2,21 @@
 of LlamaBoard its users missed: loss plot, live eval loss, visible data errors, Stop, safe merge/export."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import time
 
 import streamlit as st
 
-from core import catalog, lora
+from core import catalog, lora, runs
 from core.errors import UserError
 from core.jobs import Job
 from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.resources import asset_registry, light_or, settings
-from ui.state import State
+from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, precision_select, show_code, show_user_error
 
 S = State("lora")
@@ -140,7 +142,24 @@ def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False):
     out_dir = settings().cache_dir / "lora" / time.strftime("%Y%m%d-%H%M%S")
     S.set("run", run)  # from the first step on: Stop or an error never loses the adapter
     S.set("outputs", {"dir": out_dir, "base": base})
-    return lambda stop: lora.train(run, train_ex, eval_ex, out_dir, stop)
+    runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
+    settings_ = {"base": base, **dataclasses.asdict(lset), **dataclasses.asdict(tset)}
+    data_hash = hashlib.sha256(_jsonl(train_ex)).hexdigest()[:12]
+
+    def work(stop):
+        history = []
+        for m in lora.train(run, train_ex, eval_ex, out_dir, stop):
+            if not m.done:
+                history.append({"step": m.step, "loss": m.loss, "eval_loss": m.eval_loss})
+            yield m
+        if history:  # the Runs page lists it beside the other pages' runs
+            final = {"loss": next((h["loss"] for h in reversed(history) if h["loss"] is not None), None),
+                     "eval_loss": next((h["eval_loss"] for h in reversed(history) if h["eval_loss"] is not None),
+                                       None), "steps": m.step, "stopped": m.stopped}
+            runs.save_run(runs_dir, "lora", f"{base}-r{lset.r}", settings_, history, final, seed=tset.seed,
+                          duration_s=m.elapsed, data_hash=data_hash)
+
+    return work
 
 
 def _live(job: Job) -> None:

@@ -1,4 +1,7 @@
-"""LoRA page in AppTest: a 2-step run completes and shows the loss chart."""
+"""LoRA page in AppTest: a 2-step run completes, shows the loss chart and is saved for the Runs page."""
+import json
+
+from core.config import Settings
 from ui.strings import KO
 
 
@@ -7,6 +10,7 @@ def test_two_step_run_completes_and_shows_chart(open_page):
     at.slider(key="lora.steps").set_value(2)
     at.select_slider(key="lora.batch").set_value(1)
     at.select_slider(key="lora.maxlen").set_value(64)
+    before = set(Settings.load().runs_dir.rglob("*-lora-*.json"))
     at.button(key="lora.start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     job = at.session_state["lora.job"]
@@ -16,3 +20,11 @@ def test_two_step_run_completes_and_shows_chart(open_page):
     assert job.metrics[-1].done and job.metrics[-1].step == 2
     assert any(KO["lora.chart"] in c.proto.spec for c in at.get("plotly_chart"))
     assert any(KO["lora.finished"].split(" (")[0] in s.value for s in at.success)
+    new = set(Settings.load().runs_dir.rglob("*-lora-*.json")) - before
+    assert len(new) == 1
+    saved = json.loads(next(iter(new)).read_text())
+    next(iter(new)).unlink()  # keep the student's runs folder as it was
+    logged = [m.loss for m in job.metrics if m.loss is not None]
+    assert saved["settings"]["max_steps"] == 2 and saved["settings"]["targets"] == ["q_proj", "v_proj"]
+    assert [h["loss"] for h in saved["history"] if h["loss"] is not None] == logged
+    assert saved["final"]["loss"] == logged[-1] and saved["final"]["steps"] == 2
