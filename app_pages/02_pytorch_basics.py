@@ -1,12 +1,13 @@
 """Day 2: tensors, autograd, gradient descent, linear regression — a playground."""
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import streamlit as st
 
 from core import autograd_demo as ag
-from core import linreg
+from core import linreg, runs
 from core import loss_surface as ls
 from core import tensor_lab as tl
 from core.errors import UserError
@@ -15,7 +16,7 @@ from ui.charts import broadcast_figure, regression_figure, surface_figure
 from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.state import State
+from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, show_code, show_user_error, tabbed
 
 S = State("basics")
@@ -179,11 +180,21 @@ def linreg_tab() -> None:
     epochs = c2.slider(t("lr.epochs"), 10, 1000, 200, key="lr.epochs")
     delay = c3.slider(t("lr.delay"), 0.0, 0.1, 0.01, key="lr.delay", help=t("lr.delay_help"))
     seed = params["seed"] if params else 0
+
     def start():
+        runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
+        settings_ = {"lr": lr, "epochs": epochs, "data": params or "csv"}
+
         def run(stop):
+            history, began = [], time.perf_counter()
             for step in linreg.fit(x, y, lr, epochs, seed, stop):
+                history.append(dataclasses.asdict(step))
                 yield step
                 time.sleep(delay)
+            if history:  # the Runs page lists it beside the other pages' runs
+                runs.save_run(runs_dir, "linreg", f"lr{lr}-{len(history)}ep", settings_, history,
+                              {k: v for k, v in history[-1].items() if k != "epoch"}, seed=seed,
+                              duration_s=time.perf_counter() - began, data_hash=runs.data_hash(x, y))
 
         S.set("data", (x, y, linreg.closed_form(x, y), epochs))
         return run

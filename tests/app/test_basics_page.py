@@ -1,4 +1,7 @@
 """Day 2 page in AppTest: train the linear regression, and bad expressions give a message, not a traceback."""
+import json
+
+from core.config import Settings
 from ui.strings import KO
 
 PAGE = "app_pages/02_pytorch_basics.py"
@@ -14,6 +17,7 @@ def test_linreg_run_draws_charts_and_summary(open_page):
     at = open_page(PAGE)
     at.slider(key="lr.epochs").set_value(30)
     at.slider(key="lr.delay").set_value(0.0)
+    before = set(Settings.load().runs_dir.rglob("*-linreg-*.json"))
     at.button(key="lr.train").click().run()
     job = _wait_job(at, "basics.job")
     at.run()
@@ -23,6 +27,12 @@ def test_linreg_run_draws_charts_and_summary(open_page):
     assert len(chart_keys) >= 4  # broadcast + gd map + gd loss + linreg loss + fit
     assert any(KO["lr.summary"].split(":")[0] in s.value for s in at.success)
     assert any("final loss" in c.value for c in at.code)  # the show-code script
+    new = set(Settings.load().runs_dir.rglob("*-linreg-*.json")) - before
+    assert len(new) == 1
+    saved = json.loads(next(iter(new)).read_text())
+    next(iter(new)).unlink()  # keep the student's runs folder as it was
+    assert [h["loss"] for h in saved["history"]] == [m.loss for m in job.metrics]
+    assert saved["final"]["w"] == job.metrics[-1].w and saved["settings"]["epochs"] == 30
 
 
 def test_unsafe_expression_is_refused_kindly(open_page):
