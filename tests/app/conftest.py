@@ -21,6 +21,18 @@ def open_page():
     return _open
 
 
+def run_job(at: AppTest, button: str, job_key: str, timeout: float = 300):
+    """Click a page's start button, wait for its background job and rerun: the finished page, with no exception
+    on it and no error in the job."""
+    at.button(key=button).click().run()
+    job = at.session_state[job_key]
+    assert job.wait(timeout), f"{job_key} did not finish in {timeout} s"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert job.error is None, job.error
+    return job
+
+
 def figures(at: AppTest) -> list[dict]:
     """Every plotly chart on the page as the figure dict the browser receives."""
     import json

@@ -2,15 +2,10 @@
 import json
 
 from core.config import Settings
+from tests.app.conftest import run_job
 from ui.strings import KO
 
 PAGE = "app_pages/02_pytorch_basics.py"
-
-
-def _wait_job(at, key: str, timeout: float = 60):
-    job = at.session_state[key]
-    assert job.wait(timeout), "training did not finish"
-    return job
 
 
 def test_linreg_run_draws_charts_and_summary(open_page):
@@ -18,10 +13,7 @@ def test_linreg_run_draws_charts_and_summary(open_page):
     at.slider(key="lr.epochs").set_value(30)
     at.slider(key="lr.delay").set_value(0.0)
     before = set(Settings.load().runs_dir.rglob("*-linreg-*.json"))
-    at.button(key="lr.train").click().run()
-    job = _wait_job(at, "basics.job")
-    at.run()
-    assert not at.exception
+    job = run_job(at, "lr.train", "basics.job", 60)
     assert len(job.metrics) == 30 and job.metrics[-1].loss < job.metrics[0].loss
     chart_keys = {c.proto.id for c in at.get("plotly_chart")}
     assert len(chart_keys) >= 4  # broadcast + gd map + gd loss + linreg loss + fit

@@ -6,6 +6,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import run_job
 from ui import classroom
 from ui.strings import KO
 
@@ -36,11 +37,7 @@ def _replayed(open_page, path: str, job_key: str):
     """The page in instructor mode after its replay button was pressed and the replay has finished."""
     at = open_page(path)
     at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
-    at.button(key=f"{job_key}.replay").click().run()
-    job = at.session_state[job_key]
-    assert job.wait(30) and job.error is None
-    at.run()
-    return at, job
+    return at, run_job(at, f"{job_key}.replay", job_key, 30)
 
 
 def _teach(at: AppTest) -> AppTest:
@@ -52,10 +49,7 @@ def test_dnn_replay_restores_the_shipped_run_without_training(open_page, no_trai
     at = open_page("app_pages/03_dnn.py")
     assert "dnn.job.replay" not in [b.key for b in at.button]  # not a student's button
     at.sidebar.toggle(key=classroom.TEACH_KEY).set_value(True).run()
-    at.button(key="dnn.job.replay").click().run()
-    job = at.session_state["dnn.job"]
-    assert job.wait(30) and job.error is None
-    at.run()
+    job = run_job(at, "dnn.job.replay", "dnn.job", 30)
     record = json.loads((classroom.RUNS_DIR / "dnn.json").read_text())
     assert [m.loss for m in job.metrics] == [m["loss"] for m in record["metrics"]]
     shipped = torch.load(classroom.RUNS_DIR / "dnn.pt", weights_only=True)["state_dict"]
@@ -72,10 +66,7 @@ def test_linreg_replay_via_url_mode(open_page, no_training):
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
     _teach(at).run()
     at.switch_page("app_pages/02_pytorch_basics.py").run()
-    at.button(key="basics.job.replay").click().run()
-    job = at.session_state["basics.job"]
-    assert job.wait(30) and job.error is None
-    at.run()
+    job = run_job(at, "basics.job.replay", "basics.job", 30)
     record = json.loads((classroom.RUNS_DIR / "linreg.json").read_text())
     assert len(job.metrics) == record["epochs"] and job.metrics[-1].w == record["steps"][-1]["w"]
     assert any(f"{record['steps'][-1]['w']:.4f}" in s.value for s in at.success)

@@ -1,5 +1,6 @@
 """GAN page in AppTest: shipped samples and walk draw at once; a tiny digits run trains, draws and is saved;
 the synthetic-data section trains its arms and plots them side by side."""
+from tests.app.conftest import run_job
 from ui.strings import KO
 
 
@@ -30,12 +31,7 @@ def test_tiny_digits_run_trains_draws_and_is_saved(open_page):
     at.select_slider(key="gan.every").set_value(5)
     at.number_input(key="gan.seed").set_value(4321).run()
     before = set(Settings.load().runs_dir.rglob("*-gan-*.json"))
-    at.button(key="gan.train").click().run()
-    job = at.session_state["gan.job"]
-    assert job.wait(300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert job.error is None
+    job = run_job(at, "gan.train", "gan.job")
     assert job.metrics[-1].step == job.metrics[-1].total_steps == 22  # 1,437 digits // 64
     charts = _charts(at)
     assert any(KO["gan.losses"] in s for s in charts) and any(KO["gan.probs"] in s for s in charts)
@@ -54,12 +50,7 @@ def test_synthetic_section_trains_every_arm(open_page):
     at.select_slider(key="syn.n").set_value(100)
     at.select_slider(key="syn.nsyn").set_value(500)
     at.slider(key="syn.epochs").set_value(1).run()
-    at.button(key="syn.start").click().run()
-    job = at.session_state["gan.syn_job"]
-    assert job.wait(300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert job.error is None
+    job = run_job(at, "syn.start", "gan.syn_job")
     assert {s.arm for s in job.metrics} == {"none", "augment", "gan"}
     assert any(KO["syn.chart"].split("(")[0].strip() in s for s in _charts(at))
     assert len(at.metric) == 3 and any(KO["syn.arm.gan"] in m.label for m in at.metric)

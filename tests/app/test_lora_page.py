@@ -2,6 +2,7 @@
 import json
 
 from core.config import Settings
+from tests.app.conftest import run_job
 from ui.strings import KO
 
 
@@ -11,12 +12,7 @@ def test_two_step_run_completes_and_shows_chart(open_page):
     at.select_slider(key="lora.batch").set_value(1)
     at.select_slider(key="lora.maxlen").set_value(64)
     before = set(Settings.load().runs_dir.rglob("*-lora-*.json"))
-    at.button(key="lora.start").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    job = at.session_state["lora.job"]
-    assert job.wait(240) and job.error is None, job.error
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    job = run_job(at, "lora.start", "lora.job", 240)
     assert job.metrics[-1].done and job.metrics[-1].step == 2
     assert any(KO["lora.chart"] in c.proto.spec for c in at.get("plotly_chart"))
     assert any(KO["lora.finished"].split(" (")[0] in s.value for s in at.success)

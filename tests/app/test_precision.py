@@ -3,19 +3,13 @@ resolution is stated next to it, and the lesson panel puts each precision tried 
 import numpy as np
 
 from core.train import bf16_support, plan_precision
-from tests.app.conftest import array, figures
+from tests.app.conftest import array, figures, run_job
 from ui.strings import KO
 
 
 def _train(at, precision):
     at.selectbox(key="dnn.precision").set_value(precision).run()
-    at.button(key="dnn.train").click().run()
-    job = at.session_state["dnn.job"]
-    assert job.wait(300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert job.error is None
-    return job
+    return run_job(at, "dnn.train", "dnn.job")
 
 
 def test_dnn_precision_choice_reaches_the_run_and_the_lesson_panel(open_page):

@@ -2,7 +2,7 @@
 Word2Vec draws its map."""
 import pytest
 
-from tests.app.conftest import array, figures
+from tests.app.conftest import array, figures, run_job
 from ui.strings import KO
 
 
@@ -20,11 +20,7 @@ def test_short_lstm_run_updates_chart_and_try_box(open_page):
     _small_word_rnn(at)
     at.multiselect(key="seq.cells").set_value(["lstm"])
     at.slider(key="seq.epochs").set_value(2).run()
-    at.button(key="seq.train").click().run()
-    job = at.session_state["seq.job"]
-    assert job.wait(300) and job.error is None
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    job = run_job(at, "seq.train", "seq.job")
     assert [m.epoch for c, m in job.metrics if m.kind == "epoch"] == [1, 2]
     specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "TF-IDF" in specs and "LSTM" in specs
@@ -101,11 +97,7 @@ def test_rnn_and_gru_are_overlaid_with_the_baseline(open_page):
     _small_word_rnn(at)
     at.multiselect(key="seq.cells").set_value(["rnn", "gru"])
     at.slider(key="seq.epochs").set_value(2).run()
-    at.button(key="seq.train").click().run()
-    job = at.session_state["seq.job"]
-    assert job.wait(300) and job.error is None
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    job = run_job(at, "seq.train", "seq.job")
     acc = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["seq.acc_chart"])
     traces = {tr["name"]: list(array(tr["y"])) for tr in acc["data"]}
     assert set(traces) == {"RNN", "GRU", KO["seq.baseline"]}
@@ -156,11 +148,7 @@ def test_default_model_trains_and_shows_validation_and_ood_accuracy(open_page):
     assert at.selectbox(key="seq.kind").value == "e5nn" and any(KO["sent.default_why"] in c.value for c in at.caption)
     at.selectbox(key="seq.src").set_value("csv").run()
     at.file_uploader(key="seq.csv").set_value(("mine.csv", out.getvalue().encode(), "text/csv")).run()
-    at.button(key="seq.train").click().run()
-    job = at.session_state["seq.job"]
-    assert job.wait(300) and job.error is None
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    job = run_job(at, "seq.train", "seq.job")
     epochs = [m for c, m in job.metrics if m.kind == "epoch"]
     assert len(epochs) == at.slider(key="seq.head_epochs").value and epochs[-1].loss < epochs[0].loss
     (name, (model, _)), = at.session_state["seq.models"].items()

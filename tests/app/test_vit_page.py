@@ -4,7 +4,7 @@ import numpy as np
 
 from core import vit
 from core.data import digits
-from tests.app.conftest import array, figures
+from tests.app.conftest import array, figures, run_job
 from ui.strings import KO
 
 TEST = digits()
@@ -14,12 +14,7 @@ def test_vit_trains_on_digits_and_shows_attention_and_the_cnn_comparison(open_pa
     at = open_page("app_pages/07_vit.py")
     at.selectbox(key="vit.ds").set_value("digits").run()
     assert at.selectbox(key="vit.patch.8").value == 4
-    at.button(key="vit.train").click().run()
-    job = at.session_state["vit.job"]
-    assert job.wait(300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert job.error is None
+    run_job(at, "vit.train", "vit.job")
     result = at.session_state["vit.result"]
     model, cnn = result["models"]["vit"], result["models"]["cnn"]
     assert result["test"]["vit"] > 0.5 and result["test"]["cnn"] > 0.5  # chance is 0.1
