@@ -55,8 +55,9 @@ def show_grid(images, dataset: str, caption: str | None = None, nrow: int = 8) -
 
 # ---- pretrained generator --------------------------------------------------------------------------------------
 def samples_tab() -> None:
+    # the page opens on clothes, which look like something from across a classroom; training starts on digits
     dataset = st.radio(t("gan.dataset"), gan.DATASETS, format_func=lambda d: t(f"gan.ds.{d}"), horizontal=True,
-                       key="gan.pre_ds")
+                       index=gan.DATASETS.index("fashion_mnist"), key="gan.pre_ds")
     try:
         G, cfg = shipped_generator(dataset)
     except UserError as exc:
