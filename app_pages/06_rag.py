@@ -78,6 +78,9 @@ def _render_turn(item: dict) -> None:
         if result.dont_know:
             st.warning(t("rag.dont_know", th=f"{item['threshold']:.2f}") if not retrieval.hits
                        else t("rag.no_support"))
+            if retrieval.hits:  # the student can still read what came closest, and judge the refusal
+                with st.expander(t("rag.closest"), icon="🔎"):
+                    show_hits(retrieval.hits, item["question"], numbered=True)
             return
         st.markdown(result.text)
         if result.origin == "extract" and result.model_text:

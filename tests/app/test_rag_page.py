@@ -26,6 +26,8 @@ def test_unanswerable_question_says_it_does_not_know(open_page):
     at = _ask(open_page("app_pages/06_rag.py", timeout=300), "한국의 수도는 어디인가요?")
     assert KO["rag.no_support"] in [w.value for w in at.warning]
     assert not any(":orange-background[" in m.value for m in at.markdown)
+    closest = next(e for e in at.expander if e.label == KO["rag.closest"])  # what came closest, to judge by
+    assert any("[1]" in m.value for m in closest.markdown)
 
 
 def _sessions_indexes():
