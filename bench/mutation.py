@@ -60,7 +60,7 @@ MODULES = {
         "test_word2vec_neighbours_find_cooccurring_word", "test_e5_corpus_vectors_are_cached_on_disk_and_reused",
         "test_shipped_e5_vectors_are_the_models_own_for_every_builtin_sentence",
         "test_default_e5_head_trains_and_its_loss_drops")]
-    + ["tests/core/test_strength_word2vec.py"],
+    + ["tests/core/test_strength_word2vec.py", "tests/core/test_strength_text.py"],
     "documents": ["tests/core/test_strength_documents.py"] + [f"tests/core/test_search_rag.py::{t}" for t in (
         "test_bad_uploads", "test_huge_upload_refused_with_limit", "test_good_uploads_docx_and_cp949",
         "test_chunking_follows_articles_and_keeps_metadata", "test_long_article_pieces_keep_their_heading")],
