@@ -359,3 +359,42 @@ def test_chain_keeps_the_best_sentence_numbered_by_its_hit_and_applies_min_suppo
     two = rag.chain(store, "bow", emb, k=2, sentences=2, min_support=0.0).invoke("lora adapter rank")
     assert len(two.support) == 2 and {x.source for x in two.support} <= {1, 2}
     assert rag.chain(store, "bow", emb, k=2, min_support=1.2).invoke("lora adapter rank").empty
+
+
+LAW = ["대통령의 임기는 5년으로 한다.", "국회의원의 임기는 4년으로 한다.", "대통령은 국가를 대표한다."]
+
+
+@pytest.fixture()
+def law_bow(tmp_path):
+    """Korean sentences hold none of the embedder's words: every e5-like cosine is exactly 1, so what decides is
+    the lexical score, the asked-for count and the coverage of the question's words."""
+    store, emb = VDB.VectorStore(tmp_path), BagOfWords()
+    store.build("law", [D.Chunk(t, "law.txt", i) for i, t in enumerate(LAW)], emb)
+    return store, emb
+
+
+def test_sentence_score_is_cosine_plus_weighted_tfidf_plus_the_count_bonus(law_bow):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    store, emb = law_bow
+    ix = rag._index(store, "law", store.get("law", emb), emb)
+    question = "대통령 임기는 몇 년?"
+    q = emb.embed_query(question)
+    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit(ix.sentences)
+    lexical = (tfidf.transform(ix.sentences) @ tfidf.transform([question]).T).toarray().ravel()
+    count = np.array([bool(re.search(r"\d\s*년", s)) for s in ix.sentences])
+    want = ix.sentence_vectors @ q + 0.15 * lexical + 0.05 * count
+    assert np.allclose(ix.sentence_scores(question, q), want, atol=1e-5)
+
+
+def test_chain_drops_sentences_without_the_count_or_below_cosine_plus_coverage(law_bow):
+    store, emb = law_bow
+    ask = rag.chain(store, "law", emb, k=3, sentences=3, min_support=0.0).invoke
+    # all three sentences are close (cosine 1); only two hold a number of years
+    assert sorted(s.sentence for s in ask("대통령 임기는 몇 년?").support) == sorted(LAW[:2])
+    assert len(ask("대통령 임기는?").support) == 3
+    # coverage of 대통 + 임기: 1.0 for the president's term (1 + 0.05), 0.5 for the assembly's (1 + 0.025)
+    strict = rag.chain(store, "law", emb, k=3, sentences=3, min_support=1.04).invoke("대통령 임기는 몇 년?")
+    assert [s.sentence for s in strict.support] == [LAW[0]]
+    loose = rag.chain(store, "law", emb, k=3, sentences=3, min_support=1.02).invoke("대통령 임기는 몇 년?")
+    assert len(loose.support) == 2
