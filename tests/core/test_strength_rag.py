@@ -136,6 +136,8 @@ def test_ground_cites_the_leaning_source_when_the_model_forgot_the_mark():
     g = rag.ground("국회의원의 임기는 4년 [3][4][1]", three)
     assert g.citations == [1] and g.text == "국회의원의 임기는 4년 [1]" and g.supported
     assert rag.ground("anything", rag.Retrieval(hits)).dont_know
+    both = rag.ground("대통령과 국회의원의 임기 [2][1]", r)
+    assert both.citations == [2, 1] and both.text == "대통령과 국회의원의 임기 [2][1]"
 
 
 def test_supported_needs_half_the_answer_bigrams():
@@ -152,7 +154,7 @@ def test_extractive_and_checked_fall_back_to_the_sentence_without_heading_or_cla
     assert (e.text, e.citations, e.supported, e.origin) == ("국회는 의결한다. [1]", [1], True, "extract")
     assert e.support == {1: ["제71조 ① 국회는 의결한다."]}
     empty = rag.extractive(rag.Retrieval(hits))
-    assert (empty.text, empty.dont_know) == (rag.NO_CONTEXT, True)
+    assert (empty.text, empty.citations, empty.supported, empty.dont_know) == (rag.NO_CONTEXT, [], False, True)
     c = rag.checked("대통령이 정합니다.", r)
     assert (c.text, c.origin, c.model_text) == ("국회는 의결한다. [1]", "extract", "대통령이 정합니다.")
     good = rag.checked("국회는 의결한다", r)
@@ -219,7 +221,7 @@ def test_the_users_stop_reaches_the_provider():
 
 
 def test_cache_hits_on_same_prompt_provider_and_settings_only(tmp_path):
-    r, cache = _retrieval(), rag.AnswerCache(tmp_path / "sub" / "cache.sqlite")
+    r, cache = _retrieval(), rag.AnswerCache(tmp_path / "a" / "b" / "cache.sqlite")
     first = Scripted(["대통령의 임기는 5년입니다."])
     text = "".join(rag.answer(first, r, cache, temperature=0))
     again = Scripted(["different"])
@@ -228,6 +230,7 @@ def test_cache_hits_on_same_prompt_provider_and_settings_only(tmp_path):
     assert hit.result.citations == [2] and hit.result.supported
     stored = cache.lookup(r.messages, rag.llm_key(first, {"temperature": 0, "max_tokens": 60}))
     assert stored == "대통령의 임기는 5년입니다."  # the model's words; the marks are added on the way out
+    assert (tmp_path / "a" / "b" / "cache.sqlite").stat().st_size > 0
     for other in (dict(temperature=0.5), dict(temperature=0, max_tokens=8)):
         assert not rag.answer(Scripted(["x"]), r, cache, **other).cached
     assert not rag.answer(Scripted(["x"], id="scripted:b"), r, cache, temperature=0).cached
@@ -359,6 +362,16 @@ def test_chain_keeps_the_best_sentence_numbered_by_its_hit_and_applies_min_suppo
     two = rag.chain(store, "bow", emb, k=2, sentences=2, min_support=0.0).invoke("lora adapter rank")
     assert len(two.support) == 2 and {x.source for x in two.support} <= {1, 2}
     assert rag.chain(store, "bow", emb, k=2, min_support=1.2).invoke("lora adapter rank").empty
+    assert len(rag.chain(store, "bow", emb).invoke("lora adapter rank").hits) == 4  # k=4 by default
+
+
+def test_two_collections_of_one_store_keep_their_own_sentences(bow_store):
+    store, emb = bow_store
+    other = [t.replace("LoRA", "Lora cat") for t in TEXTS]  # as many chunks, other sentences
+    store.build("bow2", [D.Chunk(t, "o.md", i) for i, t in enumerate(other)], emb)
+    for name, texts in (("bow", TEXTS), ("bow2", other), ("bow", TEXTS)):
+        r = rag.chain(store, name, emb, k=1, min_support=0.0).invoke("lora adapter rank")
+        assert r.support[0].sentence in texts[r.hits[0].chunk]
 
 
 LAW = ["대통령의 임기는 5년으로 한다.", "국회의원의 임기는 4년으로 한다.", "대통령은 국가를 대표한다."]
