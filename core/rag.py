@@ -213,8 +213,8 @@ TYPE_BONUS = 0.05  # a sentence with the asked-for count outranks a closer one w
 
 
 def _index(store, collection: str, col, embedder) -> _Index:
-    key = (str(getattr(store, "path", id(store))), collection, embedder.name, col.count(),
-           str((col.metadata or {}).get("built", "")))
+    # col.id is new at every build: a rebuild with as many chunks must not be answered from the old sentences
+    key = (str(getattr(store, "path", id(store))), collection, embedder.name, col.count(), str(col.id))
     with _LOCK:
         if key not in _INDEXES:
             _INDEXES[key] = _Index(col, embedder)

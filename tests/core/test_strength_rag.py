@@ -411,3 +411,16 @@ def test_chain_drops_sentences_without_the_count_or_below_cosine_plus_coverage(l
     assert [s.sentence for s in strict.support] == [LAW[0]]
     loose = rag.chain(store, "law", emb, k=3, sentences=3, min_support=1.02).invoke("대통령 임기는 몇 년?")
     assert len(loose.support) == 2
+
+
+def test_a_rebuilt_collection_is_read_afresh_and_two_stores_do_not_mix(bow_store, tmp_path_factory):
+    store, emb = bow_store
+    other = [t.replace("LoRA", "Lora cat") for t in TEXTS]  # as many chunks, other sentences
+    assert rag.retrieve(store, "bow", emb, "lora adapter rank", k=1)[0].text == TEXTS[0]
+    store.build("bow", [D.Chunk(t, "o.md", i) for i, t in enumerate(other)], emb)
+    assert rag.retrieve(store, "bow", emb, "lora adapter rank", k=1)[0].text == other[0]
+    second = VDB.VectorStore(tmp_path_factory.mktemp("second"))
+    second.build("bow", [D.Chunk(t, "s.md", i) for i, t in enumerate(TEXTS)], emb)
+    for s, texts in ((second, TEXTS), (store, other)):
+        r = rag.chain(s, "bow", emb, k=1, min_support=0.0).invoke("lora adapter rank")
+        assert r.hits[0].text == texts[0] and r.support[0].sentence in texts[0]
