@@ -322,7 +322,7 @@ def test_retrieve_refuses_an_empty_question_and_an_emptied_index(bow_store):
     store, emb = bow_store
     with pytest.raises(UserError) as info:
         rag.retrieve(store, "bow", emb, "   ")
-    assert info.value.key == "vdb.empty_query"
+    assert (info.value.key, str(info.value)) == ("vdb.empty_query", "empty question")
     col = store.get("bow", emb)
     col.delete(ids=col.get()["ids"])
     with pytest.raises(UserError) as info:
@@ -390,7 +390,7 @@ def test_sentence_score_is_cosine_plus_weighted_tfidf_plus_the_count_bonus(law_b
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     store, emb = law_bow
-    ix = rag._index(store, "law", store.get("law", emb), emb)
+    ix = rag._index(store.get("law", emb), emb)
     question = "대통령 임기는 몇 년?"
     q = emb.embed_query(question)
     tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit(ix.sentences)
