@@ -62,7 +62,7 @@ MODULES = {
         "test_bad_uploads", "test_huge_upload_refused_with_limit", "test_good_uploads_docx_and_cp949",
         "test_chunking_follows_articles_and_keeps_metadata", "test_long_article_pieces_keep_their_heading")],
 }
-COPY = ("core", "serve", "ui", "tests", "data", "scripts", "pyproject.toml")
+COPY = ("core", "serve", "ui", "tests", "data", "scripts", "assets", "pyproject.toml")
 
 
 def _scratch(module: str) -> Path:
