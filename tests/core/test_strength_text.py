@@ -221,7 +221,7 @@ def test_analogy_names_every_missing_word_and_is_a_minus_b_plus_c():
     m = T.train_word2vec(CORPUS, min_count=1, epochs=2)
     with pytest.raises(UserError) as info:
         T.analogy(m, "coffee", "tea", "milk")
-    assert info.value.params["word"] == "tea, milk"
+    assert (info.value.key, info.value.params) == ("w2v.unknown_word", {"word": "tea, milk"})
     got = T.analogy(m, "coffee", "bus", "train", k=3)
     assert got == [(w, pytest.approx(s)) for w, s in m.wv.most_similar(positive=["coffee", "train"],
                                                                         negative=["bus"], topn=3)]
@@ -235,3 +235,16 @@ def test_pca_2d_takes_the_most_frequent_words():
 
     assert np.allclose(xy, PCA(n_components=2, random_state=0).fit_transform(m.wv[words]), atol=1e-5)
     assert len(T.pca_2d(m)[0]) == len(m.wv)
+
+
+def test_qwen_subword_rows_stay_memory_mapped_and_dequantise_to_its_width():
+    from core.assets import Registry
+    from core.config import Settings
+
+    settings = Settings.load()  # the converted cache is there after setup: this is the ~2 s path
+    qwen = T.load_qwen_subword(Registry(settings.cache_dir), settings.cache_dir)
+    assert isinstance(qwen.raw, np.memmap) and qwen.raw.shape[0] >= len(qwen.hf)
+    ids = qwen.hf.convert_tokens_to_ids(qwen.hf.tokenize("good 좋아"))
+    rows = qwen.vectors(ids)
+    assert rows.shape == (len(ids), T.QWEN_DIM) and np.isfinite(rows).all() and 0.005 < rows.std() < 0.1
+    assert not np.allclose(rows[0], rows[1])
