@@ -148,10 +148,12 @@ def run(module: str, diffs: bool = False, sample: int | None = None, seed: int =
         total = len(names)
         if sample is not None and sample < total:
             names = sorted(random.Random(seed).sample(names, sample))
-            subprocess.run([mutmut, "run", "--max-children", "2", *names], cwd=work, check=True,
-                           stdout=subprocess.DEVNULL)
-        else:
-            subprocess.run([mutmut, "run", "--max-children", "2"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        # mutmut prints a progress line per mutant; only a failure's last words are worth showing
+        done = subprocess.run([mutmut, "run", "--max-children", "2", *(names if len(names) < total else [])],
+                              cwd=work, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"mutmut failed on core/{module}.py (a test failing in the scratch copy?):\n"
+                     f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
         codes = _exit_codes(work, module)
         status = {n: status_by_exit_code[codes[n]] for n in names}
         stats = {"total": total, "checked": len(names)}

@@ -171,6 +171,7 @@ def test_e5_head_shapes_and_the_last_single_sentence_batch_dropped(monkeypatch):
     assert linear.model[-1].in_features == T.E5_DIM and linear.model[-1].out_features == 3
     deep = T.build_e5_head(hidden=7, dropout=0.3)
     assert deep.model[2].out_features == 7 and deep.model[1].p == 0.3 and deep.model[0].momentum is None
+    assert not list(deep.model[0].parameters())  # standardises only: no learned scale or shift
     vectors = np.random.default_rng(0).normal(size=(9, T.E5_DIM)).astype(np.float32)
     monkeypatch.setattr(T, "e5_vectors", lambda texts, cache_dir=None: vectors[: len(texts)])
     train_dl, val_dl = deep.loaders(["x"] * 9, [0, 1] * 4 + [0], list(range(5)), [5, 6, 7, 8], batch_size=4)
