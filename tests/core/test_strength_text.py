@@ -122,7 +122,7 @@ def test_rnn_text_truncates_maps_unknowns_and_explains_every_prefix():
     assert np.allclose(m.proba(["bad food"])[0], ex.probs, atol=1e-6) and m.proba([]) == []
     with pytest.raises(UserError) as info:
         m.explain(" \n")
-    assert info.value.key == "text.empty"
+    assert (info.value.key, str(info.value)) == ("text.empty", "type a sentence")
     train_dl, val_dl = m.loaders(texts, [1, 0, 1], [0, 1], [2], batch_size=1)
     assert sorted(b[2].item() for b in train_dl) == [0, 1] and [b[0].tolist() for b in val_dl] == [[[3, 5]]]
 
@@ -151,7 +151,7 @@ def test_tfidf_model_marks_unseen_words_and_explains_by_word_prefixes():
     assert m.proba([]) == [] and m.accuracy(TEXTS, LABELS) == 1.0
     with pytest.raises(UserError) as info:
         m.explain("  ")
-    assert info.value.key == "text.empty"
+    assert (info.value.key, str(info.value)) == ("text.empty", "type a sentence")
     with pytest.raises(UserError) as info:
         T.fit_sklearn("bow", TEXTS, LABELS)
     assert info.value.key == "text.bad_kind"
@@ -189,7 +189,8 @@ def test_e5_memory_forgets_everything_when_full(monkeypatch):
     assert T._E5_SEEN == {"old": 1, "a": 1, "b": 2}
     T._remember({"c": 3})
     assert T._E5_SEEN == {"c": 3}
-    assert T.e5_vectors([]).shape == (0, T.E5_DIM)
+    empty = T.e5_vectors([])
+    assert empty.shape == (0, T.E5_DIM) and empty.dtype == np.float32
     assert T.e5_digest(["a", "b"]) != T.e5_digest(["b", "a"]) and len(T.e5_digest([])) == 20
 
 
