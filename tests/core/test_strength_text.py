@@ -149,6 +149,9 @@ def test_tfidf_model_marks_unseen_words_and_explains_by_word_prefixes():
     assert np.allclose(ex.prefix, m.proba(["awful", "awful pizza"])) and ex.probs == ex.prefix[-1]
     assert np.allclose(m.proba(["good food"]), m.clf.predict_proba(m.vectorizer.transform(["good food"])))
     assert m.proba([]) == [] and m.accuracy(TEXTS, LABELS) == 1.0
+    settings = m.vectorizer.get_params()
+    assert (settings["analyzer"], settings["ngram_range"], settings["sublinear_tf"], m.clf.C) == (
+        "char_wb", (1, 3), True, 4.0)
     with pytest.raises(UserError) as info:
         m.explain("  ")
     assert (info.value.key, str(info.value)) == ("text.empty", "type a sentence")
@@ -201,10 +204,11 @@ CORPUS = [["coffee", "cake", "sweet"], ["bus", "train", "fast"]] * 30 + [["rare"
 def test_word2vec_refuses_empty_or_tiny_corpora():
     with pytest.raises(UserError) as info:
         T.train_word2vec([[], []])
-    assert info.value.key == "w2v.empty"
+    assert (info.value.key, str(info.value)) == ("w2v.empty", "the corpus is empty")
     with pytest.raises(UserError) as info:
         T.train_word2vec([["one", "two"], ["one"]], min_count=2)
-    assert info.value.key == "w2v.too_small" and info.value.params["min_count"] == 2
+    assert (info.value.key, info.value.params) == ("w2v.too_small", {"min_count": 2})
+    assert str(info.value) == "fewer than two words passed min_count"
 
 
 def test_word2vec_settings_reach_gensim_and_counts_are_exact():
@@ -250,3 +254,14 @@ def test_qwen_subword_rows_stay_memory_mapped_and_dequantise_to_its_width():
     rows = qwen.vectors(ids)
     assert rows.shape == (len(ids), T.QWEN_DIM) and np.isfinite(rows).all() and 0.005 < rows.std() < 0.1
     assert not np.allclose(rows[0], rows[1])
+
+
+def test_e5_logistic_regression_reads_the_shipped_sentence_vectors():
+    from core import text_data as TD
+
+    d = TD.shipped()
+    texts, labels = d.texts[::60], d.labels[::60]  # built-in sentences: their vectors ship, nothing is embedded
+    m = T.fit_sklearn("e5", texts, labels)
+    assert m.kind == "e5" and m.known is None and m.vectorizer is None
+    assert np.allclose(m.proba(texts[:3]), m.clf.predict_proba(T.e5_vectors(texts[:3])))
+    assert m.accuracy(texts, labels) > 0.8 and not any(v.unknown for v in m.token_views("처음 보는 단어"))
