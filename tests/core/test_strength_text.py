@@ -77,7 +77,7 @@ def test_text_loaders_follow_the_split_and_the_seed():
 def test_make_rnn_refuses_unknown_cells_and_seeds_its_weights():
     with pytest.raises(UserError) as info:
         T.make_rnn("transformer", 10, 2)
-    assert info.value.key == "text.bad_cell"
+    assert (info.value.key, str(info.value)) == ("text.bad_cell", "unknown cell transformer")
     a, b = T.make_rnn("gru", 10, 2, 4, 4, seed=3), T.make_rnn("gru", 10, 2, 4, 4, seed=3)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     m = T.make_rnn("lstm", 10, 3, embed_dim=5, hidden=6, layers=2, bidirectional=True, dropout=0.1)
@@ -123,8 +123,15 @@ def test_rnn_text_truncates_maps_unknowns_and_explains_every_prefix():
     with pytest.raises(UserError) as info:
         m.explain(" \n")
     assert (info.value.key, str(info.value)) == ("text.empty", "type a sentence")
-    train_dl, val_dl = m.loaders(texts, [1, 0, 1], [0, 1], [2], batch_size=1)
-    assert sorted(b[2].item() for b in train_dl) == [0, 1] and [b[0].tolist() for b in val_dl] == [[[3, 5]]]
+    train_dl, val_dl = m.loaders(texts, [1, 0, 1], [0, 1], [2], batch_size=2)
+    assert [b[2].tolist() for b in train_dl] in ([[1, 0]], [[0, 1]]) and [b[0].tolist() for b in val_dl] == [[[3, 5]]]
+    # shuffled, the same way for the same seed
+
+    def order(seed):
+        (batch,) = list(m.loaders(["good"] * 10, list(range(10)), list(range(10)), [0], 10, seed)[0])
+        return batch[2].tolist()
+
+    assert order(7) == order(7) != list(range(10)) and order(7) != order(8)
 
 
 def test_build_rnn_refuses_unknown_kinds_and_qwen_without_its_tokenizer():
@@ -157,7 +164,8 @@ def test_tfidf_model_marks_unseen_words_and_explains_by_word_prefixes():
     assert (info.value.key, str(info.value)) == ("text.empty", "type a sentence")
     with pytest.raises(UserError) as info:
         T.fit_sklearn("bow", TEXTS, LABELS)
-    assert info.value.key == "text.bad_kind"
+    assert (info.value.key, info.value.params, str(info.value)) == ("text.bad_kind", {"kind": "bow"},
+                                                                    "unknown model kind bow")
 
 
 def test_tfidf_baseline_scores_the_validation_split_only():
