@@ -2,6 +2,12 @@
 worked out by hand, answer() driven by a scripted provider (the words a model might say, so the one-sentence stop,
 citation marks, fallback and cache are what is tested), and retrieval over a bag-of-words embedder whose cosines
 the test computes itself.
+
+Surviving mutants judged equivalent (bench/mutation.py rag):
+- _query_vector's "query: " key prefix changed: it only keeps query vectors apart from sentence vectors in a
+  private cache; a sentence would have to begin with the new prefix to collide.
+- retrieve's meta.get("chunk", -1) / meta.get("page", -1) defaults changed: every chunk VectorStore.build stores
+  carries its source, chunk and page, so the defaults are never read.
 """
 import re
 import threading

@@ -1,6 +1,13 @@
 """core.text's edges checked against values worked out by hand or by the library underneath (transformers' byte
-table, torch's seeded permutation, scikit-learn's own prediction): tokenisers, vocabulary, batching, the model
-interface the page uses, and Word2Vec's refusals. No model is loaded; everything trains in well under a second.
+table, scikit-learn's own prediction, gensim's own neighbours): tokenisers, vocabulary, batching, the model interface
+the page uses, and Word2Vec's refusals. Only Qwen's tokenizer is loaded (from the converted cache); everything
+trains in well under a second.
+
+Surviving mutants judged equivalent or out of reach (bench/mutation.py text):
+- load_qwen_subword's first-call conversion (registry name, the .partial folder, saving the tokenizer and rows):
+  it parses the 0.5B GGUF (about a minute), which no fast test can afford; every test reads the converted cache.
+- LogisticRegression(max_iter=2001): the fit converges long before 2000 iterations.
+- predict_proba's dummy label 0 → 1 in collate: the labels it builds are thrown away.
 """
 import numpy as np
 import pytest
