@@ -393,3 +393,8 @@ def test_image_batches_follow_the_channels_last_plan_in_training_and_evaluation(
         T.bf16_support.cache_clear()
     assert records[-1].precision == "bf16+channels_last"
     assert {t for t, _ in probe.seen} == {True, False} and all(cl for _, cl in probe.seen)
+
+
+def test_plan_precision_defaults_to_the_cpu():
+    plan = T.plan_precision("bf16")
+    assert (plan.dtype, plan.scaler, plan.detail["name"]) == ("bfloat16", False, T.bf16_support("cpu")[2])
