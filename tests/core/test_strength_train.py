@@ -7,8 +7,8 @@ Surviving mutants judged equivalent or out of reach (bench/mutation.py train):
   bf16; tests/core/test_train.py::test_cuda_mixed_precision covers them where such a GPU exists.
 - `seen / max(elapsed, 1e-9)` → other floors: elapsed is never below 1e-9 s after a training step.
 - `_cpu_flags` splitting at every ':' / from the right / taking part [+1]: a flags line has exactly one ':'.
-- evaluate's `autocast(plan, )` and `_forward(..., None, ...)`: the default device is the CPU and `.to(None)`
-  moves nothing there; `channels_last=None` changes a memory layout, not a result.
+- evaluate's `autocast(plan, )` and `_forward(..., None, ...)` for the device: the default device is the CPU and
+  `.to(None)` moves nothing there.
 """
 import math
 import threading
