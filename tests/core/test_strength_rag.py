@@ -141,7 +141,8 @@ def test_ground_cites_the_leaning_source_when_the_model_forgot_the_mark():
     three = rag.build_prompt("임기?", hits + [hits[0]], r.support)
     g = rag.ground("국회의원의 임기는 4년 [3][4][1]", three)
     assert g.citations == [1] and g.text == "국회의원의 임기는 4년 [1]" and g.supported
-    assert rag.ground("anything", rag.Retrieval(hits)).dont_know
+    nothing = rag.ground("anything", rag.Retrieval(hits))
+    assert (nothing.citations, nothing.supported, nothing.dont_know) == ([], False, True)
     both = rag.ground("대통령과 국회의원의 임기 [2][1]", r)
     assert both.citations == [2, 1] and both.text == "대통령과 국회의원의 임기 [2][1]"
 
@@ -214,6 +215,7 @@ def test_empty_retrieval_never_calls_the_provider():
     p = Scripted(["x"])
     stream = rag.answer(p, rag.Retrieval(_retrieval().hits))
     assert list(stream) == [rag.NO_CONTEXT] and p.calls == 0 and stream.result.dont_know
+    assert stream.cached is False and stream.result.citations == []
 
 
 def test_the_users_stop_reaches_the_provider():
