@@ -6,6 +6,8 @@ the test computes itself.
 Surviving mutants judged equivalent (bench/mutation.py rag):
 - _query_vector's "query: " key prefix changed: it only keeps query vectors apart from sentence vectors in a
   private cache; a sentence would have to begin with the new prefix to collide.
+- _sentence_vectors forgetting the oldest 10,001 cached vectors instead of 10,000 when it passes 20,000: how much
+  it forgets is a memory trade-off, not a result.
 - retrieve's meta.get("chunk", -1) / meta.get("page", -1) defaults changed: every chunk VectorStore.build stores
   carries its source, chunk and page, so the defaults are never read.
 """
@@ -215,7 +217,7 @@ def test_empty_retrieval_never_calls_the_provider():
     p = Scripted(["x"])
     stream = rag.answer(p, rag.Retrieval(_retrieval().hits))
     assert list(stream) == [rag.NO_CONTEXT] and p.calls == 0 and stream.result.dont_know
-    assert stream.cached is False and stream.result.citations == []
+    assert stream.cached is False and (stream.result.citations, stream.result.supported) == ([], False)
 
 
 def test_the_users_stop_reaches_the_provider():
@@ -432,3 +434,11 @@ def test_a_rebuilt_collection_is_read_afresh_and_two_stores_do_not_mix(bow_store
     for s, texts in ((second, TEXTS), (store, other)):
         r = rag.chain(s, "bow", emb, k=1, min_support=0.0).invoke("lora adapter rank")
         assert r.hits[0].text == texts[0] and r.support[0].sentence in texts[0]
+
+
+def test_chunks_without_an_answerable_sentence_still_rank_but_support_nothing(tmp_path):
+    store, emb = VDB.VectorStore(tmp_path), BagOfWords()
+    store.build("heads", [D.Chunk("제1장 총강", "h.md", 0), D.Chunk("Lora adapter rank", "h.md", 1)], emb)
+    hits = rag.retrieve(store, "heads", emb, "lora adapter", k=2)
+    assert [h.chunk for h in hits] == [1, 0]
+    assert rag.chain(store, "heads", emb, k=2, min_support=0.0).invoke("lora adapter").empty
