@@ -189,7 +189,8 @@ class _Index:
                                  else np.zeros((0, self.vectors.shape[1]), np.float32))
         # char n-grams inside word boundaries: matches Korean stems despite particles (임기는 / 임기)
         self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
-        self.matrix = self.tfidf.fit_transform(plain or [""])
+        # no answerable sentence at all (headings, keyword lists): nothing to fit, and sentence_scores never reads it
+        self.matrix = self.tfidf.fit_transform(plain) if plain else None
 
     def sentence_scores(self, question: str, q):
         """Each sentence's e5 cosine to the question plus LEXICAL_WEIGHT × its TF-IDF cosine."""
