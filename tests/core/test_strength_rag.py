@@ -337,7 +337,8 @@ def test_retrieve_refuses_an_empty_question_and_an_emptied_index(bow_store):
     col.delete(ids=col.get()["ids"])
     with pytest.raises(UserError) as info:
         rag.retrieve(store, "bow", emb, "lora")
-    assert info.value.key == "vdb.empty_index"
+    assert (info.value.key, info.value.params, str(info.value)) == ("vdb.empty_index", {"name": "bow"},
+                                                                    "the index is empty")
 
 
 def _mmr(q, vecs, k, lam):
