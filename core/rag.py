@@ -189,7 +189,8 @@ class _Index:
                                  else np.zeros((0, self.vectors.shape[1]), np.float32))
         # char n-grams inside word boundaries: matches Korean stems despite particles (임기는 / 임기)
         self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
-        self.matrix = self.tfidf.fit_transform(plain or [""])
+        # no answerable sentence at all (headings, keyword lists): nothing to fit, and sentence_scores never reads it
+        self.matrix = self.tfidf.fit_transform(plain) if plain else None
 
     def sentence_scores(self, question: str, q):
         """Each sentence's e5 cosine to the question plus LEXICAL_WEIGHT × its TF-IDF cosine."""
@@ -204,7 +205,7 @@ class _Index:
         return score
 
 
-_INDEXES: dict[tuple, _Index] = {}
+_INDEXES: dict[str, _Index] = {}
 _LOCK = threading.Lock()
 # Sentence score = e5 cosine + this × TF-IDF cosine. Measured on own + dev questions (bench/rag_answers.py): the
 # exact words help plain questions a little, but colloquial ones share few of them, so the words weigh lightly.
@@ -212,9 +213,10 @@ LEXICAL_WEIGHT = 0.15
 TYPE_BONUS = 0.05  # a sentence with the asked-for count outranks a closer one without it (e5 margins are ~0.01-0.05)
 
 
-def _index(store, collection: str, col, embedder) -> _Index:
-    key = (str(getattr(store, "path", id(store))), collection, embedder.name, col.count(),
-           str((col.metadata or {}).get("built", "")))
+def _index(col, embedder) -> _Index:
+    # keyed on col.id, new at every build: a rebuild with as many chunks must not be answered from the old
+    # sentences, and only the embedder that built a collection may read it (VectorStore.get)
+    key = str(col.id)
     with _LOCK:
         if key not in _INDEXES:
             _INDEXES[key] = _Index(col, embedder)
@@ -258,7 +260,7 @@ def retrieve(store, collection: str, embedder, question: str, k: int = 4, thresh
     col = store.get(collection, embedder)  # refuses an index built by another embedder
     if col.count() == 0:
         raise UserError("vdb.empty_index", "the index is empty", name=collection)
-    ix = _index(store, collection, col, embedder)
+    ix = _index(col, embedder)
     q = _query_vector(embedder, question)
     dense = ix.vectors @ q
     score = dense.copy()
@@ -316,7 +318,7 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
 
     def _retrieve(question: str) -> Retrieval:
         hits = retrieve(store, collection, embedder, question, k, threshold, mmr)
-        ix = _index(store, collection, store.get(collection, embedder), embedder)
+        ix = _index(store.get(collection, embedder), embedder)
         count = asked_count(question)
         support = [s for s in select_sentences(question, hits, ix, sentences)
                    if s.relevance + COVERAGE_WEIGHT * coverage(question, s.sentence) >= min_support

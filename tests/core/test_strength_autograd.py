@@ -243,3 +243,16 @@ def test_nesting_past_pythons_own_parser_is_the_same_user_error():
         parse_program("out = " + "-" * 5000 + "x", max_len=10_000)  # CPython's parser gives up first
     assert (info.value.key, info.value.params, str(info.value)) == (
         "ag.too_deep", {"limit": 100}, "the expression is nested too deeply")
+
+
+@pytest.mark.parametrize("n", [99, 100, 101, 150])
+def test_nesting_limit_counts_both_operands(n):
+    def outcome(source):
+        try:
+            return parse_program(source).output
+        except UserError as exc:
+            return exc.key
+
+    left = "x" + "+x" * n  # ((x+x)+x)+…: nested on the left
+    right = "x+(" * n + "x" + ")" * n  # x+(x+(…)): nested on the right
+    assert outcome(left) == outcome(right) == ("ag.too_deep" if n > 100 else "out")

@@ -7,8 +7,8 @@ Surviving mutants judged equivalent or out of reach (bench/mutation.py train):
   bf16; tests/core/test_train.py::test_cuda_mixed_precision covers them where such a GPU exists.
 - `seen / max(elapsed, 1e-9)` → other floors: elapsed is never below 1e-9 s after a training step.
 - `_cpu_flags` splitting at every ':' / from the right / taking part [+1]: a flags line has exactly one ':'.
-- evaluate's `autocast(plan, )` and `_forward(..., None, ...)`: the default device is the CPU and `.to(None)`
-  moves nothing there; `channels_last=None` changes a memory layout, not a result.
+- evaluate's `autocast(plan, )` and `_forward(..., None, ...)` for the device: the default device is the CPU and
+  `.to(None)` moves nothing there.
 """
 import math
 import threading
@@ -59,6 +59,8 @@ def _reference(model, batches, cfg, make_opt, sched=None):
 
 @pytest.mark.parametrize("cfg,make_opt,sched", [
     (TrainConfig(epochs=2, lr=0.5, optimizer="sgd"), lambda p: torch.optim.SGD(p, lr=0.5), None),
+    (TrainConfig(epochs=2, lr=0.5, optimizer="sgd", weight_decay=0.2),
+     lambda p: torch.optim.SGD(p, lr=0.5, weight_decay=0.2), None),
     (TrainConfig(epochs=2, lr=0.2, optimizer="momentum", momentum=0.7, weight_decay=0.01),
      lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.7, weight_decay=0.01), None),
     (TrainConfig(epochs=3, lr=0.05, optimizer="adam", schedule="step"), lambda p: torch.optim.Adam(p, lr=0.05),
@@ -362,3 +364,37 @@ def test_autocast_context_follows_the_plan():
     with T.autocast(T.PrecisionPlan("bfloat16")):
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+
+
+class LayoutProbe(nn.Module):
+    """A tiny conv net that records, per call, whether it was training and whether its input was channels_last."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc, self.seen = nn.Conv2d(3, 2, 3), nn.Linear(8, 2), []
+
+    def forward(self, x):
+        self.seen.append((self.training, x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()))
+        return self.fc(self.conv(x).flatten(1))
+
+
+def test_image_batches_follow_the_channels_last_plan_in_training_and_evaluation(monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.randn(4, 3, 4, 4, generator=g), torch.tensor([0, 1, 0, 1]))] * 2
+    plain = LayoutProbe()
+    list(fit(plain, batches, batches, TrainConfig(epochs=1, lr=0.01)))
+    assert {t for t, _ in plain.seen} == {True, False} and not any(cl for _, cl in plain.seen)
+    monkeypatch.setattr(T, "_cpu_flags", lambda: {"avx512_bf16"})  # as if bf16 were native: auto picks channels_last
+    T.bf16_support.cache_clear()
+    try:
+        probe = LayoutProbe()
+        records = list(fit(probe, batches, batches, TrainConfig(epochs=1, lr=0.01, precision="auto")))
+    finally:
+        T.bf16_support.cache_clear()
+    assert records[-1].precision == "bf16+channels_last"
+    assert {t for t, _ in probe.seen} == {True, False} and all(cl for _, cl in probe.seen)
+
+
+def test_plan_precision_defaults_to_the_cpu():
+    plan = T.plan_precision("bf16")
+    assert (plan.dtype, plan.scaler, plan.detail["name"]) == ("bfloat16", False, T.bf16_support("cpu")[2])
