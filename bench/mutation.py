@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -141,15 +142,16 @@ def run(module: str, diffs: bool = False, sample: int | None = None, seed: int =
     from mutmut.stats import status_by_exit_code
 
     work = _scratch(module)
-    mutmut = str(Path(sys.executable).with_name("mutmut"))
     try:
         subprocess.run([sys.executable, "-c", _GENERATE], cwd=work, check=True, stdout=subprocess.DEVNULL)
         names = sorted(_exit_codes(work, module))
         total = len(names)
         if sample is not None and sample < total:
             names = sorted(random.Random(seed).sample(names, sample))
-        # mutmut prints a progress line per mutant; only a failure's last words are worth showing
-        done = subprocess.run([mutmut, "run", "--max-children", "2", *(names if len(names) < total else [])],
+        # one worker per core; `-m` also finds a mutmut installed away from this interpreter (pip --target).
+        # mutmut prints a progress line per mutant: only a failure's last words are worth showing
+        done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 2),
+                               *(names if len(names) < total else [])],
                               cwd=work, capture_output=True, text=True)
         if done.returncode:
             sys.exit(f"mutmut failed on core/{module}.py (a test failing in the scratch copy?):\n"

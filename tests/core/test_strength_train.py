@@ -128,6 +128,22 @@ def test_frozen_parameters_stay_put_even_with_weight_decay():
     assert torch.equal(model[0].weight, frozen)
 
 
+def test_frozen_batch_norm_keeps_its_statistics_and_a_trainable_one_learns_them():
+    """Transfer learning: a frozen pretrained batch norm stays in eval mode (its running statistics are the
+    pretrained ones); a trainable one, and one without affine weights, follow the new data."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Linear(6, 6), nn.BatchNorm1d(6),
+                          nn.BatchNorm1d(6, affine=False), nn.Linear(6, 3))
+    for p in [*model[0].parameters(), *model[1].parameters()]:
+        p.requires_grad = False
+    before = [model[i].running_mean.clone() for i in (1, 3, 4)]
+    list(fit(model, _data(), None, TrainConfig(epochs=1, lr=1e-2)))
+    assert torch.equal(model[1].running_mean, before[0]) and model[1].num_batches_tracked == 0
+    assert not torch.equal(model[3].running_mean, before[1]) and not torch.equal(model[4].running_mean, before[2])
+    T.train_mode(model)
+    assert [m.training for m in model] == [True, False, True, True, True, True]
+
+
 @pytest.mark.parametrize("patience,epochs", [(1, 2), (2, 3), (3, 4)])
 def test_early_stopping_counts_epochs_without_real_improvement(patience, epochs):
     # lr 1e-7: the validation loss moves far less than the 1e-4 that counts as an improvement
