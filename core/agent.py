@@ -327,7 +327,7 @@ def builds_on(task: str, observation: str, tool: str, args: dict) -> bool:
     """Whether a next call uses a number the last tool produced (one the task did not have) and does more than
     restate it: a chained step. A small model cannot judge 'done' itself (its yes/no is near chance), but it does
     repeat or restart calls when done; only a call that consumes the result is let through."""
-    cited = re.sub(r"\[\d+\]", "", observation)  # citation marks are not results
+    cited = re.sub(r"\[\d+\]|\d{4}-\d\d-\d\d", "", observation)  # citation marks and dates are not numbers
     new = {float(x) for x in NUMBER.findall(cited)} - {float(x) for x in NUMBER.findall(task)}
     values = " ".join(str(v) for v in args.values())
     used = [float(x) for x in NUMBER.findall(values)]

@@ -63,7 +63,8 @@ def test_a_retrieval_result_is_not_passed_off_as_the_answer():
     ("5541", "calculator", {"expression": "5541"}, False),                          # restates it
     ("25 degC = 77 degF", "calculator", {"expression": "77 + 10"}, True),
     ("5 kg = 11.023113 lb", "convert_units", {"value": 11.023113, "from_unit": "lb", "to_unit": "oz"}, True),
-    ("2027-03-05 (Friday)", "today", {"offset_days": 0}, False),
+    ("2027-03-05 (Friday)", "today", {"amount": 0}, False),
+    ("2026-12-24 (Thursday)", "convert_units", {"value": 2026, "from_unit": "week", "to_unit": "week"}, False),
 ])
 def test_builds_on(obs, tool, args, chained):
     assert A.builds_on("Convert 10 miles to km, then multiply by 3 (or 25 degC, 5 kg)", obs, tool, args) is chained
