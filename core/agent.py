@@ -494,7 +494,8 @@ class LocalBackend:
             elif spec.get("type") in ("integer", "number"):
                 value = self._number(text, stop_event, spec["type"] == "integer")
                 text += value
-                args[key] = json.loads(value)
+                number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
+                args[key] = int(number) if number.is_integer() else number
             elif spec.get("type") == "string":
                 value = self._until(text + '"', stop_event, ('"',))
                 text += json.dumps(value, ensure_ascii=False)
