@@ -6,9 +6,11 @@
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
     LocalBackend     an in-process model (the offline path), constrained: the tokenizer's own template with
                      tools=, the tool-call opener prefilled, the tool name scored among the valid ones
-                     (final_answer is one of them), the arguments written value by value for the schema's keys;
+                     (final_answer is one of them), the arguments written value by value for the schema's keys
+                     (a closed-list value scored among its choices, calibrated; a number digits only);
                      a next call must use the last result's number, else the agent answers, starting the answer
-                     with that result verbatim
+                     with that result verbatim; a chained calculation starts from that result, its operator and
+                     operand (a number of the task no call used yet) chosen by score
     TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
                      system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), one worked
                      example from an unrelated domain, keyword hints; the reply is parsed leniently, a near-miss
