@@ -344,11 +344,22 @@ def result_number(observation: str) -> float:
 
 
 def unused_numbers(task: str, messages: list[dict]) -> list[str]:
-    """The task's numbers, as written, that no earlier tool call used (18 counts as used by 0.18: a percent)."""
+    """The task's numbers, as written, that no earlier tool call used."""
     used = {float(x) for m in messages for c in m.get("tool_calls") or []
             for x in NUMBER.findall(" ".join(map(str, c["function"]["arguments"].values())))}
     return list(dict.fromkeys(x for x in NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))
-                              if float(x) not in used and float(x) / 100 not in used))
+                              if float(x) not in used))
+
+
+def spends_only(args: dict, result: float, unused: list[str]) -> bool:
+    """Whether a calculation's numbers are the last result and the task's yet unused numbers, each at most once."""
+    left = [float(x) for x in unused] + [result]
+    for x in NUMBER.findall(" ".join(map(str, args.values()))):  # '42*3-8': the 8 comes with its minus
+        close = [y for y in left if abs(abs(float(x)) - abs(y)) <= 0.001 * abs(y)]
+        if not close:
+            return False
+        left.remove(close[0])
+    return True
 
 
 class LocalBackend:
@@ -511,15 +522,16 @@ class LocalBackend:
                     args[key] = value  # the tool's schema check turns it into an error observation
         return args, text
 
-    def _chain(self, head: str, result: str, unused: list[str]) -> str:
+    def _chain(self, head: str, result: float, unused: list[str]) -> str:
         """A calculator expression that builds on the last result: the result first (verbatim), then operator
         and operand pairs each chosen by the model's scores, the operands among the task's numbers that no
         earlier call used (a small model otherwise reuses a number it has already spent), until the model
-        closes the expression (at once: nothing is left to compute) or they run out."""
-        expression, left = result, list(unused)
+        closes the expression or they run out."""
+        expression, left = format_number(result), list(unused)
         while left:
             text = head + '{"expression": "' + expression
-            ops = self._scores(text, [" + ", " - ", " * ", " / ", '"'], end="")
+            ops = self._scores(text, [" + ", " - ", " * ", " / "] + (['"'] if expression != format_number(result)
+                                                                      else []), end="")
             op = max(ops, key=ops.get)
             if op == '"':
                 break
@@ -542,21 +554,17 @@ class LocalBackend:
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
                 head = prompt + f'{name}", "arguments": '
+                args, _ = self._arguments(head, schema, stop_event, self._empty() + f'{name}", "arguments": ')
                 task = messages[1]["content"].split("\n(Hint")[0]
-                unused = unused_numbers(task, messages)
-                if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused:
-                    # the calculation goes on from the result; closing it at once means the task is done
-                    result = format_number(result_number(last["content"]))
-                    call = Call(name, {"expression": self._chain(head, result, unused)})
-                    if call.args["expression"] != result:
-                        return Reply(thought=f"{thought} · → {call.args['expression']}", calls=[call], raw=call)
-                    declined = call
-                else:
-                    args, _ = self._arguments(head, schema, stop_event, self._empty() + f'{name}", "arguments": ')
-                    if last is None or builds_on(task, last["content"], name, args):
-                        call = Call(name, args)
-                        return Reply(thought=thought, calls=[call], raw=call)
-                    declined = Call(name, args)
+                if last is None or builds_on(task, last["content"], name, args):
+                    unused = unused_numbers(task, messages)
+                    if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused \
+                            and not spends_only(args, result_number(last["content"]), unused):
+                        args = {"expression": self._chain(head, result_number(last["content"]), unused)}
+                        thought += f" · → {args['expression']}"
+                    call = Call(name, args)
+                    return Reply(thought=thought, calls=[call], raw=call)
+                declined = Call(name, args)
             # the answer starts with the tool's result verbatim; the model writes only what follows
             result = tool_answer(last["name"], last["content"]) if last else None
             head = prompt + f'{FINAL}", "arguments": {{"answer": "' + (result or "")

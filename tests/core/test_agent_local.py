@@ -122,16 +122,20 @@ def test_unused_numbers_are_the_tasks_numbers_no_call_spent():
         "value": 10, "from_unit": "mile", "to_unit": "km"}}}]}]
     assert A.unused_numbers("Convert 10 miles to km, then multiply the result by 3.", called) == ["3"]
     assert A.unused_numbers("A GPU costs 1,250,000 won; 7 of them?", []) == ["1250000", "7"]
-    percent = [{"role": "assistant", "tool_calls": [{"function": {"name": "calculator", "arguments": {
-        "expression": "2500 * 0.18"}}}]}]
-    assert A.unused_numbers("What is 18% of 2500?", percent) == []
     assert A.result_number("10 mile = 16.09344 km") == 16.09344
 
 
 def test_numbers_are_digits_even_where_the_model_would_spell_them(small):
     """A model pushed towards the word 'four' still fills a number field with digits only."""
     backend = A.make_backend(small, T.make_tools())
-    backend.lm = biased(small, " four")
+    word = small.tok(" four", add_special_tokens=False)["input_ids"][0]
+
+    def spelling(ids, **kw):  # the real model, with the word made by far its likeliest next token
+        out = small.lm(ids, **kw)
+        out.logits[..., word] += 30
+        return out
+
+    backend.lm = spelling
     text = 'Four weeks from now: {"weeks": '
     assert backend._until(text, None, (",", "}")).startswith(" four")  # the reference: left free, it spells
     assert backend._number(text, None, integer=True).isdigit()
@@ -149,31 +153,23 @@ def test_an_enum_value_is_chosen_among_the_allowed_ones(small, said, want):
     assert args == {"kind": want} and text.endswith(f'{{"kind": "{want}"')
 
 
-def biased(small, text: str, bonus: float = 30):
-    """The real model with the first token of text made by far its likeliest next token."""
-    token = small.tok(text, add_special_tokens=False)["input_ids"][0]
-
-    def lm(ids, **kw):
-        out = small.lm(ids, **kw)
-        out.logits[..., token] += bonus
-        return out
-    return lm
-
-
 def test_a_chained_calculation_starts_from_the_result_and_takes_unused_numbers(small):
-    """After a result, the expression starts from it; the model's scores pick each operator (or the close) and
-    each operand, which comes only from the task's unused numbers, each once."""
     backend = A.make_backend(small, T.make_tools())
     head = ('Task: Convert 10 miles to km, then multiply the result by 3.\nResult: 10 mile = 16.09344 km\n'
             '<tool_call>{"name": "calculator", "arguments": ')
     for unused in (["3"], ["3", "7"]):
-        expression = backend._chain(head, "16.09344", unused)
+        expression = backend._chain(head, 16.09344, unused)
         first, *rest = expression.split(" ")
         ops, operands = rest[::2], rest[1::2]
-        assert first == "16.09344" and set(ops) <= set("+-*/"), expression
+        assert first == "16.09344" and ops and set(ops) <= set("+-*/"), expression
         assert set(operands) <= set(unused) and len(set(operands)) == len(operands), expression
         assert T.calculator(expression)  # a valid expression for the calculator
-    backend.lm = biased(small, " *")  # a model that always goes on multiplying: every unused number, once
-    assert sorted(backend._chain(head, "16.09344", ["3", "7"]).split(" * ")) == ["16.09344", "3", "7"]
-    backend.lm = biased(small, '"')  # one that closes at once: nothing left to do, the result alone
-    assert backend._chain(head, "16.09344", ["3", "7"]) == "16.09344"
+
+
+@pytest.mark.parametrize("expression,spends", [
+    ("42 * 3 - 8", True), ("42*3-8", True), ("3 * 42", True),
+    ("10 * 42", False),    # 10 was spent by the first call
+    ("42 * 3 * 3", False),  # 3 once only
+])
+def test_spends_only_the_result_and_unused_numbers(expression, spends):
+    assert A.spends_only({"expression": expression}, 42, ["3", "8"]) is spends
