@@ -351,17 +351,6 @@ def unused_numbers(task: str, messages: list[dict]) -> list[str]:
                               if float(x) not in used))
 
 
-def spends_only(args: dict, result: float, unused: list[str]) -> bool:
-    """Whether a calculation's numbers are the last result and the task's yet unused numbers, each at most once."""
-    left = [float(x) for x in unused] + [result]
-    for x in NUMBER.findall(" ".join(map(str, args.values()))):  # '42*3-8': the 8 comes with its minus
-        close = [y for y in left if abs(abs(float(x)) - abs(y)) <= 0.001 * abs(y)]
-        if not close:
-            return False
-        left.remove(close[0])
-    return True
-
-
 class LocalBackend:
     """Constrained tool calling for an in-process transformers model (core.llm.local.LocalProvider).
 
@@ -523,23 +512,14 @@ class LocalBackend:
         return args, text
 
     def _chain(self, head: str, result: float, unused: list[str]) -> str:
-        """A calculator expression that builds on the last result: the result first (verbatim), then operator
-        and operand pairs each chosen by the model's scores, the operands among the task's numbers that no
-        earlier call used (a small model otherwise reuses a number it has already spent), until the model
-        closes the expression or they run out."""
-        expression, left = format_number(result), list(unused)
-        while left:
-            text = head + '{"expression": "' + expression
-            ops = self._scores(text, [" + ", " - ", " * ", " / "] + (['"'] if expression != format_number(result)
-                                                                      else []), end="")
-            op = max(ops, key=ops.get)
-            if op == '"':
-                break
-            operands = self._scores(text + op, left, end="")
-            operand = max(operands, key=operands.get)
-            expression += op + operand
-            left.remove(operand)
-        return expression
+        """A calculator expression that builds on the last result: the result first (verbatim), then the
+        operator and the operand each chosen by the model's scores, the operand among the task's numbers that
+        no earlier call used (a small model otherwise reuses a number it has already spent)."""
+        text = head + '{"expression": "' + format_number(result)
+        ops = self._scores(text, [" + ", " - ", " * ", " / "], end="")
+        op = max(ops, key=ops.get)
+        operands = self._scores(text + op, unused, end='"')
+        return format_number(result) + op + max(operands, key=operands.get)
 
     def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
         prompt = self.tok.apply_chat_template(messages, tools=self.schemas, add_generation_prompt=True,
@@ -558,8 +538,7 @@ class LocalBackend:
                 task = messages[1]["content"].split("\n(Hint")[0]
                 if last is None or builds_on(task, last["content"], name, args):
                     unused = unused_numbers(task, messages)
-                    if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused \
-                            and not spends_only(args, result_number(last["content"]), unused):
+                    if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused:
                         args = {"expression": self._chain(head, result_number(last["content"]), unused)}
                         thought += f" · → {args['expression']}"
                     call = Call(name, args)

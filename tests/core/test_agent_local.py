@@ -153,23 +153,12 @@ def test_an_enum_value_is_chosen_among_the_allowed_ones(small, said, want):
     assert args == {"kind": want} and text.endswith(f'{{"kind": "{want}"')
 
 
-def test_a_chained_calculation_starts_from_the_result_and_takes_unused_numbers(small):
+def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number(small):
     backend = A.make_backend(small, T.make_tools())
     head = ('Task: Convert 10 miles to km, then multiply the result by 3.\nResult: 10 mile = 16.09344 km\n'
             '<tool_call>{"name": "calculator", "arguments": ')
     for unused in (["3"], ["3", "7"]):
         expression = backend._chain(head, 16.09344, unused)
-        first, *rest = expression.split(" ")
-        ops, operands = rest[::2], rest[1::2]
-        assert first == "16.09344" and ops and set(ops) <= set("+-*/"), expression
-        assert set(operands) <= set(unused) and len(set(operands)) == len(operands), expression
+        first, op, operand = expression.split(" ")
+        assert first == "16.09344" and op in "+-*/" and operand in unused, expression
         assert T.calculator(expression)  # a valid expression for the calculator
-
-
-@pytest.mark.parametrize("expression,spends", [
-    ("42 * 3 - 8", True), ("42*3-8", True), ("3 * 42", True),
-    ("10 * 42", False),    # 10 was spent by the first call
-    ("42 * 3 * 3", False),  # 3 once only
-])
-def test_spends_only_the_result_and_unused_numbers(expression, spends):
-    assert A.spends_only({"expression": expression}, 42, ["3", "8"]) is spends
