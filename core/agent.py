@@ -12,8 +12,8 @@ A backend turns the conversation into one model reply (thought, tool calls or an
                      with that result verbatim; a chained calculation starts from that result, its operator and
                      operand (a number of the task no call used yet) chosen by score
     TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
-                     system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), one worked
-                     example from an unrelated domain, keyword hints; the reply is parsed leniently, a near-miss
+                     system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
+                     turns, keyword hints; the reply is parsed leniently, a near-miss
                      enum value snapped to the closest allowed one, the arguments validated against the tool's
                      JSON schema; a malformed call becomes an error observation the model can correct, and a
                      next call must build on the last result (as for LocalBackend), else the model answers.
@@ -114,12 +114,16 @@ Answer: <the answer, with the number or fact from the tool result>
 Rules: use the calculator for every calculation, convert_units for units, today for dates, search_docs for the \
 course notes, constitution for the Korean constitution. Never compute in your head. Answer in the task's language."""
 
-# one worked example from a domain no task shares (a tool the agent does not have): it shows the turn format
-# without a call or a number a small model could copy into an unrelated task
+# worked examples with the real tools: measured, an example from an unrelated domain (a weather tool) made the
+# model stop after its thought without any call (compat 1/13, was 1/3); these can be copied into an unrelated task
 FEW_SHOT = [
-    ("Task: Is it raining in Busan right now? (example tools: weather)",
-     'Thought: I need the current weather.\n<tool_call>{"name": "weather", "arguments": {"city": "Busan"}}'
-     '</tool_call>', "Busan: light rain, 14 °C", "Answer: Yes, light rain in Busan (14 °C)."),
+    ("Task: What is 48 * 27 - 5?",
+     'Thought: I need arithmetic.\n<tool_call>{"name": "calculator", "arguments": {"expression": "48 * 27 - 5"}}'
+     '</tool_call>', "1291", "Answer: 48 * 27 - 5 = 1291"),
+    ("Task: 12 파운드는 몇 kg인가요?",
+     'Thought: 단위 변환이 필요합니다.\n<tool_call>{"name": "convert_units", "arguments": {"value": 12, '
+     '"from_unit": "lb", "to_unit": "kg"}}</tool_call>', "12 lb = 5.443108 kg",
+     "Answer: 12 파운드는 약 5.443 kg입니다."),
 ]
 TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 ANSWER = re.compile(r"^\s*(?:final\s+answer|answer|답|최종\s*답)\s*[:：]\s*", re.I | re.M)
@@ -188,9 +192,10 @@ class TextBackend:
         messages = [{"role": "system", "content": SYSTEM.format(tools=schemas)}]
         names = [t.name for t in self.tools]
         for question, call, result, answer in FEW_SHOT:
-            messages += [{"role": "user", "content": question}, {"role": "assistant", "content": call},
-                         {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
-                         {"role": "assistant", "content": answer}]
+            if call.split('"name": "')[1].split('"')[0] in names:
+                messages += [{"role": "user", "content": question}, {"role": "assistant", "content": call},
+                             {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
+                             {"role": "assistant", "content": answer}]
         self.task, self.last = task, None
         hint = hint_tools(task, names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""

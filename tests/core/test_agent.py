@@ -186,17 +186,6 @@ def test_text_protocol_declines_a_call_that_ignores_the_last_result():
     assert [s.text for s in steps if s.kind == "observation"] == ["10 mile = 16.09344 km", "48.28032"]
 
 
-def test_text_protocol_example_calls_no_real_tool():
-    """The worked example shows the format only: a small model copied a real tool's example call and numbers
-    into unrelated tasks ('12 lb = 5.443108 yr' for a question on the constitution)."""
-    tools = T.make_tools(T.ToolContext())
-    messages = A.TextBackend(Scripted([]), tools).start("헌법상 국회의원의 임기는 몇 년인가요?")
-    examples = [m["content"] for m in messages[1:-1]]
-    assert examples and messages[-1]["content"].startswith("Task: 헌법상")
-    for text in examples:
-        assert not any(f'"name": "{t.name}"' in text for t in tools), text
-
-
 def test_step_limit_stops_a_looping_model():
     steps, provider = run([call("calculator", expression=f"{i} + 1") for i in range(10)], max_steps=3)
     assert steps[-1].kind == "limit" and len(provider.prompts) == 3
