@@ -6,13 +6,17 @@
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
     LocalBackend     an in-process model (the offline path), constrained: the tokenizer's own template with
                      tools=, the tool-call opener prefilled, the tool name scored among the valid ones
-                     (final_answer is one of them), the arguments written value by value for the schema's keys;
+                     (final_answer is one of them), the arguments written value by value for the schema's keys
+                     (a closed-list value scored among its choices, calibrated; a number digits only);
                      a next call must use the last result's number, else the agent answers, starting the answer
-                     with that result verbatim
+                     with that result verbatim; a chained calculation starts from that result, its operator and
+                     operand (a number of the task no call used yet) chosen by score
     TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
                      system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
-                     turns, keyword hints; the reply is parsed leniently and the arguments validated against the
-                     tool's JSON schema. A malformed call becomes an error observation the model can correct.
+                     turns, keyword hints; the reply is parsed leniently, a near-miss
+                     enum value snapped to the closest allowed one, the arguments validated against the tool's
+                     JSON schema; a malformed call becomes an error observation the model can correct, and a
+                     next call must build on the last result (as for LocalBackend), else the model answers.
     OpenAIBackend    native function calling (tools=, tool_calls) of OpenAI and servers that implement it
     GeminiBackend    native function calling of google-genai
 Every model turn is one step; the last allowed turn is told to answer, so no run goes past the step limit.
@@ -27,12 +31,14 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from core.errors import UserError
+from core.tools import format_number
 
 MAX_STEPS = 12
 MAX_CALLS_PER_TURN = 2
 # tools whose result is itself the answer: it goes verbatim next to the model's sentence, so a small model can't
 # miscopy a number; the constitution tool's answer is its part before the cited sources
 ANSWERING_TOOLS = {"calculator", "convert_units", "today", "constitution"}
+NUMERIC_TOOLS = {"calculator", "convert_units"}  # whose result is one number a next calculation can build on
 
 
 @dataclass
@@ -81,7 +87,8 @@ HINTS = {
                   r"plus|minus|times|total|how much|how many|몇 개|얼마",
     "convert_units": r"km|mile|마일|킬로|kg|lb|파운드|°|섭씨|화씨|celsius|fahrenheit|inch|인치|피트|feet|foot|"
                      r"meter|미터|gallon|갤런|liter|리터|mph|km/h|평|ounce|온스|convert|변환|환산",
-    "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전",
+    "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전|"
+             r"tomorrow|yesterday|from now|\bago\b|next week|last week|내일|어제|모레|그제|다음 주|지난 주|주 후|주 전",
     "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
                    r"강의|노트|자료",
     "constitution": r"헌법|constitution|대통령|국회|법률|국민|기본권|선거|대법|president|national assembly|"
@@ -107,6 +114,8 @@ Answer: <the answer, with the number or fact from the tool result>
 Rules: use the calculator for every calculation, convert_units for units, today for dates, search_docs for the \
 course notes, constitution for the Korean constitution. Never compute in your head. Answer in the task's language."""
 
+# worked examples with the real tools: measured, an example from an unrelated domain (a weather tool) made the
+# model stop after its thought without any call (compat 1/13, was 1/3); these can be copied into an unrelated task
 FEW_SHOT = [
     ("Task: What is 48 * 27 - 5?",
      'Thought: I need arithmetic.\n<tool_call>{"name": "calculator", "arguments": {"expression": "48 * 27 - 5"}}'
@@ -187,6 +196,7 @@ class TextBackend:
                 messages += [{"role": "user", "content": question}, {"role": "assistant", "content": call},
                              {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
                              {"role": "assistant", "content": answer}]
+        self.task, self.last = task, None
         hint = hint_tools(task, names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
         messages.append({"role": "user", "content": f"Task: {task}{note}"})
@@ -198,9 +208,16 @@ class TextBackend:
         text = "".join(self.provider.stream(messages, stop_event=stop_event, **self.params))
         reply = parse_reply(text)
         reply.raw = text
+        if self.last and reply.calls and not final and not builds_on(self.task, self.last, reply.calls[0].name,
+                                                                     reply.calls[0].args):
+            answer = self.ask(messages, stop_event, final=True)  # the same rule as LocalBackend's
+            answer.declined, answer.thought = reply.calls[0], reply.thought or answer.thought
+            return answer
         return reply
 
     def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
+        ok = [obs for _, obs in results if not obs.startswith("error")]
+        self.last = ok[-1] if ok else None
         messages.append({"role": "assistant", "content": reply.raw})
         observations = [obs for _, obs in results] or [f"error: {reply.error}"]
         body = "\n".join(f"<tool_response>\n{obs}\n</tool_response>" for obs in observations)
@@ -317,13 +334,26 @@ def builds_on(task: str, observation: str, tool: str, args: dict) -> bool:
     """Whether a next call uses a number the last tool produced (one the task did not have) and does more than
     restate it: a chained step. A small model cannot judge 'done' itself (its yes/no is near chance), but it does
     repeat or restart calls when done; only a call that consumes the result is let through."""
-    cited = re.sub(r"\[\d+\]", "", observation)  # citation marks are not results
+    cited = re.sub(r"\[\d+\]|\d{4}-\d\d-\d\d", "", observation)  # citation marks and dates are not numbers
     new = {float(x) for x in NUMBER.findall(cited)} - {float(x) for x in NUMBER.findall(task)}
     values = " ".join(str(v) for v in args.values())
     used = [float(x) for x in NUMBER.findall(values)]
     if not any(abs(x - y) <= 0.001 * abs(y) for x in used for y in new):
         return False
     return tool != "calculator" or bool(re.search(r"\d\s*[-+*/^]\s*\(?\s*-?\d", values))
+
+
+def result_number(observation: str) -> float:
+    """The number a tool produced: the last one in its result ('10 mile = 16.09344 km' → 16.09344)."""
+    return float(NUMBER.findall(observation)[-1])
+
+
+def unused_numbers(task: str, messages: list[dict]) -> list[str]:
+    """The task's numbers, as written, that no earlier tool call used."""
+    used = {float(x) for m in messages for c in m.get("tool_calls") or []
+            for x in NUMBER.findall(" ".join(map(str, c["function"]["arguments"].values())))}
+    return list(dict.fromkeys(x for x in NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))
+                              if float(x) not in used))
 
 
 class LocalBackend:
@@ -342,6 +372,7 @@ class LocalBackend:
         self.max_tokens = max_tokens
         self.cache, self.fed = None, []  # the key/value cache and the token ids it holds
         self.prior = None  # the names' scores for a content-free task
+        self.numeric = None  # the token ids of the digits, '.' and '-'
 
     def start(self, task: str) -> list[dict]:
         hint = hint_tools(task, self.names) if self.hints else []
@@ -378,15 +409,18 @@ class LocalBackend:
         scores = self._scores(prompt, names)
         if calibrate:
             if self.prior is None:
-                empty = self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
-                                                     tokenize=False) + OPENER
-                self.prior = self._scores(empty, self.names)
+                self.prior = self._scores(self._empty(), self.names)
             scores = {n: s - self.prior[n] for n, s in scores.items()}
         probs = torch.tensor(list(scores.values())).softmax(0).tolist()
         return max(scores, key=scores.get), dict(zip(names, probs))
 
-    def _scores(self, prompt: str, names: list[str]) -> dict[str, float]:
-        """Each name's total log-probability (with the '",' after it) following prompt."""
+    def _empty(self) -> str:
+        """The prompt up to the tool name for a content-free task: the reference for calibration."""
+        return self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
+                                            tokenize=False) + OPENER
+
+    def _scores(self, prompt: str, names: list[str], end: str = '",') -> dict[str, float]:
+        """Each name's total log-probability (with the end after it, so no name is cut short) following prompt."""
         import copy
 
         import torch
@@ -394,9 +428,9 @@ class LocalBackend:
         prefix = self.tok(prompt, add_special_tokens=False)["input_ids"]
         first = self._feed(prefix)
         cands = []
-        for name in names:  # the name and the '",' that follows it in the template: no name is cut short
-            full = self.tok(prompt + name + '",', add_special_tokens=False)["input_ids"]
-            cut = full[len(prefix):] if full[:len(prefix)] == prefix else self.tok(name + '",')["input_ids"]
+        for name in names:
+            full = self.tok(prompt + name + end, add_special_tokens=False)["input_ids"]
+            cut = full[len(prefix):] if full[:len(prefix)] == prefix else self.tok(name + end)["input_ids"]
             cands.append(cut)
         width = max(map(len, cands))
         batch = torch.tensor([c + [c[-1]] * (width - len(c)) for c in cands])  # right padding: never read
@@ -424,12 +458,52 @@ class LocalBackend:
                 return out[:cut]
         return out
 
-    def _arguments(self, head: str, schema: dict, stop_event) -> tuple[dict, str]:
-        """The arguments key by key from the schema: the model writes only the values (no stray or missing keys)."""
+    def _number(self, text: str, stop_event, integer: bool) -> str:
+        """A number written digit by digit, every token restricted to digits (and one '.', a leading '-' for
+        non-integers): a count comes out as digits even when the task spells it ('four weeks')."""
+        import torch
+
+        if self.numeric is None:  # one token per character (byte-level vocabularies have them all)
+            vocab = self.tok.get_vocab()
+            self.numeric = {c: vocab[c] for c in "0123456789.-" if c in vocab}
+        ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
+        for _ in range(self.max_tokens):
+            if stop_event is not None and stop_event.is_set():
+                break
+            logp = self._feed(ids)
+            allowed = list("0123456789") + ([] if integer or "." in out or not out else ["."]) + \
+                ([] if integer or out else ["-"])
+            ids_ok = torch.tensor([self.numeric[c] for c in allowed if c in self.numeric])
+            best = int(ids_ok[logp[ids_ok].argmax()])
+            if out and out[-1] != "." and logp[best] < logp.max():  # the model would end the number here
+                break
+            ids.append(best)
+            out += self.tok.decode([best])
+        return out or "0"
+
+    def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None) -> tuple[dict, str]:
+        """The arguments key by key from the schema: the model writes only the values (no stray or missing keys);
+        a value from a closed list (enum) is the most probable of its choices, a number is digits only.
+        empty: the same head for a content-free task; an enum's scores are then calibrated against it (as the
+        names are: a small model otherwise picks the first or most common choice, 'later' for '30일 전')."""
         args, text = {}, head + "{"
         for i, (key, spec) in enumerate(schema["function"]["parameters"].get("properties", {}).items()):
             text += ("" if i == 0 else ", ") + f'"{key}": '
-            if spec.get("type") == "string":
+            if "enum" in spec:
+                values = [str(v) for v in spec["enum"]]
+                scores = self._scores(text + '"', values, end='"')
+                if empty is not None:
+                    prior = self._scores(empty + text[len(head):] + '"', values, end='"')
+                    scores = {v: sc - prior[v] for v, sc in scores.items()}
+                value = max(scores, key=scores.get)
+                text += json.dumps(value, ensure_ascii=False)
+                args[key] = value
+            elif spec.get("type") in ("integer", "number"):
+                value = self._number(text, stop_event, spec["type"] == "integer")
+                text += value
+                number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
+                args[key] = int(number) if number.is_integer() else number
+            elif spec.get("type") == "string":
                 value = self._until(text + '"', stop_event, ('"',))
                 text += json.dumps(value, ensure_ascii=False)
                 args[key] = value
@@ -441,6 +515,16 @@ class LocalBackend:
                 except json.JSONDecodeError:
                     args[key] = value  # the tool's schema check turns it into an error observation
         return args, text
+
+    def _chain(self, head: str, result: float, unused: list[str]) -> str:
+        """A calculator expression that builds on the last result: the result first (verbatim), then the
+        operator and the operand each chosen by the model's scores, the operand among the task's numbers that
+        no earlier call used (a small model otherwise reuses a number it has already spent)."""
+        text = head + '{"expression": "' + format_number(result)
+        ops = self._scores(text, [" + ", " - ", " * ", " / "], end="")
+        op = max(ops, key=ops.get)
+        operands = self._scores(text + op, unused, end='"')
+        return format_number(result) + op + max(operands, key=operands.get)
 
     def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
         prompt = self.tok.apply_chat_template(messages, tools=self.schemas, add_generation_prompt=True,
@@ -454,9 +538,14 @@ class LocalBackend:
             thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
-                args, _ = self._arguments(prompt + f'{name}", "arguments": ', schema, stop_event)
-                if last is None or builds_on(messages[1]["content"].split("\n(Hint")[0], last["content"], name,
-                                             args):
+                head = prompt + f'{name}", "arguments": '
+                args, _ = self._arguments(head, schema, stop_event, self._empty() + f'{name}", "arguments": ')
+                task = messages[1]["content"].split("\n(Hint")[0]
+                if last is None or builds_on(task, last["content"], name, args):
+                    unused = unused_numbers(task, messages)
+                    if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused:
+                        args = {"expression": self._chain(head, result_number(last["content"]), unused)}
+                        thought += f" · → {args['expression']}"
                     call = Call(name, args)
                     return Reply(thought=thought, calls=[call], raw=call)
                 declined = Call(name, args)
@@ -499,6 +588,11 @@ def execute(tool, args: dict) -> tuple[str, bool]:
     props = list(schema.get("properties", {}))
     if "__text__" in args and len(props) == 1:  # a bare string for a one-argument tool
         args = {props[0]: args["__text__"]}
+    args = dict(args)  # the call as the model wrote it stays on the page
+    for key, value in args.items():  # a near-miss choice ('miles', 'friday') means the close allowed one
+        allowed = [str(v) for v in schema.get("properties", {}).get(key, {}).get("enum", [])]
+        if allowed and isinstance(value, str) and value not in allowed:
+            args[key] = next(iter(difflib.get_close_matches(value, allowed, 1, 0.8)), value)
     unknown = [k for k in args if k not in props]
     if unknown:
         return f"error: unknown argument(s) {', '.join(unknown)}; {tool.name} takes {', '.join(props) or 'none'}", False

@@ -2,7 +2,8 @@
 
     calculator      arithmetic through the safe parser of core.autograd_demo (never eval)
     convert_units   pint's unit registry, with Korean unit names mapped onto pint's
-    today           today's date, optionally shifted by a number of days
+    today           today's date, or a date some days/weeks/months/years later or ago, optionally the given
+                    weekday of that week ("다음 주 금요일"): the model picks words and fills one count, no signs
     search_docs     the course notes (data/corpus_en) through the e5 retriever of core.rag
     constitution    RAG over the Korean constitution: retrieve articles, answer with the chosen LLM, cite
 
@@ -10,11 +11,14 @@ Bad arguments raise core.errors.UserError; the agent turns that into a short err
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
+
+from pydantic import BaseModel, Field, field_validator
 
 from core.errors import UserError
 
@@ -22,6 +26,11 @@ MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small
 NOTES_INDEX = "agent-notes"
 LAW_INDEX = "agent-constitution"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# the units the converter offers, as pint names: a closed list the model chooses from (an enum in the schema)
+UNITS = ("km", "m", "cm", "mm", "mile", "yard", "foot", "inch", "kg", "g", "lb", "oz", "metric_ton", "liter", "ml",
+         "gallon", "degC", "degF", "kelvin", "hour", "minute", "second", "day", "week", "km/hour", "mile/hour",
+         "m/s", "m**2", "pyeong", "acre", "hectare")
+Unit = Literal[UNITS]
 # Korean and informal names → pint's unit names
 UNIT_ALIASES = {
     "킬로미터": "km", "미터": "m", "센티미터": "cm", "밀리미터": "mm", "마일": "mile", "피트": "foot", "인치": "inch",
@@ -88,12 +97,46 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> str:
     return f"{format_number(float(value))} {from_unit} = {format_number(round(result.magnitude, 6))} {to_unit}"
 
 
-def today(offset_days: int = 0, now: Callable[[], dt.date] = dt.date.today) -> str:
-    """Today's date (ISO) and weekday, or the date offset_days from today."""
-    if abs(offset_days) > 100_000:
-        raise UserError("agent.bad_offset", "offset too large", limit=100_000)
-    day = now() + dt.timedelta(days=int(offset_days))
+def today(amount: int = 0, unit: str = "days", direction: str = "later", weekday: str = "none",
+          now: Callable[[], dt.date] = dt.date.today) -> str:
+    """Today's date (ISO) and weekday, or the date amount units later/ago; weekday: that weekday of the week
+    the shifted date falls in (Monday first)."""
+    if not 0 <= amount <= 100_000:
+        raise UserError("agent.bad_offset", "offset out of range", limit=100_000)
+    n = amount if direction == "later" else -amount
+    day = now()
+    if unit in ("months", "years"):  # calendar months: the same day of the month, clamped to its length
+        month = day.month - 1 + n * (12 if unit == "years" else 1)
+        year, month = day.year + month // 12, month % 12 + 1
+        day = day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    else:
+        day += dt.timedelta(days=n * (7 if unit == "weeks" else 1))
+    if weekday != "none":
+        day += dt.timedelta(days=WEEKDAYS.index(weekday) - day.weekday())
     return f"{day.isoformat()} ({WEEKDAYS[day.weekday()]})"
+
+
+class DateArgs(BaseModel):
+    """today's arguments: words the model chooses among and one count, so it never writes a sign or adds up."""
+    amount: int = Field(0, ge=0, le=100_000, description="how many units away from today; 0 = today itself")
+    unit: Literal["days", "weeks", "months", "years"] = "days"
+    direction: Literal["later", "ago"] = Field("later", description="later = in the future (from now, 후, 뒤); "
+                                                                     "ago = in the past (전)")
+    weekday: Literal[("none",) + WEEKDAYS] = Field(
+        "none", description="a weekday of that week (e.g. 'next Friday', 다음 주 금요일); none = that exact day")
+
+
+class UnitArgs(BaseModel):
+    """convert_units' arguments: the units come from a closed list; Korean and informal names are mapped."""
+    value: float
+    from_unit: Unit
+    to_unit: Unit
+
+    @field_validator("from_unit", "to_unit", mode="before")
+    @classmethod
+    def _alias(cls, name):
+        return UNIT_ALIASES.get(name.strip().lower(), UNIT_ALIASES.get(name.strip(), name)) \
+            if isinstance(name, str) else name
 
 
 def _ensure_index(store, name: str, docs, embedder) -> None:
@@ -158,12 +201,13 @@ def make_tools(ctx: ToolContext | None = None) -> list:
     """The LangChain tools: the three pure ones, plus the two retrieval tools when there is a context."""
     from langchain_core.tools import StructuredTool
 
-    def _today(offset_days: int = 0) -> str:
-        """Today's date (ISO) and weekday, or the date offset_days from today (negative = past)."""
-        return today(offset_days, ctx.now if ctx else dt.date.today)
+    def _today(amount: int = 0, unit: str = "days", direction: str = "later", weekday: str = "none") -> str:
+        """Today's date and weekday, or the date some days/weeks/months/years later or ago."""
+        return today(amount, unit, direction, weekday, ctx.now if ctx else dt.date.today)
 
-    tools = [StructuredTool.from_function(calculator), StructuredTool.from_function(convert_units),
-             StructuredTool.from_function(_today, name="today")]
+    tools = [StructuredTool.from_function(calculator), StructuredTool.from_function(convert_units,
+                                                                                     args_schema=UnitArgs),
+             StructuredTool.from_function(_today, name="today", args_schema=DateArgs)]
     if ctx is not None:
         tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),
                   StructuredTool.from_function(ctx.constitution, name="constitution")]

@@ -70,9 +70,35 @@ def test_convert_units_against_definitions():
 
 
 def test_today_and_offsets():
+    """Reference dates read off a calendar: 2026-11-25 is a Wednesday."""
     assert T.today(now=lambda: DAY) == "2026-11-25 (Wednesday)"
     assert T.today(100, now=lambda: DAY) == "2027-03-05 (Friday)"
-    assert T.today(-30, now=lambda: DAY).startswith("2026-10-26")
+    assert T.today(30, "days", "ago", now=lambda: DAY) == "2026-10-26 (Monday)"
+    assert T.today(4, "weeks", now=lambda: DAY) == "2026-12-23 (Wednesday)"
+    assert T.today(1, "weeks", "later", "Friday", now=lambda: DAY) == "2026-12-04 (Friday)"  # 다음 주 금요일
+    assert T.today(0, weekday="Monday", now=lambda: DAY) == "2026-11-23 (Monday)"            # this week's Monday
+    assert T.today(3, "months", now=lambda: DAY) == "2027-02-25 (Thursday)"
+    assert T.today(1, "months", now=lambda: dt.date(2027, 1, 31)) == "2027-02-28 (Sunday)"  # clamped
+    assert T.today(1, "years", "ago", now=lambda: DAY) == "2025-11-25 (Tuesday)"
+    with pytest.raises(UserError):
+        T.today(100_001, now=lambda: DAY)
+
+
+def test_date_and_unit_arguments_are_closed_choices():
+    """The schema the model sees lists the choices; the tool takes a count and words, never a signed offset."""
+    schemas = {s["function"]["name"]: s["function"]["parameters"]["properties"] for s in A.tool_schemas(T.make_tools())}
+    assert schemas["today"]["direction"]["enum"] == ["later", "ago"] and schemas["today"]["amount"]["minimum"] == 0
+    assert "Friday" in schemas["today"]["weekday"]["enum"] and "degF" in schemas["convert_units"]["to_unit"]["enum"]
+    tools = {t.name: t for t in T.make_tools(T.ToolContext(now=lambda: DAY))}
+    assert A.execute(tools["today"], {"amount": 2, "unit": "days", "direction": "ago"}) == ("2026-11-23 (Monday)",
+                                                                                            True)
+    obs, ok = A.execute(tools["today"], {"amount": -3})
+    assert not ok and "amount" in obs
+    args = {"value": 10, "from_unit": "miles", "to_unit": "킬로미터"}  # a near miss, and a Korean alias
+    assert A.execute(tools["convert_units"], args) == ("10 mile = 16.09344 km", True)
+    assert args["from_unit"] == "miles"  # the call as written stays as it was shown
+    obs, ok = A.execute(tools["convert_units"], {"value": 1, "from_unit": "blorp", "to_unit": "km"})
+    assert not ok and "from_unit" in obs
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +165,25 @@ def test_malformed_call_gives_error_observation_then_recovers():
 
 
 def test_unknown_tool_and_repeated_call_are_observed():
-    steps, _ = run([call("weather", city="Seoul"), call("calculator", expression="2*3"),
+    steps, _ = run([call("weather", city="Seoul"), call("calculator", expression="2*3"), "<tool_call>{oops",
                     call("calculator", expression="2*3"), "Answer: 6"])
     errors = [s.text for s in steps if s.kind == "error"]
     assert errors and "unknown tool 'weather'" in errors[0]
     assert "already called" in [s.text for s in steps if s.kind == "observation"][-1]
+
+
+def test_text_protocol_declines_a_call_that_ignores_the_last_result():
+    """After a result, a next call must use it (a chained step); one that restarts is not run: the model is told
+    to answer instead. A call that uses the result goes through."""
+    task = "Convert 10 miles to km, then multiply the result by 3."
+    steps, provider = run([call("convert_units", value=10, from_unit="mile", to_unit="km"),
+                           call("calculator", expression="10 * 3"), "Answer: about 16.09 km"], task=task)
+    assert [s.kind for s in steps] == ["thought", "call", "observation", "thought", "declined", "answer"]
+    assert steps[4].args == {"expression": "10 * 3"} and "No more tool calls" in provider.prompts[-1][-1]["content"]
+    assert A.final_answer(steps) == "about 16.09 km\n[convert_units] 10 mile = 16.09344 km"
+    steps, _ = run([call("convert_units", value=10, from_unit="mile", to_unit="km"),
+                    call("calculator", expression="16.09344 * 3"), "Answer: 48.28032"], task=task)
+    assert [s.text for s in steps if s.kind == "observation"] == ["10 mile = 16.09344 km", "48.28032"]
 
 
 def test_step_limit_stops_a_looping_model():

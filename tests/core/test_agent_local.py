@@ -63,7 +63,8 @@ def test_a_retrieval_result_is_not_passed_off_as_the_answer():
     ("5541", "calculator", {"expression": "5541"}, False),                          # restates it
     ("25 degC = 77 degF", "calculator", {"expression": "77 + 10"}, True),
     ("5 kg = 11.023113 lb", "convert_units", {"value": 11.023113, "from_unit": "lb", "to_unit": "oz"}, True),
-    ("2027-03-05 (Friday)", "today", {"offset_days": 0}, False),
+    ("2027-03-05 (Friday)", "today", {"amount": 0}, False),
+    ("2026-12-24 (Thursday)", "convert_units", {"value": 2026, "from_unit": "week", "to_unit": "week"}, False),
 ])
 def test_builds_on(obs, tool, args, chained):
     assert A.builds_on("Convert 10 miles to km, then multiply by 3 (or 25 degC, 5 kg)", obs, tool, args) is chained
@@ -114,3 +115,50 @@ def test_local_backend_calls_only_valid_tools_with_the_schemas_keys(small):
                 assert s.text.startswith(s.source), (task, s)
             if s.kind == "declined":  # a call that ignores the last result is not made: the agent answers
                 assert steps[i + 1].kind == "answer" and not A.builds_on(task, steps[i - 2].text, s.tool, s.args)
+
+
+def test_unused_numbers_are_the_tasks_numbers_no_call_spent():
+    called = [{"role": "assistant", "tool_calls": [{"function": {"name": "convert_units", "arguments": {
+        "value": 10, "from_unit": "mile", "to_unit": "km"}}}]}]
+    assert A.unused_numbers("Convert 10 miles to km, then multiply the result by 3.", called) == ["3"]
+    assert A.unused_numbers("A GPU costs 1,250,000 won; 7 of them?", []) == ["1250000", "7"]
+    assert A.result_number("10 mile = 16.09344 km") == 16.09344
+
+
+def test_numbers_are_digits_even_where_the_model_would_spell_them(small):
+    """A model pushed towards the word 'four' still fills a number field with digits only."""
+    backend = A.make_backend(small, T.make_tools())
+    word = small.tok(" four", add_special_tokens=False)["input_ids"][0]
+
+    def spelling(ids, **kw):  # the real model, with the word made by far its likeliest next token
+        out = small.lm(ids, **kw)
+        out.logits[..., word] += 30
+        return out
+
+    backend.lm = spelling
+    text = 'Four weeks from now: {"weeks": '
+    assert backend._until(text, None, (",", "}")).startswith(" four")  # the reference: left free, it spells
+    assert backend._number(text, None, integer=True).isdigit()
+    float(backend._number(text, None, integer=False))  # a number JSON and the schema check accept
+
+
+@pytest.mark.parametrize("said,want", [("Gamma Ray", "gamma ray"), ("Alpha Wave", "alpha wave")])
+def test_an_enum_value_is_chosen_among_the_allowed_ones(small, said, want):
+    """The model only scores the schema's choices: what it would write ('Gamma Ray') maps to the allowed one."""
+    backend = A.make_backend(small, T.make_tools())
+    schema = {"function": {"parameters": {"properties": {"kind": {"type": "string", "enum": [
+        "alpha wave", "beta decay", "gamma ray"]}}}}}
+    head = f'The user picked "{said}". Call: {{"name": "pick", "arguments": '
+    args, text = backend._arguments(head, schema, None)
+    assert args == {"kind": want} and text.endswith(f'{{"kind": "{want}"')
+
+
+def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number(small):
+    backend = A.make_backend(small, T.make_tools())
+    head = ('Task: Convert 10 miles to km, then multiply the result by 3.\nResult: 10 mile = 16.09344 km\n'
+            '<tool_call>{"name": "calculator", "arguments": ')
+    for unused in (["3"], ["3", "7"]):
+        expression = backend._chain(head, 16.09344, unused)
+        first, op, operand = expression.split(" ")
+        assert first == "16.09344" and op in "+-*/" and operand in unused, expression
+        assert T.calculator(expression)  # a valid expression for the calculator

@@ -13,7 +13,8 @@ KO = {
                          '답하게 한 뒤, 답을 파싱하고 스키마로 인자를 검증합니다.',
     'agent.native_local': '로컬 모델은 제약된 도구 호출을 씁니다: 토크나이저 자체의 채팅 템플릿(tools=)에 '
                           '<tool_call> 여는 부분을 미리 채우고, 도구 이름은 유효한 이름(final_answer 포함) 중 '
-                          '확률이 가장 높은 것을 고르며, 모델은 스키마의 키마다 값만 씁니다.',
+                          '확률이 가장 높은 것을 고르며, 모델은 스키마의 키마다 값만 씁니다. 목록이 정해진 값(단위, '
+                          'later/ago, 요일)은 그 목록 안에서 점수로 고르고, 숫자 칸에는 숫자만 씁니다.',
     'agent.declined': '모델의 다음 호출 {call}은(는) 직전 결과를 쓰지 않으므로 하지 않고 답합니다.',
     'agent.mapped': '모델이 쓴 이름을 가장 가까운 도구로 바꿈: {names}',
     'agent.from_tool': '🔧 {tool}의 결과를 그대로 옮김 (모델이 베껴 쓴 것이 아님): {result}',
@@ -35,7 +36,9 @@ KO = {
                         '제약합니다: 도구 이름은 유효한 이름의 확률로 고르고(생각 칸에 그 확률이 보입니다), 인자는 '
                         '스키마의 키마다 값만 쓰며, 답은 도구 결과를 그대로 옮긴 뒤 모델이 뒤를 잇습니다. 모델은 '
                         '"끝났는지"를 스스로 잘 판단하지 못하므로, 다음 호출이 직전 결과의 숫자를 쓰지 않으면 바로 '
-                        '답합니다. bench/agent.py가 성공률을 잽니다.',
+                        '답합니다. 두 번째 계산은 직전 결과에서 시작하고, 연산자와 과제에서 아직 쓰지 않은 수를 '
+                        '점수로 고릅니다. 날짜는 "30일 전"처럼 수 하나와 단어(days/weeks, later/ago, 요일)로 '
+                        '채우므로 부호를 쓸 일이 없습니다. bench/agent.py가 성공률을 잽니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -76,7 +79,9 @@ EN = {
                          'against the schema.',
     'agent.native_local': "Local models use constrained tool calls: the tokenizer's own chat template (tools=) "
                           'with the <tool_call> opener prefilled; the tool name is the most probable valid name '
-                          '(final_answer included) and the model writes only the value of each schema key.',
+                          '(final_answer included) and the model writes only the value of each schema key. A value '
+                          'from a fixed list (units, later/ago, weekday) is chosen by score among that list; a '
+                          'number field takes digits only.',
     'agent.declined': "The model's next call {call} does not use the last result, so the agent answers instead.",
     'agent.mapped': "The model's name mapped to the closest tool: {names}",
     'agent.from_tool': "🔧 {tool}'s result, copied verbatim (not retyped by the model): {result}",
@@ -99,7 +104,10 @@ EN = {
                         'the thought), the arguments are written value by value for the schema\'s keys, and the '
                         'answer starts from the tool result verbatim, the model continuing after it. A small model '
                         'cannot judge "done" itself, so when its next call does not use a number from the last '
-                        'result, it answers. bench/agent.py measures the success rate.',
+                        'result, it answers. A second calculation starts from the last result, the operator and a '
+                        'number the task has not used yet chosen by score. A date is one count and words (days/'
+                        'weeks, later/ago, a weekday), so the model never writes a sign. bench/agent.py measures '
+                        'the success rate.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',
