@@ -151,7 +151,8 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     print(f"model {args.model}{' bf16' if args.bf16 else ''}, step limit {args.max_steps}, "
           f"tasks {', '.join(f'{k}={len(v)}' for k, v in sets.items())}", flush=True)
-    with open(args.out, "w", newline="", encoding="utf-8") as f:
+    # line-buffered: a run stopped early (a slow machine, Ctrl-C) keeps every finished task's row and trace
+    with open(args.out, "w", newline="", encoding="utf-8", buffering=1) as f:
         writer = csv.writer(f)
         writer.writerow(["run", "task", "correct", "turns", "limit", "seconds", "answer", "steps"])
         for name in args.providers.split(","):
