@@ -9,6 +9,9 @@ Surviving mutants judged equivalent (bench/mutation.py vectordb):
 - `to_bytes(8, )`: "big" is the default byte order; `encode("UTF-8")`: the same codec as "utf-8".
 - `run(..., train=True)` as the default: training a Flat or HNSW index is a no-op.
 - `col.query(...)` without `include=`: Chroma's default includes documents, metadatas and distances.
+- `get_collection(..., embedding_function=None)`: queries always pass our own query vectors, so Chroma never
+  calls the function on a collection it has opened.
+- `meta.get("page", None)` for -1: a chunk without a page comes back as None either way.
 """
 import hashlib
 
@@ -334,3 +337,10 @@ def test_faiss_timings_are_milliseconds_per_build_and_per_query(monkeypatch):
     Clock.step = 1 / 3
     rows = VDB.faiss_compare(x, x[:3], k=2, nlist=4)
     assert [(r["build ms"], r["query ms"]) for r in rows] == [(333.3, 111.111)] * 3  # rounded for the table
+
+
+def test_a_store_folder_is_created_with_its_parents(tmp_path):
+    """A settings path like ~/.cache/course-app/chroma on a first run: none of its folders exist yet."""
+    store = VDB.VectorStore(tmp_path / "new" / "cache" / "chroma")
+    store.build("few", _chunks(WORDS[:3]), TableEmbedder())
+    assert (tmp_path / "new" / "cache" / "chroma").is_dir() and store.get("few", TableEmbedder()).count() == 3
