@@ -27,6 +27,9 @@ def test_local_streams_text_and_seed_repeats(smol):
     pieces = list(smol.stream(msgs, temperature=0.9, max_tokens=20, seed=7))
     assert len(pieces) > 1 and "".join(pieces).strip()
     assert complete(smol, msgs, temperature=0.9, max_tokens=20, seed=7) == "".join(pieces)
+    # and it really samples: other seeds give other text (a provider that always decodes greedily gives one)
+    others = {complete(smol, msgs, temperature=0.9, max_tokens=20, seed=s) for s in (1, 2, 3)}
+    assert others - {"".join(pieces)}
 
 
 def test_local_stop_event_cuts_generation(smol):
