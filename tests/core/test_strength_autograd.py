@@ -257,29 +257,25 @@ def test_nesting_past_pythons_own_parser_is_the_same_user_error():
         "ag.too_deep", {"limit": 100}, "the expression is nested too deeply")
 
 
+def _outcome(source: str) -> str:
+    """The program's output name, or the key of the UserError it raises."""
+    try:
+        return parse_program(source).output
+    except UserError as exc:
+        return exc.key
+
+
 @pytest.mark.parametrize("n", [99, 100, 101, 150])
 def test_nesting_limit_counts_both_operands(n):
-    def outcome(source):
-        try:
-            return parse_program(source).output
-        except UserError as exc:
-            return exc.key
-
     left = "x" + "+x" * n  # ((x+x)+x)+…: nested on the left
     right = "x+(" * n + "x" + ")" * n  # x+(x+(…)): nested on the right
-    assert outcome(left) == outcome(right) == ("ag.too_deep" if n > 100 else "out")
+    assert _outcome(left) == _outcome(right) == ("ag.too_deep" if n > 100 else "out")
 
 
 @pytest.mark.parametrize("n", [100, 101])
 def test_nesting_limit_counts_function_calls_and_unary_signs(n):
-    def outcome(source):
-        try:
-            return parse_program(source).output
-        except UserError as exc:
-            return exc.key
-
     want = "ag.too_deep" if n > 100 else "out"
-    assert outcome("tanh(" * n + "x" + ")" * n) == outcome("-" * n + "x") == want
+    assert _outcome("tanh(" * n + "x" + ")" * n) == _outcome("-" * n + "x") == want
 
 
 def test_unary_minus_against_hand_derivatives():
