@@ -109,9 +109,12 @@ def ctx(tmp_path_factory):
     return T.ToolContext(VectorStore(tmp_path_factory.mktemp("chroma")), make_embedder("e5", REG), REG)
 
 
-def test_search_docs_finds_the_right_note(ctx):
-    assert "06_finetuning.md" in ctx.search_docs("What does LoRA freeze?").split("\n")[0]
-    assert "02_training.md" in ctx.search_docs("what does dropout do").split("\n")[0]
+def test_search_docs_finds_the_right_note_and_puts_its_answering_sentence_first(ctx):
+    for query, note, sentence in [("What does LoRA freeze?", "06_finetuning.md", "LoRA freezes the pretrained"),
+                                  ("what does dropout do", "02_training.md", "Dropout randomly switches off"),
+                                  ("early stopping watches", "02_training.md", "Early stopping watches the val")]:
+        best, sources = ctx.search_docs(query).split("\n---\n")
+        assert best.startswith(sentence) and best.endswith("[1]") and note in sources.split("\n")[0], query
 
 
 def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
