@@ -137,6 +137,20 @@ OPERATORS = [(r"(\d)\s*의\s*(\d+)\s*제곱(?!미터|센티|킬로|근)", r"\1 *
              (r"(\d)\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d)\s*divided by\s*(?=\d)", r"\1 / ")]
 
 
+# the operators a task's words ask for: a small model left free subtracted for '10을 더하면' (77 - 10)
+OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|평균|average|\bmean\b",
+                   "-": r"빼|뺀|minus|subtract|\bless\b|difference",
+                   "*": r"곱|\d\s*배|times|multipl|product|twice|double|제곱|squared|cubed|power",
+                   "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
+AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
+
+
+def operations(task: str) -> list[str]:
+    """The operators the task's words name ('곱하면' → *), all four when it names none."""
+    named = [op for op, words in OPERATION_WORDS.items() if re.search(words, task, re.I)]
+    return named or list(OPERATION_WORDS)
+
+
 def read_task(task: str, numbers: bool = True) -> str:
     """The task with Korean and English relative days as offsets ('내일모레' → '2일 후'), and (numbers=True) number
     words as digits (Korean native numerals before a counter, English number words) and arithmetic words as
@@ -408,6 +422,24 @@ def result_number(observation: str) -> float:
     return float(NUMBER.findall(observation)[-1])
 
 
+def task_numbers(task: str) -> list[str]:
+    """The task's numbers as written, without thousands separators, each once."""
+    return list(dict.fromkeys(NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))))
+
+
+def averaged_sum(task: str, messages: list[dict]) -> int:
+    """For a task asking for an average: how many terms the last calculation summed with nothing divided yet
+    ('10 + 20 + 45' → 3); 0 otherwise."""
+    calls = [c for m in messages for c in m.get("tool_calls") or []]
+    if not AVERAGE.search(task) or not calls or calls[-1]["function"]["name"] != "calculator":
+        return 0
+    expression = str(calls[-1]["function"]["arguments"].get("expression", ""))
+    if any("/" in str(c["function"]["arguments"].get("expression", "")) for c in calls):
+        return 0
+    terms = [t for t in re.split(r"\+", expression.replace("(", "").replace(")", "")) if t.strip()]
+    return len(terms) if len(terms) > 1 and all(NUMBER.fullmatch(t.strip()) for t in terms) else 0
+
+
 def unused_numbers(task: str, messages: list[dict]) -> list[str]:
     """The task's numbers, as written, that no earlier tool call used (a percentage counts as used as 0.18 too)."""
     used = {float(x) for m in messages for c in m.get("tool_calls") or []
@@ -425,6 +457,17 @@ def written(task: str, alphabet: str) -> str | None:
     runs = [r.strip(" .") for r in re.findall(f"[{re.escape(alphabet)}]+", re.sub(r"\d{4}-\d\d-\d\d", " ", task))]
     runs = [r for r in runs if re.search(r"\d\s*(?:[-+/]|\*\*?)\s*\(?\s*\d", r) and r.count("(") == r.count(")")]
     return max(runs, key=len) if runs else None
+
+
+def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
+    """Whether every number literal in text is one of numbers; the last may be the start of one unless complete."""
+    literals = re.findall(r"[\d.]+", text)
+    if not literals:
+        return True
+    *whole, last = literals
+    ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
+    return all(x in numbers for x in whole) and (any(n.startswith(last) for n in numbers) if ends
+                                                  else last in numbers)
 
 
 _ALPHABET_TOKENS: dict = {}
@@ -529,7 +572,8 @@ class LocalBackend:
 
     def _empty(self) -> str:
         """The prompt up to the tool name for a content-free task: the reference for calibration."""
-        return self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
+        empty = [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": "N/A"}]
+        return self.tok.apply_chat_template(empty, tools=self.schemas, add_generation_prompt=True,
                                             tokenize=False) + OPENER
 
     def _scores(self, prompt: str, names: list[str], end: str = '",') -> dict[str, float]:
@@ -594,13 +638,30 @@ class LocalBackend:
             out += self.tok.decode([best])
         return out or "0"
 
-    def _spelled(self, text: str, stop_event, alphabet: str) -> str:
+    def _expression(self, text: str, stop_event, alphabet: str, task: str) -> str:
+        """An expression spelled with only the operators the task's words name and only the task's numbers (and
+        100, for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
+        against 'b - a' / 'b / a' (a small model writes the numbers in the task's order: '4 / 52000' for
+        '4 명이 52000원을 나누면')."""
+        ops = operations(task)
+        alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
+        numbers = task_numbers(task)
+        expression = self._spelled(text, stop_event, alphabet, numbers + ["100"] if numbers else None)
+        pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
+        if not pair:
+            return expression
+        a, op, b = pair.groups()
+        scores = self._scores(text, [f"{a} {op} {b}", f"{b} {op} {a}"], end='"')
+        return max(scores, key=scores.get)
+
+    def _spelled(self, text: str, stop_event, alphabet: str, numbers: list[str] | None = None) -> str:
         """A string value written only with tokens made of the alphabet's characters, closed by '"' once it is
         complete (not empty, brackets balanced, not ending in an operator): one whole arithmetic expression
         ('(15 + 27) * 3 - 8'), never words, units or '='."""
         import torch
 
         allowed = _alphabet_tokens(self.tok, alphabet)
+        self._pieces = {i: self.tok.decode([i]) for i in allowed}
         quote = self.tok.get_vocab().get('"')
         ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
         for _ in range(self.max_tokens):
@@ -609,12 +670,19 @@ class LocalBackend:
             logp = self._feed(ids)
             body = out.strip()
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
-            cands = allowed + ([quote] if done and quote is not None else [])
+            if numbers:  # every number written is one of these: a complete one, or the start of one
+                done = done and _literals_ok(out, numbers, complete=True)
+                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+            else:
+                cands = list(allowed)
+            cands += [quote] if done and quote is not None else []
+            if not cands:
+                break
             best = cands[int(logp[torch.tensor(cands)].argmax())]
             if best == quote:
                 break
             ids.append(best)
-            out += self.tok.decode([best])
+            out += self._pieces[best]
         return out.strip()
 
     def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None, task: str = ""
@@ -624,7 +692,7 @@ class LocalBackend:
         allows for this task), a number is digits only, a string with an alphabet only uses its characters.
         empty: the same head for a content-free task; an enum's scores are then calibrated against it (as the
         names are: a small model otherwise picks the first or most common choice, 'later' for '30일 전')."""
-        name = schema["function"]["name"]
+        name = schema["function"].get("name")
         narrow, alphabets = self.choices.get(name), self.alphabets.get(name, {})
         args, text = {}, head + "{"
         for i, (key, spec) in enumerate(schema["function"]["parameters"].get("properties", {}).items()):
@@ -644,11 +712,20 @@ class LocalBackend:
                 text += json.dumps(value, ensure_ascii=False)
                 args[key] = value
             elif key in alphabets:
-                value = written(task, alphabets[key]) or self._spelled(text + '"', stop_event, alphabets[key])
+                value = written(task, alphabets[key]) or self._expression(text + '"', stop_event, alphabets[key],
+                                                                          task)
                 text += json.dumps(value, ensure_ascii=False)
                 args[key] = value
             elif spec.get("type") in ("integer", "number"):
-                value = self._number(text, stop_event, spec["type"] == "integer")
+                # one of the task's own numbers when it has some (measured: a small model otherwise writes a number
+                # the task never had, 10 for '30평'); digits only when it has none ('today's date' → 0)
+                given = [x for x in task_numbers(task) if spec["type"] == "number" or float(x).is_integer()]
+                if given:
+                    end = "}" if i == len(schema["function"]["parameters"]["properties"]) - 1 else ","
+                    scores = self._scores(text, given, end=end)
+                    value = max(scores, key=scores.get)
+                else:
+                    value = self._number(text, stop_event, spec["type"] == "integer")
                 text += value
                 number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
                 args[key] = int(number) if number.is_integer() else number
@@ -668,10 +745,11 @@ class LocalBackend:
 
     def _chain(self, head: str, result: float, unused: list[str]) -> str:
         """A calculator expression that builds on the last result: the result first (verbatim), then the
-        operator and the operand each chosen by the model's scores, the operand among the task's numbers that
-        no earlier call used (a small model otherwise reuses a number it has already spent)."""
+        operator and the operand each chosen by the model's scores, the operator among those the task's words name,
+        the operand among the task's numbers that no earlier call used (a small model otherwise reuses a number it
+        has already spent)."""
         text = head + '{"expression": "' + format_number(result)
-        ops = self._scores(text, [" + ", " - ", " * ", " / "], end="")
+        ops = self._scores(text, [f" {op} " for op in operations(self.reading)], end="")
         op = max(ops, key=ops.get)
         operands = self._scores(text + op, unused, end='"')
         return format_number(result) + op + max(operands, key=operands.get)
@@ -690,12 +768,17 @@ class LocalBackend:
         with self.provider.exclusive():
             if last is not None:
                 unused = unused_numbers(task, messages)
-                if last["name"] in NUMERIC_TOOLS and unused and not final:
+                summed = averaged_sum(task, messages)
+                if last["name"] in NUMERIC_TOOLS and (unused or summed) and not final:
                     head = prompt + 'calculator", "arguments": '
-                    args = {"expression": self._chain(head, result_number(last["content"]), unused)}
-                    call = Call("calculator", args)
-                    return Reply(thought=f"task numbers not used yet: {', '.join(unused)} → {args['expression']}",
-                                 calls=[call], raw=call)
+                    if summed:  # an average is the sum divided by how many were summed
+                        expression = f"{format_number(result_number(last['content']))} / {summed}"
+                        why = f"an average of {summed} numbers"
+                    else:
+                        expression = self._chain(head, result_number(last["content"]), unused)
+                        why = f"task numbers not used yet: {', '.join(unused)}"
+                    call = Call("calculator", {"expression": expression})
+                    return Reply(thought=f"{why} → {expression}", calls=[call], raw=call)
                 thought, name = "", FINAL
             else:
                 names = [FINAL] if final else (self.hinted or self.names) if first else self.names

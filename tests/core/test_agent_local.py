@@ -3,6 +3,7 @@ verbatim, a next call must build on the last result, and LocalBackend's batched,
 plain full forward pass of a real model (SmolLM2-135M) while every call it makes is a valid tool with exactly the
 schema's keys."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -233,6 +234,12 @@ def test_an_expression_is_spelled_only_with_arithmetic_and_closes_balanced(small
     expression = backend._spelled(text, None, alphabet)
     assert expression and set(expression) <= set(alphabet) and expression.count("(") == expression.count(")")
     float(T.calculator(expression))  # one whole expression the calculator accepts
+    backend.lm = _pushed(small, "0")  # a model that would write numbers the task never had ('0.15')
+    numbers = ["15", "27", "3", "8"]
+    assert "0" in backend._spelled(text, None, alphabet)  # the reference: left free, it does
+    expression = backend._spelled(text, None, alphabet, numbers)
+    assert expression and set(re.findall(r"[\d.]+", expression)) <= set(numbers), expression
+    float(T.calculator(expression))
 
 
 def _after(backend, task, name, args, result):
@@ -278,3 +285,34 @@ def test_an_expression_the_task_writes_out_is_copied(task, expression):
     assert got == expression
     if got:
         assert float(T.calculator(got)) == pytest.approx(eval(got))  # the copy evaluates as written
+
+
+@pytest.mark.parametrize("task,ops", [
+    ("25도를 화씨로 바꾼 다음 10을 더하면?", ["+"]), ("5 kg을 파운드로 바꾼 뒤 2를 곱하면?", ["*"]),
+    ("4 명이 52000원을 똑같이 나누면?", ["/"]), ("Convert 10 miles to km, then multiply the result by 3.", ["*"]),
+    ("What is the average of 10, 20 and 45?", ["+", "/"]), ("What is 18% of 2500?", ["+", "-", "*", "/"]),
+])
+def test_operations_are_the_ones_the_task_words_name(task, ops):
+    assert A.operations(task) == ops
+
+
+def test_an_average_divides_the_last_sum_by_its_number_of_terms():
+    def called(*expressions):
+        return [{"role": "assistant", "tool_calls": [{"function": {"name": "calculator", "arguments": {
+            "expression": e}}}]} for e in expressions]
+    assert A.averaged_sum("What is the average of 10, 20 and 45?", called("10 + 20 + 45")) == 3
+    assert A.averaged_sum("평균은?", called("(87 + 92 + 78 + 60)")) == 4
+    assert A.averaged_sum("What is the average of 10, 20 and 45?", called("10 + 20 + 45", "75 / 3")) == 0  # done
+    assert A.averaged_sum("What is the sum of 10, 20 and 45?", called("10 + 20 + 45")) == 0  # no average asked
+
+
+def test_a_chained_step_uses_the_operator_the_task_names_and_an_average_divides(small):
+    backend = A.make_backend(small, T.make_tools(T.ToolContext(now=lambda: DAY)))
+    for said in (" -", " *"):  # a model that would rather subtract or multiply
+        backend.lm = _pushed(small, said)
+        reply = _after(backend, "25도(섭씨)를 화씨로 바꾼 다음 10을 더하면 얼마인가요?", "convert_units",
+                       {"value": 25, "from_unit": "degC", "to_unit": "degF"}, "25 degC = 77 degF")
+        assert reply.calls[0].args == {"expression": "77 + 10"}
+    reply = _after(backend, "What is the average of 10, 20 and 45?", "calculator", {"expression": "10 + 20 + 45"},
+                   "75")
+    assert reply.calls[0].args == {"expression": "75 / 3"} and float(T.calculator("75 / 3")) == 25
