@@ -640,13 +640,14 @@ class LocalBackend:
 
     def _expression(self, text: str, stop_event, alphabet: str, task: str) -> str:
         """An expression spelled with only the operators the task's words name and only the task's numbers (and
-        100, for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
+        100 for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
         against 'b - a' / 'b / a' (a small model writes the numbers in the task's order: '4 / 52000' for
         '4 명이 52000원을 나누면')."""
         ops = operations(task)
         alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
         numbers = task_numbers(task)
-        expression = self._spelled(text, stop_event, alphabet, numbers + ["100"] if numbers else None)
+        percent = ["100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []
+        expression = self._spelled(text, stop_event, alphabet, numbers + percent if numbers else None)
         pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
         if not pair:
             return expression
