@@ -102,8 +102,16 @@ HINTS = {
 
 
 def hint_tools(task: str, available: list[str]) -> list[str]:
+    """The tools whose keywords the task has; not the calculator for a plain conversion between two units the
+    task names (measured: picked, it multiplied by a factor it had to recall)."""
+    from core.tools import compatible, unit_mentions
+
     low = task.lower()
-    return [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+    names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+    units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
+    conversion = len(units) == 2 and compatible(*units) and not any(
+        re.search(words, task, re.I) for words in OPERATION_WORDS.values())
+    return [n for n in names if n != "calculator"] if conversion and "convert_units" in names else names
 
 
 # ---- the task as a small model reads it best: number words as digits, relative days as offsets ---------------
@@ -134,13 +142,16 @@ OPERATORS = [(r"(\d)\s*의\s*(\d+)\s*제곱(?!미터|센티|킬로|근)", r"\1 *
              (r"(\d)\s*더하기\s*(?=\d)", r"\1 + "), (r"(\d)\s*빼기\s*(?=\d)", r"\1 - "),
              (r"(\d)\s*곱하기\s*(?=\d)", r"\1 * "), (r"(\d)\s*나누기\s*(?=\d)", r"\1 / "),
              (r"(\d)\s*plus\s*(?=\d)", r"\1 + "), (r"(\d)\s*minus\s*(?=\d)", r"\1 - "),
-             (r"(\d)\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d)\s*divided by\s*(?=\d)", r"\1 / ")]
+             (r"(\d)\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d)\s*divided by\s*(?=\d)", r"\1 / "),
+             (r"(\d+(?:\.\d+)?)\s*%\s*of\s*(?=\d)", r"\1 / 100 * "),          # 18% of 2500
+             (r"(\d+(?:\.\d+)?)\s*의\s*(\d+(?:\.\d+)?)\s*(?:%|퍼센트)", r"\1 * \2 / 100")]  # 2500의 18%
 
 
 # the operators a task's words ask for: a small model left free subtracted for '10을 더하면' (77 - 10)
 OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|평균|average|\bmean\b",
                    "-": r"빼|뺀|minus|subtract|\bless\b|difference",
-                   "*": r"곱|\d\s*배|times|multipl|product|twice|double|제곱|squared|cubed|power",
+                   "*": r"(?<!제)곱|\d\s*배|times|multipl|product|twice|double|제곱(?!미터|센티|킬로)|squared|"
+                        r"cubed|power",
                    "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
 AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
 
@@ -169,6 +180,7 @@ def read_task(task: str, numbers: bool = True) -> str:
                   lambda m: native(m) if m.group(0) else "", task)
     text = re.sub(r"\b(" + "|".join(EN_NUMBERS) + r")\b", lambda m: str(EN_NUMBERS[m.group(0).lower()]), text,
                   flags=re.I)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,250,000 → 1250000: one number for the calculator
     for pattern, repl in OPERATORS:
         text = re.sub(pattern, repl, text, flags=re.I)
     return text

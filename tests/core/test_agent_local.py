@@ -175,7 +175,8 @@ def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number
     ("그저께 날짜", "2일 전 날짜"), ("글피", "3일 후"), ("어제", "1일 전"),
     ("What is the date the day after tomorrow?", "What is the date 2 days from today?"),
     ("2의 20제곱은?", "2 ** 20은?"), ("3847 나누기 17", "3847 / 17"), ("12 곱하기 3 더하기 4", "12 * 3 + 4"),
-    ("5 squared plus 1", "5 ** 2 + 1"),
+    ("5 squared plus 1", "5 ** 2 + 1"), ("What is 18% of 2500?", "What is 18 / 100 * 2500?"),
+    ("2500의 18%는?", "2500 * 18 / 100는?"), ("A GPU costs 1,250,000 won", "A GPU costs 1250000 won"),
     ("세금은 얼마?", "세금은 얼마?"), ("네, 좋아요", "네, 좋아요"),           # not numerals
     ("30평은 몇 제곱미터?", "30평은 몇 제곱미터?"), ("which one is it", "which one is it"),
 ])
@@ -316,3 +317,14 @@ def test_a_chained_step_uses_the_operator_the_task_names_and_an_average_divides(
     reply = _after(backend, "What is the average of 10, 20 and 45?", "calculator", {"expression": "10 + 20 + 45"},
                    "75")
     assert reply.calls[0].args == {"expression": "75 / 3"} and float(T.calculator("75 / 3")) == 25
+
+
+@pytest.mark.parametrize("task,hinted", [
+    ("How many kilograms is 150 pounds?", ["convert_units"]),    # a plain conversion: no calculator to recall 0.45
+    ("30평은 몇 제곱미터인가요?", ["convert_units"]),                # 제곱미터 is a unit, not a power
+    ("5 kg을 파운드로 바꾼 뒤 2를 곱하면 얼마인가요?", ["calculator", "convert_units"]),  # a conversion, then a product
+    ("세 과목 점수 87; 92; 78의 평균을 계산해 주세요.", ["calculator"]),  # 평균 is no 평 (a unit)
+])
+def test_hints_leave_the_calculator_out_of_a_plain_conversion(task, hinted):
+    names = [t.name for t in T.make_tools()]
+    assert A.hint_tools(A.read_task(task), names) == hinted
