@@ -294,6 +294,11 @@ class TextBackend:
         text = "".join(self.provider.stream(messages, stop_event=stop_event, **self.params))
         reply = parse_reply(text)
         reply.raw = text
+        by_name = {t.name: t for t in self.tools}
+        for call in reply.calls:
+            if call.name in by_name:
+                notes = task_choices(by_name[call.name], self.task, call.args)
+                reply.thought = " · ".join(filter(None, [reply.thought, *notes]))
         if self.last and reply.calls and not final and not builds_on(self.task, self.last, reply.calls[0].name,
                                                                      reply.calls[0].args):
             answer = self.ask(messages, stop_event, final=True)  # the same rule as LocalBackend's
@@ -817,6 +822,30 @@ class LocalBackend:
                          "tool_calls": [{"function": {"name": call.name, "arguments": call.args}}]})
         for _, obs in results or [(call, f"error: {reply.error}")]:
             messages.append({"role": "tool", "name": call.name, "content": obs})
+
+
+def task_choices(tool, task: str, args: dict) -> list[str]:
+    """A free-text call's closed-list values held to the one the tool's 'choices' hook allows for this task
+    (LocalBackend decodes only those): '98.6 degC → degF' for '화씨 98.6도는 섭씨 몇 도' becomes degF → degC.
+    Changes args in place; returns a note per change, shown with the step."""
+    from core.tools import UNIT_ALIASES
+
+    hook = (tool.metadata or {}).get("choices")
+    if not hook:
+        return []
+    notes, read = [], {}  # read: the values as the tool reads them (aliases mapped), in the schema's order
+    for key in (tool.args_schema.model_json_schema().get("properties", {}) if tool.args_schema else args):
+        if key not in args:
+            continue
+        value = args[key]
+        if isinstance(value, str):
+            value = UNIT_ALIASES.get(value.strip().lower(), UNIT_ALIASES.get(value.strip(), value))
+        allowed = hook(task, key, read)
+        if allowed and len(allowed) == 1 and value != allowed[0]:
+            notes.append(f"{key}: {args[key]} → {allowed[0]} (from the task)")
+            args[key] = value = allowed[0]
+        read[key] = value
+    return notes
 
 
 def make_backend(provider, tools, native: bool | None = None, constrained: bool = True):

@@ -96,6 +96,7 @@ def unit_choices(task: str, key: str, args: dict) -> list[str] | None:
     mentions = unit_mentions(task)
     if key == "from_unit":
         value = args.get("value")
+        value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         spots = [m.span() for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", task)
                  if value is not None and abs(float(m.group().replace(",", "")) - float(value)) < 1e-9]
         if not mentions or not spots:
