@@ -4,19 +4,22 @@
         thought → call (tool + arguments) → observation (or error) → ... → [declined call] answer | limit | stopped
 
 A backend turns the conversation into one model reply (thought, tool calls or an answer):
-    LocalBackend     an in-process model (the offline path), constrained: the tokenizer's own template with
-                     tools=, the tool-call opener prefilled, the tool name scored among the valid ones
-                     (final_answer is one of them), the arguments written value by value for the schema's keys
-                     (a closed-list value scored among its choices, calibrated; a number digits only);
-                     a next call must use the last result's number, else the agent answers, starting the answer
-                     with that result verbatim; a chained calculation starts from that result, its operator and
-                     operand (a number of the task no call used yet) chosen by score
+    LocalBackend     an in-process model (the offline path), constrained: the task read by read_task (the model
+                     sees 내일모레 as '2일 후'; the mechanisms also read '세 과목' as 3, '2의 20제곱' as '2 ** 20');
+                     the tokenizer's own template with tools=, the tool-call opener prefilled, the first tool
+                     scored among the hinted ones (calibrated against a content-free task), the arguments written
+                     value by value for the schema's keys (a closed-list value scored among the choices the tool
+                     allows for the task, e.g. the unit next to the number; a number digits only; an expression
+                     copied from the task or spelled only with arithmetic tokens); after a result the policy is
+                     fixed: a numeric result with task numbers still unused goes on as a chained calculation
+                     (operator and operand chosen by score), any other result is answered, the answer starting
+                     with it verbatim
     TextBackend      any core.llm provider (e.g. the project's own server): tools described in the
                      system prompt in Qwen2.5's own format (<tools>, <tool_call>{json}</tool_call>), few-shot
                      turns, keyword hints; the reply is parsed leniently, a near-miss
                      enum value snapped to the closest allowed one, the arguments validated against the tool's
                      JSON schema; a malformed call becomes an error observation the model can correct, and a
-                     next call must build on the last result (as for LocalBackend), else the model answers.
+                     next call must build on the last result, else the model answers.
     OpenAIBackend    native function calling (tools=, tool_calls) of OpenAI and servers that implement it
     GeminiBackend    native function calling of google-genai
 Every model turn is one step; the last allowed turn is told to answer, so no run goes past the step limit.
@@ -27,6 +30,7 @@ import difflib
 import json
 import re
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -36,8 +40,8 @@ from core.tools import format_number
 MAX_STEPS = 12
 MAX_CALLS_PER_TURN = 2
 # tools whose result is itself the answer: it goes verbatim next to the model's sentence, so a small model can't
-# miscopy a number; the constitution tool's answer is its part before the cited sources
-ANSWERING_TOOLS = {"calculator", "convert_units", "today", "constitution"}
+# miscopy a number; a retrieval tool's answer is its part before the cited sources (its best sentence)
+ANSWERING_TOOLS = {"calculator", "convert_units", "today", "constitution", "search_docs"}
 NUMERIC_TOOLS = {"calculator", "convert_units"}  # whose result is one number a next calculation can build on
 
 
@@ -86,7 +90,8 @@ HINTS = {
     "calculator": r"\d\s*[-+*/^×÷x]\s*\d|계산|곱|나누|더하|빼|합|평균|퍼센트|%|제곱|sum|average|percent|multipl|divid|"
                   r"plus|minus|times|total|how much|how many|몇 개|얼마",
     "convert_units": r"km|mile|마일|킬로|kg|lb|파운드|°|섭씨|화씨|celsius|fahrenheit|inch|인치|피트|feet|foot|"
-                     r"meter|미터|gallon|갤런|liter|리터|mph|km/h|평|ounce|온스|convert|변환|환산",
+                     r"meter|metre|미터|gallon|갤런|liter|litre|리터|mph|km/h|\d\s*평|ounce|온스|pound|gram|yard|"
+                     r"acre|hectare|convert|변환|환산",
     "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전|"
              r"tomorrow|yesterday|from now|\bago\b|next week|last week|내일|어제|모레|그제|다음 주|지난 주|주 후|주 전",
     "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
@@ -97,8 +102,88 @@ HINTS = {
 
 
 def hint_tools(task: str, available: list[str]) -> list[str]:
+    """The tools whose keywords the task has; not the calculator for a plain conversion between two units the
+    task names (measured: picked, it multiplied by a factor it had to recall)."""
+    from core.tools import compatible, unit_mentions
+
     low = task.lower()
-    return [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+    names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+    units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
+    conversion = len(units) == 2 and compatible(*units) and not any(
+        re.search(words, task, re.I) for words in OPERATION_WORDS.values())
+    return [n for n in names if n != "calculator"] if conversion and "convert_units" in names else names
+
+
+# ---- the task as a small model reads it best: number words as digits, relative days as offsets ---------------
+# a small model copies digits well but does not turn '세 과목' into 3 or '내일모레' into 2 days itself (measured:
+# the average of three scores came out as their sum; 내일모레 as 0 days), so fixed tables rewrite them first
+KO_UNITS = {"두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}
+KO_TENS = {"열": 10, "스물": 20, "스무": 20}
+# native numerals only count before a counter: '세 과목' is 3, but '세금' or '네, 좋아요' are not numbers; 'one'/'한'
+# are left as words: mostly 'a' ('한 사람당', 'which one'), and a stray 1 would enter the calculation
+KO_COUNTERS = ("개", "명", "번", "과목", "사람", "마리", "권", "장", "잔", "살", "시간", "달", "개월", "주", "주일",
+               "해", "가지", "곳", "대", "병", "벌", "켤레", "그릇", "조각", "층", "줄", "쪽", "점", "회", "차례",
+               "배", "수", "숫자", "값", "학생", "팀", "분", "일", "박스", "상자", "묶음", "봉지", "통", "판", "송이",
+               "그루", "인분", "알", "컵", "캔", "접시", "바퀴", "단계")
+EN_NUMBERS = {w: i for i, w in enumerate(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split(), 2)} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+                                               "eighty": 80, "ninety": 90}
+# longest first, so 내일모레 is read before 내일 and 그저께 before 그제
+RELATIVE_DAYS = [("내일모레", "2일 후"), ("그저께", "2일 전"), ("그제", "2일 전"), ("모레", "2일 후"),
+                 ("글피", "3일 후"), ("내일", "1일 후"), ("어제", "1일 전"),
+                 ("the day after tomorrow", "2 days from today"), ("the day before yesterday", "2 days ago"),
+                 ("tomorrow", "1 day from today"),
+                 ("yesterday", "1 day ago")]
+# powers first, so '5 squared plus 1' has a number before 'plus' when that is read
+OPERATORS = [(r"(\d)\s*의\s*(\d+)\s*제곱(?!미터|센티|킬로|근)", r"\1 ** \2"),
+             (r"(\d)\s*의\s*제곱(?!미터|센티|킬로|근)", r"\1 ** 2"), (r"(\d)\s*squared\b", r"\1 ** 2"),
+             (r"(\d)\s*cubed\b", r"\1 ** 3"), (r"(\d)\s*(?:to the power of|raised to)\s*(?=\d)", r"\1 ** "),
+             (r"(\d)\s*더하기\s*(?=\d)", r"\1 + "), (r"(\d)\s*빼기\s*(?=\d)", r"\1 - "),
+             (r"(\d)\s*곱하기\s*(?=\d)", r"\1 * "), (r"(\d)\s*나누기\s*(?=\d)", r"\1 / "),
+             (r"(\d)\s*plus\s*(?=\d)", r"\1 + "), (r"(\d)\s*minus\s*(?=\d)", r"\1 - "),
+             (r"(\d)\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d)\s*divided by\s*(?=\d)", r"\1 / "),
+             (r"(\d+(?:\.\d+)?)\s*%\s*of\s*(?=\d)", r"\1 / 100 * "),          # 18% of 2500
+             (r"(\d+(?:\.\d+)?)\s*의\s*(\d+(?:\.\d+)?)\s*(?:%|퍼센트)", r"\1 * \2 / 100")]  # 2500의 18%
+
+
+# the operators a task's words ask for: a small model left free subtracted for '10을 더하면' (77 - 10)
+OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|평균|average|\bmean\b",
+                   "-": r"빼|뺀|minus|subtract|\bless\b|difference",
+                   "*": r"(?<!제)곱|\d\s*배|times|multipl|product|twice|double|제곱(?!미터|센티|킬로)|squared|"
+                        r"cubed|power",
+                   "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
+AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
+
+
+def operations(task: str) -> list[str]:
+    """The operators the task's words name ('곱하면' → *), all four when it names none."""
+    named = [op for op, words in OPERATION_WORDS.items() if re.search(words, task, re.I)]
+    return named or list(OPERATION_WORDS)
+
+
+def read_task(task: str, numbers: bool = True) -> str:
+    """The task with Korean and English relative days as offsets ('내일모레' → '2일 후'), and (numbers=True) number
+    words as digits (Korean native numerals before a counter, English number words) and arithmetic words as
+    operators ('2의 20제곱' → '2 ** 20'). Everything else stays as written."""
+    for word, offset in RELATIVE_DAYS:
+        task = re.sub(re.escape(word), offset, task, flags=re.I)
+    if not numbers:
+        return task
+    counters = "|".join(sorted(KO_COUNTERS, key=len, reverse=True))
+
+    def native(m: re.Match) -> str:
+        return str(KO_TENS.get(m.group(1) or "", 0) + KO_UNITS.get(m.group(2) or "", 0))
+
+    text = re.sub(rf"(?<![가-힣\d])(열|스물|스무)?(두|세|네|다섯|여섯|일곱|여덟|아홉)?(?=\s?(?:{counters})(?![가-힣])"
+                  rf"|\s?(?:{counters})(?:[은는이가을를의에도씩당]|으로|로|에서|부터|까지))",
+                  lambda m: native(m) if m.group(0) else "", task)
+    text = re.sub(r"\b(" + "|".join(EN_NUMBERS) + r")\b", lambda m: str(EN_NUMBERS[m.group(0).lower()]), text,
+                  flags=re.I)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,250,000 → 1250000: one number for the calculator
+    for pattern, repl in OPERATORS:
+        text = re.sub(pattern, repl, text, flags=re.I)
+    return text
 
 
 # ---- the text protocol (local models, any chat-completions server without tools=) ----------------------------
@@ -196,6 +281,7 @@ class TextBackend:
                 messages += [{"role": "user", "content": question}, {"role": "assistant", "content": call},
                              {"role": "user", "content": f"<tool_response>\n{result}\n</tool_response>"},
                              {"role": "assistant", "content": answer}]
+        task = read_task(task, numbers=False)
         self.task, self.last = task, None
         hint = hint_tools(task, names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
@@ -208,6 +294,11 @@ class TextBackend:
         text = "".join(self.provider.stream(messages, stop_event=stop_event, **self.params))
         reply = parse_reply(text)
         reply.raw = text
+        by_name = {t.name: t for t in self.tools}
+        for call in reply.calls:
+            if call.name in by_name:
+                notes = task_choices(by_name[call.name], self.task, call.args)
+                reply.thought = " · ".join(filter(None, [reply.thought, *notes]))
         if self.last and reply.calls and not final and not builds_on(self.task, self.last, reply.calls[0].name,
                                                                      reply.calls[0].args):
             answer = self.ask(messages, stop_event, final=True)  # the same rule as LocalBackend's
@@ -348,12 +439,67 @@ def result_number(observation: str) -> float:
     return float(NUMBER.findall(observation)[-1])
 
 
+def task_numbers(task: str) -> list[str]:
+    """The task's numbers as written, without thousands separators, each once."""
+    return list(dict.fromkeys(NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))))
+
+
+def averaged_sum(task: str, messages: list[dict]) -> int:
+    """For a task asking for an average: how many terms the last calculation summed with nothing divided yet
+    ('10 + 20 + 45' → 3); 0 otherwise."""
+    calls = [c for m in messages for c in m.get("tool_calls") or []]
+    if not AVERAGE.search(task) or not calls or calls[-1]["function"]["name"] != "calculator":
+        return 0
+    expression = str(calls[-1]["function"]["arguments"].get("expression", ""))
+    if any("/" in str(c["function"]["arguments"].get("expression", "")) for c in calls):
+        return 0
+    terms = [t for t in re.split(r"\+", expression.replace("(", "").replace(")", "")) if t.strip()]
+    return len(terms) if len(terms) > 1 and all(NUMBER.fullmatch(t.strip()) for t in terms) else 0
+
+
 def unused_numbers(task: str, messages: list[dict]) -> list[str]:
-    """The task's numbers, as written, that no earlier tool call used."""
+    """The task's numbers, as written, that no earlier tool call used (a percentage counts as used as 0.18 too)."""
     used = {float(x) for m in messages for c in m.get("tool_calls") or []
             for x in NUMBER.findall(" ".join(map(str, c["function"]["arguments"].values())))}
-    return list(dict.fromkeys(x for x in NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))
-                              if float(x) not in used))
+    plain = re.sub(r"(?<=\d),(?=\d{3})", "", task)
+    return list(dict.fromkeys(m.group(1) for m in re.finditer(r"(-?\d+(?:\.\d+)?)(\s*%)?", plain)
+                              if float(m.group(1)) not in used
+                              and not (m.group(2) and float(m.group(1)) / 100 in used)))
+
+
+def written(task: str, alphabet: str) -> str | None:
+    """The longest run of the task made of the alphabet with an operator between numbers ('(15 + 27) * 3 - 8'):
+    an expression the task writes out is copied, not retyped (measured: retyping, the model dropped the
+    brackets and got 88)."""
+    runs = [r.strip(" .") for r in re.findall(f"[{re.escape(alphabet)}]+", re.sub(r"\d{4}-\d\d-\d\d", " ", task))]
+    runs = [r for r in runs if re.search(r"\d\s*(?:[-+/]|\*\*?)\s*\(?\s*\d", r) and r.count("(") == r.count(")")]
+    return max(runs, key=len) if runs else None
+
+
+def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
+    """Whether every number literal in text is one of numbers; the last may be the start of one unless complete."""
+    literals = re.findall(r"[\d.]+", text)
+    if not literals:
+        return True
+    *whole, last = literals
+    ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
+    return all(x in numbers for x in whole) and (any(n.startswith(last) for n in numbers) if ends
+                                                  else last in numbers)
+
+
+_ALPHABET_TOKENS: dict = {}
+_KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its key/value cache (see LocalBackend)
+
+
+def _alphabet_tokens(tok, alphabet: str) -> list[int]:
+    """The ids of every token made only of the alphabet's characters (computed once per tokenizer)."""
+    key = (getattr(tok, "name_or_path", id(tok)), len(tok), alphabet)
+    if key not in _ALPHABET_TOKENS:
+        chars = set(alphabet)
+        special = set(tok.all_special_ids)
+        _ALPHABET_TOKENS[key] = [i for i, piece in enumerate(tok.batch_decode([[i] for i in range(len(tok))]))
+                                 if piece and set(piece) <= chars and i not in special]
+    return _ALPHABET_TOKENS[key]
 
 
 class LocalBackend:
@@ -369,15 +515,42 @@ class LocalBackend:
         self.provider, self.lm, self.tok, self.hints = provider, provider.lm, provider.tok, hints
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         self.names = [s["function"]["name"] for s in self.schemas]
+        # a tool's own narrowing of its closed-list arguments, and the characters a string argument may use
+        self.choices = {t.name: (t.metadata or {}).get("choices") for t in tools}
+        self.alphabets = {t.name: (t.metadata or {}).get("alphabet", {}) for t in tools}
         self.max_tokens = max_tokens
-        self.cache, self.fed = None, []  # the key/value cache and the token ids it holds
+        # the key/value cache and the token ids it holds, shared by every backend on this model: the system
+        # prompt and the tools block (~1000 tokens) are then read once, not once per run
+        self.kv = _KV.setdefault(provider.lm, {"cache": None, "fed": []})
         self.prior = None  # the names' scores for a content-free task
         self.numeric = None  # the token ids of the digits, '.' and '-'
+        self.hinted: list[str] = []
+        self.reading = ""  # the task as read_task rewrites it
+
+    @property
+    def cache(self):
+        return self.kv["cache"]
+
+    @cache.setter
+    def cache(self, value):
+        self.kv["cache"] = value
+
+    @property
+    def fed(self) -> list[int]:
+        return self.kv["fed"]
+
+    @fed.setter
+    def fed(self, value: list[int]):
+        self.kv["fed"] = value
 
     def start(self, task: str) -> list[dict]:
-        hint = hint_tools(task, self.names) if self.hints else []
-        note = f"\n(Hint: tools that fit: {', '.join(hint)})" if hint else ""
-        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": task + note}]
+        # the model reads relative days as offsets; number words and operators are read only by the mechanisms
+        # (copying a written expression, the numbers still unused): measured, shown '3 과목 점수 87; 92; 78' the
+        # model summed 3 + 92 + 78
+        self.reading, shown = read_task(task), read_task(task, numbers=False)
+        self.hinted = hint_tools(self.reading, self.names) if self.hints else []
+        note = f"\n(Hint: tools that fit: {', '.join(self.hinted)})" if self.hinted else ""
+        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": shown + note}]
 
     def _feed(self, ids: list[int]):
         """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
@@ -416,7 +589,8 @@ class LocalBackend:
 
     def _empty(self) -> str:
         """The prompt up to the tool name for a content-free task: the reference for calibration."""
-        return self.tok.apply_chat_template(self.start("N/A"), tools=self.schemas, add_generation_prompt=True,
+        empty = [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": "N/A"}]
+        return self.tok.apply_chat_template(empty, tools=self.schemas, add_generation_prompt=True,
                                             tokenize=False) + OPENER
 
     def _scores(self, prompt: str, names: list[str], end: str = '",') -> dict[str, float]:
@@ -481,30 +655,101 @@ class LocalBackend:
             out += self.tok.decode([best])
         return out or "0"
 
-    def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None) -> tuple[dict, str]:
+    def _expression(self, text: str, stop_event, alphabet: str, task: str) -> str:
+        """An expression spelled with only the operators the task's words name and only the task's numbers (and
+        100 for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
+        against 'b - a' / 'b / a' (a small model writes the numbers in the task's order: '4 / 52000' for
+        '4 명이 52000원을 나누면')."""
+        ops = operations(task)
+        alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
+        numbers = task_numbers(task)
+        percent = ["100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []
+        expression = self._spelled(text, stop_event, alphabet, numbers + percent if numbers else None)
+        pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
+        if not pair:
+            return expression
+        a, op, b = pair.groups()
+        scores = self._scores(text, [f"{a} {op} {b}", f"{b} {op} {a}"], end='"')
+        return max(scores, key=scores.get)
+
+    def _spelled(self, text: str, stop_event, alphabet: str, numbers: list[str] | None = None) -> str:
+        """A string value written only with tokens made of the alphabet's characters, closed by '"' once it is
+        complete (not empty, brackets balanced, not ending in an operator): one whole arithmetic expression
+        ('(15 + 27) * 3 - 8'), never words, units or '='."""
+        import torch
+
+        allowed = _alphabet_tokens(self.tok, alphabet)
+        self._pieces = {i: self.tok.decode([i]) for i in allowed}
+        quote = self.tok.get_vocab().get('"')
+        ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
+        for _ in range(self.max_tokens):
+            if stop_event is not None and stop_event.is_set():
+                break
+            logp = self._feed(ids)
+            body = out.strip()
+            done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
+            if numbers:  # every number written is one of these: a complete one, or the start of one
+                done = done and _literals_ok(out, numbers, complete=True)
+                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+            else:
+                cands = list(allowed)
+            cands += [quote] if done and quote is not None else []
+            if not cands:
+                break
+            best = cands[int(logp[torch.tensor(cands)].argmax())]
+            if best == quote:
+                break
+            ids.append(best)
+            out += self._pieces[best]
+        return out.strip()
+
+    def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None, task: str = ""
+                   ) -> tuple[dict, str]:
         """The arguments key by key from the schema: the model writes only the values (no stray or missing keys);
-        a value from a closed list (enum) is the most probable of its choices, a number is digits only.
+        a value from a closed list (enum) is the most probable of its choices (those the tool's own 'choices' hook
+        allows for this task), a number is digits only, a string with an alphabet only uses its characters.
         empty: the same head for a content-free task; an enum's scores are then calibrated against it (as the
         names are: a small model otherwise picks the first or most common choice, 'later' for '30일 전')."""
+        name = schema["function"].get("name")
+        narrow, alphabets = self.choices.get(name), self.alphabets.get(name, {})
         args, text = {}, head + "{"
         for i, (key, spec) in enumerate(schema["function"]["parameters"].get("properties", {}).items()):
             text += ("" if i == 0 else ", ") + f'"{key}": '
             if "enum" in spec:
-                values = [str(v) for v in spec["enum"]]
-                scores = self._scores(text + '"', values, end='"')
-                if empty is not None:
-                    prior = self._scores(empty + text[len(head):] + '"', values, end='"')
-                    scores = {v: sc - prior[v] for v, sc in scores.items()}
-                value = max(scores, key=scores.get)
+                allowed = narrow(task, key, args) if narrow else None
+                values = [str(v) for v in spec["enum"] if allowed is None or str(v) in allowed] or \
+                    [str(v) for v in spec["enum"]]
+                if len(values) == 1:
+                    value = values[0]
+                else:
+                    scores = self._scores(text + '"', values, end='"')
+                    if empty is not None:
+                        prior = self._scores(empty + text[len(head):] + '"', values, end='"')
+                        scores = {v: sc - prior[v] for v, sc in scores.items()}
+                    value = max(scores, key=scores.get)
+                text += json.dumps(value, ensure_ascii=False)
+                args[key] = value
+            elif key in alphabets:
+                value = written(task, alphabets[key]) or self._expression(text + '"', stop_event, alphabets[key],
+                                                                          task)
                 text += json.dumps(value, ensure_ascii=False)
                 args[key] = value
             elif spec.get("type") in ("integer", "number"):
-                value = self._number(text, stop_event, spec["type"] == "integer")
+                # one of the task's own numbers when it has some (measured: a small model otherwise writes a number
+                # the task never had, 10 for '30평'); digits only when it has none ('today's date' → 0)
+                given = [x for x in task_numbers(task) if spec["type"] == "number" or float(x).is_integer()]
+                if given:
+                    end = "}" if i == len(schema["function"]["parameters"]["properties"]) - 1 else ","
+                    scores = self._scores(text, given, end=end)
+                    value = max(scores, key=scores.get)
+                else:
+                    value = self._number(text, stop_event, spec["type"] == "integer")
                 text += value
                 number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
                 args[key] = int(number) if number.is_integer() else number
             elif spec.get("type") == "string":
-                value = self._until(text + '"', stop_event, ('"',))
+                # the hint note is ours, not the task's: a model copying the whole message must not send it on
+                value = self._until(text + '"', stop_event, ('"',)).split("(Hint:")[0].strip()
                 text += json.dumps(value, ensure_ascii=False)
                 args[key] = value
             else:
@@ -518,42 +763,58 @@ class LocalBackend:
 
     def _chain(self, head: str, result: float, unused: list[str]) -> str:
         """A calculator expression that builds on the last result: the result first (verbatim), then the
-        operator and the operand each chosen by the model's scores, the operand among the task's numbers that
-        no earlier call used (a small model otherwise reuses a number it has already spent)."""
+        operator and the operand each chosen by the model's scores, the operator among those the task's words name,
+        the operand among the task's numbers that no earlier call used (a small model otherwise reuses a number it
+        has already spent)."""
         text = head + '{"expression": "' + format_number(result)
-        ops = self._scores(text, [" + ", " - ", " * ", " / "], end="")
+        ops = self._scores(text, [f" {op} " for op in operations(self.reading)], end="")
         op = max(ops, key=ops.get)
         operands = self._scores(text + op, unused, end='"')
         return format_number(result) + op + max(operands, key=operands.get)
 
     def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
+        """One turn. After a successful call the policy is fixed, not the model's (its 'done?' is near chance: it
+        answered '42' for '(15 + 27) * 3 - 8'): a numeric result with task numbers no call used yet goes on as a
+        chained calculation; any other result is answered, the answer starting from it. Otherwise (the first
+        turn, or after an error) the model picks the tool, among the hinted ones on the first turn."""
         prompt = self.tok.apply_chat_template(messages, tools=self.schemas, add_generation_prompt=True,
                                               tokenize=False) + OPENER
         last = messages[-1] if messages[-1]["role"] == "tool" and not messages[-1]["content"].startswith("error") \
             else None
-        declined = None
+        task = self.reading or messages[1]["content"].split("\n(Hint")[0]
+        first = len(messages) == 2
         with self.provider.exclusive():
-            name, probs = self.choose(prompt, [FINAL] if final else self.names,
-                                      calibrate=len(messages) == 2 and not final)
-            thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
+            if last is not None:
+                unused = unused_numbers(task, messages)
+                summed = averaged_sum(task, messages)
+                if last["name"] in NUMERIC_TOOLS and (unused or summed) and not final:
+                    head = prompt + 'calculator", "arguments": '
+                    if summed:  # an average is the sum divided by how many were summed
+                        expression = f"{format_number(result_number(last['content']))} / {summed}"
+                        why = f"an average of {summed} numbers"
+                    else:
+                        expression = self._chain(head, result_number(last["content"]), unused)
+                        why = f"task numbers not used yet: {', '.join(unused)}"
+                    call = Call("calculator", {"expression": expression})
+                    return Reply(thought=f"{why} → {expression}", calls=[call], raw=call)
+                thought, name = "", FINAL
+            else:
+                names = [FINAL] if final else (self.hinted or self.names) if first else self.names
+                name, probs = self.choose(prompt, names, calibrate=first and not final)
+                thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
+                if first and self.reading != messages[1]["content"].split("\n(Hint")[0]:
+                    thought = f"{self.reading} · {thought}"
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
                 head = prompt + f'{name}", "arguments": '
-                args, _ = self._arguments(head, schema, stop_event, self._empty() + f'{name}", "arguments": ')
-                task = messages[1]["content"].split("\n(Hint")[0]
-                if last is None or builds_on(task, last["content"], name, args):
-                    unused = unused_numbers(task, messages)
-                    if last is not None and last["name"] in NUMERIC_TOOLS and name == "calculator" and unused:
-                        args = {"expression": self._chain(head, result_number(last["content"]), unused)}
-                        thought += f" · → {args['expression']}"
-                    call = Call(name, args)
-                    return Reply(thought=thought, calls=[call], raw=call)
-                declined = Call(name, args)
+                args, _ = self._arguments(head, schema, stop_event, self._empty() + f'{name}", "arguments": ', task)
+                call = Call(name, args)
+                return Reply(thought=thought, calls=[call], raw=call)
             # the answer starts with the tool's result verbatim; the model writes only what follows
             result = tool_answer(last["name"], last["content"]) if last else None
             head = prompt + f'{FINAL}", "arguments": {{"answer": "' + (result or "")
             text = (result or "") + self._until(head, stop_event, ('"',))
-        return Reply(thought=thought, answer=text.strip(), declined=declined, raw=text)
+        return Reply(thought=thought, answer=text.strip(), raw=text)
 
     def record(self, messages: list[dict], reply: Reply, results: list[tuple[Call, str]]) -> None:
         call = reply.raw
@@ -561,6 +822,30 @@ class LocalBackend:
                          "tool_calls": [{"function": {"name": call.name, "arguments": call.args}}]})
         for _, obs in results or [(call, f"error: {reply.error}")]:
             messages.append({"role": "tool", "name": call.name, "content": obs})
+
+
+def task_choices(tool, task: str, args: dict) -> list[str]:
+    """A free-text call's closed-list values held to the one the tool's 'choices' hook allows for this task
+    (LocalBackend decodes only those): '98.6 degC → degF' for '화씨 98.6도는 섭씨 몇 도' becomes degF → degC.
+    Changes args in place; returns a note per change, shown with the step."""
+    from core.tools import UNIT_ALIASES
+
+    hook = (tool.metadata or {}).get("choices")
+    if not hook:
+        return []
+    notes, read = [], {}  # read: the values as the tool reads them (aliases mapped), in the schema's order
+    for key in (tool.args_schema.model_json_schema().get("properties", {}) if tool.args_schema else args):
+        if key not in args:
+            continue
+        value = args[key]
+        if isinstance(value, str):
+            value = UNIT_ALIASES.get(value.strip().lower(), UNIT_ALIASES.get(value.strip(), value))
+        allowed = hook(task, key, read)
+        if allowed and len(allowed) == 1 and value != allowed[0]:
+            notes.append(f"{key}: {args[key]} → {allowed[0]} (from the task)")
+            args[key] = value = allowed[0]
+        read[key] = value
+    return notes
 
 
 def make_backend(provider, tools, native: bool | None = None, constrained: bool = True):

@@ -4,7 +4,8 @@
     convert_units   pint's unit registry, with Korean unit names mapped onto pint's
     today           today's date, or a date some days/weeks/months/years later or ago, optionally the given
                     weekday of that week ("다음 주 금요일"): the model picks words and fills one count, no signs
-    search_docs     the course notes (data/corpus_en) through the e5 retriever of core.rag
+    search_docs     the course notes (data/corpus_en) through core.rag's retrieval: the best-matching sentence,
+                    then the snippets
     constitution    RAG over the Korean constitution: retrieve articles, answer with the chosen LLM, cite
 
 Bad arguments raise core.errors.UserError; the agent turns that into a short error observation.
@@ -40,6 +41,73 @@ UNIT_ALIASES = {
     "초": "second", "일": "day", "km/h": "km/hour", "kph": "km/hour", "mph": "mile/hour", "평": "pyeong",
     "제곱미터": "m**2", "㎡": "m**2", "kmh": "km/hour",
 }
+
+
+# English unit words (singular; a plural 's'/'es' is accepted) beyond pint's names and UNIT_ALIASES
+UNIT_WORDS = {
+    "kilometer": "km", "kilometre": "km", "meter": "m", "metre": "m", "centimeter": "cm", "centimetre": "cm",
+    "millimeter": "mm", "millimetre": "mm", "mile": "mile", "yard": "yard", "foot": "foot", "feet": "foot",
+    "inch": "inch", "kilogram": "kg", "kilo": "kg", "gram": "g", "pound": "lb", "lbs": "lb", "ounce": "oz",
+    "ton": "metric_ton", "tonne": "metric_ton", "liter": "liter", "litre": "liter", "milliliter": "ml",
+    "millilitre": "ml", "gallon": "gallon", "hour": "hour", "minute": "minute", "second": "second", "day": "day",
+    "week": "week", "acre": "acre", "hectare": "hectare", "square meter": "m**2", "square metre": "m**2",
+    "m2": "m**2", "m²": "m**2", "miles per hour": "mile/hour", "kilometers per hour": "km/hour",
+    "kilometres per hour": "km/hour", "meters per second": "m/s", "metres per second": "m/s", "°c": "degC",
+    "°f": "degF", "degrees celsius": "degC", "degrees fahrenheit": "degF",
+}
+
+
+def _unit_forms() -> list[tuple[str, str]]:
+    """Every written form of every offered unit, longest first (so 'km/h' wins over 'km', '제곱미터' over '미터')."""
+    forms = {u.lower(): u for u in UNITS}
+    forms.update({k: v for k, v in {**UNIT_ALIASES, **UNIT_WORDS}.items() if v in UNITS})
+    return sorted(forms.items(), key=lambda kv: -len(kv[0]))
+
+
+def unit_mentions(text: str) -> list[tuple[str, int, int]]:
+    """The units a text names, as (pint name, start, end), in order. One-letter and one-syllable forms
+    ('m', '평', '초') count only right after a number ('30평', but not '초속'); a longer form is a whole word."""
+    low, found = text.lower(), []
+    for form, unit in _unit_forms():
+        short = len(form) == 1 or (len(form) == 2 and form[0] in "°")
+        if re.fullmatch(r"[가-힣]", form) or short:
+            pattern = r"(?<=\d)\s?" + re.escape(form) + r"(?![a-z])"
+        elif form.isascii():
+            pattern = r"(?<![a-z/*])" + re.escape(form) + r"(?:e?s)?(?![a-z/*])"
+        else:
+            pattern = re.escape(form)
+        for m in re.finditer(pattern, low):
+            if all(m.end() <= a or m.start() >= b for _, a, b in found):
+                found.append((unit, m.start(), m.end()))
+    return sorted(found, key=lambda f: f[1])
+
+
+def compatible(a: str, b: str) -> bool:
+    """Whether pint can convert unit a to unit b (same dimensionality)."""
+    ureg = _units()
+    return ureg.parse_units(a).dimensionality == ureg.parse_units(b).dimensionality
+
+
+def unit_choices(task: str, key: str, args: dict) -> list[str] | None:
+    """The allowed values of convert_units' from_unit/to_unit for this task (None: all): from_unit is the unit
+    written next to the value ('30평은 몇 제곱미터' → pyeong), to_unit a unit the task names that from_unit
+    converts to (else any such unit), never from_unit itself. A small model otherwise swaps the two or picks
+    an incompatible pair (kg → m/s)."""
+    mentions = unit_mentions(task)
+    if key == "from_unit":
+        value = args.get("value")
+        value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        spots = [m.span() for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", task)
+                 if value is not None and abs(float(m.group().replace(",", "")) - float(value)) < 1e-9]
+        if not mentions or not spots:
+            return sorted({u for u, _, _ in mentions}) or None
+        start, end = spots[0]
+        return [min(mentions, key=lambda u: max(u[1] - end, start - u[2]))[0]]
+    if key == "to_unit" and args.get("from_unit") in UNITS:
+        src = args["from_unit"]
+        named = [u for u, _, _ in mentions if u != src and compatible(src, u)]
+        return list(dict.fromkeys(named)) or [u for u in UNITS if u != src and compatible(src, u)]
+    return None
 
 
 def calculator(expression: str) -> str:
@@ -171,12 +239,17 @@ class ToolContext:
     def search_docs(self, query: str) -> str:
         """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
         from core.documents import english_notes
-        from core.rag import retrieve
+        from core.rag import NO_CONTEXT, chain, extractive
         from core.vectordb import collection_name
 
         _ensure_index(self.store, NOTES_INDEX, english_notes, self.embedder)
-        hits = retrieve(self.store, collection_name(NOTES_INDEX, self.embedder.name), self.embedder, query, k=self.k)
-        return _snippets(hits)
+        retrieval = chain(self.store, collection_name(NOTES_INDEX, self.embedder.name), self.embedder,
+                          k=self.k).invoke(query)
+        sources = _snippets(retrieval.hits)
+        # the best-matching sentence first: measured, a small model quoting the snippets freely picked a
+        # neighbouring sentence (QLoRA's for 'what does LoRA freeze') as often as the right one
+        best = extractive(retrieval).text
+        return sources if best == NO_CONTEXT else f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
 
     def constitution(self, question: str) -> str:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
@@ -205,8 +278,10 @@ def make_tools(ctx: ToolContext | None = None) -> list:
         """Today's date and weekday, or the date some days/weeks/months/years later or ago."""
         return today(amount, unit, direction, weekday, ctx.now if ctx else dt.date.today)
 
-    tools = [StructuredTool.from_function(calculator), StructuredTool.from_function(convert_units,
-                                                                                     args_schema=UnitArgs),
+    # metadata, for constrained decoding (LocalBackend): "choices" narrows a tool's closed-list arguments for a
+    # task; "alphabet" lists the characters a string argument may use (one whole expression, no words or '=')
+    tools = [StructuredTool.from_function(calculator, metadata={"alphabet": {"expression": "0123456789.+-*/() "}}),
+             StructuredTool.from_function(convert_units, args_schema=UnitArgs, metadata={"choices": unit_choices}),
              StructuredTool.from_function(_today, name="today", args_schema=DateArgs)]
     if ctx is not None:
         tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),

@@ -109,9 +109,12 @@ def ctx(tmp_path_factory):
     return T.ToolContext(VectorStore(tmp_path_factory.mktemp("chroma")), make_embedder("e5", REG), REG)
 
 
-def test_search_docs_finds_the_right_note(ctx):
-    assert "06_finetuning.md" in ctx.search_docs("What does LoRA freeze?").split("\n")[0]
-    assert "02_training.md" in ctx.search_docs("what does dropout do").split("\n")[0]
+def test_search_docs_finds_the_right_note_and_puts_its_answering_sentence_first(ctx):
+    for query, note, sentence in [("What does LoRA freeze?", "06_finetuning.md", "LoRA freezes the pretrained"),
+                                  ("what does dropout do", "02_training.md", "Dropout randomly switches off"),
+                                  ("early stopping watches", "02_training.md", "Early stopping watches the val")]:
+        best, sources = ctx.search_docs(query).split("\n---\n")
+        assert best.startswith(sentence) and best.endswith("[1]") and note in sources.split("\n")[0], query
 
 
 def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
@@ -300,3 +303,16 @@ def test_agent_loop_against_the_projects_own_server():
         if s.kind == "call" and s.tool == "calculator" and set(s.args) == {"expression"}:
             following = steps[steps.index(s) + 1]
             assert following.kind in ("observation", "error")
+
+
+def test_text_protocol_units_are_held_to_the_task():
+    """A free-text call with the units swapped runs the way the task reads, and the step says so."""
+    steps, _ = run([call("convert_units", value=98.6, from_unit="섭씨", to_unit="화씨"), "Answer: 37"],
+                   task="화씨 98.6도는 섭씨 몇 도인가요?")
+    called = next(s for s in steps if s.kind == "call")
+    assert called.args == {"value": 98.6, "from_unit": "degF", "to_unit": "degC"}
+    assert next(s.text for s in steps if s.kind == "observation") == "98.6 degF = 37 degC"
+    assert "from_unit: 섭씨 → degF" in next(s.text for s in steps if s.kind == "thought")
+    steps, _ = run([call("convert_units", value=98.6, from_unit="화씨", to_unit="섭씨"), "Answer: 37"],
+                   task="화씨 98.6도는 섭씨 몇 도인가요?")  # already right: left as written
+    assert next(s for s in steps if s.kind == "call").args["from_unit"] == "화씨"

@@ -3,6 +3,7 @@ verbatim, a next call must build on the last result, and LocalBackend's batched,
 plain full forward pass of a real model (SmolLM2-135M) while every call it makes is a valid tool with exactly the
 schema's keys."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -52,8 +53,9 @@ def test_answer_carries_the_tool_result_verbatim_even_when_the_model_miscopies_i
     assert A.final_answer(steps) == "10 mile = 16.09344 km"  # already verbatim: not repeated
 
 
-def test_a_retrieval_result_is_not_passed_off_as_the_answer():
-    assert A.tool_answer("search_docs", "[1] (notes.md) LoRA freezes ...") is None
+def test_a_retrieval_result_answers_with_its_sentence_never_its_snippets():
+    assert A.tool_answer("search_docs", "LoRA freezes the weights [1]\n---\n[1] (notes.md) LoRA freezes ...") == \
+        "LoRA freezes the weights [1]"
     assert A.tool_answer("constitution", "임기는 5년 [1].\n---\n[1] (헌법) ...") == "임기는 5년 [1]."
 
 
@@ -162,3 +164,167 @@ def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number
         first, op, operand = expression.split(" ")
         assert first == "16.09344" and op in "+-*/" and operand in unused, expression
         assert T.calculator(expression)  # a valid expression for the calculator
+
+
+# ---- the task as the model reads it, and the tools' own constraints ------------------------------------------
+@pytest.mark.parametrize("task,read", [
+    ("세 과목 점수 87; 92; 78의 평균", "3 과목 점수 87; 92; 78의 평균"),   # a native numeral before a counter
+    ("열두 명이 피자 네 판을 나눠 먹으면", "12 명이 피자 4 판을 나눠 먹으면"),
+    ("Seven friends split 91 dollars", "7 friends split 91 dollars"),
+    ("내일모레는 무슨 요일?", "2일 후는 무슨 요일?"),                       # read before 내일 and 모레 alone
+    ("그저께 날짜", "2일 전 날짜"), ("글피", "3일 후"), ("어제", "1일 전"),
+    ("What is the date the day after tomorrow?", "What is the date 2 days from today?"),
+    ("2의 20제곱은?", "2 ** 20은?"), ("3847 나누기 17", "3847 / 17"), ("12 곱하기 3 더하기 4", "12 * 3 + 4"),
+    ("5 squared plus 1", "5 ** 2 + 1"), ("What is 18% of 2500?", "What is 18 / 100 * 2500?"),
+    ("2500의 18%는?", "2500 * 18 / 100는?"), ("A GPU costs 1,250,000 won", "A GPU costs 1250000 won"),
+    ("세금은 얼마?", "세금은 얼마?"), ("네, 좋아요", "네, 좋아요"),           # not numerals
+    ("30평은 몇 제곱미터?", "30평은 몇 제곱미터?"), ("which one is it", "which one is it"),
+])
+def test_read_task_writes_number_words_relative_days_and_operators_as_symbols(task, read):
+    assert A.read_task(task) == read
+
+
+def test_relative_days_read_by_read_task_give_the_right_date():
+    """End to end with the tool: the offset read_task writes is the one a calendar gives (independent check)."""
+    for word, days in [("내일모레", 2), ("모레", 2), ("내일", 1), ("어제", -1), ("그제", -2), ("글피", 3)]:
+        amount, direction = A.read_task(word).split("일 ")
+        got = T.today(int(amount), "days", "later" if direction == "후" else "ago", now=lambda: DAY)
+        assert got.startswith((DAY + dt.timedelta(days=days)).isoformat()), word
+    assert A.read_task("세 과목 평균, 내일", numbers=False) == "세 과목 평균, 1일 후"  # what the model is shown
+
+
+@pytest.mark.parametrize("task,value,src,dst", [
+    ("30평은 몇 제곱미터인가요?", 30, "pyeong", "m**2"),
+    ("How many kilograms is 150 pounds?", 150, "lb", "kg"),
+    ("화씨 98.6도는 섭씨 몇 도인가요?", 98.6, "degF", "degC"),
+    ("100 km/h는 초속 몇 m/s인가요?", 100, "km/hour", "m/s"),       # 초속 is no 'second'; km/h is no 'km'
+    ("A parcel of 1,250 grams: how many ounces?", 1250, "g", "oz"),
+])
+def test_unit_choices_take_the_unit_next_to_the_value_and_a_compatible_target(task, value, src, dst):
+    assert T.unit_choices(task, "from_unit", {"value": value}) == [src]
+    assert T.unit_choices(task, "to_unit", {"value": value, "from_unit": src}) == [dst]
+    # a task naming no target: any unit of the same kind, never the source itself nor another kind
+    anything = T.unit_choices("Convert 5 kg", "to_unit", {"value": 5, "from_unit": "kg"})
+    assert "lb" in anything and "g" in anything and "kg" not in anything and "km" not in anything
+
+
+def test_a_percentage_counts_as_used_when_written_as_a_fraction():
+    called = [{"role": "assistant", "tool_calls": [{"function": {"name": "calculator", "arguments": {
+        "expression": "0.18 * 2500"}}}]}]
+    assert A.unused_numbers("What is 18% of 2500?", called) == []
+    assert A.unused_numbers("What is 18% of 2500, plus 7?", called) == ["7"]
+
+
+def _pushed(small, piece):
+    """The real model with the first token of piece made by far its likeliest next token."""
+    token = small.tok(piece, add_special_tokens=False)["input_ids"][0]
+
+    def lm(ids, **kw):
+        out = small.lm(ids, **kw)
+        out.logits[..., token] += 30
+        return out
+    return lm
+
+
+def test_an_expression_is_spelled_only_with_arithmetic_and_closes_balanced(small):
+    backend = A.make_backend(small, T.make_tools())
+    backend.lm = _pushed(small, " plus")
+    text = 'Compute (15 + 27) * 3 - 8.\n{"expression": "'
+    assert "plus" in backend._until(text, None, ('"',))  # the reference: left free, it writes the word
+    alphabet = T.make_tools()[0].metadata["alphabet"]["expression"]
+    expression = backend._spelled(text, None, alphabet)
+    assert expression and set(expression) <= set(alphabet) and expression.count("(") == expression.count(")")
+    float(T.calculator(expression))  # one whole expression the calculator accepts
+    backend.lm = _pushed(small, "0")  # a model that would write numbers the task never had ('0.15')
+    numbers = ["15", "27", "3", "8"]
+    assert "0" in backend._spelled(text, None, alphabet)  # the reference: left free, it does
+    expression = backend._spelled(text, None, alphabet, numbers)
+    assert expression and set(re.findall(r"[\d.]+", expression)) <= set(numbers), expression
+    float(T.calculator(expression))
+
+
+def _after(backend, task, name, args, result):
+    messages = backend.start(task)
+    messages += [{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]},
+                 {"role": "tool", "name": name, "content": result}]
+    return backend.ask(messages)
+
+
+def test_after_a_numeric_result_the_unused_task_numbers_are_chained_then_it_answers(small):
+    tools = T.make_tools(T.ToolContext(now=lambda: DAY))
+    backend = A.make_backend(small, tools)
+    reply = _after(backend, "Compute (15 + 27) * 3 - 8.", "calculator", {"expression": "15 + 27"}, "42")
+    first, op, operand = reply.calls[0].args["expression"].split(" ")
+    assert reply.calls[0].name == "calculator" and first == "42" and op in "+-*/" and operand in ("3", "8")
+    reply = _after(backend, "Compute 15 + 27.", "calculator", {"expression": "15 + 27"}, "42")
+    assert not reply.calls and reply.answer.startswith("42")  # every number used: the result is the answer
+    reply = _after(backend, "30평은 몇 제곱미터?", "convert_units",
+                   {"value": 30, "from_unit": "pyeong", "to_unit": "m**2"}, "30 pyeong = 99.173554 m**2")
+    assert not reply.calls and reply.answer.startswith("30 pyeong = 99.173554 m**2")
+
+
+def test_the_first_call_is_among_the_hinted_tools_and_units_follow_the_task(small):
+    tools = T.make_tools(T.ToolContext(now=lambda: DAY))
+    backend = A.make_backend(small, tools)
+    backend.lm = _pushed(small, "calculator")  # a model that would always calculate
+    reply = backend.ask(backend.start("What do the course notes say early stopping watches?"))
+    assert reply.calls[0].name == "search_docs" and "Hint" not in reply.calls[0].args["query"]
+    backend.lm = small.lm
+    schema = next(s for s in backend.schemas if s["function"]["name"] == "convert_units")
+    task = "30평은 몇 제곱미터인가요?"
+    args, _ = backend._arguments(f'Task: {task}\n{{"name": "convert_units", "arguments": ', schema, None, task=task)
+    assert args == {"value": 30, "from_unit": "pyeong", "to_unit": "m**2"}
+
+
+@pytest.mark.parametrize("task,expression", [
+    ("Compute (15 + 27) * 3 - 8.", "(15 + 27) * 3 - 8"), ("2의 20제곱은?", "2 ** 20"), ("3847 나누기 17", "3847 / 17"),
+    ("What is 18% of 2500?", None), ("오늘은 2026-11-26, 3일 후는?", None), ("Convert 42.195 km to miles.", None),
+])
+def test_an_expression_the_task_writes_out_is_copied(task, expression):
+    alphabet = T.make_tools()[0].metadata["alphabet"]["expression"]
+    got = A.written(A.read_task(task), alphabet)
+    assert got == expression
+    if got:
+        assert float(T.calculator(got)) == pytest.approx(eval(got))  # the copy evaluates as written
+
+
+@pytest.mark.parametrize("task,ops", [
+    ("25도를 화씨로 바꾼 다음 10을 더하면?", ["+"]), ("5 kg을 파운드로 바꾼 뒤 2를 곱하면?", ["*"]),
+    ("4 명이 52000원을 똑같이 나누면?", ["/"]), ("Convert 10 miles to km, then multiply the result by 3.", ["*"]),
+    ("What is the average of 10, 20 and 45?", ["+", "/"]), ("What is 18% of 2500?", ["+", "-", "*", "/"]),
+])
+def test_operations_are_the_ones_the_task_words_name(task, ops):
+    assert A.operations(task) == ops
+
+
+def test_an_average_divides_the_last_sum_by_its_number_of_terms():
+    def called(*expressions):
+        return [{"role": "assistant", "tool_calls": [{"function": {"name": "calculator", "arguments": {
+            "expression": e}}}]} for e in expressions]
+    assert A.averaged_sum("What is the average of 10, 20 and 45?", called("10 + 20 + 45")) == 3
+    assert A.averaged_sum("평균은?", called("(87 + 92 + 78 + 60)")) == 4
+    assert A.averaged_sum("What is the average of 10, 20 and 45?", called("10 + 20 + 45", "75 / 3")) == 0  # done
+    assert A.averaged_sum("What is the sum of 10, 20 and 45?", called("10 + 20 + 45")) == 0  # no average asked
+
+
+def test_a_chained_step_uses_the_operator_the_task_names_and_an_average_divides(small):
+    backend = A.make_backend(small, T.make_tools(T.ToolContext(now=lambda: DAY)))
+    for said in (" -", " *"):  # a model that would rather subtract or multiply
+        backend.lm = _pushed(small, said)
+        reply = _after(backend, "25도(섭씨)를 화씨로 바꾼 다음 10을 더하면 얼마인가요?", "convert_units",
+                       {"value": 25, "from_unit": "degC", "to_unit": "degF"}, "25 degC = 77 degF")
+        assert reply.calls[0].args == {"expression": "77 + 10"}
+    reply = _after(backend, "What is the average of 10, 20 and 45?", "calculator", {"expression": "10 + 20 + 45"},
+                   "75")
+    assert reply.calls[0].args == {"expression": "75 / 3"} and float(T.calculator("75 / 3")) == 25
+
+
+@pytest.mark.parametrize("task,hinted", [
+    ("How many kilograms is 150 pounds?", ["convert_units"]),    # a plain conversion: no calculator to recall 0.45
+    ("30평은 몇 제곱미터인가요?", ["convert_units"]),                # 제곱미터 is a unit, not a power
+    ("5 kg을 파운드로 바꾼 뒤 2를 곱하면 얼마인가요?", ["calculator", "convert_units"]),  # a conversion, then a product
+    ("세 과목 점수 87; 92; 78의 평균을 계산해 주세요.", ["calculator"]),  # 평균 is no 평 (a unit)
+])
+def test_hints_leave_the_calculator_out_of_a_plain_conversion(task, hinted):
+    names = [t.name for t in T.make_tools()]
+    assert A.hint_tools(A.read_task(task), names) == hinted
