@@ -105,6 +105,12 @@ def server_tab() -> None:
     st.code(f'curl {url}/v1/chat/completions -H "Content-Type: application/json" \\\n'
             f'  -d \'{{"model": "course-local", "messages": [{{"role": "user", "content": "Hello"}}]}}\'',
             language="bash")
+    st.caption(t("ev.tools_intro"))
+    st.code(f'curl {url}/v1/chat/completions -H "Content-Type: application/json" -d \'{{"model": "course-local",\n'
+            '  "messages": [{"role": "user", "content": "What is 1234 times 56?"}],\n'
+            '  "tools": [{"type": "function", "function": {"name": "calculator", "parameters": {"type": "object",\n'
+            '    "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}}]}\'',
+            language="bash")
     question = st.text_input(t("ev.ask"), "What is a tensor?", key="ev.q")
     if st.button(t("ev.send"), icon="📨", key="ev.send"):
         try:

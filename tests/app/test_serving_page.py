@@ -17,6 +17,7 @@ def test_metrics_quantization_and_server(open_page):
     proc = at.session_state["serve.proc"]
     try:
         assert proc.poll() is None and at.success
+        assert any('"tools"' in c.value and at.session_state["serve.url"] in c.value for c in at.code)
         at.text_input(key="ev.q").input("Name one colour.")
         before = {m.value for m in at.markdown}
         at.button(key="ev.send").click().run()
