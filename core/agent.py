@@ -658,8 +658,8 @@ class LocalBackend:
     def _expression(self, text: str, stop_event, alphabet: str, task: str) -> str:
         """An expression spelled with only the operators the task's words name and only the task's numbers (and
         100 for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
-        against 'b - a' / 'b / a' (a small model writes the numbers in the task's order: '4 / 52000' for
-        '4 명이 52000원을 나누면')."""
+        against 'b - a' / 'b / a' (a small model tends to write the numbers in the task's order, whatever the
+        division asks for)."""
         ops = operations(task)
         alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
         numbers = task_numbers(task)
@@ -679,7 +679,7 @@ class LocalBackend:
         import torch
 
         allowed = _alphabet_tokens(self.tok, alphabet)
-        self._pieces = {i: self.tok.decode([i]) for i in allowed}
+        pieces = {i: self.tok.decode([i]) for i in allowed}
         quote = self.tok.get_vocab().get('"')
         ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
         for _ in range(self.max_tokens):
@@ -690,7 +690,7 @@ class LocalBackend:
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
             if numbers:  # every number written is one of these: a complete one, or the start of one
                 done = done and _literals_ok(out, numbers, complete=True)
-                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+                cands = [i for i in allowed if _literals_ok(out + pieces[i], numbers)]
             else:
                 cands = list(allowed)
             cands += [quote] if done and quote is not None else []
@@ -700,7 +700,7 @@ class LocalBackend:
             if best == quote:
                 break
             ids.append(best)
-            out += self._pieces[best]
+            out += pieces[best]
         return out.strip()
 
     def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None, task: str = ""
