@@ -109,9 +109,11 @@ def hint_tools(task: str, available: list[str]) -> list[str]:
     low = task.lower()
     names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
     units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
-    conversion = len(units) == 2 and compatible(*units) and not any(
+    conversion = len(units) == 2 and compatible(*units) and "today" not in names and not any(
         re.search(words, task, re.I) for words in OPERATION_WORDS.values())
-    return [n for n in names if n != "calculator"] if conversion and "convert_units" in names else names
+    if conversion and "convert_units" in available:  # '2 hours is how many minutes?' names no keyword
+        return [n for n in names if n != "calculator"] + ([] if "convert_units" in names else ["convert_units"])
+    return names
 
 
 # ---- the task as a small model reads it best: number words as digits, relative days as offsets ---------------
@@ -477,14 +479,19 @@ def written(task: str, alphabet: str) -> str | None:
 
 
 def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
-    """Whether every number literal in text is one of numbers; the last may be the start of one unless complete."""
+    """Whether every number literal in text is one of numbers, each used at most as often as it is listed
+    (measured: free to repeat, '2 * 2 * 2 * ...' for '2 hours'); the last may be the start of one unless complete."""
     literals = re.findall(r"[\d.]+", text)
     if not literals:
         return True
     *whole, last = literals
+    left = list(numbers)
+    for x in whole:
+        if x not in left:
+            return False
+        left.remove(x)
     ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
-    return all(x in numbers for x in whole) and (any(n.startswith(last) for n in numbers) if ends
-                                                  else last in numbers)
+    return any(n.startswith(last) for n in left) if ends else last in left
 
 
 _ALPHABET_TOKENS: dict = {}
