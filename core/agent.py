@@ -697,6 +697,8 @@ class LocalBackend:
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
             if numbers:  # every number written is one of these: a complete one, or the start of one
                 done = done and _literals_ok(out, numbers, complete=True)
+                if done and len(re.findall(r"[\d.]+", out)) == len(numbers):
+                    break  # every number is spent: the expression is complete
                 cands = [i for i in allowed if _literals_ok(out + pieces[i], numbers)]
             else:
                 cands = list(allowed)

@@ -278,7 +278,8 @@ def test_the_first_call_is_among_the_hinted_tools_and_units_follow_the_task(smal
 
 @pytest.mark.parametrize("task,expression", [
     ("Compute (15 + 27) * 3 - 8.", "(15 + 27) * 3 - 8"), ("2의 20제곱은?", "2 ** 20"), ("3847 나누기 17", "3847 / 17"),
-    ("What is 18% of 2500?", None), ("오늘은 2026-11-26, 3일 후는?", None), ("Convert 42.195 km to miles.", None),
+    ("What is 18% of 2500?", "18 / 100 * 2500"), ("오늘은 2026-11-26, 3일 후는?", None),
+    ("Convert 42.195 km to miles.", None),
 ])
 def test_an_expression_the_task_writes_out_is_copied(task, expression):
     alphabet = T.make_tools()[0].metadata["alphabet"]["expression"]
