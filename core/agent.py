@@ -109,9 +109,11 @@ def hint_tools(task: str, available: list[str]) -> list[str]:
     low = task.lower()
     names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
     units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
-    conversion = len(units) == 2 and compatible(*units) and not any(
+    conversion = len(units) == 2 and compatible(*units) and "today" not in names and not any(
         re.search(words, task, re.I) for words in OPERATION_WORDS.values())
-    return [n for n in names if n != "calculator"] if conversion and "convert_units" in names else names
+    if conversion and "convert_units" in available:  # '2 hours is how many minutes?' names no keyword
+        return [n for n in names if n != "calculator"] + ([] if "convert_units" in names else ["convert_units"])
+    return names
 
 
 # ---- the task as a small model reads it best: number words as digits, relative days as offsets ---------------
@@ -477,14 +479,19 @@ def written(task: str, alphabet: str) -> str | None:
 
 
 def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
-    """Whether every number literal in text is one of numbers; the last may be the start of one unless complete."""
+    """Whether every number literal in text is one of numbers, each used at most as often as it is listed
+    (measured: free to repeat, '2 * 2 * 2 * ...' for '2 hours'); the last may be the start of one unless complete."""
     literals = re.findall(r"[\d.]+", text)
     if not literals:
         return True
     *whole, last = literals
+    left = list(numbers)
+    for x in whole:
+        if x not in left:
+            return False
+        left.remove(x)
     ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
-    return all(x in numbers for x in whole) and (any(n.startswith(last) for n in numbers) if ends
-                                                  else last in numbers)
+    return any(n.startswith(last) for n in left) if ends else last in left
 
 
 _ALPHABET_TOKENS: dict = {}
@@ -658,8 +665,8 @@ class LocalBackend:
     def _expression(self, text: str, stop_event, alphabet: str, task: str) -> str:
         """An expression spelled with only the operators the task's words name and only the task's numbers (and
         100 for a percentage; measured: left free, '0.87 + 0.92 + 0.78'); 'a - b' or 'a / b' then scored
-        against 'b - a' / 'b / a' (a small model writes the numbers in the task's order: '4 / 52000' for
-        '4 명이 52000원을 나누면')."""
+        against 'b - a' / 'b / a' (a small model tends to write the numbers in the task's order, whatever the
+        division asks for)."""
         ops = operations(task)
         alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
         numbers = task_numbers(task)
@@ -679,7 +686,7 @@ class LocalBackend:
         import torch
 
         allowed = _alphabet_tokens(self.tok, alphabet)
-        self._pieces = {i: self.tok.decode([i]) for i in allowed}
+        pieces = {i: self.tok.decode([i]) for i in allowed}
         quote = self.tok.get_vocab().get('"')
         ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
         for _ in range(self.max_tokens):
@@ -690,7 +697,9 @@ class LocalBackend:
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
             if numbers:  # every number written is one of these: a complete one, or the start of one
                 done = done and _literals_ok(out, numbers, complete=True)
-                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+                if done and len(re.findall(r"[\d.]+", out)) == len(numbers):
+                    break  # every number is spent: the expression is complete
+                cands = [i for i in allowed if _literals_ok(out + pieces[i], numbers)]
             else:
                 cands = list(allowed)
             cands += [quote] if done and quote is not None else []
@@ -700,7 +709,7 @@ class LocalBackend:
             if best == quote:
                 break
             ids.append(best)
-            out += self._pieces[best]
+            out += pieces[best]
         return out.strip()
 
     def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None, task: str = ""

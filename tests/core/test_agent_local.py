@@ -325,7 +325,16 @@ def test_a_chained_step_uses_the_operator_the_task_names_and_an_average_divides(
     ("30평은 몇 제곱미터인가요?", ["convert_units"]),                # 제곱미터 is a unit, not a power
     ("5 kg을 파운드로 바꾼 뒤 2를 곱하면 얼마인가요?", ["calculator", "convert_units"]),  # a conversion, then a product
     ("세 과목 점수 87; 92; 78의 평균을 계산해 주세요.", ["calculator"]),  # 평균 is no 평 (a unit)
+    ("2 hours is how many minutes?", ["convert_units"]),  # two units and no keyword: still a conversion
+    ("What day of the week will it be 3 days from today?", ["today"]),  # day/week: a date, not a conversion
 ])
 def test_hints_leave_the_calculator_out_of_a_plain_conversion(task, hinted):
     names = [t.name for t in T.make_tools()]
     assert A.hint_tools(A.read_task(task), names) == hinted
+
+
+def test_an_expression_uses_each_task_number_at_most_as_often_as_the_task_has_it():
+    assert A._literals_ok("52000 / 4", ["4", "52000"], complete=True)
+    assert not A._literals_ok("52000 / 52000", ["4", "52000"], complete=True)
+    assert not A._literals_ok("2 * 2", ["2"]) and A._literals_ok("2 * 2", ["2", "2"])
+    assert A._literals_ok("52000 / 5", ["52000", "4", "50"]) and not A._literals_ok("52000 / 7", ["52000", "4"])
