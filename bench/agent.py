@@ -42,8 +42,17 @@ def numbers(text: str) -> list[float]:
     return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", text))]
 
 
+def direct(answer: str) -> str:
+    """The answer itself: its words before the first citation mark ('… 5년으로 한다. [1] (file) …'), empty when
+    longer than 200 characters. A pasted source that happens to hold the key is no answer."""
+    text = re.split(r"\[\d+\]", answer, maxsplit=1)[0].strip()
+    return text if len(text) <= 200 else ""
+
+
 def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> bool:
-    """The independent check of a final answer: the number, the date, the weekday or one of the phrases."""
+    """The independent check of a final answer: the number, the date, the weekday or one of the phrases, in the
+    answer itself (see direct)."""
+    answer = direct(answer or "")
     if not answer:
         return False
     if kind == "num":

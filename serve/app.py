@@ -5,12 +5,19 @@
     curl http://127.0.0.1:8000/v1/chat/completions -d '{"model": "x", "messages": [{"role": "user", "content": "hi"}]}'
 
 Endpoints: GET /health, GET /v1/models, POST /v1/chat/completions (stream or not), POST /v1/embeddings.
+
+Function calling: with `tools` (and tool_choice "auto", the default, or "none") the tools go into the model's own
+chat template, and <tool_call>{"name": …, "arguments": {…}}</tool_call> blocks the model writes come back as
+OpenAI `tool_calls` (finish_reason "tool_calls"), as vLLM's and llama.cpp's servers do for Qwen-style models; the
+results go back as role "tool" messages. Unconstrained: a small model may answer in words instead, or misname a
+tool (such a call is returned as text). A model whose template has no tools block (SmolLM2) only answers in words.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import re
 import secrets
 import threading
 import time
@@ -36,12 +43,107 @@ MAX_EMBED_INPUTS = 64
 MAX_EMBED_CHARS = 8_000
 MAX_RUNNING = 1   # one CPU model: two generations at once only make both slower
 MAX_WAITING = 8   # beyond this a client gets 429 and Retry-After instead of a hung request
+MAX_TOOLS = 32
+MAX_TOOLS_CHARS = 32_000  # all tool schemas together, as JSON: they are part of the prompt
+MAX_CALLS = 8
 _END = object()
+_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+
+
+class CallFunction(BaseModel):
+    name: str = Field(max_length=64)
+    arguments: str = Field("{}", max_length=MAX_CONTENT_CHARS)
+
+
+class ToolCall(BaseModel):
+    id: str = Field(max_length=64)
+    type: Literal["function"] = "function"
+    function: CallFunction
 
 
 class ChatMessage(BaseModel):
-    role: Literal["system", "user", "assistant"]
-    content: str = Field(max_length=MAX_CONTENT_CHARS)
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = Field("", max_length=MAX_CONTENT_CHARS)
+    tool_calls: list[ToolCall] | None = Field(None, max_length=MAX_CALLS)
+    tool_call_id: str | None = Field(None, max_length=64)
+
+    @model_validator(mode="after")
+    def _tool_fields(self):
+        if (self.role == "tool") != bool(self.tool_call_id):
+            raise ValueError("a tool message, and only a tool message, carries the tool_call_id it answers")
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("only an assistant message carries tool_calls")
+        return self
+
+    def for_template(self) -> dict:
+        """The message as a chat template reads it: a call's arguments as an object, not a JSON string."""
+        out = {"role": self.role, "content": self.content or ""}
+        if self.tool_calls:
+            out["tool_calls"] = [{"id": c.id, "type": "function",
+                                  "function": {"name": c.function.name, "arguments": _object(c.function.arguments)}}
+                                 for c in self.tool_calls]
+        if self.tool_call_id:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+class FunctionSpec(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str = Field("", max_length=2000)
+    parameters: dict = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class Tool(BaseModel):
+    type: Literal["function"] = "function"
+    function: FunctionSpec
+
+
+def _object(arguments: str) -> dict:
+    try:
+        value = json.loads(arguments)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def tool_calls_in(text: str, names: set[str]) -> tuple[str, list[dict]]:
+    """(content, OpenAI tool_calls) from a reply holding <tool_call> blocks, or made only of call objects (the
+    tags are special tokens, dropped when the reply is decoded): the words before the first block stay the
+    content; a block that is not JSON or names no offered tool stays in the content as written."""
+    blocks = list(_TOOL_CALL.finditer(text))
+    bare = not blocks and text.strip().startswith("{")
+    pieces = [m.group(1) for m in blocks] if blocks else _json_objects(text) if bare else []
+    calls, kept = [], []
+    for piece in pieces:
+        try:
+            obj = json.loads(piece)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict) or obj.get("name") not in names or len(calls) >= MAX_CALLS:
+            kept.append(piece)
+            continue
+        args = obj.get("arguments", {})
+        args = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        calls.append({"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                      "function": {"name": obj["name"], "arguments": args}})
+    if not calls:
+        return text, []
+    before = text[:blocks[0].start()].strip() if blocks else ""
+    return "\n".join([before, *kept]).strip(), calls
+
+
+def _json_objects(text: str) -> list[str]:
+    """The top-level JSON objects of a text, in order ('{..}\n{..}' → two), each as written."""
+    decoder, out, i = json.JSONDecoder(), [], 0
+    while (i := text.find("{", i)) != -1:
+        try:
+            _, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            out.append(text[i:])
+            break
+        out.append(text[i:end])
+        i = end
+    return out
 
 
 class ChatRequest(BaseModel):
@@ -52,11 +154,16 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(256, ge=1, le=4096)
     seed: int | None = Field(None, ge=0, lt=2**32)
     stream: bool = False
+    tools: list[Tool] | None = Field(None, max_length=MAX_TOOLS)
+    # forcing a call would need constrained decoding; "required" or a named function is refused, not ignored
+    tool_choice: Literal["auto", "none"] = "auto"
 
     @model_validator(mode="after")
     def _prompt_size(self):
-        if sum(len(m.content) for m in self.messages) > MAX_PROMPT_CHARS:
+        if sum(len(m.content or "") for m in self.messages) > MAX_PROMPT_CHARS:
             raise ValueError(f"messages hold more than {MAX_PROMPT_CHARS} characters in total")
+        if self.tools and len(json.dumps([t.model_dump() for t in self.tools])) > MAX_TOOLS_CHARS:
+            raise ValueError(f"tools hold more than {MAX_TOOLS_CHARS} characters of JSON")
         return self
 
 
@@ -129,13 +236,18 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
 
     @app.post("/v1/chat/completions", dependencies=[Depends(check_key)])
     async def chat(req: ChatRequest, request: Request):
-        messages = [m.model_dump() for m in req.messages]
+        messages = [m.for_template() for m in req.messages]
         params = dict(temperature=req.temperature, top_p=req.top_p, max_tokens=req.max_tokens or 256, seed=req.seed)
+
         try:  # refused before anything is sent: a stream holding only a system message must not answer 200
             check_messages(messages)
             GenParams(**params).validate()
         except UserError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        tools = [t.model_dump() for t in req.tools or []] if req.tool_choice == "auto" else []
+        names = {t["function"]["name"] for t in tools}
+        if tools:  # only then: a provider without function calling still serves plain chat
+            params["tools"] = tools
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:12]}", int(time.time())
         ahead = gate.enter()
         stop = threading.Event()
@@ -165,9 +277,13 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
                     text = "".join([p async for p in gen])
             except UserError as exc:
                 raise HTTPException(status_code=400, detail=str(exc)) from exc
+            content, calls = tool_calls_in(text, names) if names else (text, [])
+            message = {"role": "assistant", "content": content or None, "tool_calls": calls} if calls else \
+                {"role": "assistant", "content": text}
             return JSONResponse({"id": cid, "object": "chat.completion", "created": created, "model": model_id,
-                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                              "finish_reason": "stop"}]}, headers=headers)
+                                 "choices": [{"index": 0, "message": message,
+                                              "finish_reason": "tool_calls" if calls else "stop"}]},
+                                headers=headers)
 
         def chunk(delta, finish=None):
             body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model_id,
@@ -176,14 +292,23 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
 
         async def sse():
             yield chunk({"role": "assistant"})
+            text = []
             try:
                 async with aclosing(pieces()) as gen:  # closed at once on disconnect, not whenever GC gets to it
                     async for piece in gen:
-                        yield chunk({"content": piece})
+                        if names:  # a call is known only once its block is complete: sent at the end
+                            text.append(piece)
+                        else:
+                            yield chunk({"content": piece})
             except UserError as exc:  # headers are gone: say it in the stream, as OpenAI does
                 yield f"data: {json.dumps({'error': {'message': str(exc), 'code': exc.key}})}\n\n"
                 return
-            yield chunk({}, "stop")
+            content, calls = tool_calls_in("".join(text), names) if names else ("", [])
+            if content:
+                yield chunk({"content": content})
+            if calls:
+                yield chunk({"tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]})
+            yield chunk({}, "tool_calls" if calls else "stop")
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(sse(), media_type="text/event-stream", headers=headers)

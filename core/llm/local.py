@@ -153,9 +153,10 @@ class LocalProvider:
     def models(self) -> list[str]:
         return list(LOCAL_MODELS)
 
-    def prompt_ids(self, messages: list[Message]):
-        enc = self.tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                           return_dict=True)
+    def prompt_ids(self, messages: list[Message], tools: list[dict] | None = None):
+        """The prompt as the model's own chat template writes it (with its tools block when tools are given)."""
+        enc = self.tok.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True,
+                                           return_tensors="pt", return_dict=True)
         ids = enc["input_ids"]
         self.truncated = ids.shape[1] > CONTEXT_TOKENS
         if self.truncated:  # keep the end: the question and the latest turns matter most
@@ -174,13 +175,15 @@ class LocalProvider:
         return len(self.tok(text)["input_ids"])
 
     def stream(self, messages: list[Message], temperature: float = 0.7, top_p: float = 0.95, max_tokens: int = 256,
-               seed: int | None = None, stop_event=None) -> Iterator[str]:
+               seed: int | None = None, stop_event=None, tools: list[dict] | None = None) -> Iterator[str]:
+        """Generated text piece by piece. tools: OpenAI-style function schemas for the template's tools block (the
+        server's function calling); the model then may write <tool_call> blocks, returned as text."""
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         check_messages(messages)
         p = GenParams(temperature, top_p, max_tokens, seed).validate()
-        ids = self.prompt_ids(messages)
+        ids = self.prompt_ids(messages, tools)
         streamer = TextIteratorStreamer(self.tok, skip_prompt=True, skip_special_tokens=True)
         kwargs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=p.max_tokens,
                       streamer=streamer, stopping_criteria=StoppingCriteriaList([_StopOnEvent(stop_event)]),

@@ -1,7 +1,9 @@
-"""The default chat model, Qwen2.5-0.5B: GGUF → fp32 conversion, then the cached copy, both answering alike.
+"""Local chat models from their GGUF files: the conversion to an fp32 copy and the reload from it (on SmolLM2, the
+small model), then the default chat model, Qwen2.5-0.5B, answering.
 
-DEFAULT_MODEL test: the only one using Qwen (every other LLM test uses SmolLM2); it converts into a temporary
-cache so the conversion really runs (~50 s, 2.4 GB written)."""
+DEFAULT_MODEL test: the only one using Qwen (every other LLM test uses SmolLM2). It loads Qwen through the real
+cache as the app does, so on a fresh machine it converts it there once (~50 s, 2.4 GB) and the app then starts
+from the copy."""
 
 import pytest
 
@@ -11,20 +13,28 @@ from core.llm.base import complete
 from core.llm.local import LocalProvider, converted_dir, load_local
 
 MSGS = [{"role": "user", "content": "What is the capital of France? Answer in one word."}]
+S = Settings.load()
+
+
+def test_gguf_converts_once_then_loads_from_the_copy_alike(tmp_path):
+    registry = Registry(S.cache_dir)
+    steps = []
+    # fp32 asked for: the dtype probe has tests of its own (test_llm.py)
+    lm, tok = load_local("smollm2-135m", registry, tmp_path, progress=steps.append, dtype="float32")
+    assert steps == ["converting", "saving", "cached"]
+    assert (converted_dir(tmp_path, "smollm2-135m") / "config.json").exists()
+    first = complete(LocalProvider("smollm2-135m", lm, tok), MSGS, temperature=0, max_tokens=6)
+    assert first.strip()
+    del lm
+    steps.clear()
+    lm, tok = load_local("smollm2-135m", registry, tmp_path, progress=steps.append, dtype="float32")
+    assert steps == ["cached"]
+    assert complete(LocalProvider("smollm2-135m", lm, tok), MSGS, temperature=0, max_tokens=6) == first
 
 
 @pytest.mark.default_model
-def test_qwen_converts_once_then_loads_from_cache_and_answers(tmp_path):
-    registry = Registry(Settings.load().cache_dir)
-    steps = []
-    # fp32 asked for: the dtype probe has tests of its own (test_llm.py) and would double this test's time
-    lm, tok = load_local("qwen2.5-0.5b", registry, tmp_path, progress=steps.append, dtype="float32")
-    assert steps == ["converting", "saving", "cached"]
-    assert (converted_dir(tmp_path, "qwen2.5-0.5b") / "config.json").exists()
-    first = complete(LocalProvider("qwen2.5-0.5b", lm, tok), MSGS, temperature=0, max_tokens=6)
-    assert "paris" in first.lower(), first
-    del lm
-    steps.clear()
-    lm, tok = load_local("qwen2.5-0.5b", registry, tmp_path, progress=steps.append, dtype="float32")
-    assert steps == ["cached"]
-    assert complete(LocalProvider("qwen2.5-0.5b", lm, tok), MSGS, temperature=0, max_tokens=6) == first
+def test_default_model_answers():
+    lm, tok = load_local("qwen2.5-0.5b", Registry(S.cache_dir), S.cache_dir, dtype="float32")
+    assert (converted_dir(S.cache_dir, "qwen2.5-0.5b") / "config.json").exists()
+    answer = complete(LocalProvider("qwen2.5-0.5b", lm, tok), MSGS, temperature=0, max_tokens=6)
+    assert "paris" in answer.lower(), answer

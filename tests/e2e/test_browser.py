@@ -45,13 +45,19 @@ def browser():
         b.close()
 
 
+# Still busy: the script runs, a placeholder waits for its element, an element is from the previous run, or an image
+# has not loaded. Watching the status widget alone let a screenshot catch the GAN page's grey placeholders.
+_BUSY = """() => !!document.querySelector(
+    '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]')
+    || [...document.images].some(img => !img.complete)"""
+
+
 def _settle(page, timeout_s: float = 90) -> None:
-    """Wait until the script has finished running (the 'Running…' status widget is gone for a moment)."""
+    """Wait until the page has been quiet (not busy, see _BUSY) for 1.5 s."""
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_s * 1000)
     deadline, quiet_since = time.time() + timeout_s, None
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-        quiet_since = None if running else (quiet_since or time.time())
+        quiet_since = None if page.evaluate(_BUSY) else (quiet_since or time.time())
         if quiet_since and time.time() - quiet_since > 1.5:
             return
         page.wait_for_timeout(250)

@@ -19,6 +19,7 @@ from tests.hostile.conftest import bounded
 KEY = "right-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 USER = [{"role": "user", "content": "hi"}]
+TOOL = {"type": "function", "function": {"name": "t", "parameters": {"type": "object", "properties": {}}}}
 
 
 class EndlessModel:
@@ -91,6 +92,11 @@ def test_non_finite_numbers_are_422_not_500(sandbox, client, raw):
     dict(messages=[{"role": "user", "content": "x" * (S.MAX_CONTENT_CHARS + 1)}]),
     dict(messages=[{"role": "user", "content": "x" * 30_000}] * 3),               # each fine, together too much
     dict(messages=[{"role": "tool", "content": "hi"}]), dict(model="m" * 1000),
+    dict(tools=[TOOL] * (S.MAX_TOOLS + 1)), dict(tool_choice="required"),
+    dict(tools=[{"type": "function", "function": {"name": "rm -rf /"}}]),
+    dict(tools=[{"type": "function", "function": {"name": "t", "parameters": {"x": "y" * S.MAX_TOOLS_CHARS}}}]),
+    dict(messages=[{"role": "user", "content": "hi", "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "t", "arguments": "{}"}}]}]),
 ])
 def test_every_field_is_bounded(sandbox, client, body):
     with bounded(5):
