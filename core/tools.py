@@ -25,6 +25,9 @@ from core.errors import UserError
 
 MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
 NOTES_INDEX = "agent-notes"
+# what a retrieval tool answers when no sentence passes the support threshold
+WEAK_MATCH = "(weak match, closest passage)"
+NOT_FOUND = "not found in the documents"
 LAW_INDEX = "agent-constitution"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # the units the converter offers, as pint names: a closed list the model chooses from (an enum in the schema)
@@ -236,38 +239,43 @@ class ToolContext:
     k: int = 2
     stop_event: object = field(default=None, repr=False)
 
+    def _look_up(self, index: str, docs, query: str):
+        """The retrieval for query and the sentence that answers it: the best supporting one, else the closest one
+        marked as a weak match, else a line saying nothing was found (never the snippets themselves)."""
+        from core.rag import chain, extractive
+        from core.vectordb import collection_name
+
+        _ensure_index(self.store, index, docs, self.embedder)
+        col = collection_name(index, self.embedder.name)
+        retrieval = chain(self.store, col, self.embedder, k=self.k).invoke(query)
+        if not retrieval.empty:
+            return retrieval, extractive(retrieval).text
+        loose = chain(self.store, col, self.embedder, k=self.k, min_support=float("-inf")).invoke(query)
+        return retrieval, f"{WEAK_MATCH} {extractive(loose).text}" if not loose.empty else NOT_FOUND
+
     def search_docs(self, query: str) -> str:
         """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
         from core.documents import english_notes
-        from core.rag import NO_CONTEXT, chain, extractive
-        from core.vectordb import collection_name
 
-        _ensure_index(self.store, NOTES_INDEX, english_notes, self.embedder)
-        retrieval = chain(self.store, collection_name(NOTES_INDEX, self.embedder.name), self.embedder,
-                          k=self.k).invoke(query)
-        sources = _snippets(retrieval.hits)
         # the best-matching sentence first: measured, a small model quoting the snippets freely picked a
         # neighbouring sentence (QLoRA's for 'what does LoRA freeze') as often as the right one
-        best = extractive(retrieval).text
-        return sources if best == NO_CONTEXT else f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
+        retrieval, best = self._look_up(NOTES_INDEX, english_notes, query)
+        return f"{best}\n---\n{_snippets(retrieval.hits)}"[:MAX_OBSERVATION]
 
     def constitution(self, question: str) -> str:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
         from core.documents import constitution_only
-        from core.rag import NO_CONTEXT, answer, chain
-        from core.vectordb import collection_name
+        from core.rag import answer
 
-        _ensure_index(self.store, LAW_INDEX, lambda: constitution_only(self.registry), self.embedder)
-        retrieval = chain(self.store, collection_name(LAW_INDEX, self.embedder.name), self.embedder,
-                          k=self.k).invoke(question)
+        retrieval, best = self._look_up(LAW_INDEX, lambda: constitution_only(self.registry), question)
         sources = _snippets(retrieval.hits)
-        if self.provider is None:
-            return sources
+        if self.provider is None or retrieval.empty:  # no model, or no sentence it may answer from
+            return f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
         stream = answer(self.provider, retrieval, stop_event=self.stop_event, temperature=0, max_tokens=120)
         text = "".join(stream)
         if stream.result.origin == "extract":  # the model strayed from the sources: use the supporting sentence
             text = stream.result.text
-        return sources if text == NO_CONTEXT else f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
+        return f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 
 def make_tools(ctx: ToolContext | None = None) -> list:

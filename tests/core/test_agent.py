@@ -117,6 +117,15 @@ def test_search_docs_finds_the_right_note_and_puts_its_answering_sentence_first(
         assert best.startswith(sentence) and best.endswith("[1]") and note in sources.split("\n")[0], query
 
 
+def test_a_weak_retrieval_answers_with_its_closest_sentence_marked_never_the_snippets(ctx):
+    """A Korean question on the English notes passes no support threshold: the closest sentence answers, marked
+    weak, and the agent's answer is that sentence, not the source list."""
+    obs = ctx.search_docs("ResNet 깊은 네트워크 학습 추가한 것")
+    answer = A.tool_answer("search_docs", obs)
+    assert answer.startswith(T.WEAK_MATCH) and "skip connections" in answer and "(03_cnn.md)" not in answer
+    assert "(03_cnn.md)" in obs.split("\n---\n")[1]  # the snippets are still observed
+
+
 def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
     sources = ctx.constitution("대통령의 임기는 몇 년인가요?")
     assert "대통령의 임기는 5년" in sources.replace("\n", " ")
