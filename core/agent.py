@@ -174,6 +174,24 @@ OPERATORS = [(r"×", "*"), (r"÷", "/"), (r"[−–]", "-"), (r"(?<=[\d)])\s*[x�
              (r"(\d+(?:\.\d+)?)\s*의\s*(\d+(?:\.\d+)?)\s*(?:%|퍼센트)", r"\1 * \2 / 100")]  # 2500의 18%
 
 
+# a percentage with a change word changes the number before it: '1250000원인데 20% 할인' → 1250000 * (100 - 20) / 100
+# (measured: left to the model, it wrote 1250000 * 20 / 100, the discount instead of the price)
+PERCENT_CHANGES = {"-": r"할인|인하|감소|\b(?:off|discount|decrease|cheaper|reduc\w*)\b",
+                   "+": r"인상|증가|할증|세금|부가세|이자|팁|\b(?:increase|markup|surcharge|tax|tip|interest|raise)\b"}
+
+
+def _percent_changes(text: str) -> str:
+    """'X … N% <change word>' and 'X … <change word> N%' as 'X * (100 ∓ N) / 100 …': the changed amount, one
+    expression to copy."""
+    number, percent = r"(?<![\d.])(\d+(?:\.\d+)?)", r"\s*(?:%|퍼센트|percent)"
+    for sign, words in PERCENT_CHANGES.items():
+        change = rf"\1 * (100 {sign} \3) / 100\2"
+        text = re.sub(rf"{number}([^\d?!]{{0,25}}?){number}{percent}\s*(?={words})", change, text, flags=re.I)
+        text = re.sub(rf"{number}([^\d?!]{{0,25}}?(?:{words}))(?:\s+of)?\s*{number}{percent}", change, text,
+                      flags=re.I)
+    return text
+
+
 def korean_number(text: str) -> int | float | None:
     """The value of a Korean number with scales ('삼백사십오' 345, '5만' 50000, '1억 2천만' 120000000); None when
     it has no scale or its parts are out of order ('천천', '오사')."""
@@ -261,9 +279,10 @@ def _english_numbers(text: str) -> str:
 
 # the operators a task's words ask for: a small model left free subtracted for '10을 더하면' (77 - 10)
 OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|평균|average|\bmean\b",
-                   "-": r"빼|뺀|minus|subtract|\bless\b|difference",
+                   "-": r"빼|뺀|minus|subtract|\bless\b|difference|할인|쿠폰|거스름|잔돈|남은|남는|환불|discount|"
+                        r"coupon|\bchange\b|\bleft\b|remain|refund",
                    "*": r"(?<!제)곱|\d\s*배|times|multipl|product|twice|double|제곱(?!미터|센티|킬로)|squared|"
-                        r"cubed|power",
+                        r"cubed|power|\beach\b|apiece|\d\s*\S*\s*씩|개당|장당|권당",
                    "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
 AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
 
@@ -296,7 +315,7 @@ def read_task(task: str, numbers: bool = True) -> str:
                   lambda m: native(m) if m.group(0) else "", task)
     text = _english_numbers(text)
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # 1,250,000원 → 1250000원: one number for the calculator
-    text = _korean_numbers(text)
+    text = _percent_changes(_korean_numbers(text))
     for pattern, repl in OPERATORS:
         text = re.sub(pattern, repl, text, flags=re.I)
     return text
@@ -583,6 +602,30 @@ def unused_numbers(task: str, messages: list[dict]) -> list[str]:
                               and not (m.group(2) and float(m.group(1)) / 100 in used)))
 
 
+SIGNED = re.compile(r"(?<![\d)\s])\s*-\s*\d|영하|음수|below zero|negative", re.I)
+
+
+def nonnegative(task: str, expression: str) -> str:
+    """'L - R' as 'R - L' when it comes out below zero and the task has no negative number: an amount left, a
+    change or a difference asked in words is not negative (measured: the model wrote '7 * 3450 - 50000' for the
+    change from a 50000 won bill). Only an expression whose one top-level + or - is that minus is turned."""
+    from core.tools import calculator
+
+    depth, cuts = 0, []
+    for i, c in enumerate(expression):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and c in "+-" and expression[:i].strip() and expression[:i].strip()[-1] not in "+-*/(":
+            cuts.append(i)
+    if len(cuts) != 1 or expression[cuts[0]] != "-" or SIGNED.search(task):
+        return expression
+    try:
+        if float(calculator(expression)) >= 0:
+            return expression
+    except (UserError, ValueError):
+        return expression
+    return f"{expression[cuts[0] + 1:].strip()} - {expression[:cuts[0]].strip()}"
+
+
 def written(task: str, alphabet: str) -> str | None:
     """The longest run of the task made of the alphabet with an operator between numbers ('(15 + 27) * 3 - 8'):
     an expression the task writes out is copied, not retyped (measured: retyping, the model dropped the
@@ -783,7 +826,7 @@ class LocalBackend:
         expression = self._spelled(text, stop_event, alphabet, numbers + percent if numbers else None)
         pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
         if not pair:
-            return expression
+            return nonnegative(task, expression)
         a, op, b = pair.groups()
         scores = self._scores(text, [f"{a} {op} {b}", f"{b} {op} {a}"], end='"')
         return max(scores, key=scores.get)
@@ -881,12 +924,12 @@ class LocalBackend:
         """A calculator expression that builds on the last result: the result first (verbatim), then the
         operator and the operand each chosen by the model's scores, the operator among those the task's words name,
         the operand among the task's numbers that no earlier call used (a small model otherwise reuses a number it
-        has already spent)."""
+        has already spent); a difference the right way round (see nonnegative)."""
         text = head + '{"expression": "' + format_number(result)
         ops = self._scores(text, [f" {op} " for op in operations(self.reading)], end="")
         op = max(ops, key=ops.get)
         operands = self._scores(text + op, unused, end='"')
-        return format_number(result) + op + max(operands, key=operands.get)
+        return nonnegative(self.reading, format_number(result) + op + max(operands, key=operands.get))
 
     def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
         """One turn. After a successful call the policy is fixed, not the model's (its 'done?' is near chance: it

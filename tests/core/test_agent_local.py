@@ -189,6 +189,10 @@ def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number
     ("이만큼 천천히, 오사카 사이", "이만큼 천천히, 오사카 사이"),                          # words, not numbers
     ("친구 셋이랑 87000원을 나누면", "친구 3이랑 87000원을 나누면"), ("리셋이 필요", "리셋이 필요"),
     ("열흘 뒤", "10일 뒤"), ("이틀 전", "2일 전"), ("보름 후", "15일 후"),                # native day counts
+    # a percentage with a change word changes the number before it
+    ("1,250,000원인데 20% 할인받고", "1250000 * (100 - 20) / 100원인데 할인받고"),
+    ("The bill is 64 dollars; add a 15% tip.", "The bill is 64 * (100 + 15) / 100 dollars; add a tip."),
+    ("3만원에 부가세 10%", "30000 * (100 + 10) / 100원에 부가세"), ("syntax 5 and 10%", "syntax 5 and 10%"),
 ])
 def test_read_task_writes_number_words_relative_days_and_operators_as_symbols(task, read):
     assert A.read_task(task) == read
@@ -296,7 +300,8 @@ def test_the_first_call_is_among_the_hinted_tools_and_units_follow_the_task(smal
 
 @pytest.mark.parametrize("task,expression", [
     ("Compute (15 + 27) * 3 - 8.", "(15 + 27) * 3 - 8"), ("2의 20제곱은?", "2 ** 20"), ("3847 나누기 17", "3847 / 17"),
-    ("What is 18% of 2500?", None), ("오늘은 2026-11-26, 3일 후는?", None), ("Convert 42.195 km to miles.", None),
+    ("What is 18% of 2500?", "18 / 100 * 2500"), ("오늘은 2026-11-26, 3일 후는?", None),
+    ("Convert 42.195 km to miles.", None),
 ])
 def test_an_expression_the_task_writes_out_is_copied(task, expression):
     alphabet = T.make_tools()[0].metadata["alphabet"]["expression"]
@@ -310,9 +315,22 @@ def test_an_expression_the_task_writes_out_is_copied(task, expression):
     ("25도를 화씨로 바꾼 다음 10을 더하면?", ["+"]), ("5 kg을 파운드로 바꾼 뒤 2를 곱하면?", ["*"]),
     ("4 명이 52000원을 똑같이 나누면?", ["/"]), ("Convert 10 miles to km, then multiply the result by 3.", ["*"]),
     ("What is the average of 10, 20 and 45?", ["+", "/"]), ("What is 18% of 2500?", ["+", "-", "*", "/"]),
+    ("7 notebooks at 3450 won each, paid with 50000: my change?", ["-", "*"]), ("5만원 쿠폰을 쓰면", ["-"]),
 ])
 def test_operations_are_the_ones_the_task_words_name(task, ops):
     assert A.operations(task) == ops
+
+
+@pytest.mark.parametrize("task,expression,turned", [
+    ("paid with a 50000 won bill for 7 at 3450 each", "7 * 3450 - 50000", "50000 - 7 * 3450"),
+    ("paid 50000 for 7 at 3450 each", "50000 - 7 * 3450", "50000 - 7 * 3450"),     # already not negative
+    ("3 minus 5 plus 1", "3 - 5 + 1", "3 - 5 + 1"),                                 # two top-level terms: as is
+    ("영하 3도에서 15도 내려가면", "3 - 15", "3 - 15"),                              # the task allows negatives
+    ("What is -5 and 2?", "2 - 5", "2 - 5"),
+])
+def test_a_difference_asked_in_words_is_turned_the_right_way_round(task, expression, turned):
+    assert A.nonnegative(task, expression) == turned
+    assert float(T.calculator(turned)) == pytest.approx(eval(turned))
 
 
 def test_an_average_divides_the_last_sum_by_its_number_of_terms():
