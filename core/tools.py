@@ -25,6 +25,38 @@ from core.errors import UserError
 
 MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
 NOTES_INDEX = "agent-notes"
+# the constitution is Korean only: an English question gets the Korean words of its legal terms (measured: 'term
+# of office of the Chief Justice' alone retrieved 제85조, on former presidents), longest first
+LAW_TERMS = {"chief justice": "대법원장", "supreme court justice": "대법관", "supreme court": "대법원",
+             "constitutional court": "헌법재판소", "national assembly": "국회", "lawmaker": "국회의원",
+             "member of the national assembly": "국회의원", "prime minister": "국무총리", "state council": "국무회의",
+             "board of audit": "감사원", "president": "대통령", "term of office": "임기", "term": "임기",
+             "reelect": "중임", "re-elect": "중임", "elect": "선거", "vote": "선거권", "referendum": "국민투표",
+             "impeach": "탄핵", "amend": "개정", "citizen": "국민", "judge": "재판관", "justice": "재판관",
+             "court": "법원", "budget": "예산", "tax": "납세", "military": "국방", "defense": "국방",
+             "education": "교육", "work": "근로", "labor": "근로", "marriage": "혼인", "religion": "종교",
+             "press": "언론", "speech": "언론", "assembly": "집회", "privacy": "사생활", "property": "재산권",
+             "freedom": "자유", "right": "권리", "duty": "의무", "law": "법률",
+             # what a count question asks for, as the Korean question would end ('몇 세'): the retrieval then wants
+             # a sentence holding such a count (core.rag.asked_count)
+             "how old": "몇 세", "age": "몇 세", "how many years": "몇 년", "how long": "몇 년",
+             "how many members": "몇 인", "how many judges": "몇 인", "how many justices": "몇 인",
+             "how many people": "몇 인", "how many": "몇"}
+
+
+def law_terms(question: str) -> str:
+    """The Korean words of an English question's legal terms, in Korean order ('term of office of the Chief
+    Justice' → '대법원장 임기': the head noun last, a count asked at the very end), a term inside a longer one
+    dropped (대법원 in 대법원장)."""
+    low, found = question.lower(), []
+    for term in sorted(LAW_TERMS, key=len, reverse=True):
+        for m in re.finditer(rf"\b{re.escape(term)}", low):
+            found.append((not LAW_TERMS[term].startswith("몇"), m.start(), LAW_TERMS[term]))
+            low = low[:m.start()] + " " * len(term) + low[m.end():]
+    words = list(dict.fromkeys(w for *_, w in sorted(found, reverse=True)))
+    return " ".join(w for w in words if not any(w != o and w in o for o in words))
+
+
 # what a retrieval tool answers when no sentence passes the support threshold
 WEAK_MATCH = "(weak match, closest passage)"
 NOT_FOUND = "not found in the documents"
@@ -264,9 +296,12 @@ class ToolContext:
 
     def constitution(self, question: str) -> str:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
+        # (an English question is searched by its legal terms in Korean: see law_terms)
         from core.documents import constitution_only
         from core.rag import answer
 
+        if not re.search(r"[가-힣]", question):
+            question = law_terms(question) or question
         retrieval, best = self._look_up(LAW_INDEX, lambda: constitution_only(self.registry), question)
         sources = _snippets(retrieval.hits)
         if self.provider is None or retrieval.empty:  # no model, or no sentence it may answer from

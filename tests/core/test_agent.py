@@ -126,6 +126,16 @@ def test_a_weak_retrieval_answers_with_its_closest_sentence_marked_never_the_sni
     assert "(03_cnn.md)" in obs.split("\n---\n")[1]  # the snippets are still observed
 
 
+def test_an_english_constitution_question_is_searched_by_its_korean_legal_terms(ctx):
+    """The constitution is Korean only: searched in English, the Chief Justice's term found 제85조 (former
+    presidents); by its legal terms in Korean order, the article that answers."""
+    assert T.law_terms("What is the term of office of the Chief Justice?") == "대법원장 임기"
+    assert T.law_terms("How old must one be to be elected President?") == "대통령 선거 몇 세"  # a count last
+    out = ctx.constitution("What is the term of office of the Chief Justice of the Supreme Court?")
+    assert A.tool_answer("constitution", out).startswith("대법원장의 임기는 6년")
+    assert "40세" in A.tool_answer("constitution", ctx.constitution("How old must one be to be elected President?"))
+
+
 def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
     sources = ctx.constitution("대통령의 임기는 몇 년인가요?")
     assert "대통령의 임기는 5년" in sources.replace("\n", " ")
