@@ -31,6 +31,7 @@ import json
 import re
 import threading
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -636,14 +637,18 @@ def written(task: str, alphabet: str) -> str | None:
 
 
 def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
-    """Whether every number literal in text is one of numbers; the last may be the start of one unless complete."""
+    """Whether every number literal in text is one of numbers, each used at most as often as listed (measured:
+    '87000 / 87000' for a bill shared by 3); the last may be the start of one unless complete."""
     literals = re.findall(r"[\d.]+", text)
     if not literals:
         return True
     *whole, last = literals
+    left = Counter(numbers)
+    left.subtract(whole)
+    if min(left.values(), default=0) < 0:
+        return False
     ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
-    return all(x in numbers for x in whole) and (any(n.startswith(last) for n in numbers) if ends
-                                                  else last in numbers)
+    return any(n.startswith(last) for n, c in left.items() if c > 0) if ends else left[last] > 0
 
 
 _ALPHABET_TOKENS: dict = {}
@@ -677,6 +682,7 @@ class LocalBackend:
         # a tool's own narrowing of its closed-list arguments, and the characters a string argument may use
         self.choices = {t.name: (t.metadata or {}).get("choices") for t in tools}
         self.alphabets = {t.name: (t.metadata or {}).get("alphabet", {}) for t in tools}
+        self.copies = {t.name: (t.metadata or {}).get("task") for t in tools}  # the argument that is the task
         self.max_tokens = max_tokens
         # the key/value cache and the token ids it holds, shared by every backend on this model: the system
         # prompt and the tools block (~1000 tokens) are then read once, not once per run
@@ -684,7 +690,7 @@ class LocalBackend:
         self.prior = None  # the names' scores for a content-free task
         self.numeric = None  # the token ids of the digits, '.' and '-'
         self.hinted: list[str] = []
-        self.reading = ""  # the task as read_task rewrites it
+        self.reading = self.shown = ""  # the task as read_task rewrites it, and as the model is shown it
 
     @property
     def cache(self):
@@ -706,10 +712,10 @@ class LocalBackend:
         # the model reads relative days as offsets; number words and operators are read only by the mechanisms
         # (copying a written expression, the numbers still unused): measured, shown '3 과목 점수 87; 92; 78' the
         # model summed 3 + 92 + 78
-        self.reading, shown = read_task(task), read_task(task, numbers=False)
+        self.reading, self.shown = read_task(task), read_task(task, numbers=False)
         self.hinted = hint_tools(self.reading, self.names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(self.hinted)})" if self.hinted else ""
-        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": shown + note}]
+        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": self.shown + note}]
 
     def _feed(self, ids: list[int]):
         """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
@@ -821,8 +827,8 @@ class LocalBackend:
         '4 명이 52000원을 나누면')."""
         ops = operations(task)
         alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
-        numbers = task_numbers(task)
-        percent = ["100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []
+        numbers = NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))  # each as often as the task has it
+        percent = ["100", "100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []  # X * (100 - N) / 100
         expression = self._spelled(text, stop_event, alphabet, numbers + percent if numbers else None)
         pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
         if not pair:
@@ -850,6 +856,8 @@ class LocalBackend:
             if numbers:  # every number written is one of these: a complete one, or the start of one
                 done = done and _literals_ok(out, numbers, complete=True)
                 cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+                if not Counter(numbers) - Counter(re.findall(r"[\d.]+", out)):  # every number spent: no term
+                    cands = [] if done else [i for i in cands if set(self._pieces[i].strip()) == {")"}]  # follows
             else:
                 cands = list(allowed)
             cands += [quote] if done and quote is not None else []
@@ -906,6 +914,10 @@ class LocalBackend:
                 text += value
                 number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
                 args[key] = int(number) if number.is_integer() else number
+            elif key == self.copies.get(name):  # the task itself (measured: retyped, 'ResNet is very deep and
+                value = self.shown                # has been trained on a large dataset.' for what ResNet added)
+                text += json.dumps(value, ensure_ascii=False)
+                args[key] = value
             elif spec.get("type") == "string":
                 # the hint note is ours, not the task's: a model copying the whole message must not send it on
                 value = self._until(text + '"', stop_event, ('"',)).split("(Hint:")[0].strip()

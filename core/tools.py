@@ -58,7 +58,7 @@ def law_terms(question: str) -> str:
 
 
 # what a retrieval tool answers when no sentence passes the support threshold
-WEAK_MATCH = "(weak match, closest passage)"
+WEAK_MATCH = "(weak match)"
 NOT_FOUND = "not found in the documents"
 LAW_INDEX = "agent-constitution"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -260,6 +260,19 @@ def _snippets(hits) -> str:
     return "\n".join(f"[{i}] ({h.source}) {' '.join(h.text.split())[:per - 20]}" for i, h in enumerate(hits, 1))
 
 
+def clause(query: str, sentence: str, longest: int = 150) -> str:
+    """A long sentence cut to its clause that shares the most words with the query, its citation mark kept
+    ('…; the GRU is a lighter variant with two gates. [1]' for 'GRU는 게이트가 몇 개'): the answer is that clause,
+    not a paragraph."""
+    body, mark = re.fullmatch(r"(.*?)\s*((?:\[\d+\])*)", sentence, re.S).groups()
+    parts = [p.strip() for p in re.split(r";\s+|,\s+(?:and|but|while|so)\s+", body) if p.strip()]
+    if len(body) <= longest or len(parts) < 2:
+        return sentence
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", query)}
+    best = max(parts, key=lambda p: len(words & {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", p)}))
+    return f"{best} {mark}".strip()
+
+
 @dataclass
 class ToolContext:
     """What the retrieval tools need: a VectorStore, an embedder, the asset registry and the LLM for RAG."""
@@ -281,9 +294,9 @@ class ToolContext:
         col = collection_name(index, self.embedder.name)
         retrieval = chain(self.store, col, self.embedder, k=self.k).invoke(query)
         if not retrieval.empty:
-            return retrieval, extractive(retrieval).text
+            return retrieval, clause(query, extractive(retrieval).text)
         loose = chain(self.store, col, self.embedder, k=self.k, min_support=float("-inf")).invoke(query)
-        return retrieval, f"{WEAK_MATCH} {extractive(loose).text}" if not loose.empty else NOT_FOUND
+        return retrieval, f"{WEAK_MATCH} {clause(query, extractive(loose).text)}" if not loose.empty else NOT_FOUND
 
     def search_docs(self, query: str) -> str:
         """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
@@ -326,7 +339,7 @@ def make_tools(ctx: ToolContext | None = None) -> list:
     tools = [StructuredTool.from_function(calculator, metadata={"alphabet": {"expression": "0123456789.+-*/() "}}),
              StructuredTool.from_function(convert_units, args_schema=UnitArgs, metadata={"choices": unit_choices}),
              StructuredTool.from_function(_today, name="today", args_schema=DateArgs)]
-    if ctx is not None:
-        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),
-                  StructuredTool.from_function(ctx.constitution, name="constitution")]
+    if ctx is not None:  # "task": the argument a constrained call fills with the task itself
+        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs", metadata={"task": "query"}),
+                  StructuredTool.from_function(ctx.constitution, name="constitution", metadata={"task": "question"})]
     return tools

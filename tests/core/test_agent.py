@@ -126,6 +126,15 @@ def test_a_weak_retrieval_answers_with_its_closest_sentence_marked_never_the_sni
     assert "(03_cnn.md)" in obs.split("\n---\n")[1]  # the snippets are still observed
 
 
+def test_a_long_sentence_answers_with_its_clause_that_shares_the_querys_words():
+    long = ("Plain RNNs forget long-range information because gradients vanish; the LSTM adds gates and a cell "
+            "state that decide what to keep, and the GRU is a lighter variant with two gates. [1]")
+    assert T.clause("강의 노트에 GRU는 게이트가 몇 개?", long) == "the GRU is a lighter variant with two gates. [1]"
+    assert T.clause("What does the LSTM add?", long).startswith("the LSTM adds gates")
+    short = "LoRA freezes the weights; GRU is small. [2]"
+    assert T.clause("GRU?", short) == short  # a short sentence stays whole
+
+
 def test_an_english_constitution_question_is_searched_by_its_korean_legal_terms(ctx):
     """The constitution is Korean only: searched in English, the Chief Justice's term found 제85조 (former
     presidents); by its legal terms in Korean order, the article that answers."""

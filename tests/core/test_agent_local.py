@@ -265,6 +265,13 @@ def test_an_expression_is_spelled_only_with_arithmetic_and_closes_balanced(small
     float(T.calculator(expression))
 
 
+def test_a_spelled_number_is_used_at_most_as_often_as_the_task_has_it():
+    assert not A._literals_ok("87000 / 87000", ["87000", "3"], complete=True)   # a bill shared by 3: not by itself
+    assert A._literals_ok("87000 / 3", ["87000", "3"], complete=True)
+    assert A._literals_ok("1250000 * (100 - 20) / 100", ["1250000", "20", "100", "100"], complete=True)
+    assert not A._literals_ok("87000 / 8", ["87000", "3"]) and A._literals_ok("87000 / 8", ["87000", "3", "87"])
+
+
 def _after(backend, task, name, args, result):
     messages = backend.start(task)
     messages += [{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]},
@@ -289,8 +296,9 @@ def test_the_first_call_is_among_the_hinted_tools_and_units_follow_the_task(smal
     tools = T.make_tools(T.ToolContext(now=lambda: DAY))
     backend = A.make_backend(small, tools)
     backend.lm = _pushed(small, "calculator")  # a model that would always calculate
-    reply = backend.ask(backend.start("What do the course notes say early stopping watches?"))
-    assert reply.calls[0].name == "search_docs" and "Hint" not in reply.calls[0].args["query"]
+    task = "What do the course notes say early stopping watches?"
+    reply = backend.ask(backend.start(task))
+    assert reply.calls[0].name == "search_docs" and reply.calls[0].args["query"] == task  # copied, not retyped
     backend.lm = small.lm
     schema = next(s for s in backend.schemas if s["function"]["name"] == "convert_units")
     task = "30평은 몇 제곱미터인가요?"
