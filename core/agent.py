@@ -286,6 +286,8 @@ OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|
                         r"cubed|power|\beach\b|apiece|\d\s*\S*\s*씩|개당|장당|권당",
                    "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
 AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
+SHARING = re.compile(r"똑같이|나눠|나누어|[명인]당|각자|\bsplit|\bshare|\beach\b|\bper (?:person|head)|apiece|evenly",
+                     re.I)
 
 
 def operations(task: str) -> list[str]:
@@ -834,6 +836,9 @@ class LocalBackend:
         if not pair:
             return nonnegative(task, expression)
         a, op, b = pair.groups()
+        if op == "/" and re.search(SHARING, task):  # an amount shared among a count: the larger is divided
+            a, b = sorted((a, b), key=float, reverse=True)  # (measured: '6 / 127800' for six sharing a bill)
+            return f"{a} / {b}"
         scores = self._scores(text, [f"{a} {op} {b}", f"{b} {op} {a}"], end='"')
         return max(scores, key=scores.get)
 
@@ -853,11 +858,15 @@ class LocalBackend:
             logp = self._feed(ids)
             body = out.strip()
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
-            if numbers:  # every number written is one of these: a complete one, or the start of one
-                done = done and _literals_ok(out, numbers, complete=True)
-                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)]
+            if numbers:  # every number written is one of these: a complete one, or the start of one; with two
+                done = done and _literals_ok(out, numbers, complete=True) and (  # or more, an operation too
+                    len(numbers) < 2 or bool(re.search(r"[-+*/]", body)))
+                cands = [i for i in allowed if _literals_ok(out + self._pieces[i], numbers)
+                         and not re.search(r"[\d)]\s*\(|\)\s*\d", body[-1:] + self._pieces[i])]  # '3(', ')4'
                 if not Counter(numbers) - Counter(re.findall(r"[\d.]+", out)):  # every number spent: no term
-                    cands = [] if done else [i for i in cands if set(self._pieces[i].strip()) == {")"}]  # follows
+                    open_ = body.count("(") - body.count(")")  # follows, only the brackets still open close
+                    cands = [] if done else [i for i in cands if set(self._pieces[i].strip()) == {")"}
+                                             and len(self._pieces[i].strip()) <= open_]
             else:
                 cands = list(allowed)
             cands += [quote] if done and quote is not None else []

@@ -311,7 +311,7 @@ class ToolContext:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
         # (an English question is searched by its legal terms in Korean: see law_terms)
         from core.documents import constitution_only
-        from core.rag import answer
+        from core.rag import answer, extractive
 
         if not re.search(r"[가-힣]", question):
             question = law_terms(question) or question
@@ -321,8 +321,10 @@ class ToolContext:
             return f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
         stream = answer(self.provider, retrieval, stop_event=self.stop_event, temperature=0, max_tokens=120)
         text = "".join(stream)
-        if stream.result.origin == "extract":  # the model strayed from the sources: use the supporting sentence
-            text = stream.result.text
+        cited = " ".join(x.sentence for x in retrieval.support)
+        if stream.result.origin == "extract" or set(re.findall(r"\d+", re.sub(r"\[\d+\]", "", text))) - set(
+                re.findall(r"\d+", cited)):  # strayed from the sources, or wrote a number they lack ('10년'
+            text = extractive(retrieval).text  # for a 6-year term): the supporting sentence answers
         return f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 

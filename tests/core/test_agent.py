@@ -154,6 +154,12 @@ def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
     finally:
         ctx.provider = None
     assert out.startswith("대통령의 임기는 5년입니다 [1].") and "[1] (대한민국헌법.txt)" in out
+    ctx.provider = Scripted(["대법관의 임기는 10년입니다 [1]."])  # close wording, a number the article lacks
+    try:
+        out = ctx.constitution("대법관의 임기는 몇 년인가요?")
+    finally:
+        ctx.provider = None
+    assert A.tool_answer("constitution", out).startswith("대법관의 임기는 6년")  # not the model's 10년
     assert [t.name for t in T.make_tools(ctx)] == ["calculator", "convert_units", "today", "search_docs",
                                                    "constitution"]
 

@@ -272,6 +272,15 @@ def test_a_spelled_number_is_used_at_most_as_often_as_the_task_has_it():
     assert not A._literals_ok("87000 / 8", ["87000", "3"]) and A._literals_ok("87000 / 8", ["87000", "3", "87"])
 
 
+def test_an_amount_shared_among_a_count_divides_the_larger(small):
+    backend = A.make_backend(small, T.make_tools())
+    backend.lm = _pushed(small, "3")  # a model that writes the count first
+    task = "친구 3이랑 87000원을 똑같이 나누면 한 명당 얼마야?"
+    text = f'Task: {task}\n{{"name": "calculator", "arguments": {{"expression": "'
+    assert backend._expression(text, None, "0123456789.+-*/() ", task) == "87000 / 3"
+    assert backend._expression(text, None, "0123456789.+-*/() ", "What is 3 divided into 87000?") == "3 / 87000"
+
+
 def _after(backend, task, name, args, result):
     messages = backend.start(task)
     messages += [{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]},
