@@ -31,6 +31,7 @@ import json
 import re
 import threading
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -94,20 +95,35 @@ HINTS = {
                      r"acre|hectare|convert|변환|환산",
     "today": r"today|\bdate\b|day of the week|weekday|오늘|날짜|요일|며칠|며칠 후|days from now|days ago|일 후|일 전|"
              r"tomorrow|yesterday|from now|\bago\b|next week|last week|내일|어제|모레|그제|다음 주|지난 주|주 후|주 전",
-    "search_docs": r"note|course|lora|rag|cnn|rnn|lstm|tensor|embedding|vector|fine-tun|serv|overfit|dropout|"
-                   r"강의|노트|자료",
+    # whole words: 'note' is no cue in 'notebook' (노트북), nor 'rag' in 'average'
+    "search_docs": r"\b(?:notes?|course|q?lora|rag|cnn|rnn|lstm|gru|resnet|tensors?|embeddings?|vectors?|"
+                   r"fine-tun\w*|serving|overfit\w*|dropout)\b|강의|노트(?!북)|자료|수업",
     "constitution": r"헌법|constitution|대통령|국회|법률|국민|기본권|선거|대법|president|national assembly|"
                     r"citizen|supreme court",
 }
 
 
+DOCUMENT_CUE = r"\bnotes?\b|course|lecture|강의|노트(?!북)|자료|수업|헌법|constitution"
+
+
 def hint_tools(task: str, available: list[str]) -> list[str]:
-    """The tools whose keywords the task has; not the calculator for a plain conversion between two units the
-    task names (measured: picked, it multiplied by a factor it had to recall)."""
+    """The tools whose keywords the task has; the calculator, not a retrieval tool, for a task with numbers that
+    names no document; only the retrieval tool for one that names a document and has no numbers; not the
+    calculator for a plain conversion between two units the task names (measured: picked, it multiplied by a
+    factor it had to recall)."""
     from core.tools import compatible, unit_mentions
 
     low = task.lower()
     names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
+    retrieval = ("search_docs", "constitution")
+    if len(task_numbers(task)) < 2 and re.search(DOCUMENT_CUE, low) and set(names) & set(retrieval):
+        # a document named and nothing to compute: a look-up ('강의 노트에 게이트가 몇 개'), 몇 개 no calculation
+        names = [n for n in names if n in retrieval]
+    elif len(task_numbers(task)) >= 2 and not re.search(DOCUMENT_CUE, low):
+        # numbers and no document named: a word problem ('7 notebooks at 3450 won each'), not a look-up
+        names = [n for n in names if n not in retrieval]
+        if "calculator" in available and not set(names) & {"calculator", "convert_units", "today"}:
+            names.append("calculator")
     units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
     conversion = len(units) == 2 and compatible(*units) and "today" not in names and not any(
         re.search(words, task, re.I) for words in OPERATION_WORDS.values())
@@ -119,43 +135,161 @@ def hint_tools(task: str, available: list[str]) -> list[str]:
 # ---- the task as a small model reads it best: number words as digits, relative days as offsets ---------------
 # a small model copies digits well but does not turn '세 과목' into 3 or '내일모레' into 2 days itself (measured:
 # the average of three scores came out as their sum; 내일모레 as 0 days), so fixed tables rewrite them first
-KO_UNITS = {"두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}
+# native numerals: the forms before a counter (두, 세, 네) and the ones standing alone before a particle (둘, 셋, 넷)
+KO_UNITS = {"두": 2, "세": 3, "네": 4, "둘": 2, "셋": 3, "넷": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}
 KO_TENS = {"열": 10, "스물": 20, "스무": 20}
 # native numerals only count before a counter: '세 과목' is 3, but '세금' or '네, 좋아요' are not numbers; 'one'/'한'
 # are left as words: mostly 'a' ('한 사람당', 'which one'), and a stray 1 would enter the calculation
 KO_COUNTERS = ("개", "명", "번", "과목", "사람", "마리", "권", "장", "잔", "살", "시간", "달", "개월", "주", "주일",
                "해", "가지", "곳", "대", "병", "벌", "켤레", "그릇", "조각", "층", "줄", "쪽", "점", "회", "차례",
                "배", "수", "숫자", "값", "학생", "팀", "분", "일", "박스", "상자", "묶음", "봉지", "통", "판", "송이",
-               "그루", "인분", "알", "컵", "캔", "접시", "바퀴", "단계")
+               "그루", "인분", "알", "컵", "캔", "접시", "바퀴", "단계", "원", "달러", "년", "퍼센트")
+KO_PARTICLES = ("이서", "이랑", "이", "은", "는", "을", "를", "의", "에게", "에", "와", "과", "도", "으로", "로", "만",
+                "하고", "가")
+# Sino-Korean numerals (삼백사십오 = 345), and a scale after digits ('5만원' = 50000, '3천', '2억')
+SINO_DIGITS = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+SINO_SCALES = {"십": 10, "백": 100, "천": 1000, "만": 10 ** 4, "억": 10 ** 8}
+KO_OPERATION_WORDS = r"곱하기|더하기|빼기|나누기"
 EN_NUMBERS = {w: i for i, w in enumerate(
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty".split(), 2)} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split(), 1)} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
                                                "eighty": 80, "ninety": 90}
-# longest first, so 내일모레 is read before 내일 and 그저께 before 그제
+EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+# longest first, so 내일모레 is read before 내일 and 그저께 before 그제; native day counts (열흘 = 10 days) as days
 RELATIVE_DAYS = [("내일모레", "2일 후"), ("그저께", "2일 전"), ("그제", "2일 전"), ("모레", "2일 후"),
                  ("글피", "3일 후"), ("내일", "1일 후"), ("어제", "1일 전"),
+                 ("여드레", "8일"), ("아흐레", "9일"), ("하루", "1일"), ("이틀", "2일"), ("사흘", "3일"),
+                 ("나흘", "4일"), ("닷새", "5일"), ("엿새", "6일"), ("이레", "7일"), ("열흘", "10일"), ("보름", "15일"),
                  ("the day after tomorrow", "2 days from today"), ("the day before yesterday", "2 days ago"),
                  ("tomorrow", "1 day from today"),
                  ("yesterday", "1 day ago")]
-# powers first, so '5 squared plus 1' has a number before 'plus' when that is read
-OPERATORS = [(r"(\d)\s*의\s*(\d+)\s*제곱(?!미터|센티|킬로|근)", r"\1 ** \2"),
+# symbols first (× ÷ −, 'x' or '·' between numbers), then powers, so '5 squared plus 1' has a number before 'plus'
+# when that is read; a comma may stand before a spelled operator ('2 ** 12, minus 100')
+OPERATORS = [(r"×", "*"), (r"÷", "/"), (r"[−–]", "-"), (r"(?<=[\d)])\s*[x·]\s*(?=[\d(])", " * "),
+             (r"(\d)\s*의\s*(\d+)\s*제곱(?!미터|센티|킬로|근)", r"\1 ** \2"),
              (r"(\d)\s*의\s*제곱(?!미터|센티|킬로|근)", r"\1 ** 2"), (r"(\d)\s*squared\b", r"\1 ** 2"),
-             (r"(\d)\s*cubed\b", r"\1 ** 3"), (r"(\d)\s*(?:to the power of|raised to)\s*(?=\d)", r"\1 ** "),
-             (r"(\d)\s*더하기\s*(?=\d)", r"\1 + "), (r"(\d)\s*빼기\s*(?=\d)", r"\1 - "),
-             (r"(\d)\s*곱하기\s*(?=\d)", r"\1 * "), (r"(\d)\s*나누기\s*(?=\d)", r"\1 / "),
-             (r"(\d)\s*plus\s*(?=\d)", r"\1 + "), (r"(\d)\s*minus\s*(?=\d)", r"\1 - "),
-             (r"(\d)\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d)\s*divided by\s*(?=\d)", r"\1 / "),
+             (r"(\d)\s*cubed\b", r"\1 ** 3"), (r"(\d),?\s*(?:to the power of|raised to)\s*(?=\d)", r"\1 ** "),
+             (r"(\d),?\s*더하기\s*(?=\d)", r"\1 + "), (r"(\d),?\s*빼기\s*(?=\d)", r"\1 - "),
+             (r"(\d),?\s*곱하기\s*(?=\d)", r"\1 * "), (r"(\d),?\s*나누기\s*(?=\d)", r"\1 / "),
+             (r"(\d),?\s*plus\s*(?=\d)", r"\1 + "), (r"(\d),?\s*minus\s*(?=\d)", r"\1 - "),
+             (r"(\d),?\s*(?:times|multiplied by)\s*(?=\d)", r"\1 * "), (r"(\d),?\s*divided by\s*(?=\d)", r"\1 / "),
              (r"(\d+(?:\.\d+)?)\s*%\s*of\s*(?=\d)", r"\1 / 100 * "),          # 18% of 2500
              (r"(\d+(?:\.\d+)?)\s*의\s*(\d+(?:\.\d+)?)\s*(?:%|퍼센트)", r"\1 * \2 / 100")]  # 2500의 18%
 
 
+# a percentage with a change word changes the number before it: '1250000원인데 20% 할인' → 1250000 * (100 - 20) / 100
+# (measured: left to the model, it wrote 1250000 * 20 / 100, the discount instead of the price)
+PERCENT_CHANGES = {"-": r"할인|인하|감소|\b(?:off|discount|decrease|cheaper|reduc\w*)\b",
+                   "+": r"인상|증가|할증|세금|부가세|이자|팁|\b(?:increase|markup|surcharge|tax|tip|interest|raise)\b"}
+
+
+def _percent_changes(text: str) -> str:
+    """'X … N% <change word>' and 'X … <change word> N%' as 'X * (100 ∓ N) / 100 …': the changed amount, one
+    expression to copy."""
+    number, percent = r"(?<![\d.])(\d+(?:\.\d+)?)", r"\s*(?:%|퍼센트|percent)"
+    for sign, words in PERCENT_CHANGES.items():
+        change = rf"\1 * (100 {sign} \3) / 100\2"
+        text = re.sub(rf"{number}([^\d?!]{{0,25}}?){number}{percent}\s*(?={words})", change, text, flags=re.I)
+        text = re.sub(rf"{number}([^\d?!]{{0,25}}?(?:{words}))(?:\s+of)?\s*{number}{percent}", change, text,
+                      flags=re.I)
+    return text
+
+
+def korean_number(text: str) -> int | float | None:
+    """The value of a Korean number with scales ('삼백사십오' 345, '5만' 50000, '1억 2천만' 120000000); None when
+    it has no scale or its parts are out of order ('천천', '오사')."""
+    total = section = 0
+    cur, small, big = None, 10 ** 4, 10 ** 12  # the last digit(s), the last scale in the section and overall
+    tokens = re.findall(r"\d+(?:\.\d+)?|\S", text.replace(" ", ""))
+    if not any(t in SINO_SCALES for t in tokens):
+        return None
+    for tok in tokens:
+        if tok in SINO_SCALES:
+            scale = SINO_SCALES[tok]
+            if scale >= 10 ** 4:  # 만, 억 close a section: its value counts that many
+                if scale >= big or (section == 0 and cur is None and total):
+                    return None
+                total += (section + (cur or 0) or 1) * scale
+                section, cur, small, big = 0, None, 10 ** 4, scale
+            else:
+                if scale >= small:
+                    return None
+                section += (1 if cur is None else cur) * scale
+                cur, small = None, scale
+        elif cur is not None:
+            return None  # two numbers in a row: '이일' is no number
+        else:
+            cur = float(tok) if tok[0].isdigit() else SINO_DIGITS[tok]
+    value = total + section + (cur or 0)
+    return int(value) if float(value).is_integer() else value
+
+
+def _korean_numbers(text: str) -> str:
+    """Korean numbers with scales as digits, where they stand as a number: before a particle, a counter, an
+    operator word or no Korean at all ('이만큼' and '천천히' stay words); a single Sino-Korean digit only next to
+    an operator word ('삼 곱하기 사'); a final 일 before 후/뒤/전 is the day counter ('삼십일 후' = 30일 후)."""
+    digits, scales = "".join(SINO_DIGITS), "".join(SINO_SCALES)
+    after = "|".join(sorted(KO_COUNTERS + KO_PARTICLES, key=len, reverse=True)) + "|" + KO_OPERATION_WORDS
+
+    def read(m: re.Match) -> str:
+        run, rest, before = m.group(0), text[m.end():], text[:m.start()]
+        if not re.match(rf"\s?(?:{KO_OPERATION_WORDS})|[^가-힣]|$|(?:{after})(?![가-힣])|(?:{after})", rest):
+            return run
+        day = run.endswith("일") and len(run) > 1 and re.match(r"\s?(?:후|뒤|전|동안|만에|째)", rest)
+        body = run[:-1] if day else run
+        value = korean_number(body)
+        if value is None and (day or re.match(rf"\s?(?:{KO_OPERATION_WORDS})", rest)
+                              or re.search(rf"(?:{KO_OPERATION_WORDS})\s?$", before)):
+            value = SINO_DIGITS.get(body)  # a single digit syllable: only where it is plainly a number
+        return run if value is None else f"{value}{'일' if day else ''}"
+
+    return re.sub(rf"(?<![가-힣\d.])(?:\d+(?:\.\d+)?|[{digits}{scales}])(?:(?<=[만억])\s)?"
+                  rf"(?:(?:\d+(?:\.\d+)?|[{digits}{scales}])(?:(?<=[만억])\s(?=[\d{digits}{scales}]))?)*", read, text)
+
+
+def _english_numbers(text: str) -> str:
+    """English number words as digits: one word ('twelve' 12) or a compound ('twenty-three', 'one hundred and
+    five', 'two thousand'); a lone 'one' stays a word (mostly 'a': 'which one'), as do sums of words that are no
+    one number ('seventy and eighty')."""
+    word = "|".join(sorted([*EN_NUMBERS, *EN_SCALES], key=len, reverse=True))
+
+    def each(m: re.Match) -> str:  # word by word, a lone 'one' left as a word
+        return re.sub(rf"\b(?:{word})\b", lambda w: w.group(0) if w.group(0).lower() == "one" else
+                      str({**EN_NUMBERS, **EN_SCALES}[w.group(0).lower()]), m.group(0), flags=re.I)
+
+    def read(m: re.Match) -> str:
+        words = re.findall(rf"{word}|and", m.group(0).lower())
+        if words == ["one"]:
+            return m.group(0)
+        total = cur = 0
+        for prev, w in zip([""] + words, words):
+            if w == "and":
+                if prev not in EN_SCALES:  # 'and' joins only after a scale: 'one hundred and five'
+                    return each(m)
+            elif w in EN_SCALES:
+                if EN_SCALES[w] == 100:
+                    cur = (cur or 1) * 100
+                else:
+                    total, cur = total + (cur or 1) * EN_SCALES[w], 0
+            elif cur % 100 and (cur % 10 or EN_NUMBERS[w] >= 10):  # 'seventy eighty', 'two three': no number
+                return each(m)
+            else:
+                cur += EN_NUMBERS[w]
+        return str(total + cur)
+
+    return re.sub(rf"\b(?:{word})(?:(?:-|\s+|\s+and\s+)(?:{word}))*\b", read, text, flags=re.I)
+
+
 # the operators a task's words ask for: a small model left free subtracted for '10을 더하면' (77 - 10)
 OPERATION_WORDS = {"+": r"더하|더한|합계|합은|합을|plus|\badd|\bsum\b|평균|average|\bmean\b",
-                   "-": r"빼|뺀|minus|subtract|\bless\b|difference",
+                   "-": r"빼|뺀|minus|subtract|\bless\b|difference|할인|쿠폰|거스름|잔돈|남은|남는|환불|discount|"
+                        r"coupon|\bchange\b|\bleft\b|remain|refund",
                    "*": r"(?<!제)곱|\d\s*배|times|multipl|product|twice|double|제곱(?!미터|센티|킬로)|squared|"
-                        r"cubed|power",
+                        r"cubed|power|\beach\b|apiece|\d\s*\S*\s*씩|개당|장당|권당",
                    "/": r"나누|나눈|똑같이|\bsplit|\bshare|divid|평균|average|\bmean\b"}
 AVERAGE = re.compile(r"평균|average|\bmean\b", re.I)
+SHARING = re.compile(r"똑같이|나눠|나누어|[명인]당|각자|\bsplit|\bshare|\beach\b|\bper (?:person|head)|apiece|evenly",
+                     re.I)
 
 
 def operations(task: str) -> list[str]:
@@ -165,24 +299,28 @@ def operations(task: str) -> list[str]:
 
 
 def read_task(task: str, numbers: bool = True) -> str:
-    """The task with Korean and English relative days as offsets ('내일모레' → '2일 후'), and (numbers=True) number
-    words as digits (Korean native numerals before a counter, English number words) and arithmetic words as
-    operators ('2의 20제곱' → '2 ** 20'). Everything else stays as written."""
+    """The task with Korean and English relative days as offsets ('내일모레' → '2일 후', '열흘' → '10일'), and
+    (numbers=True) number words as digits (Korean native numerals before a counter or alone before a particle,
+    Sino-Korean numbers and scales, English number words) and arithmetic words and symbols as operators
+    ('2의 20제곱' → '2 ** 20', '×' → '*'). Everything else stays as written."""
     for word, offset in RELATIVE_DAYS:
-        task = re.sub(re.escape(word), offset, task, flags=re.I)
+        task = re.sub(("(?<![가-힣])" if re.match("[가-힣]", word) else "") + re.escape(word), offset, task,
+                      flags=re.I)
     if not numbers:
         return task
     counters = "|".join(sorted(KO_COUNTERS, key=len, reverse=True))
+    particles = "|".join(sorted(KO_PARTICLES, key=len, reverse=True))
 
     def native(m: re.Match) -> str:
         return str(KO_TENS.get(m.group(1) or "", 0) + KO_UNITS.get(m.group(2) or "", 0))
 
-    text = re.sub(rf"(?<![가-힣\d])(열|스물|스무)?(두|세|네|다섯|여섯|일곱|여덟|아홉)?(?=\s?(?:{counters})(?![가-힣])"
-                  rf"|\s?(?:{counters})(?:[은는이가을를의에도씩당]|으로|로|에서|부터|까지))",
+    text = re.sub(rf"(?<![가-힣\d])(열|스물|스무)?(두|세|네|둘|셋|넷|다섯|여섯|일곱|여덟|아홉)?"
+                  rf"(?=\s?(?:{counters})(?![가-힣])|\s?(?:{counters})(?:[은는이가을를의에도씩당]|으로|로|에서|부터|까지)"
+                  rf"|(?<=[둘셋넷섯곱덟홉])(?:{particles})(?![가-힣]))",
                   lambda m: native(m) if m.group(0) else "", task)
-    text = re.sub(r"\b(" + "|".join(EN_NUMBERS) + r")\b", lambda m: str(EN_NUMBERS[m.group(0).lower()]), text,
-                  flags=re.I)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,250,000 → 1250000: one number for the calculator
+    text = _english_numbers(text)
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # 1,250,000원 → 1250000원: one number for the calculator
+    text = _percent_changes(_korean_numbers(text))
     for pattern, repl in OPERATORS:
         text = re.sub(pattern, repl, text, flags=re.I)
     return text
@@ -469,6 +607,30 @@ def unused_numbers(task: str, messages: list[dict]) -> list[str]:
                               and not (m.group(2) and float(m.group(1)) / 100 in used)))
 
 
+SIGNED = re.compile(r"(?<![\d)\s])\s*-\s*\d|영하|음수|below zero|negative", re.I)
+
+
+def nonnegative(task: str, expression: str) -> str:
+    """'L - R' as 'R - L' when it comes out below zero and the task has no negative number: an amount left, a
+    change or a difference asked in words is not negative (measured: the model wrote '7 * 3450 - 50000' for the
+    change from a 50000 won bill). Only an expression whose one top-level + or - is that minus is turned."""
+    from core.tools import calculator
+
+    depth, cuts = 0, []
+    for i, c in enumerate(expression):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and c in "+-" and expression[:i].strip() and expression[:i].strip()[-1] not in "+-*/(":
+            cuts.append(i)
+    if len(cuts) != 1 or expression[cuts[0]] != "-" or SIGNED.search(task):
+        return expression
+    try:
+        if float(calculator(expression)) >= 0:
+            return expression
+    except (UserError, ValueError):
+        return expression
+    return f"{expression[cuts[0] + 1:].strip()} - {expression[:cuts[0]].strip()}"
+
+
 def written(task: str, alphabet: str) -> str | None:
     """The longest run of the task made of the alphabet with an operator between numbers ('(15 + 27) * 3 - 8'):
     an expression the task writes out is copied, not retyped (measured: retyping, the model dropped the
@@ -479,19 +641,18 @@ def written(task: str, alphabet: str) -> str | None:
 
 
 def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
-    """Whether every number literal in text is one of numbers, each used at most as often as it is listed
-    (measured: free to repeat, '2 * 2 * 2 * ...' for '2 hours'); the last may be the start of one unless complete."""
+    """Whether every number literal in text is one of numbers, each used at most as often as listed (measured:
+    '87000 / 87000' for a bill shared by 3); the last may be the start of one unless complete."""
     literals = re.findall(r"[\d.]+", text)
     if not literals:
         return True
     *whole, last = literals
-    left = list(numbers)
-    for x in whole:
-        if x not in left:
-            return False
-        left.remove(x)
+    left = Counter(numbers)
+    left.subtract(whole)
+    if min(left.values(), default=0) < 0:
+        return False
     ends = not complete and not re.search(r"[^\d.]$", text)  # text stops inside its last literal
-    return any(n.startswith(last) for n in left) if ends else last in left
+    return any(n.startswith(last) for n, c in left.items() if c > 0) if ends else left[last] > 0
 
 
 _ALPHABET_TOKENS: dict = {}
@@ -525,6 +686,7 @@ class LocalBackend:
         # a tool's own narrowing of its closed-list arguments, and the characters a string argument may use
         self.choices = {t.name: (t.metadata or {}).get("choices") for t in tools}
         self.alphabets = {t.name: (t.metadata or {}).get("alphabet", {}) for t in tools}
+        self.copies = {t.name: (t.metadata or {}).get("task") for t in tools}  # the argument that is the task
         self.max_tokens = max_tokens
         # the key/value cache and the token ids it holds, shared by every backend on this model: the system
         # prompt and the tools block (~1000 tokens) are then read once, not once per run
@@ -532,7 +694,7 @@ class LocalBackend:
         self.prior = None  # the names' scores for a content-free task
         self.numeric = None  # the token ids of the digits, '.' and '-'
         self.hinted: list[str] = []
-        self.reading = ""  # the task as read_task rewrites it
+        self.reading = self.shown = ""  # the task as read_task rewrites it, and as the model is shown it
 
     @property
     def cache(self):
@@ -554,10 +716,10 @@ class LocalBackend:
         # the model reads relative days as offsets; number words and operators are read only by the mechanisms
         # (copying a written expression, the numbers still unused): measured, shown '3 과목 점수 87; 92; 78' the
         # model summed 3 + 92 + 78
-        self.reading, shown = read_task(task), read_task(task, numbers=False)
+        self.reading, self.shown = read_task(task), read_task(task, numbers=False)
         self.hinted = hint_tools(self.reading, self.names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(self.hinted)})" if self.hinted else ""
-        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": shown + note}]
+        return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": self.shown + note}]
 
     def _feed(self, ids: list[int]):
         """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
@@ -669,13 +831,16 @@ class LocalBackend:
         division asks for)."""
         ops = operations(task)
         alphabet = "".join(c for c in alphabet if c not in "+-*/" or c in ops)
-        numbers = task_numbers(task)
-        percent = ["100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []
+        numbers = NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))  # each as often as the task has it
+        percent = ["100", "100"] if re.search(r"%|percent|퍼센트|프로", task, re.I) else []  # X * (100 - N) / 100
         expression = self._spelled(text, stop_event, alphabet, numbers + percent if numbers else None)
         pair = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([-/])\s*(\d+(?:\.\d+)?)\s*", expression)
         if not pair:
-            return expression
+            return nonnegative(task, expression)
         a, op, b = pair.groups()
+        if op == "/" and re.search(SHARING, task):  # an amount shared among a count: the larger is divided
+            a, b = sorted((a, b), key=float, reverse=True)  # (measured: '6 / 127800' for six sharing a bill)
+            return f"{a} / {b}"
         scores = self._scores(text, [f"{a} {op} {b}", f"{b} {op} {a}"], end='"')
         return max(scores, key=scores.get)
 
@@ -695,11 +860,15 @@ class LocalBackend:
             logp = self._feed(ids)
             body = out.strip()
             done = bool(re.search(r"\d", body)) and body.count("(") == body.count(")") and body[-1] not in "+-*/(.^"
-            if numbers:  # every number written is one of these: a complete one, or the start of one
-                done = done and _literals_ok(out, numbers, complete=True)
-                if done and len(re.findall(r"[\d.]+", out)) == len(numbers):
-                    break  # every number is spent: the expression is complete
-                cands = [i for i in allowed if _literals_ok(out + pieces[i], numbers)]
+            if numbers:  # every number written is one of these: a complete one, or the start of one; with two
+                done = done and _literals_ok(out, numbers, complete=True) and (  # or more, an operation too
+                    len(numbers) < 2 or bool(re.search(r"[-+*/]", body)))
+                cands = [i for i in allowed if _literals_ok(out + pieces[i], numbers)
+                         and not re.search(r"[\d)]\s*\(|\)\s*\d", body[-1:] + pieces[i])]  # '3(', ')4'
+                if not Counter(numbers) - Counter(re.findall(r"[\d.]+", out)):  # every number spent: no term
+                    open_ = body.count("(") - body.count(")")  # follows, only the brackets still open close
+                    cands = [] if done else [i for i in cands if set(pieces[i].strip()) == {")"}
+                                             and len(pieces[i].strip()) <= open_]
             else:
                 cands = list(allowed)
             cands += [quote] if done and quote is not None else []
@@ -756,6 +925,10 @@ class LocalBackend:
                 text += value
                 number = float(value.rstrip(".") if value.strip("-.") else "0")  # '007', '5.' and '-' are no JSON
                 args[key] = int(number) if number.is_integer() else number
+            elif key == self.copies.get(name):  # the task itself (measured: retyped, 'ResNet is very deep and
+                value = self.shown                # has been trained on a large dataset.' for what ResNet added)
+                text += json.dumps(value, ensure_ascii=False)
+                args[key] = value
             elif spec.get("type") == "string":
                 # the hint note is ours, not the task's: a model copying the whole message must not send it on
                 value = self._until(text + '"', stop_event, ('"',)).split("(Hint:")[0].strip()
@@ -774,12 +947,12 @@ class LocalBackend:
         """A calculator expression that builds on the last result: the result first (verbatim), then the
         operator and the operand each chosen by the model's scores, the operator among those the task's words name,
         the operand among the task's numbers that no earlier call used (a small model otherwise reuses a number it
-        has already spent)."""
+        has already spent); a difference the right way round (see nonnegative)."""
         text = head + '{"expression": "' + format_number(result)
         ops = self._scores(text, [f" {op} " for op in operations(self.reading)], end="")
         op = max(ops, key=ops.get)
         operands = self._scores(text + op, unused, end='"')
-        return format_number(result) + op + max(operands, key=operands.get)
+        return nonnegative(self.reading, format_number(result) + op + max(operands, key=operands.get))
 
     def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
         """One turn. After a successful call the policy is fixed, not the model's (its 'done?' is near chance: it

@@ -25,6 +25,41 @@ from core.errors import UserError
 
 MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
 NOTES_INDEX = "agent-notes"
+# the constitution is Korean only: an English question gets the Korean words of its legal terms (measured: 'term
+# of office of the Chief Justice' alone retrieved 제85조, on former presidents), longest first
+LAW_TERMS = {"chief justice": "대법원장", "supreme court justice": "대법관", "supreme court": "대법원",
+             "constitutional court": "헌법재판소", "national assembly": "국회", "lawmaker": "국회의원",
+             "member of the national assembly": "국회의원", "prime minister": "국무총리", "state council": "국무회의",
+             "board of audit": "감사원", "president": "대통령", "term of office": "임기", "term": "임기",
+             "reelect": "중임", "re-elect": "중임", "elect": "선거", "vote": "선거권", "referendum": "국민투표",
+             "impeach": "탄핵", "amend": "개정", "citizen": "국민", "judge": "재판관", "justice": "재판관",
+             "court": "법원", "budget": "예산", "tax": "납세", "military": "국방", "defense": "국방",
+             "education": "교육", "work": "근로", "labor": "근로", "marriage": "혼인", "religion": "종교",
+             "press": "언론", "speech": "언론", "assembly": "집회", "privacy": "사생활", "property": "재산권",
+             "freedom": "자유", "right": "권리", "duty": "의무", "law": "법률",
+             # what a count question asks for, as the Korean question would end ('몇 세'): the retrieval then wants
+             # a sentence holding such a count (core.rag.asked_count)
+             "how old": "몇 세", "age": "몇 세", "how many years": "몇 년", "how long": "몇 년",
+             "how many members": "몇 인", "how many judges": "몇 인", "how many justices": "몇 인",
+             "how many people": "몇 인", "how many": "몇"}
+
+
+def law_terms(question: str) -> str:
+    """The Korean words of an English question's legal terms, in Korean order ('term of office of the Chief
+    Justice' → '대법원장 임기': the head noun last, a count asked at the very end), a term inside a longer one
+    dropped (대법원 in 대법원장)."""
+    low, found = question.lower(), []
+    for term in sorted(LAW_TERMS, key=len, reverse=True):
+        for m in re.finditer(rf"\b{re.escape(term)}", low):
+            found.append((not LAW_TERMS[term].startswith("몇"), m.start(), LAW_TERMS[term]))
+            low = low[:m.start()] + " " * len(term) + low[m.end():]
+    words = list(dict.fromkeys(w for *_, w in sorted(found, reverse=True)))
+    return " ".join(w for w in words if not any(w != o and w in o for o in words))
+
+
+# what a retrieval tool answers when no sentence passes the support threshold
+WEAK_MATCH = "(weak match)"
+NOT_FOUND = "not found in the documents"
 LAW_INDEX = "agent-constitution"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # the units the converter offers, as pint names: a closed list the model chooses from (an enum in the schema)
@@ -225,6 +260,19 @@ def _snippets(hits) -> str:
     return "\n".join(f"[{i}] ({h.source}) {' '.join(h.text.split())[:per - 20]}" for i, h in enumerate(hits, 1))
 
 
+def clause(query: str, sentence: str, longest: int = 150) -> str:
+    """A long sentence cut to its clause that shares the most words with the query, its citation mark kept
+    ('…; the GRU is a lighter variant with two gates. [1]' for 'GRU는 게이트가 몇 개'): the answer is that clause,
+    not a paragraph."""
+    body, mark = re.fullmatch(r"(.*?)\s*((?:\[\d+\])*)", sentence, re.S).groups()
+    parts = [p.strip() for p in re.split(r";\s+|,\s+(?:and|but|while|so)\s+", body) if p.strip()]
+    if len(body) <= longest or len(parts) < 2:
+        return sentence
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", query)}
+    best = max(parts, key=lambda p: len(words & {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", p)}))
+    return f"{best} {mark}".strip()
+
+
 @dataclass
 class ToolContext:
     """What the retrieval tools need: a VectorStore, an embedder, the asset registry and the LLM for RAG."""
@@ -236,38 +284,48 @@ class ToolContext:
     k: int = 2
     stop_event: object = field(default=None, repr=False)
 
+    def _look_up(self, index: str, docs, query: str):
+        """The retrieval for query and the sentence that answers it: the best supporting one, else the closest one
+        marked as a weak match, else a line saying nothing was found (never the snippets themselves)."""
+        from core.rag import chain, extractive
+        from core.vectordb import collection_name
+
+        _ensure_index(self.store, index, docs, self.embedder)
+        col = collection_name(index, self.embedder.name)
+        retrieval = chain(self.store, col, self.embedder, k=self.k).invoke(query)
+        if not retrieval.empty:
+            return retrieval, clause(query, extractive(retrieval).text)
+        loose = chain(self.store, col, self.embedder, k=self.k, min_support=float("-inf")).invoke(query)
+        return retrieval, f"{WEAK_MATCH} {clause(query, extractive(loose).text)}" if not loose.empty else NOT_FOUND
+
     def search_docs(self, query: str) -> str:
         """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
         from core.documents import english_notes
-        from core.rag import NO_CONTEXT, chain, extractive
-        from core.vectordb import collection_name
 
-        _ensure_index(self.store, NOTES_INDEX, english_notes, self.embedder)
-        retrieval = chain(self.store, collection_name(NOTES_INDEX, self.embedder.name), self.embedder,
-                          k=self.k).invoke(query)
-        sources = _snippets(retrieval.hits)
         # the best-matching sentence first: measured, a small model quoting the snippets freely picked a
         # neighbouring sentence (QLoRA's for 'what does LoRA freeze') as often as the right one
-        best = extractive(retrieval).text
-        return sources if best == NO_CONTEXT else f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
+        retrieval, best = self._look_up(NOTES_INDEX, english_notes, query)
+        return f"{best}\n---\n{_snippets(retrieval.hits)}"[:MAX_OBSERVATION]
 
     def constitution(self, question: str) -> str:
         """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
+        # (an English question is searched by its legal terms in Korean: see law_terms)
         from core.documents import constitution_only
-        from core.rag import NO_CONTEXT, answer, chain
-        from core.vectordb import collection_name
+        from core.rag import answer, extractive
 
-        _ensure_index(self.store, LAW_INDEX, lambda: constitution_only(self.registry), self.embedder)
-        retrieval = chain(self.store, collection_name(LAW_INDEX, self.embedder.name), self.embedder,
-                          k=self.k).invoke(question)
+        if not re.search(r"[가-힣]", question):
+            question = law_terms(question) or question
+        retrieval, best = self._look_up(LAW_INDEX, lambda: constitution_only(self.registry), question)
         sources = _snippets(retrieval.hits)
-        if self.provider is None:
-            return sources
+        if self.provider is None or retrieval.empty:  # no model, or no sentence it may answer from
+            return f"{best}\n---\n{sources}"[:MAX_OBSERVATION]
         stream = answer(self.provider, retrieval, stop_event=self.stop_event, temperature=0, max_tokens=120)
         text = "".join(stream)
-        if stream.result.origin == "extract":  # the model strayed from the sources: use the supporting sentence
-            text = stream.result.text
-        return sources if text == NO_CONTEXT else f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
+        cited = " ".join(x.sentence for x in retrieval.support)
+        if stream.result.origin == "extract" or set(re.findall(r"\d+", re.sub(r"\[\d+\]", "", text))) - set(
+                re.findall(r"\d+", cited)):  # strayed from the sources, or wrote a number they lack ('10년'
+            text = extractive(retrieval).text  # for a 6-year term): the supporting sentence answers
+        return f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 
 def make_tools(ctx: ToolContext | None = None) -> list:
@@ -283,7 +341,7 @@ def make_tools(ctx: ToolContext | None = None) -> list:
     tools = [StructuredTool.from_function(calculator, metadata={"alphabet": {"expression": "0123456789.+-*/() "}}),
              StructuredTool.from_function(convert_units, args_schema=UnitArgs, metadata={"choices": unit_choices}),
              StructuredTool.from_function(_today, name="today", args_schema=DateArgs)]
-    if ctx is not None:
-        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs"),
-                  StructuredTool.from_function(ctx.constitution, name="constitution")]
+    if ctx is not None:  # "task": the argument a constrained call fills with the task itself
+        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs", metadata={"task": "query"}),
+                  StructuredTool.from_function(ctx.constitution, name="constitution", metadata={"task": "question"})]
     return tools

@@ -117,6 +117,34 @@ def test_search_docs_finds_the_right_note_and_puts_its_answering_sentence_first(
         assert best.startswith(sentence) and best.endswith("[1]") and note in sources.split("\n")[0], query
 
 
+def test_a_weak_retrieval_answers_with_its_closest_sentence_marked_never_the_snippets(ctx):
+    """A Korean question on the English notes passes no support threshold: the closest sentence answers, marked
+    weak, and the agent's answer is that sentence, not the source list."""
+    obs = ctx.search_docs("ResNet 깊은 네트워크 학습 추가한 것")
+    answer = A.tool_answer("search_docs", obs)
+    assert answer.startswith(T.WEAK_MATCH) and "skip connections" in answer and "(03_cnn.md)" not in answer
+    assert "(03_cnn.md)" in obs.split("\n---\n")[1]  # the snippets are still observed
+
+
+def test_a_long_sentence_answers_with_its_clause_that_shares_the_querys_words():
+    long = ("Plain RNNs forget long-range information because gradients vanish; the LSTM adds gates and a cell "
+            "state that decide what to keep, and the GRU is a lighter variant with two gates. [1]")
+    assert T.clause("강의 노트에 GRU는 게이트가 몇 개?", long) == "the GRU is a lighter variant with two gates. [1]"
+    assert T.clause("What does the LSTM add?", long).startswith("the LSTM adds gates")
+    short = "LoRA freezes the weights; GRU is small. [2]"
+    assert T.clause("GRU?", short) == short  # a short sentence stays whole
+
+
+def test_an_english_constitution_question_is_searched_by_its_korean_legal_terms(ctx):
+    """The constitution is Korean only: searched in English, the Chief Justice's term found 제85조 (former
+    presidents); by its legal terms in Korean order, the article that answers."""
+    assert T.law_terms("What is the term of office of the Chief Justice?") == "대법원장 임기"
+    assert T.law_terms("How old must one be to be elected President?") == "대통령 선거 몇 세"  # a count last
+    out = ctx.constitution("What is the term of office of the Chief Justice of the Supreme Court?")
+    assert A.tool_answer("constitution", out).startswith("대법원장의 임기는 6년")
+    assert "40세" in A.tool_answer("constitution", ctx.constitution("How old must one be to be elected President?"))
+
+
 def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
     sources = ctx.constitution("대통령의 임기는 몇 년인가요?")
     assert "대통령의 임기는 5년" in sources.replace("\n", " ")
@@ -126,6 +154,12 @@ def test_constitution_rag_retrieves_the_article_and_answers_with_the_llm(ctx):
     finally:
         ctx.provider = None
     assert out.startswith("대통령의 임기는 5년입니다 [1].") and "[1] (대한민국헌법.txt)" in out
+    ctx.provider = Scripted(["대법관의 임기는 10년입니다 [1]."])  # close wording, a number the article lacks
+    try:
+        out = ctx.constitution("대법관의 임기는 몇 년인가요?")
+    finally:
+        ctx.provider = None
+    assert A.tool_answer("constitution", out).startswith("대법관의 임기는 6년")  # not the model's 10년
     assert [t.name for t in T.make_tools(ctx)] == ["calculator", "convert_units", "today", "search_docs",
                                                    "constitution"]
 

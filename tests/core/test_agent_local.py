@@ -179,15 +179,37 @@ def test_a_chained_calculation_starts_from_the_result_and_takes_an_unused_number
     ("2500의 18%는?", "2500 * 18 / 100는?"), ("A GPU costs 1,250,000 won", "A GPU costs 1250000 won"),
     ("세금은 얼마?", "세금은 얼마?"), ("네, 좋아요", "네, 좋아요"),           # not numerals
     ("30평은 몇 제곱미터?", "30평은 몇 제곱미터?"), ("which one is it", "which one is it"),
+    ("(12.5 + 7.3) × 4 − 19", "(12.5 + 7.3) * 4 - 19"), ("84 ÷ 4", "84 / 4"), ("3x4, 2 · 5", "3 * 4, 2 * 5"),
+    ("two to the power of twelve, minus one hundred", "2 ** 12 - 100"),             # compounds, a comma
+    ("twenty-three plus one thousand two hundred and five", "23 + 1205"),
+    ("seventy and eighty", "70 and 80"), ("someone often tense", "someone often tense"),  # no one number
+    ("삼백사십오 곱하기 이십칠은?", "345 * 27은?"), ("삼 더하기 사", "3 + 4"),             # Sino-Korean numbers
+    ("1,250,000원에서 5만원 쿠폰", "1250000원에서 50000원 쿠폰"), ("1억 2천만 원", "120000000 원"),
+    ("삼십일 후", "30일 후"),                                                         # 일 the day counter
+    ("이만큼 천천히, 오사카 사이", "이만큼 천천히, 오사카 사이"),                          # words, not numbers
+    ("친구 셋이랑 87000원을 나누면", "친구 3이랑 87000원을 나누면"), ("리셋이 필요", "리셋이 필요"),
+    ("열흘 뒤", "10일 뒤"), ("이틀 전", "2일 전"), ("보름 후", "15일 후"),                # native day counts
+    # a percentage with a change word changes the number before it
+    ("1,250,000원인데 20% 할인받고", "1250000 * (100 - 20) / 100원인데 할인받고"),
+    ("The bill is 64 dollars; add a 15% tip.", "The bill is 64 * (100 + 15) / 100 dollars; add a tip."),
+    ("3만원에 부가세 10%", "30000 * (100 + 10) / 100원에 부가세"), ("syntax 5 and 10%", "syntax 5 and 10%"),
 ])
 def test_read_task_writes_number_words_relative_days_and_operators_as_symbols(task, read):
     assert A.read_task(task) == read
 
 
+@pytest.mark.parametrize("text,value", [("삼백사십오", 345), ("이십칠", 27), ("5만", 50000), ("3천", 3000),
+                                        ("2억", 200000000), ("1억 2천만", 120000000), ("만", 10000),
+                                        ("천천", None), ("십백", None), ("이일", None), ("오사", None)])
+def test_korean_numbers_read_their_scales(text, value):
+    assert A.korean_number(text) == value
+
+
 def test_relative_days_read_by_read_task_give_the_right_date():
     """End to end with the tool: the offset read_task writes is the one a calendar gives (independent check)."""
-    for word, days in [("내일모레", 2), ("모레", 2), ("내일", 1), ("어제", -1), ("그제", -2), ("글피", 3)]:
-        amount, direction = A.read_task(word).split("일 ")
+    for word, days in [("내일모레", 2), ("모레", 2), ("내일", 1), ("어제", -1), ("그제", -2), ("글피", 3),
+                       ("열흘 후", 10), ("사흘 전", -3), ("이레 뒤", 7)]:
+        amount, direction = A.read_task(word).replace("뒤", "후").split("일 ")
         got = T.today(int(amount), "days", "later" if direction == "후" else "ago", now=lambda: DAY)
         assert got.startswith((DAY + dt.timedelta(days=days)).isoformat()), word
     assert A.read_task("세 과목 평균, 내일", numbers=False) == "세 과목 평균, 1일 후"  # what the model is shown
@@ -243,6 +265,22 @@ def test_an_expression_is_spelled_only_with_arithmetic_and_closes_balanced(small
     float(T.calculator(expression))
 
 
+def test_a_spelled_number_is_used_at_most_as_often_as_the_task_has_it():
+    assert not A._literals_ok("87000 / 87000", ["87000", "3"], complete=True)   # a bill shared by 3: not by itself
+    assert A._literals_ok("87000 / 3", ["87000", "3"], complete=True)
+    assert A._literals_ok("1250000 * (100 - 20) / 100", ["1250000", "20", "100", "100"], complete=True)
+    assert not A._literals_ok("87000 / 8", ["87000", "3"]) and A._literals_ok("87000 / 8", ["87000", "3", "87"])
+
+
+def test_an_amount_shared_among_a_count_divides_the_larger(small):
+    backend = A.make_backend(small, T.make_tools())
+    backend.lm = _pushed(small, "3")  # a model that writes the count first
+    task = "친구 3이랑 87000원을 똑같이 나누면 한 명당 얼마야?"
+    text = f'Task: {task}\n{{"name": "calculator", "arguments": {{"expression": "'
+    assert backend._expression(text, None, "0123456789.+-*/() ", task) == "87000 / 3"
+    assert backend._expression(text, None, "0123456789.+-*/() ", "What is 3 divided into 87000?") == "3 / 87000"
+
+
 def _after(backend, task, name, args, result):
     messages = backend.start(task)
     messages += [{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]},
@@ -267,8 +305,9 @@ def test_the_first_call_is_among_the_hinted_tools_and_units_follow_the_task(smal
     tools = T.make_tools(T.ToolContext(now=lambda: DAY))
     backend = A.make_backend(small, tools)
     backend.lm = _pushed(small, "calculator")  # a model that would always calculate
-    reply = backend.ask(backend.start("What do the course notes say early stopping watches?"))
-    assert reply.calls[0].name == "search_docs" and "Hint" not in reply.calls[0].args["query"]
+    task = "What do the course notes say early stopping watches?"
+    reply = backend.ask(backend.start(task))
+    assert reply.calls[0].name == "search_docs" and reply.calls[0].args["query"] == task  # copied, not retyped
     backend.lm = small.lm
     schema = next(s for s in backend.schemas if s["function"]["name"] == "convert_units")
     task = "30평은 몇 제곱미터인가요?"
@@ -293,9 +332,22 @@ def test_an_expression_the_task_writes_out_is_copied(task, expression):
     ("25도를 화씨로 바꾼 다음 10을 더하면?", ["+"]), ("5 kg을 파운드로 바꾼 뒤 2를 곱하면?", ["*"]),
     ("4 명이 52000원을 똑같이 나누면?", ["/"]), ("Convert 10 miles to km, then multiply the result by 3.", ["*"]),
     ("What is the average of 10, 20 and 45?", ["+", "/"]), ("What is 18% of 2500?", ["+", "-", "*", "/"]),
+    ("7 notebooks at 3450 won each, paid with 50000: my change?", ["-", "*"]), ("5만원 쿠폰을 쓰면", ["-"]),
 ])
 def test_operations_are_the_ones_the_task_words_name(task, ops):
     assert A.operations(task) == ops
+
+
+@pytest.mark.parametrize("task,expression,turned", [
+    ("paid with a 50000 won bill for 7 at 3450 each", "7 * 3450 - 50000", "50000 - 7 * 3450"),
+    ("paid 50000 for 7 at 3450 each", "50000 - 7 * 3450", "50000 - 7 * 3450"),     # already not negative
+    ("3 minus 5 plus 1", "3 - 5 + 1", "3 - 5 + 1"),                                 # two top-level terms: as is
+    ("영하 3도에서 15도 내려가면", "3 - 15", "3 - 15"),                              # the task allows negatives
+    ("What is -5 and 2?", "2 - 5", "2 - 5"),
+])
+def test_a_difference_asked_in_words_is_turned_the_right_way_round(task, expression, turned):
+    assert A.nonnegative(task, expression) == turned
+    assert float(T.calculator(turned)) == pytest.approx(eval(turned))
 
 
 def test_an_average_divides_the_last_sum_by_its_number_of_terms():
@@ -325,11 +377,16 @@ def test_a_chained_step_uses_the_operator_the_task_names_and_an_average_divides(
     ("30평은 몇 제곱미터인가요?", ["convert_units"]),                # 제곱미터 is a unit, not a power
     ("5 kg을 파운드로 바꾼 뒤 2를 곱하면 얼마인가요?", ["calculator", "convert_units"]),  # a conversion, then a product
     ("세 과목 점수 87; 92; 78의 평균을 계산해 주세요.", ["calculator"]),  # 평균 is no 평 (a unit)
+    # numbers and no document named: a word problem for the calculator ('notebook' is no note, 'average' no RAG)
+    ("I bought 7 notebooks at 3,450 won each and paid with 50,000 won.", ["calculator"]),
+    ("노트북이 1,250,000원인데 20% 할인받고 5만원 쿠폰을 쓰면?", ["calculator"]),
+    ("The average of 4 and 9 in the course notes' RNN example?", ["calculator", "search_docs"]),
+    ("강의 노트에 GRU는 게이트가 몇 개라고 나와 있어?", ["search_docs"]),  # a look-up: 몇 개 is no calculation
     ("2 hours is how many minutes?", ["convert_units"]),  # two units and no keyword: still a conversion
     ("What day of the week will it be 3 days from today?", ["today"]),  # day/week: a date, not a conversion
 ])
 def test_hints_leave_the_calculator_out_of_a_plain_conversion(task, hinted):
-    names = [t.name for t in T.make_tools()]
+    names = [t.name for t in T.make_tools()] + ["search_docs", "constitution"]
     assert A.hint_tools(A.read_task(task), names) == hinted
 
 
