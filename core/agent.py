@@ -1034,7 +1034,7 @@ def make_backend(provider, tools, native: bool | None = None, constrained: bool 
     """Native function calling where the provider has it; constrained calls for an in-process model; the text
     protocol otherwise (or when native=False / constrained=False).
     native=None: OpenAI and Gemini natively; OpenAI-compatible servers by text, because not every server
-    implements tools= (the project's own does not)."""
+    implements tools= (the project's own does, unconstrained: native=True uses it)."""
     if constrained and hasattr(provider, "lm") and hasattr(provider, "tok"):
         return LocalBackend(provider, tools)
     name = getattr(provider, "name", "")
