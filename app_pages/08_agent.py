@@ -24,6 +24,13 @@ def _tools(provider):
     return ctx, make_tools(ctx)
 
 
+def _shown(text: str) -> str:
+    """A tool's result with its fixed English markers in the reader's language (the model read them as written)."""
+    from core.tools import NOT_FOUND, WEAK_MATCH
+
+    return text.replace(WEAK_MATCH, t("agent.weak_match")).replace(NOT_FOUND, t("agent.not_found"))
+
+
 def _draw_steps(job) -> None:
     if job.running and (not job.metrics or job.metrics[-1].kind in ("observation", "error")):
         st.caption(t("agent.waiting"))
@@ -40,13 +47,13 @@ def _draw_steps(job) -> None:
                         st.json(step.args)
                 elif step.kind == "observation":
                     with st.expander(t("agent.observation", tool=step.tool), expanded=True):
-                        st.code(step.text, language=None)
+                        st.code(_shown(step.text), language=None)
                 elif step.kind == "error":
                     st.warning(f"{t('agent.error')}\n\n`{step.text}`")
                 elif step.kind == "declined":
                     st.caption(t("agent.declined", call=f"{step.tool}({json.dumps(step.args, ensure_ascii=False)})"))
                 elif step.kind == "answer":
-                    st.success(f"{t('agent.answer')}: {step.text}")
+                    st.success(f"{t('agent.answer')}: {_shown(step.text)}")
                     if step.source:  # which part is the tool's result, verbatim, and not the model's copy
                         st.caption(t("agent.from_tool", tool=step.tool, result=step.source))
                 elif step.kind == "limit":
