@@ -238,7 +238,6 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
     async def chat(req: ChatRequest, request: Request):
         messages = [m.for_template() for m in req.messages]
         params = dict(temperature=req.temperature, top_p=req.top_p, max_tokens=req.max_tokens or 256, seed=req.seed)
-
         try:  # refused before anything is sent: a stream holding only a system message must not answer 200
             check_messages(messages)
             GenParams(**params).validate()
