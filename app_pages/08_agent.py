@@ -40,6 +40,9 @@ def _draw_steps(job) -> None:
             for step in (s for s in job.metrics if s.n == n):
                 if step.kind == "thought":
                     st.markdown(f"{t('agent.thought')}: {step.text}")
+                elif step.kind == "program":
+                    st.caption(t("agent.program"))
+                    st.code(step.text, language="python")
                 elif step.kind == "call":
                     with st.expander(t("agent.call", tool=step.tool), expanded=True):
                         if step.text:  # the model's near-miss name, mapped onto a real tool

@@ -1,16 +1,21 @@
 """Agent benchmark (prints its figures; not a test).
 
-Tasks needing one or two tool calls, with checkable answers: data/eval/agent_tasks.csv (in-distribution) and
-data/eval/agent_heldout.csv (written separately, in another style: indirect, conversational). For each provider it
+Tasks needing one or two tool calls, with checkable answers (--sets): data/eval/agent_tasks.csv (own,
+in-distribution), agent_heldout.csv (written separately, in another style: indirect, conversational), and
+agent_fresh.csv, agent_fresh2.csv, agent_fresh3.csv (each written by a helper who saw neither the agent's code nor
+any task list; fresh was later used as a dev set, fresh2 and fresh3 never were). For each provider it
 prints the success rate, the mean model turns per task and how many runs hit the step limit:
-    local    the local model in process, constrained tool calls (core.agent.LocalBackend)
+    local    the local model in process, constrained tool calls (core.agent.LocalBackend), word problems written
+             as a program first
+    steps    the same without programs: every calculation spelled call by call (the method before programs)
     text     the same model with the free-text tool protocol (TextBackend): the method local replaced
     compat   the same kind of model behind the project's own OpenAI-compatible server (serve/app.py started as a
              subprocess on 127.0.0.1), reached with the official openai client
     plain    baseline: the local model answering with no tools at all
 Results go line by line to stdout (and --out CSV) so a run cut short still reports what it did.
 
-    python bench/agent.py --providers local,text,compat,plain [--every K] [--model qwen2.5-0.5b] [--limit N] [--bf16]
+    python bench/agent.py --providers local,steps,text,compat,plain [--sets tasks,heldout,fresh2,...] [--every K]
+                          [--model qwen2.5-0.5b] [--limit N] [--bf16]
 """
 import argparse
 import csv
@@ -101,7 +106,7 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True) -> None:
+            constrained: bool = True, programs: bool = True) -> None:
     tools = make_tools(ctx)
     ok = turns = limits = 0
     start = time.perf_counter()
@@ -113,7 +118,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
             steps_n, hit_limit, trace = 1, False, ""
         else:
-            backend = make_backend(provider, tools, constrained=constrained)
+            backend = make_backend(provider, tools, constrained=constrained, programs=programs)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
             trace = " | ".join(f"{s.tool}({json.dumps(s.args, ensure_ascii=False)})" if s.kind == "call" else
@@ -176,7 +181,7 @@ def main():
                 for set_name, tasks in sets.items():
                     ctx = ToolContext(store, embedder, reg, provider)
                     run_set(f"{name}/{set_name}", provider, ctx, tasks, args.max_steps, writer, plain=name == "plain",
-                            constrained=name != "text")
+                            constrained=name != "text", programs=name != "steps")
             finally:
                 if server is not None:
                     server.terminate()

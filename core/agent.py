@@ -7,8 +7,11 @@ A backend turns the conversation into one model reply (thought, tool calls or an
     LocalBackend     an in-process model (the offline path), constrained: the task read by read_task (the model
                      sees 내일모레 as '2일 후'; the mechanisms also read '세 과목' as 3, '2의 20제곱' as '2 ** 20');
                      the tokenizer's own template with tools=, the tool-call opener prefilled, the first tool
-                     scored among the hinted ones (calibrated against a content-free task), the arguments written
-                     value by value for the schema's keys (a closed-list value scored among the choices the tool
+                     scored among the hinted ones (calibrated against a content-free task); a word problem (the
+                     calculator chosen and no expression written out, or a conversion with more numbers than the one
+                     converted) first written by the model as a short program, computed by the tools: each
+                     convert() innermost first, then the rest inlined into one calculator call; else the arguments
+                     written value by value for the schema's keys (a closed-list value scored among the choices the tool
                      allows for the task, e.g. the unit next to the number; a number digits only; an expression
                      copied from the task or spelled only with arithmetic tokens); after a result the policy is
                      fixed: a numeric result with task numbers still unused goes on as a chained calculation
@@ -48,7 +51,7 @@ NUMERIC_TOOLS = {"calculator", "convert_units"}  # whose result is one number a 
 
 @dataclass
 class Step:
-    kind: str            # thought | call | observation | error | declined | answer | limit | stopped
+    kind: str            # thought | program | call | observation | error | declined | answer | limit | stopped
     n: int               # the model turn it belongs to (1-based)
     text: str = ""
     tool: str | None = None
@@ -72,6 +75,7 @@ class Call:
 @dataclass
 class Reply:
     thought: str = ""
+    program: str = ""  # the program the model wrote for the task, which the calls compute (LocalBackend)
     calls: list[Call] = field(default_factory=list)
     answer: str | None = None
     error: str | None = None  # a malformed call, fed back to the model as an observation
@@ -575,8 +579,17 @@ def builds_on(task: str, observation: str, tool: str, args: dict) -> bool:
 
 
 def result_number(observation: str) -> float:
-    """The number a tool produced: the last one in its result ('10 mile = 16.09344 km' → 16.09344)."""
-    return float(NUMBER.findall(observation)[-1])
+    """The number a tool produced: the first one after its '=' ('10 mile = 16.09344 km' → 16.09344, not the 2 of
+    'm**2'), in whichever notation the calculator wrote it ('1.5e-07')."""
+    return float(re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", observation.split("=")[-1])[0])
+
+
+def unit_pair(task: str) -> bool:
+    """Whether the task names two different units one converts to the other ('10 km ... in miles')."""
+    from core.tools import compatible, unit_mentions
+
+    units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
+    return any(compatible(a, b) for i, a in enumerate(units) for b in units[i + 1:])
 
 
 def task_numbers(task: str) -> list[str]:
@@ -655,8 +668,86 @@ def _literals_ok(text: str, numbers: list[str], complete: bool = False) -> bool:
     return any(n.startswith(last) for n, c in left.items() if c > 0) if ends else left[last] > 0
 
 
+# a word problem is first written as a short arithmetic program (program-aided reasoning, Gao et al. 2022): a
+# coder model writes 'price_each = 2400 / 3' far more reliably than it plans one tool call at a time
+PROGRAM_SYSTEM = ("Solve the user's task by writing a short Python program that uses only numbers, variables and "
+                  "arithmetic (+ - * / ** and parentheses). Write every number of the task as a Python number, one "
+                  "step per line, and store the result in a variable named answer. Reply with the code only.")
+PROGRAM_SHOTS = (
+    ("사과 3개에 2,400원이면 사과 7개는 얼마야?", "price_each = 2400 / 3\nanswer = price_each * 7"),
+    ("A 40,000 won jacket is 25% off. What do I pay?", "price = 40000\nanswer = price * (100 - 25) / 100"),
+)
+PROGRAM_CONVERT = ("\nFor a unit change call convert(value, from_unit, to_unit) with unit names such as km, mile, kg, "
+                   "g, lb, liter, ml, degC, degF, hour, minute, m**2, pyeong.")
+PROGRAM_CONVERT_SHOT = ("I swam 400 m and then 350 m more. How many yards is that?",
+                        "metres = 400 + 350\nanswer = convert(metres, 'm', 'yard')")
+PROGRAM_OPENER = "```python\n"
+MAX_PROGRAM_LINES = 12
+
+
+def program_expression(code: str, calls: bool = False):
+    """A straight-line arithmetic program as one expression (an ast node): each variable replaced by its
+    definition ('a = 2400 / 3' + 'answer = a * 7' → 2400 / 3 * 7). The value is 'answer' (else the last one
+    assigned). None for anything but assignments of numbers, names and + - * / ** (no strings, attributes or
+    calls; with calls=True, convert(value, 'unit', 'unit') too): the tools then compute it (see _next_planned)."""
+    import ast
+
+    try:
+        tree = ast.parse(code.strip())
+    except (SyntaxError, ValueError):
+        return None
+    ops = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+    env: dict[str, ast.expr] = {}
+    last = None
+
+    def inlined(node):  # the node with every name replaced by its definition; None where not allowed
+        if isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+            return node if ok else None
+        if isinstance(node, ast.Name):
+            return env.get(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ops):
+            operand = inlined(node.operand)
+            return operand and ast.UnaryOp(node.op, operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ops):
+            left, right = inlined(node.left), inlined(node.right)
+            return left and right and ast.BinOp(left, node.op, right)
+        if calls and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "convert" \
+                and not node.keywords and len(node.args) == 3 and all(
+                isinstance(u, ast.Constant) and isinstance(u.value, str) for u in node.args[1:]):
+            value = inlined(node.args[0])
+            return value and ast.Call(node.func, [value, *node.args[1:]], [])
+        return None
+
+    if not tree.body or len(tree.body) > MAX_PROGRAM_LINES:
+        return None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and stmt is tree.body[-1]:  # a last bare expression is the answer
+            stmt = ast.Assign(targets=[ast.Name("answer", ast.Store())], value=stmt.value)
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return None
+        value = inlined(stmt.value)
+        if value is None:
+            return None
+        env[stmt.targets[0].id] = value
+        last = stmt.targets[0].id
+    value = env.get("answer", env[last])
+    if not any(isinstance(n, (ast.BinOp, ast.Call)) for n in ast.walk(value)):
+        return None  # a number alone is no calculation (measured: 'answer = 3210' for 345 × 27)
+    return value
+
+
+def inline_program(code: str) -> str | None:
+    """program_expression of a program with no calls, as the calculator's expression text."""
+    import ast
+
+    value = program_expression(code)
+    return None if value is None else ast.unparse(value)
+
+
 _ALPHABET_TOKENS: dict = {}
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its key/value cache (see LocalBackend)
+_KV_PROGRAM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # the same for the program prompt
 
 
 def _alphabet_tokens(tok, alphabet: str) -> list[int]:
@@ -679,8 +770,9 @@ class LocalBackend:
     choice, not free text), then the model writes only the JSON arguments. The key/value cache of the shared prompt
     prefix is kept between turns, so each turn reads only the new tokens."""
 
-    def __init__(self, provider, tools, max_tokens: int = 64, hints: bool = True):
+    def __init__(self, provider, tools, max_tokens: int = 64, hints: bool = True, programs: bool = True):
         self.provider, self.lm, self.tok, self.hints = provider, provider.lm, provider.tok, hints
+        self.programs = programs  # word problems written as programs first (see _plan); False: step by step
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         self.names = [s["function"]["name"] for s in self.schemas]
         # a tool's own narrowing of its closed-list arguments, and the characters a string argument may use
@@ -695,6 +787,8 @@ class LocalBackend:
         self.numeric = None  # the token ids of the digits, '.' and '-'
         self.hinted: list[str] = []
         self.reading = self.shown = ""  # the task as read_task rewrites it, and as the model is shown it
+        self.program = ""  # the arithmetic program the model wrote for this task (see _plan)
+        self.plan = self.pending = None  # what is left of it to compute, and the part the last call computed
 
     @property
     def cache(self):
@@ -717,6 +811,7 @@ class LocalBackend:
         # (copying a written expression, the numbers still unused): measured, shown '3 과목 점수 87; 92; 78' the
         # model summed 3 + 92 + 78
         self.reading, self.shown = read_task(task), read_task(task, numbers=False)
+        self.program, self.plan = "", None
         self.hinted = hint_tools(self.reading, self.names) if self.hints else []
         note = f"\n(Hint: tools that fit: {', '.join(self.hinted)})" if self.hinted else ""
         return [{"role": "system", "content": LOCAL_SYSTEM}, {"role": "user", "content": self.shown + note}]
@@ -784,10 +879,11 @@ class LocalBackend:
         return {name: first[c[0]].item() + sum(later[i, j - 1, c[j]].item() for j in range(1, len(c)))
                 for i, (name, c) in enumerate(zip(names, cands))}
 
-    def _until(self, text: str, stop_event, closers: tuple[str, ...]) -> str:
-        """Greedy continuation of text up to (not including) the first closer."""
+    def _until(self, text: str, stop_event, closers: tuple[str, ...], limit: int = 0) -> str:
+        """Greedy continuation of text up to (not including) the first closer, at most limit (or max_tokens)
+        tokens."""
         ids, new, out = self.tok(text, add_special_tokens=False)["input_ids"], [], ""
-        for _ in range(self.max_tokens):
+        for _ in range(limit or self.max_tokens):
             if stop_event is not None and stop_event.is_set():
                 break
             nxt = int(self._feed(ids).argmax())
@@ -881,6 +977,78 @@ class LocalBackend:
             out += pieces[best]
         return out.strip()
 
+    def _plan(self, stop_event, convert: bool) -> bool:
+        """Have the model write a short program for the task (PROGRAM_SYSTEM; with convert() when the task is a
+        conversion with arithmetic around it), kept as one expression in self.plan for _next_planned to compute
+        with the tools. False when the program is not plain arithmetic. The program prompt keeps its own
+        key/value cache, so neither prompt is re-read for the other."""
+        import ast
+
+        messages = [{"role": "system", "content": PROGRAM_SYSTEM + (PROGRAM_CONVERT if convert else "")}]
+        for task, code in PROGRAM_SHOTS + ((PROGRAM_CONVERT_SHOT,) if convert else ()):
+            messages += [{"role": "user", "content": task},
+                         {"role": "assistant", "content": f"{PROGRAM_OPENER}{code}\n```"}]
+        messages.append({"role": "user", "content": self.reading})
+        prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + PROGRAM_OPENER
+        tools_kv, self.kv = self.kv, _KV_PROGRAM.setdefault(self.provider.lm, {"cache": None, "fed": []})
+        try:
+            code = self._until(prompt, stop_event, ("```",), limit=160).strip()
+        finally:
+            self.kv = tools_kv
+        self.plan = program_expression(code, calls=convert)
+        if convert and self.plan is not None and not any(isinstance(n, ast.Call) for n in ast.walk(self.plan)):
+            self.plan = None  # a conversion done by hand: measured, 'km = miles * 1000'
+        self.program = code if self.plan is not None else ""
+        return self.plan is not None
+
+    def _next_planned(self, result: float | None = None) -> Call | None:
+        """The plan's next tool call, innermost first, after the last call's result takes its place: a convert()
+        whose value is still arithmetic → the calculator on that value; a convert() of a number → convert_units
+        (its units held to the task's, as a free-text call's are); no convert() left → the calculator on the
+        whole expression (a difference the right way round); a bare number → None: the plan is done."""
+        import ast
+
+        from core.tools import UNIT_ALIASES, UNITS
+
+        if result is not None:
+            pending = self.pending
+
+            class Put(ast.NodeTransformer):
+                def visit(self, node):
+                    return ast.Constant(result) if node is pending else super().visit(node)
+            self.plan = Put().visit(self.plan)
+
+        def innermost(node):
+            for child in ast.iter_child_nodes(node):
+                found = innermost(child)
+                if found is not None:
+                    return found
+            return node if isinstance(node, ast.Call) else None
+
+        call = innermost(self.plan)
+        if call is None:
+            if isinstance(self.plan, ast.Constant):
+                return None
+            self.pending = self.plan
+            return Call("calculator", {"expression": nonnegative(self.reading, ast.unparse(self.plan))})
+        value = call.args[0]
+        if not isinstance(value, ast.Constant):
+            self.pending = value
+            return Call("calculator", {"expression": ast.unparse(value)})
+        self.pending = call
+        args = {"value": value.value}
+        hook = self.choices.get("convert_units")
+        given = any(abs(float(x) - value.value) < 1e-9 for x in task_numbers(self.reading))
+        for key, arg in zip(("from_unit", "to_unit"), call.args[1:]):
+            unit = arg.value.strip()
+            unit = UNIT_ALIASES.get(unit.lower(), UNIT_ALIASES.get(unit, unit))
+            allowed = (hook(self.reading, key, args) if hook else None) or [unit]
+            # a task's number converts from the unit next to it; a computed one ('10 * 1000' m) from the model's
+            # unit if it is one; the target is a unit the task names
+            keep = unit in allowed or (key == "from_unit" and not given and unit in UNITS)
+            args[key] = unit if keep else allowed[0]
+        return Call("convert_units", args)
+
     def _arguments(self, head: str, schema: dict, stop_event, empty: str | None = None, task: str = ""
                    ) -> tuple[dict, str]:
         """The arguments key by key from the schema: the model writes only the values (no stray or missing keys);
@@ -966,10 +1134,15 @@ class LocalBackend:
         task = self.reading or messages[1]["content"].split("\n(Hint")[0]
         first = len(messages) == 2
         with self.provider.exclusive():
+            if self.plan is not None and messages[-1]["role"] == "tool":
+                call = self._next_planned(result_number(last["content"])) if last is not None else None
+                if call is not None and not final:
+                    return Reply(thought="", calls=[call], raw=call)
+                self.plan = None  # done (its last result answers), or a call failed: the model goes on
             if last is not None:
                 unused = unused_numbers(task, messages)
                 summed = averaged_sum(task, messages)
-                if last["name"] in NUMERIC_TOOLS and (unused or summed) and not final:
+                if last["name"] in NUMERIC_TOOLS and (unused or summed) and not final and not self.program:
                     head = prompt + 'calculator", "arguments": '
                     if summed:  # an average is the sum divided by how many were summed
                         expression = f"{format_number(result_number(last['content']))} / {summed}"
@@ -986,6 +1159,17 @@ class LocalBackend:
                 thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
                 if first and self.reading != messages[1]["content"].split("\n(Hint")[0]:
                     thought = f"{self.reading} · {thought}"
+                # a word problem is written as a program: one with arithmetic to do (the calculator, and no
+                # expression written out to copy), or units with more numbers than one to convert; convert() is
+                # offered only when the task names a pair of units to convert between (measured, offered for
+                # '1.8리터씩 2주', the model converted litres instead of multiplying)
+                alphabet = self.alphabets.get("calculator", {}).get("expression", "")
+                if first and not final and self.programs and (
+                        (name == "calculator" and not written(task, alphabet))
+                        or (name == "convert_units" and len(task_numbers(task)) >= 2)) \
+                        and self._plan(stop_event, convert=name == "convert_units" and unit_pair(task)):
+                    call = self._next_planned()
+                    return Reply(thought=thought, program=self.program, calls=[call], raw=call)
             if name != FINAL:
                 schema = self.schemas[self.names.index(name)]
                 head = prompt + f'{name}", "arguments": '
@@ -1030,13 +1214,13 @@ def task_choices(tool, task: str, args: dict) -> list[str]:
     return notes
 
 
-def make_backend(provider, tools, native: bool | None = None, constrained: bool = True):
+def make_backend(provider, tools, native: bool | None = None, constrained: bool = True, programs: bool = True):
     """Native function calling where the provider has it; constrained calls for an in-process model; the text
     protocol otherwise (or when native=False / constrained=False).
     native=None: OpenAI and Gemini natively; OpenAI-compatible servers by text, because not every server
     implements tools= (the project's own does, unconstrained: native=True uses it)."""
     if constrained and hasattr(provider, "lm") and hasattr(provider, "tok"):
-        return LocalBackend(provider, tools)
+        return LocalBackend(provider, tools, programs=programs)
     name = getattr(provider, "name", "")
     if native is None:
         native = name in ("openai", "gemini")
@@ -1097,6 +1281,8 @@ def run_agent(backend, tools, task: str, max_steps: int = 6, stop_event: threadi
             return
         if reply.thought:
             yield Step("thought", n, reply.thought)
+        if reply.program:
+            yield Step("program", n, reply.program)
         if reply.error:
             yield Step("error", n, reply.error)
             backend.record(state, reply, [])

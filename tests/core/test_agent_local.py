@@ -395,3 +395,74 @@ def test_an_expression_uses_each_task_number_at_most_as_often_as_the_task_has_it
     assert not A._literals_ok("52000 / 52000", ["4", "52000"], complete=True)
     assert not A._literals_ok("2 * 2", ["2"]) and A._literals_ok("2 * 2", ["2", "2"])
     assert A._literals_ok("52000 / 5", ["52000", "4", "50"]) and not A._literals_ok("52000 / 7", ["52000", "4"])
+
+
+@pytest.mark.parametrize("code, expression, value", [
+    ("price_each = 2400 / 3\nanswer = price_each * 7", "2400 / 3 * 7", 5600),
+    ("a = 1 + 2\nb = a * 3\nanswer = b - a", "(1 + 2) * 3 - (1 + 2)", 6),  # brackets where precedence needs them
+    ("total = 78 + 85 + 91\ntotal / 3", "(78 + 85 + 91) / 3", 84.6666666667),  # a last bare expression answers
+    ("x = 2 ** 10\nx = x + 1\ny = -x", "-(2 ** 10 + 1)", -1025),              # else the last one assigned
+])
+def test_a_straight_line_program_is_inlined_into_the_expression_it_computes(code, expression, value):
+    assert A.inline_program(code) == expression
+    assert float(T.calculator(expression)) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("code", [
+    "answer = 3210",                        # a number alone: the model computed it in its head
+    "import os\nanswer = 1 + 1",            # statements other than assignments
+    "x = convert(3, 'km', 'mile') * 2",     # calls
+    "answer = (1).__class__",               # attributes
+    "answer = 'a' * 3",                     # strings
+    "answer = y + 1",                       # an unknown name
+    "answer = 7 // 2",                      # an operator the calculator does not have
+    "answer = 1 +",                         # not Python
+    "\n".join(f"a{i} = {i} + 1" for i in range(20)),  # longer than a short program
+])
+def test_anything_but_plain_arithmetic_is_no_program(code):
+    assert A.inline_program(code) is None
+
+
+def _planned(task, code):
+    backend = A.LocalBackend.__new__(A.LocalBackend)  # only the plan's state: no model is needed to run one
+    backend.reading, backend.choices = A.read_task(task), {t.name: (t.metadata or {}).get("choices")
+                                                           for t in T.make_tools()}
+    backend.plan, backend.pending = A.program_expression(code, calls=True), None
+    return backend
+
+
+def _run_plan(backend):
+    tools = {t.name: t for t in T.make_tools()}
+    calls, call = [], backend._next_planned()
+    while call is not None:
+        calls.append(call)
+        obs, ok = A.execute(tools[call.name], call.args)
+        assert ok, obs
+        call = backend._next_planned(A.result_number(obs))
+    return calls, backend.plan.value
+
+
+def test_a_plan_is_computed_by_the_tools_innermost_first_with_the_units_held_to_the_task():
+    task = "I ran 10 km this morning and 8 more tonight. How far is that in miles?"
+    calls, value = _run_plan(_planned(task, "total = 10 + 8\nanswer = convert(total, 'km', 'mile')"))
+    assert [(c.name, c.args) for c in calls] == [
+        ("calculator", {"expression": "10 + 8"}),
+        ("convert_units", {"value": 18.0, "from_unit": "km", "to_unit": "mile"})]
+    assert value == pytest.approx(18 / 1.609344, rel=1e-6)
+    # the model's units swapped ('mile' → 'km'): held to the task's, the unit next to the number first
+    calls, value = _run_plan(_planned("30평은 몇 제곱미터이고 그 절반은?", "answer = convert(30, 'm**2', '평') / 2"))
+    assert calls[0].args == {"value": 30, "from_unit": "pyeong", "to_unit": "m**2"}
+    assert calls[1].name == "calculator" and value == pytest.approx(30 * 400 / 121 / 2, rel=1e-6)
+
+
+def test_a_plan_without_conversions_is_one_calculator_call_and_a_negative_difference_turns():
+    calls, value = _run_plan(_planned("7 notebooks at 3450 won each, paid with 50000. Change?",
+                                      "cost = 7 * 3450\nanswer = cost - 50000"))
+    assert [c.args["expression"] for c in calls] == ["50000 - 7 * 3450"] and value == 25850
+
+
+def test_a_computed_value_keeps_the_programs_own_unit():
+    calls, value = _run_plan(_planned("I ran 10 km and 8 more. How many miles?",
+                                      "metres = (10 + 8) * 1000\nanswer = convert(metres, 'm', 'mile')"))
+    assert calls[1].args == {"value": 18000.0, "from_unit": "m", "to_unit": "mile"}
+    assert value == pytest.approx(18 / 1.609344, rel=1e-6)

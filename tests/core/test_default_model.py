@@ -32,9 +32,29 @@ def test_gguf_converts_once_then_loads_from_the_copy_alike(tmp_path):
     assert complete(LocalProvider("smollm2-135m", lm, tok), MSGS, temperature=0, max_tokens=6) == first
 
 
-@pytest.mark.default_model
-def test_default_model_answers():
+@pytest.fixture(scope="module")
+def qwen():
     lm, tok = load_local("qwen2.5-0.5b", Registry(S.cache_dir), S.cache_dir, dtype="float32")
+    return LocalProvider("qwen2.5-0.5b", lm, tok)
+
+
+@pytest.mark.default_model
+def test_default_model_answers(qwen):
     assert (converted_dir(S.cache_dir, "qwen2.5-0.5b") / "config.json").exists()
-    answer = complete(LocalProvider("qwen2.5-0.5b", lm, tok), MSGS, temperature=0, max_tokens=6)
+    answer = complete(qwen, MSGS, temperature=0, max_tokens=6)
     assert "paris" in answer.lower(), answer
+
+
+@pytest.mark.default_model
+def test_the_agent_writes_a_word_problem_as_a_program_and_computes_it_in_one_call(qwen):
+    from core.agent import final_answer, make_backend, run_agent
+    from core.tools import make_tools
+
+    tools = make_tools()
+    task = "연필 12자루에 9,600원이면 연필 5자루는 얼마인가요?"  # two steps: a unit price, then five of them
+    steps = list(run_agent(make_backend(qwen, tools), tools, task, max_steps=4))
+    program = next(s.text for s in steps if s.kind == "program")
+    calls = [s for s in steps if s.kind == "call"]
+    assert "9600" in program and "=" in program, program  # the program the model wrote, shown as its own step
+    assert [c.tool for c in calls] == ["calculator"], calls  # inlined: one call computes every line
+    assert final_answer(steps).startswith("4000"), final_answer(steps)
