@@ -41,7 +41,10 @@ KO = {
                         '"끝났는지"를 스스로 잘 판단하지 못하므로, 다음 호출이 직전 결과의 숫자를 쓰지 않으면 바로 '
                         '답합니다. 두 번째 계산은 직전 결과에서 시작하고, 연산자와 과제에서 아직 쓰지 않은 수를 '
                         '점수로 고릅니다. 날짜는 "30일 전"처럼 수 하나와 단어(days/weeks, later/ago, 요일)로 '
-                        '채우므로 부호를 쓸 일이 없습니다. bench/agent.py가 성공률을 잽니다.',
+                        '채우므로 부호를 쓸 일이 없습니다. 문장제(계산기를 골랐는데 식이 적혀 있지 않은 과제)는 '
+                        '모델이 먼저 짧은 파이썬 프로그램으로 씁니다(프로그램 보조 추론): 코드 모델은 도구를 한 번씩 '
+                        '계획하기보다 변수와 사칙연산을 더 잘 씁니다. 허용된 문법만 검사한 뒤 변수를 값으로 바꿔 '
+                        '계산기 한 번으로 계산합니다. bench/agent.py가 성공률을 잽니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -112,8 +115,12 @@ EN = {
                         'cannot judge "done" itself, so when its next call does not use a number from the last '
                         'result, it answers. A second calculation starts from the last result, the operator and a '
                         'number the task has not used yet chosen by score. A date is one count and words (days/'
-                        'weeks, later/ago, a weekday), so the model never writes a sign. bench/agent.py measures '
-                        'the success rate.',
+                        'weeks, later/ago, a weekday), so the model never writes a sign. A word problem (the '
+                        'calculator chosen and no expression written out) is first written by the model as a short '
+                        'Python program (program-aided reasoning): a coder model writes variables and arithmetic '
+                        'better than it plans one tool call at a time. Only a whitelisted grammar is accepted, and '
+                        'the variables are substituted into one calculator call. bench/agent.py measures the '
+                        'success rate.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',
