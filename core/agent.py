@@ -737,14 +737,6 @@ def program_expression(code: str, calls: bool = False):
     return value
 
 
-def inline_program(code: str) -> str | None:
-    """program_expression of a program with no calls, as the calculator's expression text."""
-    import ast
-
-    value = program_expression(code)
-    return None if value is None else ast.unparse(value)
-
-
 _ALPHABET_TOKENS: dict = {}
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its key/value cache (see LocalBackend)
 _KV_PROGRAM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # the same for the program prompt
