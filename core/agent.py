@@ -115,7 +115,7 @@ def hint_tools(task: str, available: list[str]) -> list[str]:
     names no document; only the retrieval tool for one that names a document and has no numbers; not the
     calculator for a plain conversion between two units the task names (measured: picked, it multiplied by a
     factor it had to recall)."""
-    from core.tools import compatible, unit_mentions
+    from core.tools import compatible, mentioned_units
 
     low = task.lower()
     names = [name for name, pattern in HINTS.items() if name in available and re.search(pattern, low)]
@@ -128,7 +128,7 @@ def hint_tools(task: str, available: list[str]) -> list[str]:
         names = [n for n in names if n not in retrieval]
         if "calculator" in available and not set(names) & {"calculator", "convert_units", "today"}:
             names.append("calculator")
-    units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
+    units = mentioned_units(task)
     conversion = len(units) == 2 and compatible(*units) and "today" not in names and not any(
         re.search(words, task, re.I) for words in OPERATION_WORDS.values())
     if conversion and "convert_units" in available:  # '2 hours is how many minutes?' names no keyword
@@ -586,9 +586,9 @@ def result_number(observation: str) -> float:
 
 def unit_pair(task: str) -> bool:
     """Whether the task names two different units one converts to the other ('10 km ... in miles')."""
-    from core.tools import compatible, unit_mentions
+    from core.tools import compatible, mentioned_units
 
-    units = list(dict.fromkeys(u for u, _, _ in unit_mentions(task)))
+    units = mentioned_units(task)
     return any(compatible(a, b) for i, a in enumerate(units) for b in units[i + 1:])
 
 
@@ -1000,7 +1000,7 @@ class LocalBackend:
         whole expression (a difference the right way round); a bare number → None: the plan is done."""
         import ast
 
-        from core.tools import UNIT_ALIASES, UNITS
+        from core.tools import UNITS, unit_name
 
         if result is not None:
             pending = self.pending
@@ -1032,8 +1032,7 @@ class LocalBackend:
         hook = self.choices.get("convert_units")
         given = any(abs(float(x) - value.value) < 1e-9 for x in task_numbers(self.reading))
         for key, arg in zip(("from_unit", "to_unit"), call.args[1:]):
-            unit = arg.value.strip()
-            unit = UNIT_ALIASES.get(unit.lower(), UNIT_ALIASES.get(unit, unit))
+            unit = unit_name(arg.value).strip()
             allowed = (hook(self.reading, key, args) if hook else None) or [unit]
             # a task's number converts from the unit next to it; a computed one ('10 * 1000' m) from the model's
             # unit if it is one; the target is a unit the task names
@@ -1186,7 +1185,7 @@ def task_choices(tool, task: str, args: dict) -> list[str]:
     """A free-text call's closed-list values held to the one the tool's 'choices' hook allows for this task
     (LocalBackend decodes only those): '98.6 degC → degF' for '화씨 98.6도는 섭씨 몇 도' becomes degF → degC.
     Changes args in place; returns a note per change, shown with the step."""
-    from core.tools import UNIT_ALIASES
+    from core.tools import unit_name
 
     hook = (tool.metadata or {}).get("choices")
     if not hook:
@@ -1197,7 +1196,7 @@ def task_choices(tool, task: str, args: dict) -> list[str]:
             continue
         value = args[key]
         if isinstance(value, str):
-            value = UNIT_ALIASES.get(value.strip().lower(), UNIT_ALIASES.get(value.strip(), value))
+            value = unit_name(value)
         allowed = hook(task, key, read)
         if allowed and len(allowed) == 1 and value != allowed[0]:
             notes.append(f"{key}: {args[key]} → {allowed[0]} (from the task)")

@@ -177,9 +177,19 @@ def _units():
     return ureg
 
 
+def unit_name(name: str) -> str:
+    """The pint name of a Korean or informal unit name ('평' → 'pyeong', 'mph' → 'mile/hour'); any other name as
+    written."""
+    return UNIT_ALIASES.get(name.strip().lower(), UNIT_ALIASES.get(name.strip(), name))
+
+
+def mentioned_units(text: str) -> list[str]:
+    """The units the text names, each once, in order."""
+    return list(dict.fromkeys(u for u, _, _ in unit_mentions(text)))
+
+
 def _unit(ureg, name: str):
-    clean = name.strip()
-    clean = UNIT_ALIASES.get(clean.lower(), UNIT_ALIASES.get(clean, clean))
+    clean = unit_name(name).strip()
     try:
         return ureg.parse_units(clean)
     except Exception as exc:  # pint raises several error types for unknown names
@@ -238,8 +248,7 @@ class UnitArgs(BaseModel):
     @field_validator("from_unit", "to_unit", mode="before")
     @classmethod
     def _alias(cls, name):
-        return UNIT_ALIASES.get(name.strip().lower(), UNIT_ALIASES.get(name.strip(), name)) \
-            if isinstance(name, str) else name
+        return unit_name(name) if isinstance(name, str) else name
 
 
 def _ensure_index(store, name: str, docs, embedder) -> None:
@@ -268,8 +277,11 @@ def clause(query: str, sentence: str, longest: int = 150) -> str:
     parts = [p.strip() for p in re.split(r";\s+|,\s+(?:and|but|while|so)\s+", body) if p.strip()]
     if len(body) <= longest or len(parts) < 2:
         return sentence
-    words = {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", query)}
-    best = max(parts, key=lambda p: len(words & {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", p)}))
+    def words(text: str) -> set[str]:
+        return {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+|[가-힣]{2,}", text)}
+
+    asked = words(query)
+    best = max(parts, key=lambda p: len(asked & words(p)))
     return f"{best} {mark}".strip()
 
 
