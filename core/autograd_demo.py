@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from core import pyparse
 from core.errors import UserError
 
 FUNCTIONS = ("tanh", "exp", "log", "sigmoid", "relu")
@@ -218,7 +219,7 @@ def parse_program(source: str, max_len: int = 2000, need_inputs: bool = True) ->
     if len(source) > max_len:
         raise UserError("ag.too_long", "the expression is too long", limit=max_len)
     try:
-        tree = ast.parse(source, mode="exec")
+        tree = pyparse.parse(source, mode="exec")
     except SyntaxError as exc:
         raise UserError("ag.syntax", f"syntax error on line {exc.lineno}: {exc.msg}", line=exc.lineno or 0,
                         msg=exc.msg) from exc

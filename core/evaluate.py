@@ -161,15 +161,14 @@ def ask_server(url: str, question: str, max_tokens: int = 60) -> tuple[int, Iter
     """Stream one answer from our server: (jobs queued ahead of it, from X-Queue-Position; the text pieces).
     Sends COURSE_SERVE_KEY as the bearer key when set (the server started from this app then requires it);
     a full queue (429) is queue.busy, never a hang."""
-    import httpx
-    from openai import OpenAI
+    from openai import OpenAI, Timeout
 
     from core.llm.errors import translate
     from core.llm.remote import TIMEOUT_S
 
     # a queued request gets its first token only when the jobs ahead are done: wait that long, not the usual 10 s
     client = OpenAI(api_key=os.environ.get("COURSE_SERVE_KEY") or "not-needed", base_url=url + "/v1",
-                    timeout=httpx.Timeout(TIMEOUT_S, read=QUEUE_WAIT_S), max_retries=0)
+                    timeout=Timeout(TIMEOUT_S, read=QUEUE_WAIT_S), max_retries=0)
     try:
         raw = client.chat.completions.with_raw_response.create(
             model="course-local", messages=[{"role": "user", "content": question}], stream=True, temperature=0,

