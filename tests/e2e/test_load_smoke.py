@@ -23,10 +23,12 @@ STEP_TIMEOUT_MS = 240_000
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app(tmp_path_factory):
+    """(url, server log): the log is where an exception in any session's script thread shows."""
+    log = tmp_path_factory.mktemp("smoke") / "server.log"
     try:
-        with running_app() as (url, _):
-            yield url
+        with running_app(log_path=log) as (url, _):
+            yield url, log
     except RuntimeError as exc:
         pytest.fail(str(exc))
 
@@ -76,8 +78,10 @@ async def _student(browser, url: str, i: int, seen: dict, errors: list) -> None:
         await ctx.close()
 
 
-def test_five_sessions_at_once_see_no_error_and_keep_their_own_state(app_url):
+def test_five_sessions_at_once_see_no_error_and_keep_their_own_state(app):
     from playwright.async_api import async_playwright
+
+    app_url, log = app
 
     async def drive():
         seen, errors = {}, []
@@ -93,3 +97,5 @@ def test_five_sessions_at_once_see_no_error_and_keep_their_own_state(app_url):
     seen, errors = asyncio.run(drive())
     assert errors == []
     assert len(seen) == SESSIONS and len(set(seen.values())) == SESSIONS  # five private namespaces
+    server_log = log.read_text(errors="replace")
+    assert "Traceback" not in server_log and "SystemError" not in server_log, server_log[-3000:]
