@@ -56,8 +56,9 @@ assets: $(STAMP)
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
 
+# Every script in bench/ (hours on 2 cores); their output becomes docs/benchmarks.md.
 bench: setup $(DEVSTAMP)
-	for f in bench/*.py; do [ $$f = bench/mutation.py ] && continue; echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python scripts/bench_report.py
 
 # Test strength (not part of test): share of mutants each core module's tests kill; CPU-heavy (an hour or more).
 mutation: setup $(DEVSTAMP)
