@@ -133,8 +133,9 @@ def sweep(pts):
     un = [p for p in pts if not p[2]]
     for th in [x / 1000 for x in range(830, 906, 5)]:
         kept = [p for p in ans if p[0] >= th]
+        refused = sum(p[0] < th for p in un) / max(len(un), 1)
         print(f"  min_support {th:.3f}: false refusal {1 - len(kept) / len(ans):.2f}, refusal on unanswerable "
-              f"{sum(p[0] < th for p in un) / max(len(un), 1):.2f}, key accuracy {sum(p[1] for p in kept) / len(ans):.2f}")
+              f"{refused:.2f}, key accuracy {sum(p[1] for p in kept) / len(ans):.2f}")
 
 
 def main():

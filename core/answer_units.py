@@ -77,7 +77,8 @@ def _is_heading(line: str, nxt: str | None) -> bool:
     """A Markdown or law-part heading, or a short line without an ending that leads into the next line."""
     if _MD_HEADING.match(line):
         return True
-    if nxt is None or _ITEM.match(line) or _ENDED.search(line) or len(line) > 50 or _DEFINITION.match(line) or _cells(line):
+    if (nxt is None or _ITEM.match(line) or _ENDED.search(line) or len(line) > 50 or _DEFINITION.match(line)
+            or _cells(line)):
         return False
     return bool(_ITEM.match(nxt) or _cells(nxt) is not None or line.endswith((":", "：")))
 

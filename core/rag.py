@@ -490,6 +490,24 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
     return stream
 
 
+RISK_COVERAGE = Path(__file__).resolve().parent.parent / "data" / "eval" / "rag_risk_coverage.json"
+
+
+def risk_coverage(points: list, thresholds: list[float]) -> list[dict]:
+    """For each threshold on the answer rule's confidence: the share of answerable questions answered (coverage),
+    the accuracy of those answered, and the share of unanswerable ones refused. points: (confidence, right if
+    answered, answerable) per question, as bench/rag_answers.py --curve writes them."""
+    ans = [p for p in points if p[2]]
+    un = [p for p in points if not p[2]]
+    out = []
+    for th in thresholds:
+        kept = [p for p in ans if p[0] >= th]
+        out.append({"threshold": th, "coverage": len(kept) / max(len(ans), 1),
+                    "accuracy": sum(bool(p[1]) for p in kept) / len(kept) if kept else 1.0,
+                    "refused_unanswerable": sum(p[0] < th for p in un) / max(len(un), 1)})
+    return out
+
+
 def citations(text: str, n_hits: int) -> list[int]:
     """Source numbers cited in the answer, in order of first use, only those that exist."""
     seen = []
