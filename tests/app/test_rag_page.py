@@ -64,3 +64,30 @@ def test_an_upload_index_is_listed_only_in_the_session_that_built_it():
         from ui.resources import vector_store
 
         vector_store().delete(name)
+
+
+SYLLABUS = """# 머신러닝 캠프 안내
+
+## 기본 정보
+- 장소: 본관 201호
+- 수강 정원: 30명
+- 담당 강사: 이민준
+
+## 일정
+| 주차 | 주제 |
+|---|---|
+| 1주 | 선형 회귀 |
+| 2주 | 결정 트리 |
+"""
+
+
+def test_an_uploaded_markdown_syllabus_is_answered_from_a_bullet_line_with_its_citation(open_page):
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.selectbox(key="rag.corpus").set_value("upload").run()
+    at.file_uploader(key="rag.files").set_value(("syllabus.md", SYLLABUS.encode(), "text/markdown")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    _ask(at, "수강 정원")  # a keyword query, no question mark
+    answer = at.chat_message[1].markdown[0].value
+    assert "30명" in answer and re.search(r"\[[1-3]\]", answer), answer
+    marked = [m.value.split(":orange-background[", 1)[1] for m in at.markdown if ":orange-background[" in m.value]
+    assert len(marked) == 1 and "수강 정원: 30명" in marked[0], marked  # the bullet line is the one marked
