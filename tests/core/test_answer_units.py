@@ -108,3 +108,12 @@ def test_the_frozen_rule_answers_a_keyword_query_and_refuses_a_near_topic_questi
     assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
     near = syllabus("기말고사는 언제 보나요?")  # the syllabus has a 기말 프로젝트, but no exam date
     assert near.empty and rag.extractive(near).dont_know
+
+
+def test_risk_coverage_counts_answered_share_accuracy_and_refusals_by_hand():
+    points = [(0.95, True, True), (0.90, False, True), (0.85, True, True), (0.80, False, False), (0.88, False, False)]
+    low, mid, high = rag.risk_coverage(points, [0.0, 0.87, 0.99])
+    assert (low["coverage"], low["accuracy"], low["refused_unanswerable"]) == (1.0, 2 / 3, 0.0)
+    assert (mid["coverage"], mid["accuracy"], mid["refused_unanswerable"]) == (2 / 3, 0.5, 0.5)
+    assert (high["coverage"], high["accuracy"], high["refused_unanswerable"]) == (0.0, 1.0, 1.0)
+    assert rag.RISK_COVERAGE.exists()  # the page's chart reads the dev bench points shipped here
