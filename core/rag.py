@@ -1,7 +1,9 @@
 """Retrieval-augmented generation that a 0.5B model can follow:
 
-    sentence-level retrieval (every chunk's sentences scored by e5 cosine + a little character n-gram TF-IDF, and
-    the expected answer type of a "how many" question; a chunk ranks by its best sentence) → the few sentences
+    unit-level retrieval (every chunk's answer units — sentences, list items with their lead-in, table rows with
+    their header, definition lines, headings with their first line, fragments: core.answer_units — scored by e5
+    cosine + a little character n-gram TF-IDF, and the expected answer type of a "how many" question; a chunk ranks
+    by its best unit) → the few units
     that answer → a short prompt with those sentences only → the chosen provider, streamed, behind LangChain's
     SQLiteCache keyed by the provider id → citations of the sources whose sentences the answer uses, and a
     faithfulness flag.
@@ -11,8 +13,9 @@ stream = answer(provider, retrieval, cache, **params); text = "".join(stream) (o
 stream.result is a GroundedAnswer (text with [n] marks, cited numbers, supported flag, sentence per source, and
 origin "extract" with model_text when the model's words were not backed by the sources and the sentence itself
 is shown instead). extractive(retrieval) is the instant no-LLM answer.
-When no sentence is close enough (e5 cosine + coverage of the question's words, and the asked-for count) the chain
-answers "I don't know" without calling the LLM at all.
+When no unit is close enough (e5 cosine + coverage of the question's words, and the asked-for count) the chain
+answers "I don't know" without calling the LLM at all; retrieval.closest then holds the closest unit when it is not
+unrelated (confidence ≥ CLOSEST_FLOOR), which extractive() returns as a not-certain answer (origin "closest").
 """
 from __future__ import annotations
 
