@@ -150,7 +150,7 @@ def _docx_text(d) -> str:
             continue
         style = (block.style.name if block.style is not None else "") or ""
         level = re.match(r"Heading (\d)", style)
-        is_list = style.startswith("List") or block._p.pPr is not None and block._p.pPr.numPr is not None
+        is_list = style.startswith("List")  # "List Bullet", "List Number"...: python-docx's public view of lists
         if block.text.strip() and (level or style == "Title"):
             lines.append("#" * (int(level.group(1)) if level else 1) + " " + block.text)
         elif block.text.strip() and is_list:
