@@ -24,11 +24,15 @@ def rag_page() -> None:
     _, chunks, emb, name, params = got
     if not ensure_index("rag", chunks, emb, name, params, auto=emb.name == "e5" and len(chunks) <= 200):
         return
-    c = st.columns(4)
+    c = st.columns(5)
     k = c[0].slider("top-k", 1, 8, 3, key="rag.k")
     threshold = c[1].slider(t("rag.threshold"), 0.0, 1.0, 0.80, 0.01, key="rag.th", help=t("rag.threshold_help"))
-    mmr = c[2].toggle("MMR", key="rag.mmr", help=t("rag.mmr_help"))
-    use_cache = c[3].toggle(t("rag.cache"), True, key="rag.cache")
+    min_support = c[2].slider(t("rag.min_support"), 0.70, 1.0, rag.MIN_SUPPORT, 0.005, key="rag.min_support",
+                              help=t("rag.min_support_help"))
+    mmr = c[3].toggle("MMR", key="rag.mmr", help=t("rag.mmr_help"))
+    use_cache = c[4].toggle(t("rag.cache"), True, key="rag.cache")
+    with st.expander(t("rag.curve"), icon="📈"):
+        _risk_coverage(min_support)
     provider = None
     with st.sidebar:
         mode = st.radio(t("rag.mode"), MODES, format_func=lambda m: t(f"rag.mode.{m}"), key="rag.mode",
@@ -48,7 +52,8 @@ def rag_page() -> None:
         return
     st.chat_message("user").write(question)
     try:
-        retrieval = rag.chain(vector_store(), name, emb, k, threshold, mmr).invoke(question)
+        retrieval = rag.chain(vector_store(), name, emb, k, threshold, mmr,
+                              min_support=min_support).invoke(question)
     except UserError as exc:
         show_user_error(exc)
         return
@@ -71,10 +76,47 @@ def rag_page() -> None:
         st.rerun()  # draw it like the earlier turns, with its sources
 
 
+@st.cache_data
+def _curve_points() -> list:
+    import json
+
+    data = json.loads(rag.RISK_COVERAGE.read_text(encoding="utf-8"))
+    return [p for pts in data["sets"].values() for p in pts]
+
+
+def _risk_coverage(min_support: float) -> None:
+    """Share of answerable bench questions answered vs accuracy of the answered, over thresholds; the current one
+    marked: what the answer-confidence slider trades."""
+    import plotly.graph_objects as go
+
+    points = _curve_points()
+    curve = rag.risk_coverage(points, [x / 200 for x in range(160, 201)])
+    now = rag.risk_coverage(points, [min_support])[0]
+    fig = go.Figure()
+    fig.add_scatter(x=[c["coverage"] for c in curve], y=[c["accuracy"] for c in curve], mode="lines+markers",
+                    text=[f"{c['threshold']:.3f}" for c in curve], name=t("rag.curve"),
+                    hovertemplate="threshold %{text}<br>%{x:.2f} → %{y:.2f}<extra></extra>")
+    fig.add_scatter(x=[now["coverage"]], y=[now["accuracy"]], mode="markers", marker={"size": 14, "color": "red"},
+                    name=t("rag.curve_now"))
+    fig.update_layout(height=320, margin={"t": 10, "b": 10}, xaxis_title=t("rag.curve_x"),
+                      yaxis_title=t("rag.curve_y"), xaxis_range=[0, 1.02], yaxis_range=[0, 1.02])
+    st.plotly_chart(fig, key="rag.curve_fig")
+    st.caption(t("rag.curve_caption", n=len(points), th=f"{min_support:.3f}", cov=f"{now['coverage']:.2f}",
+                 acc=f"{now['accuracy']:.2f}", ref=f"{now['refused_unanswerable']:.2f}"))
+
+
 def _render_turn(item: dict) -> None:
     retrieval, result = item["retrieval"], item["result"]
     st.chat_message("user").write(item["question"])
     with st.chat_message("assistant"):
+        if result.origin == "closest":  # between "sure" and "nothing relevant": the closest unit, not certain
+            st.warning(t("rag.closest_answer"))
+            st.markdown(result.text)
+            cited = ", ".join(f"[{i}]" for i in result.citations)
+            st.markdown(f"**{t('rag.sources')}** · {t('rag.cited', n=cited)}")
+            show_hits(retrieval.hits, item["question"], numbered=True,
+                      marks={i: retrieval.sentences_of(i) for i in result.citations})
+            return
         if result.dont_know:
             st.warning(t("rag.dont_know", th=f"{item['threshold']:.2f}") if not retrieval.hits
                        else t("rag.no_support"))

@@ -1,18 +1,28 @@
 """RAG answer benchmark (prints its figures; not a test).
 
-For the default chain (e5 → hybrid retrieval, k=3 → the supporting sentence → Qwen2.5-0.5B local, greedy) on
-  - data/rag_questions_ko.csv: the project's own plain-language questions on the shipped constitution,
-  - data/eval/rag_heldout_ko.csv: questions written separately by someone who never saw the method (if present),
-  - data/eval/rag_upload_ko.txt + rag_upload_questions_ko.csv: a "user upload" indexed through load_upload,
-it prints key-answer accuracy (a direct answer: at most two sentences and 200 characters without citation marks,
-containing the key), cited-source accuracy (of the correct answers, the share whose cited source holds the key),
-"I don't know" accuracy on unanswerable questions (empty key), how often the faithfulness flag held, the median
-seconds per answer and the median time to first token.
+The default chain (e5 → hybrid retrieval over answer units, k=3 → the supporting unit; --mode llm adds Qwen2.5-0.5B
+local, greedy) on every question set, each labelled:
 
---mode extract answers with the best supporting sentence itself (no LLM): the extractive baseline in the same run.
---sweep prints the don't-know sweep (e5 cosine + coverage) used to calibrate core.rag.MIN_SUPPORT (own and dev only).
+  dev          sets whose misses were read while designing (core.answer_units, the answer rule in core.rag):
+               own (data/rag_questions_ko.csv), dev (data/eval/rag_dev_ko.csv), heldout (data/eval/rag_heldout_ko.csv,
+               held out for #18, read since), upload (data/eval/rag_upload_ko.txt + questions) and syllabus
+               (data/eval/dev_upload_syllabus_ko.md + questions: a list-heavy Markdown upload written for #34);
+  independent  data/eval/frozen/: written by someone who saw neither the method nor the other sets, copied in
+               unchanged, measured with the frozen rule; their questions, keys and misses are never printed.
+
+An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
+question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
+(not "I don't know", not the not-certain closest passage) directly (at most two sentences and 200 characters
+without citation marks) and holds one key phrase (spaces ignored). Per set and mode it prints: the share of
+answerable questions answered, key accuracy over all answerable questions, false refusals (answerable but refused),
+refusal on unanswerable questions, how often the not-certain closest passage held the key, and the median seconds
+per answer after the index is built.
+
+--sweep prints the rule sweep over the dev sets (how MIN_SUPPORT was chosen); --curve FILE writes the risk–coverage
+points of the dev sets for the RAG page; --every N keeps every Nth question (for the slow LLM mode).
 """
 import argparse
+import json
 import re
 import statistics
 import tempfile
@@ -29,14 +39,33 @@ from core.assets import Registry
 from core.config import Settings
 from core.embeddings import make_embedder
 
-SETS = {"own": ROOT / "data" / "rag_questions_ko.csv", "dev": ROOT / "data" / "eval" / "rag_dev_ko.csv",
-        "heldout": ROOT / "data" / "eval" / "rag_heldout_ko.csv",
-        "upload": ROOT / "data" / "eval" / "rag_upload_questions_ko.csv"}
-UPLOAD = ROOT / "data" / "eval" / "rag_upload_ko.txt"
+EVAL = ROOT / "data" / "eval"
+LAW = "constitution"
+# name: (questions, document (LAW = the shipped constitution), label)
+SETS = {
+    "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
+    "dev": (EVAL / "rag_dev_ko.csv", LAW, "dev"),
+    "heldout": (EVAL / "rag_heldout_ko.csv", LAW, "dev"),
+    "upload": (EVAL / "rag_upload_questions_ko.csv", EVAL / "rag_upload_ko.txt", "dev"),
+    "syllabus": (EVAL / "dev_upload_syllabus_ko_questions.csv", EVAL / "dev_upload_syllabus_ko.md", "dev"),
+    "styles": (EVAL / "frozen" / "rag_constitution_styles.csv", LAW, "independent"),
+    "bootcamp": (EVAL / "frozen" / "upload_bootcamp_ko_questions.csv", EVAL / "frozen" / "upload_bootcamp_ko.md",
+                 "independent"),
+    "lecture": (EVAL / "frozen" / "upload_lecture_notes_en_questions.csv",
+                EVAL / "frozen" / "upload_lecture_notes_en.md", "independent"),
+}
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return re.sub(r"\s+", "", text).lower()
+
+
+def keys_of(key: str) -> list[str]:
+    return [k for k in key.split("|") if k.strip()]
+
+
+def has_key(text: str, key: str) -> bool:
+    return any(squash(k) in squash(text) for k in keys_of(key))
 
 
 def is_direct(text: str) -> bool:
@@ -45,96 +74,126 @@ def is_direct(text: str) -> bool:
     return 0 < len(body) <= 200 and len([s for s in re.split(r"(?<=[.!?])\s+", body) if s.strip()]) <= 2
 
 
-def run_set(name, questions, store, collection, e5, provider, mode, min_support):
-    right = cited_right = idk_right = answerable = unanswerable = supported = 0
-    secs, ttft, misses = [], [], []
+def ask(q, store, collection, e5, provider, mode, min_support):
+    """(result, seconds) for one question, as the page answers it."""
+    start = time.perf_counter()
+    retrieval = rag.chain(store, collection, e5, k=3, min_support=min_support).invoke(q)
+    if mode == "extract" or retrieval.empty:
+        result = rag.extractive(retrieval)
+    else:
+        stream = rag.answer(provider, retrieval, temperature=0, seed=0)
+        for _ in stream:
+            pass
+        result = stream.result
+    return retrieval, result, time.perf_counter() - start
+
+
+def run_set(name, label, questions, store, collection, e5, provider, mode, min_support, show_misses):
+    n_ans = n_un = answered = right = refused_un = closest_right = 0
+    secs, misses = [], []
     for q, key in zip(questions.question, questions.key):
-        start = time.perf_counter()
-        retrieval = rag.chain(store, collection, e5, k=3, min_support=min_support).invoke(q)
-        first = None
-        if mode == "extract":
-            result = rag.extractive(retrieval)
-            first = time.perf_counter()
-        else:
-            stream = rag.answer(provider, retrieval, temperature=0, seed=0)
-            for _ in stream:
-                first = first or time.perf_counter()
-            result = stream.result
-        end = time.perf_counter()
-        secs.append(end - start)
-        ttft.append((first or end) - start)
-        if not key:
-            unanswerable += 1
-            idk_right += result.dont_know
+        retrieval, result, sec = ask(q, store, collection, e5, provider, mode, min_support)
+        secs.append(sec)
+        if not keys_of(key):
+            n_un += 1
+            refused_un += result.dont_know
             if not result.dont_know:
                 misses.append(f"    should not know: {q} -> {result.text[:80]!r}")
             continue
-        answerable += 1
-        ok = not result.dont_know and is_direct(result.text) and squash(key) in squash(result.text)
+        n_ans += 1
+        answered += not result.dont_know
+        ok = not result.dont_know and is_direct(result.text) and has_key(result.text, key)
         right += ok
-        supported += result.supported
-        if ok:
-            cited_right += any(squash(key) in squash(retrieval.hits[i - 1].text) for i in result.citations)
-        else:
+        closest_right += result.origin == "closest" and has_key(result.text, key)
+        if not ok:
             misses.append(f"    missed [{key}]: {q} -> {result.text[:80]!r}")
-    print(f"  {name:8} key-answer acc {right / max(answerable, 1):.3f} ({right}/{answerable})   "
-          f"cited-source acc {cited_right / max(right, 1):.3f}   don't-know acc "
-          f"{idk_right / max(unanswerable, 1):.3f} ({idk_right}/{unanswerable})   supported {supported}/{answerable}   "
-          f"median {statistics.median(secs):.2f} s/answer, first token {statistics.median(ttft):.2f} s")
-    return misses
+    print(f"| {name} | {label} | {mode} | {n_ans}+{n_un} | {answered / max(n_ans, 1):.2f} | "
+          f"{right / max(n_ans, 1):.2f} ({right}/{n_ans}) | {1 - answered / max(n_ans, 1):.2f} | "
+          + (f"{refused_un / n_un:.2f} ({refused_un}/{n_un})" if n_un else "–")
+          + f" | {closest_right} | {statistics.median(secs):.3f} |", flush=True)
+    if show_misses and label == "dev":  # an independent set's misses are never printed
+        print("\n".join(misses))
 
 
-def sweep(questions, store, collection, e5):
-    """Best supporting sentence's e5 cosine + coverage of answerable vs unanswerable questions, to pick MIN_SUPPORT."""
-    scores = {True: [], False: []}
+def points(questions, store, collection, e5):
+    """(confidence, right if answered, answerable) per question: the best unit's confidence with no rule at all."""
+    out = []
     for q, key in zip(questions.question, questions.key):
-        sup = rag.chain(store, collection, e5, k=3, min_support=-1).invoke(q).support
-        best = sup[0].relevance + rag.COVERAGE_WEIGHT * rag.coverage(q, sup[0].sentence) if sup else 0
-        scores[bool(key)].append(best)
-    for th in (0.86, 0.88, 0.89, 0.90, 0.91, 0.92, 0.94):
-        keep = sum(s >= th for s in scores[True]) / len(scores[True])
-        idk = sum(s < th for s in scores[False]) / max(len(scores[False]), 1)
-        print(f"  min_support {th:.2f}: answerable kept {keep:.2f}, unanswerable refused {idk:.2f}")
+        retrieval = rag.chain(store, collection, e5, k=3, min_support=-1).invoke(q)
+        best = retrieval.support[0] if retrieval.support else None
+        text = rag.extractive(retrieval).text if best else ""
+        count = rag.asked_count(q)
+        conf = retrieval.confidence if best and (count is None or count.search(best.sentence)) else 0.0
+        out.append((round(conf, 4), bool(best) and is_direct(text) and has_key(text, key), bool(keys_of(key))))
+    return out
+
+
+def sweep(pts):
+    ans = [p for p in pts if p[2]]
+    un = [p for p in pts if not p[2]]
+    for th in [x / 1000 for x in range(830, 906, 5)]:
+        kept = [p for p in ans if p[0] >= th]
+        refused = sum(p[0] < th for p in un) / max(len(un), 1)
+        print(f"  min_support {th:.3f}: false refusal {1 - len(kept) / len(ans):.2f}, refusal on unanswerable "
+              f"{refused:.2f}, key accuracy {sum(p[1] for p in kept) / len(ans):.2f}")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default="llm", choices=["llm", "extract"])
-    ap.add_argument("--sets", default="own,dev,heldout,upload")
-    ap.add_argument("--limit", type=int, default=0, help="first N questions of each set (0 = all)")
+    ap.add_argument("--mode", default="extract", choices=["llm", "extract", "both"])
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
     ap.add_argument("--min-support", type=float, default=rag.MIN_SUPPORT)
-    ap.add_argument("--sweep", action="store_true")
-    ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
+    ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
+    ap.add_argument("--show-misses", action="store_true", help="dev sets only")
     args = ap.parse_args()
     s = Settings.load()
     reg = Registry(s.cache_dir)
     e5 = make_embedder("e5", reg)
     store = VDB.VectorStore(Path(tempfile.mkdtemp()))
-    store.build("law__e5", D.split(D.constitution_only(reg), 400, 50), e5)  # the RAG page's default settings
-    upload_docs = D.load_upload(UPLOAD.name, UPLOAD.read_bytes())  # the upload path: bytes → documents → chunks
-    store.build("upload__e5", D.split(upload_docs, 400, 50), e5)
+    built: dict = {}
+
+    def collection(doc) -> str:
+        if doc not in built:
+            name = f"c{len(built)}__e5"
+            docs = D.constitution_only(reg) if doc == LAW else D.load_upload(doc.name, doc.read_bytes())
+            store.build(name, D.split(docs, 400, 50), e5)  # the RAG page's default settings
+            built[doc] = name
+        return built[doc]
+
+    names = [n for n in args.sets.split(",") if n]
+    if args.sweep or args.curve:
+        pts = {n: points(pd.read_csv(SETS[n][0], keep_default_na=False, dtype=str), store, collection(SETS[n][1]), e5)
+               for n in names if SETS[n][2] == "dev" and SETS[n][0].exists()}
+        if args.sweep:
+            print("rule sweep over the dev sets " + ", ".join(pts))
+            sweep([p for v in pts.values() for p in v])
+        if args.curve:
+            args.curve.write_text(json.dumps({"min_support": rag.MIN_SUPPORT, "sets": pts}, ensure_ascii=False))
+            print(f"wrote {args.curve}")
+        return
     provider = None
-    if args.mode == "llm":
+    modes = ["extract", "llm"] if args.mode == "both" else [args.mode]
+    if "llm" in modes:
         from core.llm.local import LocalProvider, load_local
 
         lm, tok = load_local("qwen2.5-0.5b", reg, s.cache_dir)
         provider = LocalProvider("qwen2.5-0.5b", lm, tok)
         print(f"model qwen2.5-0.5b in {lm.dtype}")
-    print(f"mode {args.mode}, min_support {args.min_support}")
-    for name in args.sets.split(","):
-        if not SETS[name].exists():
-            print(f"  {name:8} (no {SETS[name].relative_to(ROOT)} yet)")
+    print(f"min_support {args.min_support}, closest floor {rag.CLOSEST_FLOOR}, every {args.every}")
+    print("| set | label | mode | answerable+unanswerable | answered | key accuracy | false refusal | "
+          "refusal on unanswerable | closest held key | median s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        path, doc, label = SETS[name]
+        if not path.exists() or (doc != LAW and not doc.exists()):
+            print(f"| {name} | {label} | (no {path.relative_to(ROOT)} yet) |")
             continue
-        questions = pd.read_csv(SETS[name], keep_default_na=False, dtype=str)
-        if args.limit:
-            questions = pd.concat([questions[questions.key != ""].head(args.limit),
-                                   questions[questions.key == ""].head(max(args.limit // 4, 1))])
-        collection = "upload__e5" if name == "upload" else "law__e5"
-        if args.sweep and name in ("own", "dev"):
-            sweep(questions, store, collection, e5)
-        misses = run_set(name, questions, store, collection, e5, provider, args.mode, args.min_support)
-        if args.show_misses:
-            print("\n".join(misses))
+        questions = pd.read_csv(path, keep_default_na=False, dtype=str).iloc[::args.every]
+        col = collection(doc)
+        for mode in modes:
+            run_set(name, label, questions, store, col, e5, provider, mode, args.min_support, args.show_misses)
 
 
 if __name__ == "__main__":

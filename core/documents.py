@@ -134,17 +134,44 @@ def _docx(name: str, data: bytes) -> list[Document]:
         d = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip/xml errors of several types
         raise UserError("doc.corrupt", str(exc), name=name) from exc
-    return [Document("\n".join(p.text for p in d.paragraphs), name)]
+    return [Document(_docx_text(d), name)]
+
+
+def _docx_text(d) -> str:
+    """The document's text in reading order with its structure kept as Markdown, so RAG can answer from it:
+    headings as '#' lines, list paragraphs as '- ' items, tables as '| a | b |' rows (first row the header)."""
+    from docx.table import Table
+
+    lines = []
+    for block in d.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend("| " + " | ".join(c.text.strip().replace("\n", " ") for c in row.cells) + " |"
+                         for row in block.rows)
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        level = re.match(r"Heading (\d)", style)
+        is_list = style.startswith("List")  # "List Bullet", "List Number"...: python-docx's public view of lists
+        if block.text.strip() and (level or style == "Title"):
+            lines.append("#" * (int(level.group(1)) if level else 1) + " " + block.text)
+        elif block.text.strip() and is_list:
+            lines.append("- " + block.text)
+        else:
+            lines.append(block.text)
+    return "\n".join(lines)
 
 
 ARTICLE = re.compile(r"^[ \t]*(제\d+조(?:의\d+)?)", re.M)  # a law article heading at the start of a line
+MD_HEADING = re.compile(r"^(#{1,6}[ \t]+\S[^\n]*)", re.M)  # a Markdown heading line
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
-    """(heading, text) per law article, so no chunk mixes two articles; one ('', text) for other documents."""
+    """(heading, text) per law article or per Markdown section, so no chunk mixes two of them and a long one's
+    later pieces can say whose they are; one ('', text) for other documents."""
     starts = [m for m in ARTICLE.finditer(text)]
     if len(starts) < 3:  # not a law-like text
-        return [("", text)]
+        starts = [m for m in MD_HEADING.finditer(text)]
+        if len(starts) < 2:
+            return [("", text)]
     out = [("", text[:starts[0].start()])]
     for m, nxt in zip(starts, starts[1:] + [None]):
         out.append((m.group(1), text[m.start():nxt.start() if nxt else len(text)]))
@@ -180,8 +207,8 @@ def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
                 piece = piece.strip()
                 if not piece:
                     continue
-                if heading and not piece.startswith(heading):
-                    piece = f"{heading} {piece}"
+                if heading and not piece.startswith(heading):  # a Markdown heading stays a line of its own
+                    piece = f"{heading}{chr(10) if heading.startswith('#') else ' '}{piece}"
                 index = per_source.get(doc.source, 0)
                 per_source[doc.source] = index + 1
                 chunks.append(Chunk(piece, doc.source, index, doc.page))

@@ -22,12 +22,21 @@ def test_default_mode_answers_the_term_question_with_a_citation_and_marks_the_se
     assert KO["rag.extract_note"] in [c.value for c in at.caption]
 
 
-def test_unanswerable_question_says_it_does_not_know(open_page):
-    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "한국의 수도는 어디인가요?")
+def test_an_off_topic_question_says_it_does_not_know(open_page):
+    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "떡볶이 맛집 추천해줘")
     assert KO["rag.no_support"] in [w.value for w in at.warning]
     assert not any(":orange-background[" in m.value for m in at.markdown)
     closest = next(e for e in at.expander if e.label == KO["rag.closest"])  # what came closest, to judge by
     assert any("[1]" in m.value for m in closest.markdown)
+
+
+def test_a_near_topic_question_gets_the_closest_passage_marked_not_certain(open_page):
+    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "한국의 수도는 어디인가요?")
+    warnings = [w.value for w in at.warning]
+    assert KO["rag.closest_answer"] in warnings and KO["rag.no_support"] not in warnings
+    assert KO["rag.extract_note"] not in [c.value for c in at.caption]  # not presented as an answer
+    marked = [m.value for m in at.markdown if ":orange-background[" in m.value]
+    assert len(marked) == 1  # the closest passage is marked in its source, for the student to judge
 
 
 def _sessions_indexes():
@@ -64,3 +73,31 @@ def test_an_upload_index_is_listed_only_in_the_session_that_built_it():
         from ui.resources import vector_store
 
         vector_store().delete(name)
+
+
+SYLLABUS = """# 머신러닝 캠프 안내
+
+## 기본 정보
+- 장소: 본관 201호
+- 수강 정원: 30명
+- 담당 강사: 이민준
+
+## 일정
+| 주차 | 주제 |
+|---|---|
+| 1주 | 선형 회귀 |
+| 2주 | 결정 트리 |
+"""
+
+
+def test_an_uploaded_markdown_syllabus_is_answered_from_a_bullet_line_with_its_citation(open_page):
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.selectbox(key="rag.corpus").set_value("upload").run()
+    at.file_uploader(key="rag.files").set_value(("syllabus.md", SYLLABUS.encode(), "text/markdown")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    _ask(at, "수강 정원")  # a keyword query, no question mark
+    answer = at.chat_message[1].markdown[0].value
+    assert "30명" in answer and re.search(r"\[[1-3]\]", answer), answer
+    marked = [m.value.split(":orange-background[", 1)[1] for m in at.markdown if ":orange-background[" in m.value]
+    head = marked[0].split("]", 1)[0] if len(marked) == 1 else ""  # the marked span (query words are bold inside)
+    assert "정원" in head and "30명" in head and "이민준" not in head, marked  # the bullet line, alone, is marked

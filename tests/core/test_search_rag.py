@@ -267,8 +267,8 @@ def test_asked_count_expects_the_counter_the_question_names():
 def test_headings_are_not_answers_and_list_items_keep_their_lead_in():
     text = "제1절 대통령\n제111조 ① 헌법재판소는 다음 사항을 관장한다.\n1. 탄핵의 심판\n2. 정당의 해산 심판"
     assert rag.answerable_sentences(text) == ["제111조 ① 헌법재판소는 다음 사항을 관장한다.",
-                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 1. 탄핵의 심판",
-                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 2. 정당의 해산 심판"]
+                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 탄핵의 심판",
+                                              "제111조 ① 헌법재판소는 다음 사항을 관장한다. 정당의 해산 심판"]
 
 
 def test_colloquial_question_is_answered_and_the_unanswerable_refused(law_store, e5):

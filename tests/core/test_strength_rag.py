@@ -41,11 +41,11 @@ def test_split_sentences_at_english_ends_headings_and_one_letter_scraps():
     assert rag.split_sentences("제5조의2\n① 조항이다.") == ["제5조의2 ① 조항이다."]
 
 
-def test_answerable_sentences_drop_headings_and_a_list_without_lead_keeps_the_item_alone():
+def test_answerable_sentences_drop_law_part_headings_and_a_numbered_item_keeps_its_lead_sentence():
     assert rag.answerable_sentences("1. 탄핵의 심판\n제1장 총강\n국회는 법률을 만든다.\n2. 예산 심의") == [
-        "1. 탄핵의 심판", "국회는 법률을 만든다.", "국회는 법률을 만든다. 2. 예산 심의"]
+        "탄핵의 심판", "국회는 법률을 만든다.", "국회는 법률을 만든다. 예산 심의"]
     assert rag.answerable_sentences("It works!\nSays \"yes\"\n1. item") == [
-        "It works!", "Says \"yes\"", "Says \"yes\" 1. item"]
+        "It works!", "Says \"yes\"", "Says \"yes\" item"]
 
 
 def test_bare_removes_only_a_leading_article_heading():
@@ -437,9 +437,11 @@ def test_a_rebuilt_collection_is_read_afresh_and_two_stores_do_not_mix(bow_store
         assert r.hits[0].text == texts[0] and r.support[0].sentence in texts[0]
 
 
-def test_chunks_without_an_answerable_sentence_still_rank_but_support_nothing(tmp_path):
+def test_a_heading_only_chunk_still_ranks_but_supports_nothing_while_a_fragment_answers(tmp_path):
     store, emb = VDB.VectorStore(tmp_path), BagOfWords()
     store.build("heads", [D.Chunk("제1장 총강", "h.md", 0), D.Chunk("Lora adapter rank", "h.md", 1)], emb)
     hits = rag.retrieve(store, "heads", emb, "lora adapter", k=2)
     assert [h.chunk for h in hits] == [1, 0]
-    assert rag.chain(store, "heads", emb, k=2, min_support=0.0).invoke("lora adapter").empty
+    assert rag.answerable_sentences("제1장 총강") == []
+    got = rag.chain(store, "heads", emb, k=2, min_support=0.0).invoke("lora adapter")
+    assert [(s.source, s.sentence) for s in got.support] == [(1, "Lora adapter rank")]  # a fragment is a unit

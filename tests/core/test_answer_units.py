@@ -1,0 +1,119 @@
+"""Answer units: a bullet item, a table row and a definition line are answer candidates from every upload format
+(Markdown, plain text, DOCX, PDF), each with the context that says what it is about; and the frozen answer rule
+(core.rag.MIN_SUPPORT) answers a keyword query and refuses a near-topic question on a list-heavy upload."""
+import io
+import zlib
+from pathlib import Path
+
+import pytest
+
+from core import answer_units as A
+from core import documents as D
+from core import rag
+from core import vectordb as VDB
+from tests.pdf import pdf_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _kinds(docs) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for chunk in D.split(docs, 400, 50):
+        for u in A.units(chunk.text):
+            assert all(span in chunk.text for span in u.spans)  # what the page highlights is in the chunk
+            out.setdefault(u.kind, []).append(u.text)
+    return out
+
+
+def _docx() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("준비물", level=2)
+    d.add_paragraph("개인 노트북", style="List Bullet")
+    d.add_paragraph("결측치: 값이 비어 있는 칸")
+    table = d.add_table(rows=2, cols=2)
+    for cell, text in zip(table.rows[0].cells + table.rows[1].cells, ["주차", "주제", "2주", "판다스"]):
+        cell.text = text
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """One page, one text line per entry (Helvetica, so ASCII text)."""
+    body = b"BT /F1 12 Tf 14 TL 72 720 Td " + b" ".join(b"(" + ln.encode() + b") Tj T*" for ln in lines) + b" ET"
+    body = zlib.compress(body)
+    objs = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 "
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+            4: b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"}
+    return pdf_file(objs)
+
+
+MD = ("## 준비물\n- 개인 노트북\n\n## 일정\n| 주차 | 주제 |\n|---|---|\n| 2주 | 판다스 |\n\n"
+      "## 용어\n결측치: 값이 비어 있는 칸\n")
+TXT = "준비물:\n• 개인 노트북\n\n주차\t주제\n2주\t판다스\n\n결측치: 값이 비어 있는 칸\n"
+
+
+@pytest.mark.parametrize("name,data", [("a.md", MD.encode()), ("a.txt", TXT.encode()), ("a.docx", _docx())])
+def test_a_bullet_a_table_row_and_a_definition_are_candidates_in_korean_uploads(name, data):
+    kinds = _kinds(D.load_upload(name, data))
+    assert "준비물: 개인 노트북" in kinds["item"]  # the item with its heading or lead-in
+    assert any("주차: 2주" in r and "주제: 판다스" in r for r in kinds["row"])  # the row with its header
+    assert any(d.endswith("결측치: 값이 비어 있는 칸") for d in kinds["definition"])
+
+
+def test_a_bullet_a_table_row_and_a_definition_are_candidates_in_a_pdf():
+    data = _pdf(["Materials:", "- a laptop with 8 GB", "| Week | Topic |", "| 2 | pandas |",
+                 "Epoch: one pass over the data"])
+    kinds = _kinds(D.load_upload("notes.pdf", data))
+    assert kinds["item"] == ["Materials: a laptop with 8 GB"]
+    assert kinds["row"] == ["Week: 2; Topic: pandas"]
+    assert kinds["definition"] == ["Epoch: one pass over the data"]
+
+
+def test_headings_lead_ins_and_fragments():
+    units = A.units("# 과정 안내\n매일 오전 9시 시작\n실습 내용:\n1. 텐서\n2. 자동 미분\n제1장 총강\n짧은 메모")
+    assert [(u.kind, u.text) for u in units] == [
+        ("heading", "과정 안내: 매일 오전 9시 시작"),  # a heading with its first line, a fragment with no "다."
+        ("item", "과정 안내 · 실습 내용: 텐서"), ("item", "과정 안내 · 실습 내용: 자동 미분"),
+        ("line", "과정 안내: 짧은 메모")]  # a law part heading (제1장) is never an answer alone
+    assert units[1].spans == ("1. 텐서",)  # the page marks the item line itself, not its lead-in
+
+
+def test_a_long_markdown_section_keeps_its_heading_in_every_chunk():
+    text = "## 유의 사항\n" + "\n".join(f"- 규칙 {i}: 내용이 조금 긴 항목입니다" for i in range(30)) + "\n## 다음\n끝"
+    chunks = D.split(D.load_upload("r.md", text.encode()), 200, 0)
+    ruled = [c.text for c in chunks if "규칙" in c.text]
+    assert len(ruled) > 2 and all(c.startswith("## 유의 사항\n") for c in ruled)
+    assert not any("## 다음" in c for c in ruled)
+
+
+@pytest.fixture(scope="module")
+def syllabus(tmp_path_factory):
+    from core.assets import Registry
+    from core.config import Settings
+    from core.embeddings import make_embedder
+
+    e5 = make_embedder("e5", Registry(Settings.load().cache_dir))
+    path = ROOT / "data" / "eval" / "dev_upload_syllabus_ko.md"
+    store = VDB.VectorStore(tmp_path_factory.mktemp("syl"))
+    store.build("syl__e5", D.split(D.load_upload(path.name, path.read_bytes()), 400, 50), e5)
+    return lambda q: rag.chain(store, "syl__e5", e5, k=3).invoke(q)
+
+
+def test_the_frozen_rule_answers_a_keyword_query_and_refuses_a_near_topic_question(syllabus):
+    answer = rag.extractive(syllabus("수강 정원"))
+    assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
+    near = syllabus("기말고사는 언제 보나요?")  # the syllabus has a 기말 프로젝트, but no exam date
+    assert near.empty and rag.extractive(near).dont_know
+
+
+def test_risk_coverage_counts_answered_share_accuracy_and_refusals_by_hand():
+    points = [(0.95, True, True), (0.90, False, True), (0.85, True, True), (0.80, False, False), (0.88, False, False)]
+    low, mid, high = rag.risk_coverage(points, [0.0, 0.87, 0.99])
+    assert (low["coverage"], low["accuracy"], low["refused_unanswerable"]) == (1.0, 2 / 3, 0.0)
+    assert (mid["coverage"], mid["accuracy"], mid["refused_unanswerable"]) == (2 / 3, 0.5, 0.5)
+    assert (high["coverage"], high["accuracy"], high["refused_unanswerable"]) == (0.0, 1.0, 1.0)
+    assert rag.RISK_COVERAGE.exists()  # the page's chart reads the dev bench points shipped here
