@@ -18,6 +18,7 @@ MAX_PDF_PAGES = 500
 PDF_STREAM_BYTES = 20_000_000   # per decoded stream (pypdf's default is 75 MB); a flate bomb stops here
 CONTENT_TYPES = "[Content_Types].xml"
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024  # the parts' own budgets are in core.uploads
+MAX_DOCX_PART_BYTES = 40 * 1024 * 1024  # one part (a photo); parts parsed as XML have the smaller XML budget
 DEFAULT_SEPARATORS = ["\n  제", "\n\n", "\n", ". ", "다. ", " ", ""]
 
 
@@ -163,7 +164,8 @@ def _check_page_content(page, name: str, number: int) -> None:
 
 def _docx_parsed_parts(zf, name: str, budgets) -> tuple[set[str], bytes]:
     """Zip names of the parts python-docx parses as XML: the content-type map itself, every .rels, and every part
-    whose content type (by override, else by extension) is XML, or unknown — whatever the part is called. Also
+    whose content type (by override, else by extension) is XML — whatever the part is called (a part with no
+    content type is never parsed: python-docx refuses to load it). Also
     returns the bytes of the content-type map (read here, once)."""
     from lxml import etree
 
@@ -189,7 +191,7 @@ def _docx_parsed_parts(zf, name: str, budgets) -> tuple[set[str], bytes]:
     for member in zf.infolist():
         lower = member.filename.lower()
         ctype = by_part.get(lower, by_ext.get(lower.rsplit(".", 1)[-1] if "." in lower else "", ""))
-        if lower.endswith(".rels") or not ctype or "xml" in ctype:
+        if lower.endswith(".rels") or "xml" in ctype.lower():
             parsed.add(member.filename)
     return parsed, blob
 
@@ -204,12 +206,15 @@ def _docx(name: str, data: bytes) -> list[Document]:
 
     from core.safe_zip import ZipLimits, open_checked, read_member
 
-    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=uploads.DOCX_XML_BYTES,
+    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=MAX_DOCX_PART_BYTES,
                                       max_total_bytes=uploads.DOCX_TOTAL_BYTES), bad_key="doc.corrupt", name=name)
     limit_mb = uploads.DOCX_XML_BYTES // 2**20
     xml = Budget(uploads.DOCX_XML_BYTES, "doc.docx_xml_too_big", name=name, limit_mb=limit_mb)
     total = Budget(uploads.DOCX_TOTAL_BYTES, "zip.total_too_big", limit_mb=uploads.DOCX_TOTAL_BYTES // 2**20)
     parsed, types = _docx_parsed_parts(zf, name, (xml, total))
+    # what the directory declares is enough to refuse early; what the parts really inflate to is counted below
+    if sum(i.file_size for i in zf.infolist() if i.filename in parsed) > uploads.DOCX_XML_BYTES:
+        raise UserError("doc.docx_xml_too_big", "too much XML", name=name, limit_mb=limit_mb)
     clean = io.BytesIO()
     with zipfile.ZipFile(clean, "w", zipfile.ZIP_STORED) as out:
         for info in zf.infolist():
@@ -219,7 +224,7 @@ def _docx(name: str, data: bytes) -> list[Document]:
                 out.writestr(info.filename, types)
                 continue
             budgets = (xml, total) if info.filename in parsed else (total,)
-            out.writestr(info.filename, read_member(zf, info, uploads.DOCX_XML_BYTES, budgets, bad_key="doc.corrupt",
+            out.writestr(info.filename, read_member(zf, info, MAX_DOCX_PART_BYTES, budgets, bad_key="doc.corrupt",
                                                     name=name))
     zf.close()
     try:
