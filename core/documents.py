@@ -60,8 +60,21 @@ def english_notes() -> list[Document]:
     return [Document(p.read_text(encoding="utf-8"), p.name) for p in sorted(EN_CORPUS.glob("*.md"))]
 
 
+_PARSED = uploads.ParsedCache(entries=4)  # at most 4 x MAX_TEXT_CHARS of text held
+
+
 def load_upload(name: str, data: bytes) -> list[Document]:
-    """txt / md / pdf / docx → documents (one per PDF page). Bad files raise UserError with the reason."""
+    """txt / md / pdf / docx → documents (one per PDF page). Bad files raise UserError with the reason.
+
+    Parsed once per upload: the pages call this on every rerun, so the result (or the refusal) is kept by content
+    hash, name and every limit the parse depends on."""
+    limits = (MAX_UPLOAD_BYTES, MAX_TEXT_CHARS, MAX_PDF_PAGES, PDF_STREAM_BYTES, uploads.PDF_OPERATORS,
+              uploads.PDF_PAGE_CONTENT_BYTES, uploads.DOCX_XML_BYTES, uploads.DOCX_TOTAL_BYTES, uploads.DOCX_ELEMENTS)
+    docs = _PARSED.get_or_parse(uploads.content_key(data, name=name, limits=limits), lambda: _load(name, data))
+    return [Document(d.text, d.source, d.page) for d in docs]  # the caller's own list: the cache is shared
+
+
+def _load(name: str, data: bytes) -> list[Document]:
     if not data:
         raise UserError("doc.empty", "the file is empty", name=name)
     if len(data) > MAX_UPLOAD_BYTES:

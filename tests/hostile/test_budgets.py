@@ -319,3 +319,25 @@ def test_row5_health_and_valid_requests_still_work(sandbox, server):
                                                         "max_tokens": 2}, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200
     assert httpx.get(base + "/v1/models").status_code == 401
+
+
+# ---- parsed once per upload ---------------------------------------------------------------------------------------
+def test_a_document_upload_is_parsed_once_per_content_and_limits(sandbox, monkeypatch):
+    """The pages call load_upload on every rerun: the same bytes under the same name and limits are not parsed
+    again, a refusal included; other bytes or other limits are."""
+    calls = []
+    real = DOC._load
+    monkeypatch.setattr(DOC, "_load", lambda name, data: calls.append(name) or real(name, data))
+    text = zlib.compress(b"BT /F1 12 Tf 72 720 Td (cached page) Tj ET")
+    pdf = _pdf([text, zlib.compress(b"BT /F1 12 Tf 72 720 Td (other) Tj ET")], 3)
+    first = DOC.load_upload("c.pdf", pdf)
+    first[0].text = "changed by the caller"
+    again = DOC.load_upload("c.pdf", pdf)
+    assert len(calls) == 1 and again[0].text == "cached page"  # each caller gets its own copy
+    probe = _pdf([_empty_text_ops(600_000)], 2)
+    for _ in range(2):
+        refused(DOC.load_upload, "probe.pdf", probe, key="doc.pdf_page_too_big")
+    assert len(calls) == 2
+    monkeypatch.setattr(DOC, "MAX_TEXT_CHARS", 5)  # another limit: parsed again, and refused under it
+    refused(DOC.load_upload, "c.pdf", pdf, key="doc.too_much_text")
+    assert len(calls) == 3
