@@ -159,7 +159,9 @@ def _page_content_key(page):
     shared objects: two pages with the same key have the same text."""
     from pypdf.generic import IndirectObject
 
-    refs = [page.raw_get(k) if k in page else None for k in ("/Contents", "/Resources")]
+    if "/Contents" not in page or "/Resources" not in page:  # inherited resources may differ between pages
+        return None
+    refs = [page.raw_get(k) for k in ("/Contents", "/Resources")]
     if not isinstance(refs[0], IndirectObject):
         return None
     return tuple((r.idnum, r.generation) if isinstance(r, IndirectObject) else repr(r) for r in refs)
@@ -178,8 +180,8 @@ def _check_page_content(page, name: str, number: int) -> None:
 def _docx_parsed_parts(zf, name: str, budgets) -> tuple[set[str], bytes]:
     """Zip names of the parts python-docx parses as XML: the content-type map itself, every .rels, and every part
     whose content type (by override, else by extension) is XML — whatever the part is called (a part with no
-    content type is never parsed: python-docx refuses to load it). Also
-    returns the bytes of the content-type map (read here, once)."""
+    content type is never parsed: python-docx refuses to load it). Also returns the bytes of the content-type
+    map (read here, once)."""
     from lxml import etree
 
     from core.safe_zip import read_member
@@ -195,6 +197,8 @@ def _docx_parsed_parts(zf, name: str, budgets) -> tuple[set[str], bytes]:
         raise UserError("doc.corrupt", str(exc), name=name) from exc
     by_ext, by_part = {}, {}
     for el in root:
+        if not isinstance(el.tag, str):  # a comment or processing instruction
+            continue
         tag = etree.QName(el).localname
         if tag == "Default":
             by_ext[(el.get("Extension") or "").lower()] = el.get("ContentType") or ""
@@ -242,10 +246,10 @@ def _docx(name: str, data: bytes) -> list[Document]:
     zf.close()
     try:
         d = docx.Document(clean)
-    except Exception as exc:  # python-docx raises zip/xml errors of several types
+        body = d.element.body  # python-docx walks paragraphs, runs and run children in Python: counted first, in C
+        work = sum(int(body.xpath(f"count({path})")) for path in (".//w:p", ".//w:r", ".//w:r/*"))
+    except Exception as exc:  # python-docx raises zip/xml errors of several types; a document without a body
         raise UserError("doc.corrupt", str(exc), name=name) from exc
-    body = d.element.body  # python-docx walks paragraphs, runs and run children in Python: counted first, in C
-    work = sum(int(body.xpath(f"count({path})")) for path in (".//w:p", ".//w:r", ".//w:r/*"))
     if work > uploads.DOCX_ELEMENTS:
         raise UserError("doc.docx_work", "too many paragraphs and runs", name=name, limit=uploads.DOCX_ELEMENTS)
     lines, chars = [], 0
