@@ -217,19 +217,19 @@ def test_row4_the_probe_pdf_is_refused_at_its_first_page(sandbox):
 
 
 def test_row4_a_stream_shared_by_pages_is_parsed_once(sandbox):
-    """500 pages sharing one stream of 60k empty operators (under the page limit): it is parsed for the first page
+    """500 pages sharing one stream of 20k empty operators (under the page limit): it is parsed for the first page
     only, and the file ends as 'no text' at once rather than after 500 parses."""
-    shared = _pdf([_empty_text_ops(60_000)], 500)
+    shared = _pdf([_empty_text_ops(20_000)], 500)
     refused(DOC.load_upload, "shared.pdf", shared, key="doc.no_text", seconds=3, rss_mb=150)
 
 
 def test_row4_operators_are_budgeted_across_all_pages(sandbox, monkeypatch):
     """Distinct streams, each under the page limit: the operators of all pages together hit the budget (a small
     budget here, the same code)."""
-    monkeypatch.setattr(uploads, "PDF_OPERATORS", 30_000)
-    pdf = _pdf([_empty_text_ops(5_000, b"%d" % i) for i in range(40)], 40)
+    monkeypatch.setattr(uploads, "PDF_OPERATORS", 6_000)
+    pdf = _pdf([_empty_text_ops(1_000, b"%d" % i) for i in range(40)], 40)
     err = refused(DOC.load_upload, "many.pdf", pdf, key="doc.pdf_work", seconds=3, rss_mb=150)
-    assert err.params["limit"] == 30_000
+    assert err.params["limit"] == 6_000
 
 
 def test_row4_an_ordinary_pdf_still_reads(sandbox):
