@@ -55,6 +55,8 @@ def _column(table: eda.Table, key: str) -> str | None:
 
 def _run(table: eda.Table, step: str, column: str | None = None, font: str | None = None):
     code = eda.step_code(step, table, column=column, font=font)
+    if column is not None and (n := eda.nonfinite(table.df, column)):
+        st.warning(t("eda.not_finite", column=column, n=n), icon="♾️")
     return eda.run_step(code, table), code
 
 
@@ -88,7 +90,10 @@ def page() -> None:
 
     def describe():
         ns, code = _run(table, "describe")
-        st.dataframe(ns["stats"].style.format("{:.3g}"))
+        stats = ns["stats"]
+        if not eda.numeric_columns(df):  # describe() of text columns: count, unique, top, freq (no mean to round)
+            st.info(t("eda.text_only"))
+        st.dataframe(stats.style.format("{:.3g}", subset=list(stats.select_dtypes("number").columns)))
         _code(table, code)
 
     def distribution():
@@ -132,7 +137,9 @@ def page() -> None:
         low, high = eda.iqr_bounds(df[column].to_numpy(dtype=float))
         metric_columns([(t("eda.low"), f"{low:.3g}"), (t("eda.high"), f"{high:.3g}"),
                         (t("eda.n_outliers"), len(ns["outliers"]))])
-        fig = px.box(df, y=column, points="outliers", height=380)
+        inf = [float("inf"), float("-inf")]  # left out, as in the snippet (the page said so above)
+        fig = px.box(df.assign(**{column: df[column].replace(inf, float("nan"))}), y=column, points="outliers",
+                     height=380)
         fig.add_hline(y=low, line_dash="dash")
         fig.add_hline(y=high, line_dash="dash")
         st.plotly_chart(fig, key="eda.out_fig")

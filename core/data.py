@@ -20,6 +20,7 @@ MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_ZIP_IMAGES = 5000
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # PIL's own bomb guard only warns below 2x its default; refuse earlier
+MIN_TRAIN = 2  # training images left after the test split: one for the training set, one for validation
 
 
 @dataclass
@@ -82,11 +83,11 @@ def cifar10(root: Path, online: bool) -> ImageData:
                      torch.tensor(test.targets))
 
 
-def load_image(data: bytes | object, size: int, channels: int):
-    """Any image (bytes or PIL) → C×size×size float tensor; colour and size are converted, not refused."""
-    import numpy as np
-    import torch
-    from PIL import Image, ImageOps
+def open_image(data: bytes | object, size: int | None = None):
+    """Any image (bytes or PIL) opened but not yet decoded, its pixel count checked from the header; with `size`,
+    a JPEG is set to decode at the smallest scale still at least size x size (its own DCT scaling, far cheaper
+    than decoding every pixel and shrinking them after). Its .size is what decoding will cost."""
+    from PIL import Image
 
     try:
         img = data if hasattr(data, "convert") else Image.open(io.BytesIO(data))
@@ -96,6 +97,21 @@ def load_image(data: bytes | object, size: int, channels: int):
         raise UserError("data.not_image", "not an image") from exc
     if img.width * img.height > MAX_IMAGE_PIXELS:  # a 100 KB PNG can declare 50000x50000 pixels
         raise UserError("data.image_too_big", "image too large", limit=MAX_IMAGE_PIXELS)
+    if size is not None and img.format == "JPEG":
+        img.draft(img.mode, (size, size))
+    return img
+
+
+def load_image(data: bytes | object, size: int, channels: int):
+    """Any image (bytes or PIL) → C×size×size float tensor; colour and size are converted, not refused."""
+    return _to_tensor(open_image(data, size), size, channels)
+
+
+def _to_tensor(img, size: int, channels: int):
+    import numpy as np
+    import torch
+    from PIL import ImageOps
+
     try:
         img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
         img = ImageOps.fit(img, (size, size))
@@ -107,7 +123,12 @@ def load_image(data: bytes | object, size: int, channels: int):
 
 
 def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float = 0.2, seed: int = 0) -> ImageData:
-    """A zip with one folder per class (Teachable-Machine style). Bad files are skipped and listed."""
+    """A zip with one folder per class (Teachable-Machine style). Bad files are skipped and listed.
+
+    Every image is read once and opened (header only) first, its pixels charged to the zip's budget
+    (core.uploads.IMAGE_ZIP_PIXELS): a zip whose images would take too long to decode is refused before the first
+    one is decoded."""
+    from core import uploads
     from core.safe_zip import ZipLimits, open_checked, read_member, unsafe_name
 
     if not data:
@@ -138,14 +159,26 @@ def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float =
     if sum(len(v) for v in by_class.values()) > MAX_ZIP_IMAGES:
         raise UserError("data.zip_too_many", "too many images", limit=MAX_ZIP_IMAGES)
     classes = sorted(by_class)
-    xs, ys = [], []
+    pixels = uploads.Budget(uploads.IMAGE_ZIP_PIXELS, "data.zip_pixels", limit_mp=uploads.IMAGE_ZIP_PIXELS // 10**6,
+                            side=_fitting_side(uploads.IMAGE_ZIP_PIXELS, MAX_ZIP_IMAGES))
+    opened = []  # (label, name, PIL image not yet decoded)
     for label, cls in enumerate(classes):
         for info in by_class[cls]:
             try:
-                xs.append(load_image(read_member(zf, info, MAX_IMAGE_BYTES), size, channels))
-                ys.append(label)
+                img = open_image(read_member(zf, info, MAX_IMAGE_BYTES), size)
             except Exception as exc:  # PIL raises several types for corrupt files, zipfile for bad CRCs
                 skipped.append((info.filename, f"unreadable image ({type(exc).__name__})"))
+                continue
+            pixels.spend(img.width * img.height)  # past the budget: the whole zip is refused, nothing decoded yet
+            opened.append((label, info.filename, img))
+    xs, ys = [], []
+    for label, name, img in opened:
+        try:
+            xs.append(_to_tensor(img, size, channels))
+            ys.append(label)
+        except Exception as exc:  # a truncated or corrupt file fails only when decoded
+            skipped.append((name, f"unreadable image ({type(exc).__name__})"))
+    opened.clear()
     counts = {c: ys.count(i) for i, c in enumerate(classes)}
     empty = [c for c, n in counts.items() if n == 0]
     if empty:
@@ -156,8 +189,15 @@ def image_zip(data: bytes, size: int = 32, channels: int = 3, test_frac: float =
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(x), generator=g)
     n_test = max(len(classes), int(len(x) * test_frac))
+    if len(x) - n_test < MIN_TRAIN:  # one image to train on and one to validate with, at the very least
+        raise UserError("data.zip_too_few", "too few images", n=len(x), test=n_test, need=n_test + MIN_TRAIN)
     test, train = perm[:n_test], perm[n_test:]
     return ImageData("upload", classes, x[train], y[train], x[test], y[test], skipped)
+
+
+def _fitting_side(pixels: int, images: int) -> int:
+    """The square side at which `images` images fit in `pixels`: the size to shrink photos to, for the message."""
+    return int((pixels / images) ** 0.5)
 
 
 @dataclass
@@ -176,6 +216,8 @@ def subset_split(data: ImageData, subset: int, val_frac: float, seed: int) -> Sp
     perm = torch.randperm(len(data.x_train), generator=g)[: min(subset, len(data.x_train))]
     x, y = data.x_train[perm], data.y_train[perm]
     n_val = max(1, int(len(x) * val_frac))
+    if len(x) - n_val < 1:
+        raise UserError("data.too_few_train", "no training image left", n=len(x), val=n_val)
     return Split(x[n_val:], y[n_val:], x[:n_val], y[:n_val])
 
 

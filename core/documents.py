@@ -7,15 +7,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import uploads
 from core.errors import UserError
+from core.uploads import Budget
 
 EN_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 5_000_000      # what one upload may add to the index: ~2,500 pages
 MAX_PDF_PAGES = 500
 PDF_STREAM_BYTES = 20_000_000   # per decoded stream (pypdf's default is 75 MB); a flate bomb stops here
-# lxml needs ~20x the XML size in memory: 40 MB of XML is a 2,000-page document and ~1 GB of RAM at most
-MAX_DOCX_XML_BYTES = 40 * 1024 * 1024
+CONTENT_TYPES = "[Content_Types].xml"
+MAX_CONTENT_TYPES_BYTES = 1024 * 1024  # the parts' own budgets are in core.uploads
+MAX_DOCX_PART_BYTES = 40 * 1024 * 1024  # one part (a photo); parts parsed as XML have the smaller XML budget
 DEFAULT_SEPARATORS = ["\n  제", "\n\n", "\n", ". ", "다. ", " ", ""]
 
 
@@ -57,8 +60,21 @@ def english_notes() -> list[Document]:
     return [Document(p.read_text(encoding="utf-8"), p.name) for p in sorted(EN_CORPUS.glob("*.md"))]
 
 
+_PARSED = uploads.ParsedCache(entries=4)  # at most 4 x MAX_TEXT_CHARS of text held
+
+
 def load_upload(name: str, data: bytes) -> list[Document]:
-    """txt / md / pdf / docx → documents (one per PDF page). Bad files raise UserError with the reason."""
+    """txt / md / pdf / docx → documents (one per PDF page). Bad files raise UserError with the reason.
+
+    Parsed once per upload: the pages call this on every rerun, so the result (or the refusal) is kept by content
+    hash, name and every limit the parse depends on."""
+    limits = (MAX_UPLOAD_BYTES, MAX_TEXT_CHARS, MAX_PDF_PAGES, PDF_STREAM_BYTES, uploads.PDF_OPERATORS,
+              uploads.PDF_PAGE_CONTENT_BYTES, uploads.DOCX_XML_BYTES, uploads.DOCX_TOTAL_BYTES, uploads.DOCX_ELEMENTS)
+    docs = _PARSED.get_or_parse(uploads.content_key(data, name=name, limits=limits), lambda: _load(name, data))
+    return [Document(d.text, d.source, d.page) for d in docs]  # the caller's own list: the cache is shared
+
+
+def _load(name: str, data: bytes) -> list[Document]:
     if not data:
         raise UserError("doc.empty", "the file is empty", name=name)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -86,6 +102,17 @@ def load_upload(name: str, data: bytes) -> list[Document]:
     return [d for d in docs if d.text.strip()]
 
 
+class _OperatorBudget:
+    """pypdf's visitor_operand_before, called for every content-stream operator it interprets: counts them against
+    the PDF's whole-document budget and stops extraction once it is spent."""
+
+    def __init__(self, name: str):
+        self.budget = Budget(uploads.PDF_OPERATORS, "doc.pdf_work", name=name, limit=uploads.PDF_OPERATORS)
+
+    def __call__(self, _operator, _operands, _cm, _tm) -> None:
+        self.budget.spend(1)
+
+
 def _pdf(name: str, data: bytes) -> list[Document]:
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError, PyPdfError
@@ -102,9 +129,17 @@ def _pdf(name: str, data: bytes) -> list[Document]:
                 raise UserError("doc.encrypted", "encrypted PDF", name=name)
             if len(reader.pages) > MAX_PDF_PAGES:
                 raise UserError("doc.too_many_pages", "too many pages", name=name, limit=MAX_PDF_PAGES)
-            docs, chars = [], 0
+            operators = _OperatorBudget(name)
+            docs, chars, seen = [], 0, {}
             for i, page in enumerate(reader.pages):
-                text = page.extract_text() or ""
+                key = _page_content_key(page)
+                if key is not None and key in seen:  # pages sharing one content stream: parsed once
+                    text = seen[key]
+                else:
+                    _check_page_content(page, name, i + 1)
+                    text = page.extract_text(visitor_operand_before=operators) or ""
+                    if key is not None:
+                        seen[key] = text
                 chars += len(text)
                 if chars > MAX_TEXT_CHARS:  # stop extracting as soon as the budget is spent
                     raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
@@ -119,22 +154,108 @@ def _pdf(name: str, data: bytes) -> list[Document]:
         raise UserError("doc.corrupt", str(exc), name=name) from exc
 
 
+def _page_content_key(page):
+    """Which content stream and resources a page draws with (their object numbers), or None when they are not
+    shared objects: two pages with the same key have the same text."""
+    from pypdf.generic import IndirectObject
+
+    if "/Contents" not in page or "/Resources" not in page:  # inherited resources may differ between pages
+        return None
+    refs = [page.raw_get(k) for k in ("/Contents", "/Resources")]
+    if not isinstance(refs[0], IndirectObject):
+        return None
+    return tuple((r.idnum, r.generation) if isinstance(r, IndirectObject) else repr(r) for r in refs)
+
+
+def _check_page_content(page, name: str, number: int) -> None:
+    """pypdf parses a page's whole content stream before its first operator is seen: a page whose decoded
+    content is too big to parse quickly is refused before that."""
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    if size > uploads.PDF_PAGE_CONTENT_BYTES:
+        raise UserError("doc.pdf_page_too_big", "page content too big", name=name, page=number,
+                        limit_mb=uploads.PDF_PAGE_CONTENT_BYTES / 2**20)
+
+
+def _docx_parsed_parts(zf, name: str, budgets) -> tuple[set[str], bytes]:
+    """Zip names of the parts python-docx parses as XML: the content-type map itself, every .rels, and every part
+    whose content type (by override, else by extension) is XML — whatever the part is called (a part with no
+    content type is never parsed: python-docx refuses to load it). Also returns the bytes of the content-type
+    map (read here, once)."""
+    from lxml import etree
+
+    from core.safe_zip import read_member
+
+    try:
+        info = zf.getinfo(CONTENT_TYPES)
+    except KeyError as exc:
+        raise UserError("doc.corrupt", "no [Content_Types].xml", name=name) from exc
+    blob = read_member(zf, info, MAX_CONTENT_TYPES_BYTES, budgets, bad_key="doc.corrupt", name=name)
+    try:
+        root = etree.fromstring(blob, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    except etree.XMLSyntaxError as exc:
+        raise UserError("doc.corrupt", str(exc), name=name) from exc
+    by_ext, by_part = {}, {}
+    for el in root:
+        if not isinstance(el.tag, str):  # a comment or processing instruction
+            continue
+        tag = etree.QName(el).localname
+        if tag == "Default":
+            by_ext[(el.get("Extension") or "").lower()] = el.get("ContentType") or ""
+        elif tag == "Override":
+            by_part[(el.get("PartName") or "").lstrip("/").lower()] = el.get("ContentType") or ""
+    parsed = {CONTENT_TYPES}
+    for member in zf.infolist():
+        lower = member.filename.lower()
+        ctype = by_part.get(lower, by_ext.get(lower.rsplit(".", 1)[-1] if "." in lower else "", ""))
+        if lower.endswith(".rels") or "xml" in ctype.lower():
+            parsed.add(member.filename)
+    return parsed, blob
+
+
 def _docx(name: str, data: bytes) -> list[Document]:
+    """Every member is read once, through safe_zip, counted while it inflates: the parts python-docx will parse
+    against the XML budget, all of them against the total; python-docx then reads those verified bytes (a stored
+    copy of the zip), so nothing is inflated twice and no header is trusted."""
+    import zipfile
+
     import docx
 
-    from core.safe_zip import ZipLimits, open_checked
+    from core.safe_zip import ZipLimits, open_checked, read_member
 
-    # python-docx inflates and parses every part: check the declared sizes first, from the zip directory alone
-    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=MAX_DOCX_XML_BYTES,
-                                      max_total_bytes=4 * MAX_UPLOAD_BYTES), bad_key="doc.corrupt", name=name)
-    xml = sum(i.file_size for i in zf.infolist() if i.filename.endswith((".xml", ".rels")))
-    if xml > MAX_DOCX_XML_BYTES:
-        raise UserError("doc.docx_xml_too_big", "too much XML", name=name, limit_mb=MAX_DOCX_XML_BYTES // 2**20)
+    zf = open_checked(data, ZipLimits(max_entries=2000, max_entry_bytes=MAX_DOCX_PART_BYTES,
+                                      max_total_bytes=uploads.DOCX_TOTAL_BYTES), bad_key="doc.corrupt", name=name)
+    limit_mb = uploads.DOCX_XML_BYTES // 2**20
+    xml = Budget(uploads.DOCX_XML_BYTES, "doc.docx_xml_too_big", name=name, limit_mb=limit_mb)
+    total = Budget(uploads.DOCX_TOTAL_BYTES, "zip.total_too_big", limit_mb=uploads.DOCX_TOTAL_BYTES // 2**20)
+    parsed, types = _docx_parsed_parts(zf, name, (xml, total))
+    # what the directory declares is enough to refuse early; what the parts really inflate to is counted below
+    if sum(i.file_size for i in zf.infolist() if i.filename in parsed) > uploads.DOCX_XML_BYTES:
+        raise UserError("doc.docx_xml_too_big", "too much XML", name=name, limit_mb=limit_mb)
+    clean = io.BytesIO()
+    with zipfile.ZipFile(clean, "w", zipfile.ZIP_STORED) as out:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            if info.filename == CONTENT_TYPES:
+                out.writestr(info.filename, types)
+                continue
+            budgets = (xml, total) if info.filename in parsed else (total,)
+            out.writestr(info.filename, read_member(zf, info, MAX_DOCX_PART_BYTES, budgets, bad_key="doc.corrupt",
+                                                    name=name))
+    zf.close()
     try:
-        d = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises zip/xml errors of several types
+        d = docx.Document(clean)
+        body = d.element.body  # python-docx walks paragraphs, runs and run children in Python: counted first, in C
+        work = sum(int(body.xpath(f"count({path})")) for path in (".//w:p", ".//w:r", ".//w:r/*"))
+    except Exception as exc:  # python-docx raises zip/xml errors of several types; a document without a body
         raise UserError("doc.corrupt", str(exc), name=name) from exc
-    return [Document(_docx_text(d), name)]
+    if work > uploads.DOCX_ELEMENTS:
+        raise UserError("doc.docx_work", "too many paragraphs and runs", name=name, limit=uploads.DOCX_ELEMENTS)
+    text = _docx_text(d)  # bounded by the element count above
+    if len(text) > MAX_TEXT_CHARS:
+        raise UserError("doc.too_much_text", "too much text", name=name, limit=MAX_TEXT_CHARS)
+    return [Document(text, name)]
 
 
 def _docx_text(d) -> str:

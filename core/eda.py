@@ -94,6 +94,16 @@ def numeric_columns(df, exclude: str | None = None) -> list[str]:
     return [c for c in df.select_dtypes("number").columns if c != exclude]
 
 
+def nonfinite(df, column: str) -> int:
+    """How many +inf/-inf values a numeric column holds (a CSV may say 'inf', or 1e400): they cannot be binned,
+    boxed or put in quartiles, so the chart steps leave them out and the page says so, naming the column."""
+    import numpy as np
+
+    if column not in df.columns or column not in df.select_dtypes("number").columns:
+        return 0
+    return int(np.isinf(df[column].to_numpy(dtype=float, na_value=np.nan)).sum())
+
+
 def korean_font() -> str | None:
     """The first installed font that has Hangul, so Matplotlib titles in Korean don't turn into boxes."""
     from matplotlib import font_manager
@@ -118,17 +128,22 @@ def step_code(step: str, table: Table, column: str | None = None, font: str | No
                 "fig = px.bar(missing, x='index', y='missing %', title='Missing values per column (%)')\n")
     if step == "describe":
         return "stats = df.describe().T   # count, mean, std, min, quartiles, max of every numeric column\n"
+    # a column holding inf: the snippet reads it with inf as missing, so the student's copy runs too
+    finite = nonfinite(table.df, col) > 0
+    values = f"df[{col!r}].replace([np.inf, -np.inf], np.nan)" if finite else f"df[{col!r}]"
+    np_line = "import numpy as np\n" if finite else ""
     if step == "distribution":
         title = f"{col} 분포 / distribution"
         font_line = f"plt.rcParams['font.family'] = {font!r}   # a font with Hangul\n" if font else ""
-        by = (f"groups = [g[{col!r}].dropna() for _, g in df.groupby(target)]\n"
+        group_values = f"g[{col!r}].replace([np.inf, -np.inf], np.nan)" if finite else f"g[{col!r}]"
+        by = (f"groups = [{group_values}.dropna() for _, g in df.groupby(target)]\n"
               f"axes[1].boxplot(groups, tick_labels=[str(k) for k, _ in df.groupby(target)])\n"
               "axes[1].set_xlabel(target)\n") if table.target and table.target != col else (
-              f"axes[1].boxplot(df[{col!r}].dropna())\n")
-        return ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n\n"
+              f"axes[1].boxplot({values}.dropna())\n")
+        return ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n" + np_line + "\n"
                 f"{font_line}plt.rcParams['axes.unicode_minus'] = False\n"
                 "fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))\n"
-                f"axes[0].hist(df[{col!r}].dropna(), bins=30, color='#4c78a8')\n"
+                f"axes[0].hist({values}.dropna(), bins=30, color='#4c78a8')\n"
                 f"axes[0].set_title({title!r})\n" + by +
                 f"axes[1].set_title({col!r} + ' box')\n"
                 "fig.tight_layout()\n")
@@ -144,7 +159,7 @@ def step_code(step: str, table: Table, column: str | None = None, font: str | No
                 f"fig = px.scatter_matrix(df, dimensions={cols!r}{color})\n"
                 "fig.update_traces(diagonal_visible=False, marker=dict(size=3))\n")
     if step == "outliers":
-        return (f"s = df[{col!r}]\n"
+        return (f"{np_line}s = {values}{'   # inf counts as missing' if finite else ''}\n"
                 "q1, q3 = s.quantile(0.25), s.quantile(0.75)\n"
                 "low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)   # Tukey's fences\n"
                 "outliers = df[(s < low) | (s > high)]\n")
@@ -167,10 +182,11 @@ def run_step(code: str, table: Table) -> dict:
 
 
 def iqr_bounds(values) -> tuple[float, float]:
-    """Tukey's fences, the same rule as the outliers snippet."""
+    """Tukey's fences, the same rule as the outliers snippet (inf counts as missing there too)."""
     import numpy as np
 
-    q1, q3 = np.nanquantile(values, [0.25, 0.75])
+    values = np.asarray(values, dtype=float)
+    q1, q3 = np.nanquantile(np.where(np.isinf(values), np.nan, values), [0.25, 0.75])
     return float(q1 - 1.5 * (q3 - q1)), float(q3 + 1.5 * (q3 - q1))
 
 

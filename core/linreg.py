@@ -12,6 +12,7 @@ from typing import Iterator
 from core.errors import UserError
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
+FLOAT32_MAX = 3.4028235e38
 
 
 @dataclass
@@ -50,7 +51,9 @@ def load_csv(data: bytes):
 
 
 def columns_to_tensors(df, x_col: str, y_col: str):
-    """Pick two columns; rows where either is missing or non-numeric are dropped (and counted)."""
+    """Pick two columns; rows where either is missing or non-numeric are dropped (and counted); a value that is
+    infinite, or too large for float32, is refused with its column named."""
+    import numpy as np
     import pandas as pd
     import torch
 
@@ -62,6 +65,12 @@ def columns_to_tensors(df, x_col: str, y_col: str):
     dropped = len(df) - len(pair)
     if len(pair) < 2:
         raise UserError("lr.csv_too_few", "fewer than two usable rows", dropped=dropped)
+    for col, name in (("x", x_col), ("y", y_col)):
+        # 'inf' parses as a number, and 1e39 becomes inf in float32: least squares and SGD cannot use either
+        bad = ~np.isfinite(pair[col].to_numpy(dtype="float32"))
+        if bad.any():
+            raise UserError("lr.not_finite", "infinite values", column=str(name), n=int(bad.sum()),
+                            example=str(df.loc[pair.index[bad][0], name])[:40], limit=f"{FLOAT32_MAX:.2e}")
     as_t = lambda s: torch.tensor(s.to_numpy(dtype="float32")).reshape(-1, 1)  # noqa: E731
     return as_t(pair["x"]), as_t(pair["y"]), dropped
 
@@ -70,7 +79,10 @@ def closed_form(x, y) -> tuple[float, float]:
     """Least squares with numpy: the answer SGD should approach."""
     import numpy as np
 
-    slope, intercept = np.polyfit(x.numpy().ravel().astype("float64"), y.numpy().ravel().astype("float64"), 1)
+    try:
+        slope, intercept = np.polyfit(x.numpy().ravel().astype("float64"), y.numpy().ravel().astype("float64"), 1)
+    except (np.linalg.LinAlgError, ValueError) as exc:  # e.g. values whose squares overflow float64
+        raise UserError("lr.no_closed_form", str(exc), reason=str(exc)[:120]) from exc
     return float(slope), float(intercept)
 
 

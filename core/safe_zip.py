@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -62,13 +63,31 @@ def open_checked(data: bytes, limits: ZipLimits, bad_key: str = "zip.bad", **par
     return zf
 
 
-def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """At most `limit` bytes of one member; more than that is refused, whatever its header declared."""
-    with zf.open(info) as f:
-        out = f.read(limit + 1)
-    if len(out) > limit:
-        raise UserError("zip.entry_too_big", "entry too big", name=info.filename[:80], limit_mb=limit // 2**20)
-    return out
+CHUNK = 1024 * 1024  # inflate this much at a time: zipfile's read() asks zlib for up to 2 GiB in one call
+
+
+def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budgets=(), bad_key: str = "zip.bad",
+                **params) -> bytes:
+    """One member, inflated CHUNK bytes at a time and counted as it inflates: more than `limit` bytes, or more
+    than any of `budgets` (core.uploads.Budget, shared by all members of one upload) has left, stops the read
+    with a UserError, whatever the header declared. A member whose data does not match its header (bad CRC,
+    truncated or corrupt deflate data) is UserError(bad_key, **params)."""
+    name = info.filename[:80]
+    parts, size = [], 0
+    try:
+        with zf.open(info) as f:
+            while chunk := f.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise UserError("zip.entry_too_big", "entry too big", name=name, limit_mb=limit // 2**20)
+                for budget in budgets:
+                    budget.spend(len(chunk))
+                parts.append(chunk)
+    except UserError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise UserError(bad_key, f"{name}: {exc}", **params) from exc
+    return b"".join(parts)
 
 
 def unsafe_name(name: str) -> bool:

@@ -46,6 +46,8 @@ MAX_WAITING = 8   # beyond this a client gets 429 and Retry-After instead of a h
 MAX_TOOLS = 32
 MAX_TOOLS_CHARS = 32_000  # all tool schemas together, as JSON: they are part of the prompt
 MAX_CALLS = 8
+# the largest valid request (64 embedding inputs of 8,000 characters, each escaped as \uXXXX) stays under this
+MAX_BODY_BYTES = 4 * 1024 * 1024
 _END = object()
 _TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 
@@ -212,9 +214,52 @@ def _validation_error(_request: Request, exc: RequestValidationError) -> JSONRes
     return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
 
+class RequestGuard:
+    """ASGI middleware that decides from the headers alone, before a byte of the body is read: a /v1 request
+    without the right key is 401, a declared Content-Length over `limit` is 413, and a body sent without a
+    length (chunked) is cut off with 413 as soon as it passes the limit. Otherwise a client could make the
+    server read and parse a 400 MB body only to be told its key is wrong."""
+
+    def __init__(self, app, expected: bytes | None, limit: int):
+        self.app, self.expected, self.limit = app, expected, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = [(k.lower(), v) for k, v in scope["headers"]]
+        if self.expected and scope["path"].startswith("/v1"):
+            given = [v for k, v in headers if k == b"authorization"]
+            if len(given) != 1 or not secrets.compare_digest(given[0], self.expected):
+                return await _refuse(401, "invalid api key", scope, receive, send)
+        lengths = {v.strip() for k, v in headers if k == b"content-length"}
+        if lengths:
+            if len(lengths) > 1 or not all(v.isdigit() for v in lengths):
+                return await _refuse(400, "invalid Content-Length", scope, receive, send)
+            if int(lengths.pop()) > self.limit:
+                return await _refuse(413, f"request body over {self.limit} bytes", scope, receive, send)
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:  # FastAPI re-raises an HTTPException met while reading the body
+                    raise HTTPException(status_code=413, detail=f"request body over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _refuse(status: int, detail: str, scope, receive, send) -> None:
+    headers = {"Connection": "close"}  # the unread body is not drained: the connection ends with the answer
+    await JSONResponse({"detail": detail}, status_code=status, headers=headers)(scope, receive, send)
+
+
 def create_app(provider, embedder=None, model_id: str = "course-local", api_key: str | None = None) -> FastAPI:
-    """api_key: when set, every /v1 request needs 'Authorization: Bearer <api_key>' (like the real APIs), and
-    the /docs and /openapi.json pages are off (a browser cannot send the key to them)."""
+    """api_key: when set, every /v1 request needs 'Authorization: Bearer <api_key>' (like the real APIs), checked
+    before its body is read (RequestGuard), and the /docs and /openapi.json pages are off (a browser cannot send
+    the key to them). A body over MAX_BODY_BYTES is 413 whatever the key."""
     expected = f"Bearer {api_key}".encode() if api_key else None
 
     def check_key(authorization: str | None = Header(default=None)):
@@ -224,6 +269,7 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
     docs = {} if api_key is None else dict(docs_url=None, redoc_url=None, openapi_url=None)
     app = FastAPI(title="Course app inference server", **docs)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(RequestGuard, expected=expected, limit=MAX_BODY_BYTES)
     gate = Gate()
 
     @app.get("/health")

@@ -6,7 +6,8 @@ from pathlib import Path
 from ui.strings import EN, KO
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSED_IN = {"core/llm/errors.py", "core/safe_zip.py"}  # modules whose UserError key is chosen, not written
+# modules whose UserError key is chosen, not written (core.uploads.Budget raises the key its caller gave it)
+PASSED_IN = {"core/llm/errors.py", "core/safe_zip.py", "core/uploads.py"}
 
 
 def _raised_keys() -> list[tuple[str, str, set[str] | None]]:
@@ -14,7 +15,13 @@ def _raised_keys() -> list[tuple[str, str, set[str] | None]]:
     found = []
     for path in sorted((ROOT / "core").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "UserError":
+            name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
+            if name == "Budget" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                # Budget(cap, "key", **params) raises UserError("key", **params) once spent
+                names = {k.arg for k in node.keywords}
+                found.append((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[1].value,
+                              None if None in names else names))
+            if name == "UserError":
                 if not (node.args and isinstance(node.args[0], ast.Constant)):
                     # a key passed in by the caller; test_passed_in_keys checks those modules and their callers
                     assert str(path.relative_to(ROOT)) in PASSED_IN, f"{path}:{node.lineno} key not literal"
@@ -28,6 +35,7 @@ def _raised_keys() -> list[tuple[str, str, set[str] | None]]:
 def test_scan_finds_the_errors_core_raises():
     keys = {key for _, key, _ in _raised_keys()}
     assert {"doc.empty", "w2v.unknown_word", "llm.empty_prompt", "sum.empty", "vdb.empty_query"} <= keys
+    assert {"data.zip_pixels", "doc.pdf_work", "doc.docx_xml_too_big"} <= keys  # the keys budgets raise
     assert len(keys) > 40
 
 
@@ -45,13 +53,15 @@ def test_every_user_error_key_is_in_both_tables_with_its_parameters():
 
 
 def test_passed_in_keys_are_in_both_tables():
-    """safe_zip.open_checked(data, limits, bad_key): every caller's bad_key must be translated too."""
+    """safe_zip.open_checked(data, limits, bad_key) and read_member(..., bad_key=): every caller's bad_key must be
+    translated too."""
     passed = set()
     for path in sorted((ROOT / "core").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             name = getattr(node.func, "attr", getattr(node.func, "id", "")) if isinstance(node, ast.Call) else ""
-            if name == "open_checked":
-                args = node.args[2:3] + [k.value for k in node.keywords if k.arg == "bad_key"]
+            if name in ("open_checked", "read_member"):
+                args = [k.value for k in node.keywords if k.arg == "bad_key"]
+                args += node.args[2:3] if name == "open_checked" else []
                 passed |= {a.value for a in args if isinstance(a, ast.Constant)}
     assert passed, "the scan found no open_checked caller"
     assert [k for k in passed if k not in KO or k not in EN] == []

@@ -4,6 +4,7 @@ Every page that trains something uses `job_panel`; the work itself is a generato
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any, Callable, Iterator
@@ -25,6 +26,7 @@ _ACTIVE = "jobs.active"  # session key of the panel whose job runs now: one heav
 _SLOTS = {True: threading.Semaphore(1), False: threading.Semaphore(os.cpu_count() or 2)}
 _RUNNING = [0]  # heavy jobs running in this process now (queued ones excluded)
 _COUNT = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 class _Gate:
@@ -57,7 +59,8 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
 
     - `start()` runs on the click, in the script thread: it prepares data and model (stash in session_state
       whatever must survive a Stop) and returns `work(stop)`, a generator that checks the threading.Event
-      `stop`. It may raise UserError (shown, nothing starts) or return None (nothing starts).
+      `stop`. It may raise UserError (shown, nothing starts) or return None (nothing starts); any other
+      exception is shown as a translated failure with its details folded away, and nothing starts either.
     - `live(job)` draws `job.metrics` (everything `work` yielded so far); it reruns every `interval` s while
       the job runs, and once more when it ends. The job's error, if any, is shown above it.
     - `done(job)` draws the results once the job has ended (finished, stopped or failed).
@@ -98,6 +101,9 @@ def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Call
             work = clicked()
         except UserError as exc:
             show_user_error(exc)
+            work = None
+        except Exception as exc:  # no check foresaw this input: said in words, the page and the app go on
+            show_unexpected_error(exc)
             work = None
         if work is not None:
             if clicked is start:
@@ -154,8 +160,20 @@ def _live_view(key: str, live: Callable[[Job], None], interval: float) -> None:
 
 
 def show_job_error(job: Job) -> None:
-    """A job's failure: translated when it is a UserError, the exception's text otherwise."""
+    """A job's failure: its translated message when it is a UserError, a translated 'this failed' with the details
+    folded away otherwise."""
     if isinstance(job.error_exc, UserError):
         show_user_error(job.error_exc)
     elif job.error_exc is not None:
-        st.error(f"{t('common.error')}: {job.error}")
+        show_unexpected_error(job.error_exc)
+
+
+def show_unexpected_error(exc: BaseException) -> None:
+    """Any other exception from start() or the work: a translated message, and the traceback in a closed
+    'details' expander (for the instructor or a bug report), never a raw traceback on the page."""
+    import traceback
+
+    _log.error("job failed", exc_info=exc)
+    st.error(t("jobs.failed", kind=type(exc).__name__), icon="⚠️")
+    with st.expander(t("jobs.details"), icon="🔎"):
+        st.code("".join(traceback.format_exception(exc)).strip()[-6000:], language="text")

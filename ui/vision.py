@@ -104,10 +104,17 @@ def _upload(S: State, kind: str):
     if up is None:
         st.info(t("vis.upload_hint"))
         return S.get("upload")  # the last good upload survives a removed file
-    from core.data import image_zip
+    from core import data as image_data
+    from core.uploads import ParsedCache, content_key
 
+    raw = up.getvalue()
+    # parsed once per upload and settings: a rerun (any widget) neither decodes the zip again nor redoes the work
+    # of refusing it; one entry per session, so a class of students does not pile their uploads up in memory
+    parsed = S.setdefault("parsed", ParsedCache(entries=1))
     try:
-        data = image_zip(up.getvalue(), size=size, channels=3)
+        with st.spinner(t("vis.loading")):
+            data = parsed.get_or_parse(content_key(raw, size=size, channels=3),
+                                       lambda: image_data.image_zip(raw, size=size, channels=3))
     except UserError as exc:  # a refused zip (bomb, not a zip, too big) keeps the last good upload
         show_user_error(exc)
         return S.get("upload")
@@ -123,10 +130,15 @@ def _augment_preview(data, augment):
 
     from core.data import make_transform
 
+    shown = min(4, len(data.x_train))  # a small zip of one's own photos may hold fewer than four
+    if shown == 0:
+        st.info(t("vis.preview_none"))
+        return
     tf = make_transform(augment, data.shape)
     torch.manual_seed(0)
-    imgs = [tf(data.x_train[i % 4]) for i in range(12)]
-    st.image([to_img(x) for x in imgs], width=72, caption=[t("vis.original") if i < 4 else "" for i in range(12)])
+    imgs = [tf(data.x_train[i % shown]) for i in range(3 * shown)]
+    st.image([to_img(x) for x in imgs], width=72,
+             caption=[t("vis.original") if i < shown else "" for i in range(len(imgs))])
 
 
 def to_img(x):

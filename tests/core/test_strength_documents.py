@@ -20,6 +20,7 @@ import pytest
 
 from core import documents as D
 from core.errors import UserError
+from core.uploads import DOCX_XML_BYTES
 from tests.pdf import pdf_file
 
 
@@ -168,11 +169,19 @@ def test_docx_paragraphs_are_joined_by_newlines():
         ("첫 문단\n둘째 문단\n셋째", "a.DOCX", None)]
 
 
-def _declaring(sizes: dict[str, int]) -> bytes:
+TYPES = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+         b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+         b'<Default Extension="xml" ContentType="application/xml"/></Types>')
+
+
+def _declaring(sizes: dict[str, int], real: dict[str, bytes] | None = None) -> bytes:
     """A zip whose directory declares these uncompressed sizes (at a 10:1 ratio) for entries that hold one byte:
-    the limits are read from the directory alone, so nothing is ever inflated."""
+    the limits are read from the directory alone, so nothing is ever inflated. `real` entries are written as
+    they are (the content-type map, which says which parts are XML)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in (real or {}).items():
+            z.writestr(name, data)
         for name in sizes:
             z.writestr(name, b"x")
     out = bytearray(buf.getvalue())
@@ -189,17 +198,19 @@ MB = 2**20
 
 
 @pytest.mark.parametrize("sizes,key,params", [
-    ({"word/document.xml": 25 * MB, "_rels/.rels": 15 * MB + 1}, "doc.docx_xml_too_big", {"limit_mb": 40}),
-    ({"word/document.xml": 20 * MB, "_rels/.rels": 20 * MB}, "doc.corrupt", {}),  # exactly 40 MB of XML: parsed
+    # the XML parts (by content type) together: one byte of the map itself is the one over
+    ({"word/document.xml": 10 * MB, "_rels/.rels": 6 * MB - len(TYPES) + 1}, "doc.docx_xml_too_big",
+     {"limit_mb": 16}),
+    ({"word/document.xml": 8 * MB, "_rels/.rels": 8 * MB - len(TYPES)}, "doc.corrupt", {}),  # exactly 16 MB: read
     ({"word/document.xml": 40 * MB + 1}, "zip.entry_too_big", {"name": "word/document.xml", "limit_mb": 40}),
     ({f"media/{i}.png": 30 * MB for i in range(3)}, "zip.total_too_big", {"limit_mb": 80}),
-    ({f"media/{i}.png": 40 * MB for i in range(2)}, "doc.corrupt", {}),  # exactly 80 MB in all: opened
+    ({"media/0.png": 40 * MB, "media/1.png": 40 * MB - len(TYPES)}, "doc.corrupt", {}),  # exactly 80 MB: opened
 ])
 def test_docx_limits_are_read_from_the_zip_directory(sizes, key, params):
-    err = _refused("big.docx", _declaring(sizes))
+    err = _refused("big.docx", _declaring(sizes, {"[Content_Types].xml": TYPES}))
     assert err.key == key and err.params == (params | {"name": "big.docx"} if key.startswith("doc.") else params)
     if key == "doc.docx_xml_too_big":
-        assert str(err) == "too much XML" and f"{err.params['limit_mb']} MB" == "40 MB"
+        assert str(err) == "too much XML" and err.params["limit_mb"] == DOCX_XML_BYTES // MB == 16
 
 
 def test_docx_entry_count_limit_is_exact():

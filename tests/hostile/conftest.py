@@ -67,6 +67,28 @@ def sandbox(tmp_path, monkeypatch):
     assert writes == [], f"written outside the sandbox: {writes[:5]}"
 
 
+class CutOff(BaseException):
+    """Raised by cutoff(): a BaseException, so no `except Exception` in the code under test can swallow it."""
+
+
+@contextmanager
+def cutoff(seconds: float):
+    """Interrupt the block (CutOff) once `seconds` have passed: an input that would keep the code busy for an hour
+    fails its test in seconds instead of hanging the suite (main thread only: SIGALRM)."""
+    import signal
+
+    def _alarm(_signum, _frame):
+        raise CutOff(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @contextmanager
 def bounded(seconds: float = 5.0, rss_mb: float = 300.0):
     """The block must finish within `seconds` and grow this process's RSS by at most `rss_mb` (sampled every 5 ms,
@@ -96,8 +118,9 @@ def bounded(seconds: float = 5.0, rss_mb: float = 300.0):
 
 
 def refused(fn, *args, key: str | None = None, seconds: float = 5.0, rss_mb: float = 300.0, **kwargs) -> UserError:
-    """fn(*args) must raise a UserError (with `key` when given) inside the bounds; returns it."""
-    with bounded(seconds, rss_mb):
+    """fn(*args) must raise a UserError (with `key` when given) inside the bounds; returns it. Work that runs on
+    past 3x the time bound is interrupted there (the test fails then instead of hanging)."""
+    with bounded(seconds, rss_mb), cutoff(3 * seconds):
         with pytest.raises(UserError) as info:
             fn(*args, **kwargs)
     err = info.value

@@ -37,6 +37,8 @@ KO = {
     'eda.too_big': '표가 너무 큽니다. {rows:,}행, {columns}열 이하만 다룹니다.',
     'eda.unknown_step': '알 수 없는 단계입니다: {step}',
     'eda.n_range': '원소 개수는 {low}~{high} 사이여야 합니다.',
+    'eda.text_only': '이 표에는 숫자 열이 없습니다. 그래서 describe()는 평균·표준편차 대신 글자 열의 개수(count), 서로 다른 값의 수(unique), 가장 흔한 값(top)과 그 빈도(freq)를 보여 줍니다.',
+    'eda.not_finite': "'{column}' 열에 무한대(inf) 값이 {n}개 있습니다. 그래프와 사분위수에서는 빼고(결측으로 보고) 그렸습니다.",
 }
 
 EN = {
@@ -77,4 +79,6 @@ EN = {
     'eda.too_big': 'The table is too big: at most {rows:,} rows and {columns} columns.',
     'eda.unknown_step': 'Unknown step: {step}',
     'eda.n_range': 'The number of elements must be between {low} and {high}.',
+    'eda.text_only': 'This table has no numeric column, so describe() shows, for the text columns, how many values (count), how many distinct ones (unique), the most common (top) and how often it occurs (freq) instead of mean and std.',
+    'eda.not_finite': "Column '{column}' holds {n} infinite (inf) values. They are left out of the chart and the quartiles (treated as missing).",
 }

@@ -104,6 +104,7 @@ KO = {
     'train.bad_option': '알 수 없는 옵티마이저/스케줄/정밀도입니다.',
     'train.no_data': '학습 데이터가 비어 있습니다.',
     'train.diverged': '스텝 {step}에서 손실이 무한대/NaN이 되었습니다. 학습률 {lr}을(를) 줄여 보세요. 지금까지의 모델은 남아 있습니다.',
+    'vis.preview_none': '미리 볼 학습 이미지가 없습니다.',
 }
 
 EN = {
@@ -211,4 +212,5 @@ EN = {
     'train.bad_option': 'Unknown optimizer, schedule or precision.',
     'train.no_data': 'The training set is empty.',
     'train.diverged': 'The loss became inf/NaN at step {step}. Lower the learning rate {lr}. The model so far is kept.',
+    'vis.preview_none': 'There is no training image to preview.',
 }
