@@ -269,7 +269,10 @@ def _docx_text(d) -> str:
             lines.extend("| " + " | ".join(c.text.strip().replace("\n", " ") for c in row.cells) + " |"
                          for row in block.rows)
             continue
-        style = (block.style.name if block.style is not None else "") or ""
+        try:
+            style = (block.style.name if block.style is not None else "") or ""
+        except (AttributeError, KeyError, ValueError):  # a styles part python-docx cannot read: plain text
+            style = ""
         level = re.match(r"Heading (\d)", style)
         is_list = style.startswith("List")  # "List Bullet", "List Number"...: python-docx's public view of lists
         if block.text.strip() and (level or style == "Title"):
