@@ -215,7 +215,9 @@ def _start(data, kind, built, train_idx, val_idx, params, cfg):
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))
         if warm_ood:  # slow only the first time: then both sets come from the disk cache
-            text.e5_vectors(ood.texts, cache_dir)
+            text.e5_vectors(ood.texts, cache_dir, stop)
+        if kind == "e5nn" and text.e5_vectors(data.texts, cache_dir, stop) is None:
+            return  # Stopped while a new corpus was being embedded
         for cell, model in built.items():
             train_dl, val_dl = model.loaders(data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
             history = []

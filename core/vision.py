@@ -69,12 +69,28 @@ def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int =
     for block in list(model._blocks)[len(model._blocks) - finetune_blocks:] if finetune_blocks else []:
         for p in block.parameters():
             p.requires_grad = True
+    freeze_batch_norms(model)
     model._fc = torch.nn.Linear(model._fc.in_features, n_classes)  # new head, trainable
     if in_channels == 1:
         from core.models.vision import GreyToRGB
 
         return GreyToRGB(model)
     return model
+
+
+def freeze_batch_norms(model) -> None:
+    """Every 2-d batch norm whose weights are frozen becomes torchvision's FrozenBatchNorm2d: it normalises with
+    the pretrained statistics whatever mode the model is in, so a plain `model.train()` (a hand-written loop, a
+    layer table restoring the mode) can no longer drift them to a few batches of the new data."""
+    import torch
+    from torchvision.ops import FrozenBatchNorm2d
+
+    for name, bn in list(model.named_modules()):
+        if isinstance(bn, torch.nn.BatchNorm2d) and bn.affine and not bn.weight.requires_grad:
+            frozen = FrozenBatchNorm2d(bn.num_features, eps=bn.eps)
+            frozen.load_state_dict(bn.state_dict())
+            parent, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(parent), attr, frozen)
 
 
 EFFICIENTNET_MIN_SIDE = 32

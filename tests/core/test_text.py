@@ -270,6 +270,30 @@ def test_e5_corpus_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
     assert counter.embedded[12:] == ["완전히 새로운 문장이에요"] and len(list(cached.parent.iterdir())) == 2
 
 
+def test_stop_interrupts_the_first_embedding_of_a_new_corpus_between_batches(tmp_path, monkeypatch):
+    """A student's own corpus is embedded E5_BATCH sentences at a time; Stop pressed during the first batch ends
+    the embedding after it, and the next start goes on from the sentences already done."""
+    import threading
+
+    stop = threading.Event()
+
+    class StopDuringFirstBatch(_CountingE5):
+        def query(self, texts):
+            stop.set()  # the student presses Stop while this batch is being embedded
+            return super().query(texts)
+
+    texts = TD.shipped().texts[:T.E5_BATCH + 5]
+    counter = StopDuringFirstBatch()
+    monkeypatch.setattr(T, "e5_model", lambda: counter)
+    monkeypatch.setattr(T, "_E5_SEEN", {})
+    monkeypatch.setattr(T, "shipped_e5", dict)  # as if the built-in vectors did not ship: a corpus never seen
+    assert T.e5_vectors(texts, tmp_path, stop) is None
+    assert counter.embedded == texts[:T.E5_BATCH] and not (tmp_path / "embeddings").exists()  # nothing half-saved
+    vectors = T.e5_vectors(texts, tmp_path)
+    assert counter.embedded == texts and vectors.shape == (len(texts), T.E5_DIM)  # only the rest was embedded
+    assert np.allclose(vectors, counter.real.query(texts), atol=1e-6)
+
+
 def test_shipped_e5_vectors_are_the_models_own_for_every_builtin_sentence(monkeypatch):
     shipped = T.shipped_e5()
     texts = T.shipped_e5_texts()
