@@ -205,7 +205,9 @@ def _results() -> None:
 
 def _start(data, kind, built, train_idx, val_idx, params, cfg):
     baseline = {}
-    runs_dir, fingerprint = session_runs_dir(), runs.data_hash(data.texts, data.labels)
+    recorders = {cell: runs.Recorder(session_runs_dir(), "sequence", f"{cell}-{data.name}",
+                                     {"cell": cell, **params, **vars(cfg)}, seed=cfg.seed,
+                                     data=(data.texts, data.labels)) for cell in built}
     names = {cell: _name(kind, cell) for cell in built}  # t() reads the session's language: not in the job's thread
     results, trained = _kept("results"), _kept("models")
     ood = text_data.ood()
@@ -220,16 +222,9 @@ def _start(data, kind, built, train_idx, val_idx, params, cfg):
             return  # Stopped while a new corpus was being embedded
         for cell, model in built.items():
             train_dl, val_dl = model.loaders(data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
-            history = []
-            for m in fit(model.model, train_dl, val_dl, cfg, stop):
-                if m.kind == "epoch":
-                    history.append({"epoch": m.epoch, "train_loss": m.loss, "val_loss": m.val_loss,
-                                    "val_acc": m.val_acc})
+            for m in recorders[cell].track(fit(model.model, train_dl, val_dl, cfg, stop), runs.epoch_row):
                 yield cell, m
-            if history:  # one run per cell, for the Runs page
-                runs.save_run(runs_dir, "sequence", f"{cell}-{data.name}", {"cell": cell, **params, **vars(cfg)},
-                              history, {"val_acc": history[-1]["val_acc"]}, seed=cfg.seed, duration_s=m.elapsed,
-                              data_hash=fingerprint)
+            if recorders[cell].save(stop_event=stop):  # one run per cell, for the Runs page
                 _record(names[cell], model, data, val_idx, results, trained)
             if stop.is_set():
                 return

@@ -95,6 +95,14 @@ class GANStep:
         return self.elapsed / max(self.step, 1) * (self.total_steps - self.step)
 
 
+def history_row(m: GANStep) -> dict | None:
+    """A step's row in the saved run (core.runs.Recorder): the steps that drew samples, with their diversity."""
+    if m.samples is None:
+        return None
+    return {"step": m.step, "d_loss": m.d_loss, "g_loss": m.g_loss, "d_real": m.d_real, "d_fake": m.d_fake,
+            "diversity": m.diversity}
+
+
 def load_data(dataset: str, fashion_root: Path | None = None):
     """(x in [0, 1], y) training tensors of the chosen dataset."""
     from core import data as D

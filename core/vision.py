@@ -7,7 +7,6 @@ import inspect
 import io
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from core.errors import UserError
 from core.train import TrainConfig, plan_precision
@@ -276,14 +275,6 @@ def load_state_dict_bytes(model, data: bytes) -> None:
         raise UserError("vision.wrong_arch", str(exc).split("\n")[0],
                         detail=str(exc).split("\n")[1].strip() if "\n" in str(exc) else "") from exc
     model.load_state_dict(state)
-
-
-def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict, page: str = "vision",
-             duration_s: float | None = None, data_hash: str | None = None) -> Path:
-    from core import runs
-
-    return runs.save_run(runs_dir, page, f"{spec.model.arch}-{spec.dataset}", spec.to_dict(), history, final,
-                         seed=spec.train.seed, duration_s=duration_s, data_hash=data_hash)
 
 
 # ---- exported script ----------------------------------------------------------------------------------------
