@@ -170,11 +170,7 @@ def _name(kind: str, cell: str | None = None) -> str:
 def _record(name: str, model, data, val_idx, results: dict, models: dict) -> None:
     """Validation and out-of-distribution accuracy of a trained model, kept for the chart and the try-it box.
     Runs in the job's thread too, so it fills dicts the script thread took from session state."""
-    ood = text_data.ood()
-    val = model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
-    same_labels = list(data.classes) == list(ood.classes)  # an uploaded CSV may use other labels: no OOD score
-    results[name] = {"val": val, "ood": model.accuracy(ood.texts, ood.labels) if same_labels else None,
-                     "unk": model.unknown_share(ood.texts), "n": len(ood.texts)}
+    results[name] = text.generalisation(model, data, val_idx)
     models[name] = (model, list(data.classes))
 
 

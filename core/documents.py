@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
+from core.text_data import decode_text
 
 EN_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -67,8 +68,6 @@ def load_upload(name: str, data: bytes) -> list[Document]:
     if suffix in (".txt", ".md"):
         if b"\x00" in data[:4096]:
             raise UserError("doc.binary", "binary file", name=name)
-        from core.text_data import decode_text
-
         text = decode_text(data)
         if text is None:
             raise UserError("doc.binary", "not text", name=name)

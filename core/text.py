@@ -520,6 +520,19 @@ def build_e5_head(n_classes: int = 2, hidden: int = 64, dropout: float = 0.2, se
     return E5Head(nn.Sequential(*layers, nn.Linear(hidden or E5_DIM, n_classes)), cache_dir)
 
 
+def generalisation(model: TextModel, data, val_idx) -> dict:
+    """How a trained model does on its validation split and on the out-of-distribution set (text_data.ood()):
+    {"val": accuracy, "ood": accuracy or None when the data's labels are not the OOD set's (an uploaded CSV),
+    "unk": share of OOD words the model never saw, "n": OOD set size}."""
+    from core import text_data
+
+    ood = text_data.ood()
+    val = model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
+    same_labels = list(data.classes) == list(ood.classes)
+    return {"val": val, "ood": model.accuracy(ood.texts, ood.labels) if same_labels else None,
+            "unk": model.unknown_share(ood.texts), "n": len(ood.texts)}
+
+
 def fit_sklearn(kind: str, texts: list[str], labels: list[int]) -> SklearnText:
     from sklearn.linear_model import LogisticRegression
 

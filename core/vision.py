@@ -12,7 +12,6 @@ from core.errors import UserError
 from core.train import TrainConfig, plan_precision
 
 CNN_ARCHS = ("lenet", "vgg", "resnet", "efficientnet")
-ARCHS = ("mlp",) + CNN_ARCHS
 
 
 @dataclass
@@ -50,6 +49,20 @@ class RunSpec:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH = 8, 4096
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'256, 128' → (256, 128): one to MAX_HIDDEN_LAYERS widths of 1 to MAX_HIDDEN_WIDTH; UserError otherwise."""
+    try:
+        hidden = tuple(int(h) for h in text.replace(" ", "").split(",") if h)
+    except ValueError:
+        hidden = ()
+    if not hidden or len(hidden) > MAX_HIDDEN_LAYERS or any(h < 1 or h > MAX_HIDDEN_WIDTH for h in hidden):
+        raise UserError("vis.bad_hidden", f"bad hidden layer sizes: {text!r}")
+    return hidden
 
 
 CLASS_OF = {"mlp": "MLP", "lenet": "LeNet5", "vgg": "SmallVGG", "resnet": "SmallResNet"}

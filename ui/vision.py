@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import vision
 from core.assets import AssetError
+from core.data import AUGMENTATIONS
 from core.errors import UserError
 from core.jobs import Job
 from core.runs import Recorder, epoch_row
@@ -72,7 +73,7 @@ def data_section(S: State, kind: str):
         subset = n
         c1.metric(t("vis.subset"), n)
     val_frac = c2.slider(t("vis.val_frac"), 0.05, 0.3, 0.1, key=f"{kind}.val")
-    augment = c3.multiselect(t("vis.augment"), ["flip", "crop", "rotate", "normalize"],
+    augment = c3.multiselect(t("vis.augment"), AUGMENTATIONS,
                              format_func=lambda a: t(f"vis.aug.{a}"), key=f"{kind}.aug")
     st.caption(t("vis.data_info", n=n, test=len(data.x_test), shape=data.shape, k=len(data.classes)))
     if augment and st.toggle(t("vis.preview"), key=f"{kind}.preview"):

@@ -1,4 +1,5 @@
 """Sequence models: tokenisers and vocab, packed batching, training on the shipped set, Word2Vec, CSV checks."""
+import random
 import re
 import subprocess
 import sys
@@ -323,3 +324,46 @@ def test_default_e5_head_trains_and_its_loss_drops(tmp_path):
     assert epochs[-1].val_acc >= 0.75  # pretrained sentence vectors: far above chance from 80 examples
     ex = head.explain("배송은 느렸지만 맛은 최고예요")
     assert len(ex.prefix) == 4 and ex.prefix[-1] == ex.probs and not any(v.unknown for v in ex.tokens)
+
+
+GENDER_PAIRS = [("king", "queen", "palace crown throne"), ("actor", "actress", "film stage role"),
+         ("prince", "princess", "castle heir royal"), ("waiter", "waitress", "cafe table menu"),
+         ("uncle", "aunt", "family nephew visit"), ("monk", "nun", "temple prayer quiet")]
+
+
+def _gender_corpus(seed: int = 0) -> list[list[str]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(150):
+        for male, female, ctx in GENDER_PAIRS:
+            words = ctx.split()
+            out.append([male] + rng.sample(["he", "his", "man", "him"], 2) + rng.sample(words, 2))
+            out.append([female] + rng.sample(["she", "her", "woman", "hers"], 2) + rng.sample(words, 2))
+    for sentence in out:
+        rng.shuffle(sentence)
+    return out
+
+
+def test_analogies_find_the_other_gender_of_the_same_role():
+    """Word2Vec analogies on a corpus built so the answer is known: each word is a role plus a gender."""
+    model = T.train_word2vec(_gender_corpus(), sg=True, dim=16, window=4, min_count=1, epochs=20)
+    assert T.analogy(model, "king", "man", "woman")[0][0] == "queen"
+    # king − actor + actress = queen, for every ordered pair of roles: 30 questions, chance is ~1 in 30 words
+    right = sum(T.analogy(model, m, m2, f2)[0][0] == f
+                for m, f, _ in GENDER_PAIRS for m2, f2, _ in GENDER_PAIRS if m != m2)
+    assert right >= 25, right
+
+
+def test_generalisation_scores_validation_and_the_ood_set():
+    data = TD.shipped()
+    idx = list(range(0, len(data.texts), 7))
+    val_idx = idx[::5]
+    train_idx = [i for i in idx if i not in set(val_idx)]
+    model = T.fit_sklearn("tfidf", [data.texts[i] for i in train_idx], [data.labels[i] for i in train_idx])
+    ood = TD.ood()
+    got = T.generalisation(model, data, val_idx)
+    assert got["val"] == model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
+    assert got["ood"] == model.accuracy(ood.texts, ood.labels) and got["n"] == len(ood.texts)
+    assert got["unk"] == model.unknown_share(ood.texts) and 0 < got["unk"] < 1
+    other = TD.TextData("mine", data.texts, data.labels, ["bad", "good"])  # an upload with other labels
+    assert T.generalisation(model, other, val_idx)["ood"] is None

@@ -213,3 +213,15 @@ def test_a_frozen_backbone_keeps_its_batch_norm_statistics_whoever_calls_train()
         train_out = stem(x)
         model.eval()
         assert torch.allclose(train_out, stem(x))
+
+
+@pytest.mark.parametrize("text,hidden", [("256,128", (256, 128)), (" 64 , 32, ", (64, 32)), ("4096", (4096,))])
+def test_hidden_layer_sizes_are_parsed(text, hidden):
+    assert V.parse_hidden(text) == hidden
+
+
+@pytest.mark.parametrize("text", ["", ",", "a,b", "0", "4097", "1.5", "-3", ",".join(["8"] * 9)])
+def test_bad_hidden_layer_sizes_are_refused(text):
+    with pytest.raises(UserError) as info:
+        V.parse_hidden(text)
+    assert info.value.key == "vis.bad_hidden"
