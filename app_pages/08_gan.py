@@ -10,7 +10,7 @@ from core import gan, runs, synthetic
 from core.data import FASHION_CLASSES
 from core.errors import UserError
 from ui.i18n import t
-from ui.jobs import job_panel
+from ui.jobs import job_panel, metrics_so_far
 from ui.resources import asset_registry
 from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, metric_columns, show_code, show_user_error
@@ -145,9 +145,8 @@ def train_tab() -> None:
 
 
 def live_training(job) -> None:
-    metrics = list(job.metrics)
+    metrics = metrics_so_far(job)
     if not metrics:
-        st.info(t("common.running"))
         return
     last = metrics[-1]
     st.progress(last.step / last.total_steps, text=t("gan.progress", epoch=last.epoch, step=last.step,
@@ -226,9 +225,8 @@ def synthetic_tab() -> None:
 
 
 def live_synthetic(job) -> None:
-    steps = list(job.metrics)
+    steps = metrics_so_far(job)
     if not steps:
-        st.info(t("common.running"))
         return
     last = steps[-1]
     m = last.metrics

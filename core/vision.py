@@ -8,6 +8,7 @@ import io
 import threading
 from dataclasses import asdict, dataclass, field
 
+from core.data import SCRIPT_DATA, script_data
 from core.errors import UserError
 from core.train import TrainConfig, plan_precision
 
@@ -291,20 +292,6 @@ def load_state_dict_bytes(model, data: bytes) -> None:
 
 
 # ---- exported script ----------------------------------------------------------------------------------------
-_DATA_CODE = {
-    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
-train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
-x_all = train_set.data.unsqueeze(1).float() / 255.0
-y_all = train_set.targets''',
-    "digits": '''from sklearn.datasets import load_digits
-d = load_digits()
-x_all = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
-y_all = torch.tensor(d.target, dtype=torch.long)
-perm0 = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(0))
-x_all, y_all = x_all[perm0[360:]], y_all[perm0[360:]]  # the app keeps the first 360 as its test set''',
-}
-
-
 _SOURCES_LOCK = threading.Lock()
 
 
@@ -346,7 +333,7 @@ def script(spec: RunSpec, fashion_root: str = "data") -> str:
     """A self-contained script: the model classes (pasted from core/models/vision.py), the same data subset and
     split, the same seeded loader and loop, early stopping included. It prints each epoch's mean training loss
     and validation loss like the page, and stops at the same epoch."""
-    if spec.dataset not in _DATA_CODE:
+    if spec.dataset not in SCRIPT_DATA:
         raise UserError("vision.script_dataset", "script export supports Fashion-MNIST and digits")
     if spec.model.arch not in CLASS_OF:
         raise UserError("vision.script_arch", "script export covers the models defined in this course")
@@ -385,7 +372,7 @@ PATIENCE = {t.patience}  # early stopping: epochs without a better validation lo
 
 {ds_src}
 
-{_DATA_CODE[spec.dataset].format(root=fashion_root)}
+{script_data(spec.dataset, fashion_root, "x_all", "y_all")}
 
 # the app's seeded subset and train/validation split
 g = torch.Generator().manual_seed(SEED)
