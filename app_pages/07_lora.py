@@ -140,9 +140,11 @@ def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False):
                              data=(lora.examples_jsonl(train_ex),))
 
     def work(stop):
-        for m in recorder.track(lora.train(run, train_ex, eval_ex, out_dir, stop), lora.history_row):
-            yield m
-        recorder.save({"steps": m.step}, stop)  # the Runs page lists it beside the other pages' runs
+        last = None
+        for last in recorder.track(lora.train(run, train_ex, eval_ex, out_dir, stop), lora.history_row):
+            yield last
+        if last is not None:  # the Runs page lists it beside the other pages' runs
+            recorder.save({"steps": last.step}, stop)
 
     return work
 
