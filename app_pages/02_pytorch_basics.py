@@ -182,19 +182,15 @@ def linreg_tab() -> None:
     seed = params["seed"] if params else 0
 
     def start():
-        runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
-        settings_ = {"lr": lr, "epochs": epochs, "data": params or "csv"}
+        # made here: the worker thread must not touch Streamlit (session_runs_dir reads the session)
+        recorder = runs.Recorder(session_runs_dir(), "linreg", f"lr{lr}-{epochs}ep",
+                                 {"lr": lr, "epochs": epochs, "data": params or "csv"}, seed=seed, data=(x, y))
 
         def run(stop):
-            history, began = [], time.perf_counter()
-            for step in linreg.fit(x, y, lr, epochs, seed, stop):
-                history.append(dataclasses.asdict(step))
+            for step in recorder.track(linreg.fit(x, y, lr, epochs, seed, stop), dataclasses.asdict):
                 yield step
                 time.sleep(delay)
-            if history:  # the Runs page lists it beside the other pages' runs
-                runs.save_run(runs_dir, "linreg", f"lr{lr}-{len(history)}ep", settings_, history,
-                              {k: v for k, v in history[-1].items() if k != "epoch"}, seed=seed,
-                              duration_s=time.perf_counter() - began, data_hash=runs.data_hash(x, y))
+            recorder.save(stop_event=stop)  # the Runs page lists it beside the other pages' runs
 
         S.set("data", (x, y, linreg.closed_form(x, y), epochs))
         return run

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core import vision
+from core.errors import UserError
 from ui.i18n import t
 from ui.vision import vision_page
 from ui.widgets import header
@@ -12,10 +13,8 @@ def model_section() -> vision.ModelSpec:
     c1, c2, c3, c4 = st.columns(4)
     hidden_text = c1.text_input(t("vis.hidden"), "256,128", key="dnn.hidden", help=t("vis.hidden_help"))
     try:
-        hidden = tuple(int(h) for h in hidden_text.replace(" ", "").split(",") if h)
-        if not hidden or any(h < 1 or h > 4096 for h in hidden) or len(hidden) > 8:
-            raise ValueError
-    except ValueError:
+        hidden = vision.parse_hidden(hidden_text)
+    except UserError:
         st.warning(t("vis.bad_hidden"))
         hidden = (256, 128)
     return vision.ModelSpec("mlp", hidden, c2.selectbox(t("vis.activation"), ["relu", "gelu", "tanh", "sigmoid"],

@@ -170,11 +170,7 @@ def _name(kind: str, cell: str | None = None) -> str:
 def _record(name: str, model, data, val_idx, results: dict, models: dict) -> None:
     """Validation and out-of-distribution accuracy of a trained model, kept for the chart and the try-it box.
     Runs in the job's thread too, so it fills dicts the script thread took from session state."""
-    ood = text_data.ood()
-    val = model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
-    same_labels = list(data.classes) == list(ood.classes)  # an uploaded CSV may use other labels: no OOD score
-    results[name] = {"val": val, "ood": model.accuracy(ood.texts, ood.labels) if same_labels else None,
-                     "unk": model.unknown_share(ood.texts), "n": len(ood.texts)}
+    results[name] = text.generalisation(model, data, val_idx)
     models[name] = (model, list(data.classes))
 
 
@@ -205,7 +201,9 @@ def _results() -> None:
 
 def _start(data, kind, built, train_idx, val_idx, params, cfg):
     baseline = {}
-    runs_dir, fingerprint = session_runs_dir(), runs.data_hash(data.texts, data.labels)
+    recorders = {cell: runs.Recorder(session_runs_dir(), "sequence", f"{cell}-{data.name}",
+                                     {"cell": cell, **params, **vars(cfg)}, seed=cfg.seed,
+                                     data=(data.texts, data.labels)) for cell in built}
     names = {cell: _name(kind, cell) for cell in built}  # t() reads the session's language: not in the job's thread
     results, trained = _kept("results"), _kept("models")
     ood = text_data.ood()
@@ -215,19 +213,14 @@ def _start(data, kind, built, train_idx, val_idx, params, cfg):
     def work(stop):
         baseline.update(text.tfidf_baseline(data.texts, data.labels, train_idx, val_idx))
         if warm_ood:  # slow only the first time: then both sets come from the disk cache
-            text.e5_vectors(ood.texts, cache_dir)
+            text.e5_vectors(ood.texts, cache_dir, stop)
+        if kind == "e5nn" and text.e5_vectors(data.texts, cache_dir, stop) is None:
+            return  # Stopped while a new corpus was being embedded
         for cell, model in built.items():
             train_dl, val_dl = model.loaders(data.texts, data.labels, train_idx, val_idx, seed=cfg.seed)
-            history = []
-            for m in fit(model.model, train_dl, val_dl, cfg, stop):
-                if m.kind == "epoch":
-                    history.append({"epoch": m.epoch, "train_loss": m.loss, "val_loss": m.val_loss,
-                                    "val_acc": m.val_acc})
+            for m in recorders[cell].track(fit(model.model, train_dl, val_dl, cfg, stop), runs.epoch_row):
                 yield cell, m
-            if history:  # one run per cell, for the Runs page
-                runs.save_run(runs_dir, "sequence", f"{cell}-{data.name}", {"cell": cell, **params, **vars(cfg)},
-                              history, {"val_acc": history[-1]["val_acc"]}, seed=cfg.seed, duration_s=m.elapsed,
-                              data_hash=fingerprint)
+            if recorders[cell].save(stop_event=stop):  # one run per cell, for the Runs page
                 _record(names[cell], model, data, val_idx, results, trained)
             if stop.is_set():
                 return

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import text, text_data
+from core import documents, text, text_data
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import asset_registry
@@ -26,7 +26,7 @@ def _tokenised(name: str, tok_kind: str) -> list[list[str]]:
 
 def _corpus(name: str) -> list[str]:
     if name == "default":
-        return text_data.word2vec_corpus(asset_registry())
+        return text_data.word2vec_corpus(documents.korean_law(asset_registry()))
     if name == "constitution":
         law = asset_registry().path("kolaw").read_text(encoding="utf-8")
         return [line for line in law.splitlines() if line.strip()]

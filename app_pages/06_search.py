@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import vectordb
+from core import embeddings, vectordb
 from core.errors import UserError
 from ui.charts import embedding_map_figure
 from ui.i18n import t
@@ -36,7 +36,7 @@ def search_page() -> None:
     if not compare:
         show_hits(hits, query)
     else:
-        other_name = st.selectbox(t("search.other"), [e for e in ("e5", "minilm", "use") if e != emb.name],
+        other_name = st.selectbox(t("search.other"), [e for e in embeddings.OFFLINE if e != emb.name],
                                   format_func=lambda x: t(f"search.emb.{x}"), key="search.other")
         other = embedder(other_name)
         other_col = vectordb.collection_name(name.rsplit("__", 1)[0], other.name)
@@ -71,13 +71,9 @@ def _faiss(name: str, emb) -> None:
         ef = c[0].select_slider("HNSW efSearch", [4, 8, 16, 32, 64, 128], 16, key="faiss.ef")
         nprobe = c[1].select_slider("IVF nprobe", [1, 2, 4, 8, 16], 2, key="faiss.nprobe")
         if c[2].button(t("search.faiss_run"), key="faiss.run"):
-            import numpy as np
-
             vecs = vector_store().vectors(name, emb)[0].astype("float32")
-            rng = np.random.default_rng(0)
-            queries = vecs[rng.choice(len(vecs), min(50, len(vecs)), replace=False)]
-            queries = queries + rng.normal(0, 0.05, queries.shape).astype("float32")  # near, not identical
-            st.dataframe(vectordb.faiss_compare(vecs, queries, k=5, ef_search=ef, nprobe=nprobe), hide_index=True)
+            st.dataframe(vectordb.faiss_compare(vecs, vectordb.near_queries(vecs), k=5, ef_search=ef, nprobe=nprobe),
+                         hide_index=True)
 
 
 header("page.search")

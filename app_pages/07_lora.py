@@ -3,8 +3,6 @@ of LlamaBoard its users missed: loss plot, live eval loss, visible data errors, 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import time
 
 import streamlit as st
@@ -114,13 +112,7 @@ def lora_page() -> None:
         show_code(lora.script(base_path, lset, tset), "lora_train.py")
     else:  # the script reads the uploaded rows from a file saved next to it
         show_code(lora.script(base_path, lset, tset, UPLOAD_FILE), "lora_train.py",
-                  {UPLOAD_FILE: _jsonl(report.examples)})
-
-
-def _jsonl(examples) -> bytes:
-    """The parsed examples in the instruction/output rows the exported script reads."""
-    rows = [{"instruction": ex.messages[-2]["content"], "output": ex.messages[-1]["content"]} for ex in examples]
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+                  {UPLOAD_FILE: lora.examples_jsonl(report.examples)})
 
 
 def _methods(comparison: list[dict]) -> None:
@@ -142,22 +134,17 @@ def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False):
     out_dir = settings().cache_dir / "lora" / time.strftime("%Y%m%d-%H%M%S")
     S.set("run", run)  # from the first step on: Stop or an error never loses the adapter
     S.set("outputs", {"dir": out_dir, "base": base})
-    runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
-    settings_ = {"base": base, **dataclasses.asdict(lset), **dataclasses.asdict(tset)}
-    data_hash = hashlib.sha256(_jsonl(train_ex)).hexdigest()[:12]
+    # made here: the worker thread must not touch Streamlit (session_runs_dir reads the session)
+    recorder = runs.Recorder(session_runs_dir(), "lora", f"{base}-r{lset.r}",
+                             {"base": base, **dataclasses.asdict(lset), **dataclasses.asdict(tset)}, seed=tset.seed,
+                             data=(lora.examples_jsonl(train_ex),))
 
     def work(stop):
-        history = []
-        for m in lora.train(run, train_ex, eval_ex, out_dir, stop):
-            if not m.done:
-                history.append({"step": m.step, "loss": m.loss, "eval_loss": m.eval_loss})
-            yield m
-        if history:  # the Runs page lists it beside the other pages' runs
-            final = {"loss": next((h["loss"] for h in reversed(history) if h["loss"] is not None), None),
-                     "eval_loss": next((h["eval_loss"] for h in reversed(history) if h["eval_loss"] is not None),
-                                       None), "steps": m.step, "stopped": m.stopped}
-            runs.save_run(runs_dir, "lora", f"{base}-r{lset.r}", settings_, history, final, seed=tset.seed,
-                          duration_s=m.elapsed, data_hash=data_hash)
+        last = None
+        for last in recorder.track(lora.train(run, train_ex, eval_ex, out_dir, stop), lora.history_row):
+            yield last
+        if last is not None:  # the Runs page lists it beside the other pages' runs
+            recorder.save({"steps": last.step}, stop)
 
     return work
 

@@ -143,24 +143,20 @@ def voice_input() -> str | None:
                                     key="chat.audio")
         c3, c4 = st.columns(2)
         lang = c3.selectbox(t("chat.stt_lang"), ["ko", "en", "auto"], key="chat.stt_lang")
-        engines = ["faster-whisper", "openai-api"] + (["openai-whisper"] if voice.openai_whisper_available() else [])
-        engine = c4.selectbox(t("chat.stt_engine"), engines, key="chat.stt_engine")
+        engine = c4.selectbox(t("chat.stt_engine"), voice.stt_engines(), key="chat.stt_engine")
         audio = recorded or uploaded
         if audio is None or not st.button(t("chat.transcribe"), icon="📝", key="chat.transcribe"):
             return None
         language = None if lang == "auto" else lang
+        key = api_key_field("OPENAI_API_KEY", t("llm.openai_key")) if engine == "openai-api" else None
+        if engine == "openai-api" and not key:
+            st.info(t("llm.need_key", provider="OpenAI"))
+            return None
         try:
             with st.spinner(t("chat.transcribing")):
-                if engine == "faster-whisper":
-                    result = voice.transcribe(whisper_model(), audio.getvalue(), language)
-                elif engine == "openai-whisper":
-                    result = voice.transcribe_openai_whisper(audio.getvalue(), language)
-                else:
-                    key = api_key_field("OPENAI_API_KEY", t("llm.openai_key"))
-                    if not key:
-                        st.info(t("llm.need_key", provider="OpenAI"))
-                        return None
-                    result = voice.transcribe_api(audio.getvalue(), key, language, getattr(audio, "name", "audio.wav"))
+                result = voice.transcribe_with(engine, audio.getvalue(), language, api_key=key,
+                                               whisper=whisper_model() if engine == "faster-whisper" else None,
+                                               filename=getattr(audio, "name", "audio.wav"))
         except UserError as exc:
             show_user_error(exc)
             return None

@@ -10,7 +10,7 @@ from core import gan, runs, synthetic
 from core.data import FASHION_CLASSES
 from core.errors import UserError
 from ui.i18n import t
-from ui.jobs import job_panel
+from ui.jobs import job_panel, metrics_so_far
 from ui.resources import asset_registry
 from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, metric_columns, show_code, show_user_error
@@ -129,21 +129,13 @@ def train_tab() -> None:
         x, y = training_data(cfg.dataset)
         G, D = gan.build(cfg)
         S.set("model", (G, cfg))  # kept from the first step: Stop never loses the generator
-        runs_dir = session_runs_dir()  # the worker thread must not touch Streamlit
-        fingerprint = runs.data_hash(x, y)
+        # made here: the worker thread must not touch Streamlit (session_runs_dir reads the session)
+        recorder = runs.Recorder(session_runs_dir(), "gan", f"{'cgan' if cfg.conditional else 'dcgan'}-{cfg.dataset}",
+                                 dataclasses.asdict(cfg), seed=cfg.seed, data=(x, y))
 
         def work(stop):
-            history = []
-            for m in gan.train(G, D, x, y, cfg, stop):
-                if m.samples is not None:
-                    history.append({"step": m.step, "d_loss": m.d_loss, "g_loss": m.g_loss, "d_real": m.d_real,
-                                    "d_fake": m.d_fake, "diversity": m.diversity})
-                yield m
-            if history:
-                final = {k: v for k, v in history[-1].items() if k != "step"}
-                runs.save_run(runs_dir, "gan", f"{'cgan' if cfg.conditional else 'dcgan'}-{cfg.dataset}",
-                              dataclasses.asdict(cfg), history, final, seed=cfg.seed, duration_s=m.elapsed,
-                              data_hash=fingerprint)
+            yield from recorder.track(gan.train(G, D, x, y, cfg, stop), gan.history_row)
+            recorder.save(stop_event=stop)
 
         return work
 
@@ -153,9 +145,8 @@ def train_tab() -> None:
 
 
 def live_training(job) -> None:
-    metrics = list(job.metrics)
+    metrics = metrics_so_far(job)
     if not metrics:
-        st.info(t("common.running"))
         return
     last = metrics[-1]
     st.progress(last.step / last.total_steps, text=t("gan.progress", epoch=last.epoch, step=last.step,
@@ -214,18 +205,18 @@ def synthetic_tab() -> None:
         G = shipped_generator("fashion_mnist")[0] if "gan" in cfg.arms else None
         data = fashion()
         S.set("syn_cfg", cfg)
-        runs_dir = session_runs_dir()
+        recorders = {arm: runs.Recorder(session_runs_dir(), "synthetic", f"{arm}-{cfg.n_labelled}",
+                                        dataclasses.asdict(cfg) | {"arm": arm}, seed=cfg.seed) for arm in cfg.arms}
 
         def work(stop):
             steps = []
             for s in synthetic.run_arms(data, cfg, G, stop):
                 steps.append(s)
                 yield s
-            for arm, (epochs_done, accs) in synthetic.curves(steps).items():
-                runs.save_run(runs_dir, "synthetic", f"{arm}-{cfg.n_labelled}",
-                              dataclasses.asdict(cfg) | {"arm": arm},
-                              [{"epoch": e, "val_acc": a} for e, a in zip(epochs_done, accs)],
-                              synthetic.summary(steps)[arm], seed=cfg.seed)
+            for arm, (epochs_done, accs) in synthetic.curves(steps).items():  # one run per arm
+                for e, a in zip(epochs_done, accs):
+                    recorders[arm].record({"epoch": e, "val_acc": a})
+                recorders[arm].save(synthetic.summary(steps)[arm], stop)
 
         return work
 
@@ -234,9 +225,8 @@ def synthetic_tab() -> None:
 
 
 def live_synthetic(job) -> None:
-    steps = list(job.metrics)
+    steps = metrics_so_far(job)
     if not steps:
-        st.info(t("common.running"))
         return
     last = steps[-1]
     m = last.metrics

@@ -91,13 +91,14 @@ def server_tab() -> None:
                 proc, url = evaluate.start_server(model)
             S.set("proc", proc)
             S.set("url", url)
-            running = True
         except UserError as exc:
             show_user_error(exc)
+        else:
+            st.rerun()  # redrawn as running: the stop button alone, where the start button was
     if running and c2.button(t("ev.stop"), icon="⏹️", key="ev.stop"):
         evaluate.stop_server(proc)
         S.set("proc", None)
-        running = False
+        st.rerun()  # redrawn as stopped: the start button back, the model choice enabled
     if not running:
         return
     url = S.get("url")

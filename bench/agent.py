@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ from core.config import Settings
 from core.embeddings import make_embedder
 from core.llm.local import LocalProvider, load_local
 from core.llm.remote import OpenAICompatible
+from core.numbers import strip_thousands
+from core.procs import free_port
 from core.tools import WEEKDAYS, ToolContext, make_tools
 from core.vectordb import VectorStore
 
@@ -44,7 +45,7 @@ KO_WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", 
 
 
 def numbers(text: str) -> list[float]:
-    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", text))]
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", strip_thousands(text))]
 
 
 def direct(answer: str) -> str:
@@ -76,12 +77,6 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
 def load_tasks(name: str) -> list[dict]:
     with open(ROOT / "data" / "eval" / name, encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(model: str, threads: int):

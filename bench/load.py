@@ -18,8 +18,9 @@ import sys
 import time
 from urllib.parse import urlparse
 
-from _common import ROOT, PeakRSS
+from _common import ROOT
 
+from core.procs import PeakRSS
 from tests.e2e.app_server import running_app
 from ui.strings import EN, KO
 

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from _common import PeakRSS
+import _common  # noqa: F401  (puts the project on the path)
 
+from core.procs import PeakRSS
 from tests.e2e.app_server import running_app
 
 CHROMIUM = "/usr/bin/chromium"

@@ -24,7 +24,7 @@ from core import rag
 from core import vectordb as VDB
 from core.assets import Registry
 from core.config import Settings
-from core.embeddings import make_embedder
+from core.embeddings import OFFLINE, make_embedder
 
 REG = Registry(Settings.load().cache_dir)
 QUESTIONS = pd.read_csv(ROOT / "data" / "questions_ko.csv")
@@ -90,7 +90,7 @@ def main():
         print(f"  hybrid {qname:17} recall@1 = {r1:.3f}, recall@5 = {r5:.3f}   (goal >= 0.8 / >= 0.97)")
     law = D.split(D.constitution_only(REG), 400, 50)
     print(f"constitution, {len(law)} article-aware chunks of <= 400 chars:")
-    for name in ("e5", "minilm", "use"):
+    for name in OFFLINE:
         emb = make_embedder(name, REG)
         store.build(f"law__{name}", law, emb)
         plain = lambda q, k, n=name, m=emb: store.query(f"law__{n}", m, q, k)  # noqa: E731

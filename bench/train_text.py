@@ -24,6 +24,7 @@ from core import text as T
 from core import text_data as TD
 from core.assets import Registry
 from core.config import Settings
+from core.documents import korean_law
 from core.train import TrainConfig, fit
 
 
@@ -80,7 +81,7 @@ def embed_corpus(data, ood, cache_dir: Path, where: str) -> None:
 def word2vec_report(registry) -> None:
     """Neighbours of common words on the page's default Word2Vec corpus (Kiwi dictionary forms)."""
     start = time.perf_counter()
-    tokens = T.morphemes(TD.word2vec_corpus(registry))
+    tokens = T.morphemes(TD.word2vec_corpus(korean_law(registry)))
     model = T.train_word2vec(tokens, sg=True, dim=50, window=4, min_count=2, epochs=30)
     print(f"\nWord2Vec (skip-gram) on {sum(map(len, tokens))} words, vocabulary {len(model.wv)},"
           f" {time.perf_counter() - start:.0f} s:")

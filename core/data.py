@@ -52,6 +52,26 @@ def fashion_mnist(root: Path, online: bool = False) -> ImageData:
                      test.targets.clone())
 
 
+# how an exported script loads the same training images as the app (its test split held out), in plain PyTorch
+SCRIPT_DATA = {
+    "digits": '''from sklearn.datasets import load_digits
+d = load_digits()
+{x} = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+{y} = torch.tensor(d.target, dtype=torch.long)
+perm0 = torch.randperm(len({x}), generator=torch.Generator().manual_seed(0))
+{x}, {y} = {x}[perm0[360:]], {y}[perm0[360:]]  # the app keeps the first 360 as its test set''',
+    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
+train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
+{x} = train_set.data.unsqueeze(1).float() / 255.0
+{y} = train_set.targets''',
+}
+
+
+def script_data(dataset: str, root: str, x: str = "x", y: str = "y") -> str:
+    """The lines of an exported script that load `dataset`'s training images into variables x and y."""
+    return SCRIPT_DATA[dataset].format(root=root, x=x, y=y)
+
+
 def digits() -> ImageData:
     """scikit-learn's 1,797 8×8 digits: trains in a second, ideal for a first try."""
     import torch

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core import uploads
 from core.errors import UserError
+from core.text_data import decode_text
 from core.uploads import Budget
 
 EN_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
@@ -83,8 +84,6 @@ def _load(name: str, data: bytes) -> list[Document]:
     if suffix in (".txt", ".md"):
         if b"\x00" in data[:4096]:
             raise UserError("doc.binary", "binary file", name=name)
-        from core.text_data import decode_text
-
         text = decode_text(data)
         if text is None:
             raise UserError("doc.binary", "not text", name=name)

@@ -78,7 +78,20 @@ class USEEmbedder:
         return _normalise(self._m([text])[0])
 
 
-class OpenAIEmbedder:
+class _RemoteEmbedder:
+    """An embedder behind an API: subclasses define _embed(texts) → unit vectors; one request per call."""
+
+    def _embed(self, texts) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts):
+        return self._embed(texts)
+
+    def embed_query(self, text):
+        return self._embed([text])[0]
+
+
+class OpenAIEmbedder(_RemoteEmbedder):
     name, dim = "openai", 1536
 
     def __init__(self, api_key: str, model: str = "text-embedding-3-small", base_url: str | None = None):
@@ -95,14 +108,8 @@ class OpenAIEmbedder:
             raise translate(exc, "OpenAI") from exc
         return _normalise([d.embedding for d in res.data])
 
-    def embed_documents(self, texts):
-        return self._embed(texts)
 
-    def embed_query(self, text):
-        return self._embed([text])[0]
-
-
-class GeminiEmbedder:
+class GeminiEmbedder(_RemoteEmbedder):
     name, dim = "gemini", 768
 
     def __init__(self, api_key: str, model: str = "text-embedding-004"):
@@ -118,12 +125,6 @@ class GeminiEmbedder:
         except Exception as exc:  # google-genai raises many types
             raise translate(exc, "Gemini") from exc
         return _normalise([e.values for e in res.embeddings])
-
-    def embed_documents(self, texts):
-        return self._embed(texts)
-
-    def embed_query(self, text):
-        return self._embed([text])[0]
 
 
 def make_embedder(name: str, registry=None, api_key: str | None = None):

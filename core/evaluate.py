@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from core.errors import UserError
+from core.procs import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,12 +115,6 @@ def quantize_compare(model, x, y, repeats: int = 20) -> tuple[list[QuantResult],
 
 
 # ---- the server as a process ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(model: str = "smollm2-135m", port: int | None = None, timeout: float = 120.0):
     """`python -m serve.app` as a child process on 127.0.0.1; returns (process, base_url) once /health answers."""
     port = port or free_port()

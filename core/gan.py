@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from core.data import script_data
 from core.errors import UserError
 
 DATASETS = ("digits", "fashion_mnist")
@@ -95,6 +96,14 @@ class GANStep:
         return self.elapsed / max(self.step, 1) * (self.total_steps - self.step)
 
 
+def history_row(m: GANStep) -> dict | None:
+    """A step's row in the saved run (core.runs.Recorder): the steps that drew samples, with their diversity."""
+    if m.samples is None:
+        return None
+    return {"step": m.step, "d_loss": m.d_loss, "g_loss": m.g_loss, "d_real": m.d_real, "d_fake": m.d_fake,
+            "diversity": m.diversity}
+
+
 def load_data(dataset: str, fashion_root: Path | None = None):
     """(x in [0, 1], y) training tensors of the chosen dataset."""
     from core import data as D
@@ -129,7 +138,8 @@ def diversity(images) -> float:
 def train(G, D, x, y, cfg: GANConfig, stop_event=None) -> Iterator[GANStep]:
     """Alternate one D update (real → 1, fake → 0) with cfg.g_steps G updates (non-saturating loss: fake → 1)."""
     import torch
-    import torch.nn.functional as F
+
+    from core.models.gan import train_step
 
     cfg.validate()
     if len(x) < 2:
@@ -157,22 +167,8 @@ def train(G, D, x, y, cfg: GANConfig, stop_event=None) -> Iterator[GANStep]:
             G.train()
             D.train()
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            real, labels = x[idx], y[idx]
-            n = len(real)
-            z = torch.randn(n, cfg.latent_dim)
-            fake = G(z, labels)
-            d_real_logit, d_fake_logit = D(real, labels), D(fake.detach(), labels)
-            d_loss = (F.binary_cross_entropy_with_logits(d_real_logit, torch.ones(n))
-                      + F.binary_cross_entropy_with_logits(d_fake_logit, torch.zeros(n)))
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-            for _ in range(cfg.g_steps):
-                fake = G(torch.randn(n, cfg.latent_dim), labels)
-                g_loss = F.binary_cross_entropy_with_logits(D(fake, labels), torch.ones(n))
-                opt_g.zero_grad()
-                g_loss.backward()
-                opt_g.step()
+            d_loss, g_loss, d_real_logit, d_fake_logit = train_step(G, D, opt_g, opt_d, x[idx], y[idx],
+                                                                    cfg.latent_dim, cfg.g_steps)
             step += 1
             if not (math.isfinite(d_loss.item()) and math.isfinite(g_loss.item())):
                 raise UserError("gan.diverged", "loss became inf/NaN", step=step)
@@ -292,20 +288,6 @@ def load_generator(path: Path):
 
 
 # ---- exported script ----------------------------------------------------------------------------------------
-_DATA_CODE = {
-    "digits": '''from sklearn.datasets import load_digits
-d = load_digits()
-x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
-y = torch.tensor(d.target, dtype=torch.long)
-perm0 = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
-x, y = x[perm0[360:]], y[perm0[360:]]  # the app keeps the first 360 as its test set''',
-    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
-train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
-x = train_set.data.unsqueeze(1).float() / 255.0
-y = train_set.targets''',
-}
-
-
 @functools.cache
 def _models_source() -> str:
     """core/models/gan.py without its docstring and imports, read as text once (inspect.getsource per rerun
@@ -324,7 +306,6 @@ def script(cfg: GANConfig, fashion_root: str = "data") -> str:
     return f'''"""{"Conditional " if cfg.conditional else ""}DCGAN on {cfg.dataset} — exported from the course app.
 Plain PyTorch; same seed and same batches as the app, so it prints the same losses."""
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torchvision.utils import save_image
 
@@ -332,7 +313,7 @@ SEED = {cfg.seed}
 {models_src.strip()}
 
 
-{_DATA_CODE[cfg.dataset].format(root=fashion_root)}
+{script_data(cfg.dataset, fashion_root)}
 
 torch.manual_seed(SEED)
 G = Generator(**{cfg.model_dict()!r})
@@ -348,23 +329,7 @@ for epoch in range(1, {cfg.epochs} + 1):
     perm = torch.randperm(len(x), generator=gen)
     for b in range(max(1, len(x) // batch)):
         idx = perm[b * batch:(b + 1) * batch]
-        real, labels = x[idx], y[idx]
-        n = len(real)
-        # 1) discriminator: real → 1, fake → 0 (fake detached: this step must not train G)
-        fake = G(torch.randn(n, latent), labels)
-        d_real, d_fake = D(real, labels), D(fake.detach(), labels)
-        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones(n))
-                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(n)))
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        # 2) generator, {cfg.g_steps} update(s): make D call fresh fakes real (the non-saturating loss)
-        for _ in range({cfg.g_steps}):
-            fake = G(torch.randn(n, latent), labels)
-            g_loss = F.binary_cross_entropy_with_logits(D(fake, labels), torch.ones(n))
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
+        d_loss, g_loss, d_real, d_fake = train_step(G, D, opt_g, opt_d, x[idx], y[idx], latent, {cfg.g_steps})
         step += 1
         if step % 100 == 0:
             p_real, p_fake = torch.sigmoid(d_real).mean().item(), torch.sigmoid(d_fake).mean().item()

@@ -37,6 +37,13 @@ class DataReport:
     bad_rows: list[tuple[int, str]]  # (row number from 1, reason)
 
 
+def examples_jsonl(examples: list[Example]) -> bytes:
+    """Parsed examples as the instruction/output JSON lines the exported script reads (and parse_dataset reads
+    back)."""
+    rows = [{"instruction": ex.messages[-2]["content"], "output": ex.messages[-1]["content"]} for ex in examples]
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
 def _row_to_example(row: dict) -> Example:
     if "messages" in row:
         msgs = row["messages"]
@@ -267,6 +274,11 @@ class LoraMetric:
     elapsed: float = 0.0
     done: bool = False
     stopped: bool = False
+
+
+def history_row(m: LoraMetric) -> dict | None:
+    """A metric's row in the saved run (core.runs.Recorder); the closing one (done) repeats the last step."""
+    return None if m.done else {"step": m.step, "loss": m.loss, "eval_loss": m.eval_loss}
 
 
 @dataclass

@@ -33,11 +33,15 @@ def versions() -> dict[str, str]:
 
 
 def data_hash(*arrays) -> str:
-    """A short fingerprint of the exact training data (tensors or arrays): same hash, same data."""
+    """A short fingerprint of the exact training data (tensors, arrays, lists of texts, bytes): same hash, same
+    data."""
     import numpy as np
 
     h = hashlib.sha256()
     for a in arrays:
+        if isinstance(a, (bytes, str)):
+            h.update(a.encode() if isinstance(a, str) else a)
+            continue
         arr = np.ascontiguousarray(a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a))
         h.update(str(arr.shape).encode() + str(arr.dtype).encode())
         h.update(arr.tobytes())
@@ -61,6 +65,57 @@ def save_run(runs_dir: Path, page: str, name: str, settings: dict, history: list
               "history": history, "final": final, "script": script}
     path.write_text(json.dumps(record, indent=1, default=str))
     return path
+
+
+class Recorder:
+    """The one way a training page records a run, used like a TrainerCallback: `track(items, row)` passes the loop's
+    metrics through and keeps one history row per epoch (or step) that `row(item)` returns (None: not a row);
+    `save()` writes the run with the same fields for every page: settings, history, final metrics (the last
+    value of each metric in the history, then the page's own, e.g. test accuracy), seed, duration, data hash."""
+
+    def __init__(self, runs_dir: Path, page: str, name: str, settings: dict, *, seed: int | None = None,
+                 data: tuple = (), script: str | None = None):
+        self.runs_dir, self.page, self.name, self.settings = Path(runs_dir), page, name, settings
+        self.seed, self.script = seed, script
+        self.data_hash = data_hash(*data) if data else None
+        self.history: list[dict] = []
+        self.began = time.perf_counter()
+
+    def record(self, row: dict) -> None:
+        self.history.append(dict(row))
+
+    def track(self, items, row):
+        """Yield every item of the training loop, recording row(item) when it is not None; the run's duration is
+        the loop's, from its first item on."""
+        self.began = time.perf_counter()
+        for item in items:
+            kept = row(item)
+            if kept is not None:
+                self.record(kept)
+            yield item
+
+    def final(self, extra: dict | None = None, stopped: bool = False) -> dict:
+        out: dict = {}
+        for r in self.history:
+            out |= {k: v for k, v in r.items() if k not in ("epoch", "step") and v is not None}
+        return out | {"stopped": stopped} | (extra or {})
+
+    def save(self, extra: dict | None = None, stop_event=None) -> Path | None:
+        """Write the run, marked stopped when stop_event is set (None when nothing was recorded: stopped before
+        its first row)."""
+        if not self.history:
+            return None
+        stopped = stop_event is not None and stop_event.is_set()
+        return save_run(self.runs_dir, self.page, self.name, self.settings, self.history, self.final(extra, stopped),
+                        seed=self.seed, duration_s=time.perf_counter() - self.began, data_hash=self.data_hash,
+                        script=self.script)
+
+
+def epoch_row(m) -> dict | None:
+    """The history row of a core.train.fit record: one per epoch, none per step."""
+    if m.kind != "epoch":
+        return None
+    return {"epoch": m.epoch, "train_loss": m.loss, "train_acc": m.acc, "val_loss": m.val_loss, "val_acc": m.val_acc}
 
 
 @dataclass

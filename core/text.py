@@ -395,11 +395,16 @@ def shipped_e5() -> dict:
         return dict(zip(texts, f["vectors"].astype(np.float32)))
 
 
-def e5_vectors(texts: list[str], cache_dir: Path | None = None):
+E5_BATCH = 32  # sentences per e5 call: about 2 s on 2 cores, so Stop answers within that
+
+
+def e5_vectors(texts: list[str], cache_dir: Path | None = None, stop_event=None):
     """multilingual-e5-small sentence vectors with the 'query: ' prefix, which e5 asks for in classification.
     Embedding is the slow part (about 15 sentences/s on 2 cores), so the built-in corpus's vectors ship in assets/,
     every other sentence is embedded once per process, and with cache_dir a whole corpus is also kept on disk,
-    keyed by its content hash and the model: the next session loads it in milliseconds instead of re-embedding."""
+    keyed by its content hash and the model: the next session loads it in milliseconds instead of re-embedding.
+    New sentences are embedded E5_BATCH at a time; when stop_event is set between two batches the result is None
+    (the batches done are remembered, so the next call goes on from there)."""
     import numpy as np
 
     texts = list(texts)
@@ -414,8 +419,12 @@ def e5_vectors(texts: list[str], cache_dir: Path | None = None):
     shipped = shipped_e5() if missing else {}
     fresh = {x: shipped[x] for x in missing if x in shipped}
     still = [x for x in missing if x not in fresh]
-    if still:
-        fresh.update(zip(still, e5_model().query(still)))
+    for i in range(0, len(still), E5_BATCH):
+        if stop_event is not None and stop_event.is_set():
+            _remember(fresh)
+            return None
+        batch = still[i:i + E5_BATCH]
+        fresh.update(zip(batch, e5_model().query(batch)))
     vectors = (np.stack([fresh[x] if x in fresh else _E5_SEEN[x] for x in texts]) if texts
                else np.zeros((0, E5_DIM), np.float32))
     _remember(fresh)
@@ -509,6 +518,19 @@ def build_e5_head(n_classes: int = 2, hidden: int = 64, dropout: float = 0.2, se
     if hidden:
         layers += [nn.Linear(E5_DIM, hidden), nn.ReLU(), nn.Dropout(dropout)]
     return E5Head(nn.Sequential(*layers, nn.Linear(hidden or E5_DIM, n_classes)), cache_dir)
+
+
+def generalisation(model: TextModel, data, val_idx) -> dict:
+    """How a trained model does on its validation split and on the out-of-distribution set (text_data.ood()):
+    {"val": accuracy, "ood": accuracy or None when the data's labels are not the OOD set's (an uploaded CSV),
+    "unk": share of OOD words the model never saw, "n": OOD set size}."""
+    from core import text_data
+
+    ood = text_data.ood()
+    val = model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
+    same_labels = list(data.classes) == list(ood.classes)
+    return {"val": val, "ood": model.accuracy(ood.texts, ood.labels) if same_labels else None,
+            "unk": model.unknown_share(ood.texts), "n": len(ood.texts)}
 
 
 def fit_sklearn(kind: str, texts: list[str], labels: list[int]) -> SklearnText:

@@ -77,16 +77,13 @@ def ood(lang: str = "all") -> TextData:
     return _frame(f"ood_{lang}", df)
 
 
-def word2vec_corpus(registry=None) -> list[str]:
-    """The default Word2Vec corpus: the natural reviews, plus the Korean constitution and bills (konlpy's data
-    files) when a registry is given: more Korean to learn from, though in another register."""
+def word2vec_corpus(extra_documents=()) -> list[str]:
+    """The default Word2Vec corpus: the natural reviews, plus the lines of longer documents when given (the page
+    passes the Korean constitution and bills, core.documents.korean_law): more Korean to learn from, though in
+    another register."""
     texts = shipped().texts
-    if registry is not None:
-        from core.documents import korean_law
-
-        lines = (ln.strip() for doc in korean_law(registry) for ln in doc.text.splitlines())
-        texts += [ln for ln in lines if len(ln) > 10]
-    return texts
+    lines = (ln.strip() for doc in extra_documents for ln in doc.text.splitlines())
+    return texts + [ln for ln in lines if len(ln) > 10]
 
 
 def templates(lang: str = "all") -> TextData:

@@ -198,9 +198,10 @@ def train_mode(model) -> None:
     statistics it was trained with instead of drifting to a few batches of the new data."""
     import torch
 
+    batch_norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.SyncBatchNorm)
     model.train()
     for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.affine and not m.weight.requires_grad:
+        if isinstance(m, batch_norms) and m.affine and not m.weight.requires_grad:
             m.eval()
 
 

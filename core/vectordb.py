@@ -188,6 +188,16 @@ class VectorStore:
 
 
 # ---- FAISS: exact vs approximate ----------------------------------------------------------------------------
+def near_queries(vectors: np.ndarray, n: int = 50, noise: float = 0.05, seed: int = 0) -> np.ndarray:
+    """Up to n stored vectors picked at random, each nudged by Gaussian noise: queries near the data but not
+    identical to a stored vector, so an approximate index can miss the exact neighbour."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    picked = vectors[rng.choice(len(vectors), min(n, len(vectors)), replace=False)].astype(np.float32)
+    return picked + rng.normal(0, noise, picked.shape).astype(np.float32)
+
+
 def faiss_compare(vectors: np.ndarray, queries: np.ndarray, k: int = 5, hnsw_m: int = 16, ef_search: int = 32,
                   nlist: int = 32, nprobe: int = 4) -> list[dict]:
     """Flat (exact) vs HNSW vs IVF on the same normalised vectors (inner product = cosine): recall@k against the

@@ -7,13 +7,12 @@ import inspect
 import io
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
+from core.data import SCRIPT_DATA, script_data
 from core.errors import UserError
 from core.train import TrainConfig, plan_precision
 
 CNN_ARCHS = ("lenet", "vgg", "resnet", "efficientnet")
-ARCHS = ("mlp",) + CNN_ARCHS
 
 
 @dataclass
@@ -53,6 +52,20 @@ class RunSpec:
         return asdict(self)
 
 
+MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH = 8, 4096
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'256, 128' → (256, 128): one to MAX_HIDDEN_LAYERS widths of 1 to MAX_HIDDEN_WIDTH; UserError otherwise."""
+    try:
+        hidden = tuple(int(h) for h in text.replace(" ", "").split(",") if h)
+    except ValueError:
+        hidden = ()
+    if not hidden or len(hidden) > MAX_HIDDEN_LAYERS or any(h < 1 or h > MAX_HIDDEN_WIDTH for h in hidden):
+        raise UserError("vis.bad_hidden", f"bad hidden layer sizes: {text!r}")
+    return hidden
+
+
 CLASS_OF = {"mlp": "MLP", "lenet": "LeNet5", "vgg": "SmallVGG", "resnet": "SmallResNet"}
 
 
@@ -69,12 +82,28 @@ def efficientnet_lite0(weights_path: str, n_classes: int, finetune_blocks: int =
     for block in list(model._blocks)[len(model._blocks) - finetune_blocks:] if finetune_blocks else []:
         for p in block.parameters():
             p.requires_grad = True
+    freeze_batch_norms(model)
     model._fc = torch.nn.Linear(model._fc.in_features, n_classes)  # new head, trainable
     if in_channels == 1:
         from core.models.vision import GreyToRGB
 
         return GreyToRGB(model)
     return model
+
+
+def freeze_batch_norms(model) -> None:
+    """Every 2-d batch norm whose weights are frozen becomes torchvision's FrozenBatchNorm2d: it normalises with
+    the pretrained statistics whatever mode the model is in, so a plain `model.train()` (a hand-written loop, a
+    layer table restoring the mode) can no longer drift them to a few batches of the new data."""
+    import torch
+    from torchvision.ops import FrozenBatchNorm2d
+
+    for name, bn in list(model.named_modules()):
+        if isinstance(bn, torch.nn.BatchNorm2d) and bn.affine and not bn.weight.requires_grad:
+            frozen = FrozenBatchNorm2d(bn.num_features, eps=bn.eps)
+            frozen.load_state_dict(bn.state_dict())
+            parent, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(parent), attr, frozen)
 
 
 EFFICIENTNET_MIN_SIDE = 32
@@ -262,29 +291,7 @@ def load_state_dict_bytes(model, data: bytes) -> None:
     model.load_state_dict(state)
 
 
-def save_run(runs_dir: Path, spec: RunSpec, history: list[dict], final: dict, page: str = "vision",
-             duration_s: float | None = None, data_hash: str | None = None) -> Path:
-    from core import runs
-
-    return runs.save_run(runs_dir, page, f"{spec.model.arch}-{spec.dataset}", spec.to_dict(), history, final,
-                         seed=spec.train.seed, duration_s=duration_s, data_hash=data_hash)
-
-
 # ---- exported script ----------------------------------------------------------------------------------------
-_DATA_CODE = {
-    "fashion_mnist": '''from torchvision.datasets import FashionMNIST
-train_set = FashionMNIST({root!r}, train=True, download=False)  # set download=True on Colab
-x_all = train_set.data.unsqueeze(1).float() / 255.0
-y_all = train_set.targets''',
-    "digits": '''from sklearn.datasets import load_digits
-d = load_digits()
-x_all = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
-y_all = torch.tensor(d.target, dtype=torch.long)
-perm0 = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(0))
-x_all, y_all = x_all[perm0[360:]], y_all[perm0[360:]]  # the app keeps the first 360 as its test set''',
-}
-
-
 _SOURCES_LOCK = threading.Lock()
 
 
@@ -326,7 +333,7 @@ def script(spec: RunSpec, fashion_root: str = "data") -> str:
     """A self-contained script: the model classes (pasted from core/models/vision.py), the same data subset and
     split, the same seeded loader and loop, early stopping included. It prints each epoch's mean training loss
     and validation loss like the page, and stops at the same epoch."""
-    if spec.dataset not in _DATA_CODE:
+    if spec.dataset not in SCRIPT_DATA:
         raise UserError("vision.script_dataset", "script export supports Fashion-MNIST and digits")
     if spec.model.arch not in CLASS_OF:
         raise UserError("vision.script_arch", "script export covers the models defined in this course")
@@ -365,7 +372,7 @@ PATIENCE = {t.patience}  # early stopping: epochs without a better validation lo
 
 {ds_src}
 
-{_DATA_CODE[spec.dataset].format(root=fashion_root)}
+{script_data(spec.dataset, fashion_root, "x_all", "y_all")}
 
 # the app's seeded subset and train/validation split
 g = torch.Generator().manual_seed(SEED)

@@ -124,6 +124,27 @@ def transcribe_openai_whisper(audio: bytes, language: str | None = None, name: s
                       time.perf_counter() - start, "openai-whisper")
 
 
+def stt_engines() -> list[str]:
+    """The speech-to-text engines this machine offers, in STT_ENGINES order: openai-whisper only when its weights
+    are already cached (it would download them)."""
+    return [e for e in STT_ENGINES if e != "openai-whisper" or openai_whisper_available()]
+
+
+def transcribe_with(engine: str, audio: bytes, language: str | None = None, *, whisper=None,
+                    api_key: str | None = None, filename: str = "audio.wav") -> Transcript:
+    """Transcribe with the chosen engine: faster-whisper (offline; `whisper` is its loaded model), openai-whisper
+    (local, when cached) or the OpenAI API (needs `api_key`)."""
+    if engine == "faster-whisper":
+        return transcribe(whisper, audio, language)
+    if engine == "openai-whisper":
+        return transcribe_openai_whisper(audio, language)
+    if engine == "openai-api":
+        if not api_key:
+            raise UserError("llm.no_key", "an API key is needed", provider="OpenAI")
+        return transcribe_api(audio, api_key, language, filename)
+    raise UserError("voice.bad_engine", f"unknown speech-to-text engine {engine}", engine=engine)
+
+
 def transcribe_api(audio: bytes, api_key: str, language: str | None = None, filename: str = "audio.wav") -> Transcript:
     import time
 

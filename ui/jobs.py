@@ -159,6 +159,14 @@ def _live_view(key: str, live: Callable[[Job], None], interval: float) -> None:
     _view()
 
 
+def metrics_so_far(job: Job) -> list:
+    """The job's metrics so far; while there are none yet, a 'running' note in their place."""
+    metrics = list(job.metrics)
+    if not metrics:
+        st.info(t("common.running"))
+    return metrics
+
+
 def show_job_error(job: Job) -> None:
     """A job's failure: its translated message when it is a UserError, a translated 'this failed' with the details
     folded away otherwise."""

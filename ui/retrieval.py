@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from core import documents, rag, vectordb
+from core import documents, embeddings, rag, vectordb
 from core.errors import UserError
 from ui.i18n import t
 from ui.resources import asset_registry, embedder, vector_store
@@ -14,14 +14,14 @@ from ui.state import session_id
 from ui.widgets import api_key_field, show_user_error
 
 CORPORA = ("constitution", "korean_law", "english_notes", "upload")
-EMBEDDERS = ("e5", "minilm", "use", "openai", "gemini")
+EMBEDDERS = embeddings.OFFLINE + embeddings.ONLINE
 SEPARATORS = {"law": documents.DEFAULT_SEPARATORS, "paragraph": ["\n\n", "\n", " ", ""],
               "sentence": [". ", "다. ", "\n", " ", ""]}
 
 
 def get_embedder(name: str):
     """The shared offline embedder, or an online one built with the key typed (or configured) for it."""
-    if name in ("openai", "gemini"):
+    if name in embeddings.ONLINE:
         from core.embeddings import make_embedder
 
         api_key = api_key_field("OPENAI_API_KEY" if name == "openai" else "GEMINI_API_KEY", t(f"llm.{name}_key"))

@@ -11,9 +11,10 @@ import streamlit as st
 
 from core import vision
 from core.assets import AssetError
+from core.data import AUGMENTATIONS
 from core.errors import UserError
 from core.jobs import Job
-from core.runs import data_hash
+from core.runs import Recorder, epoch_row
 from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.classroom import load_run, replayer
 from ui.i18n import t
@@ -72,7 +73,7 @@ def data_section(S: State, kind: str):
         subset = n
         c1.metric(t("vis.subset"), n)
     val_frac = c2.slider(t("vis.val_frac"), 0.05, 0.3, 0.1, key=f"{kind}.val")
-    augment = c3.multiselect(t("vis.augment"), ["flip", "crop", "rotate", "normalize"],
+    augment = c3.multiselect(t("vis.augment"), AUGMENTATIONS,
                              format_func=lambda a: t(f"vis.aug.{a}"), key=f"{kind}.aug")
     st.caption(t("vis.data_info", n=n, test=len(data.x_test), shape=data.shape, k=len(data.classes)))
     if augment and st.toggle(t("vis.preview"), key=f"{kind}.preview"):
@@ -215,19 +216,19 @@ def _start(S: State, spec: vision.RunSpec, data, weights):
     run = VisionRun(spec, model, data.classes, data.shape, eval_tf)
     runs = S.get("runs")  # captured here: the worker thread must never touch st.session_state
     precisions = S.get("precisions")
-    runs_dir, fingerprint = session_runs_dir(), data_hash(train_loader.dataset.x, train_loader.dataset.y)
+    recorder = Recorder(session_runs_dir(), S.ns, f"{spec.model.arch}-{spec.dataset}", spec.to_dict(),
+                        seed=spec.train.seed, data=(train_loader.dataset.x, train_loader.dataset.y))
+    run.history = recorder.history  # the run table and overlay read the recorder's rows
 
     def work(stop):
-        for m in fit(model, train_loader, val_loader, spec.train, stop):
+        for m in recorder.track(fit(model, train_loader, val_loader, spec.train, stop), epoch_row):
             if m.kind == "epoch":
-                run.history.append({"epoch": m.epoch, "train_loss": m.loss, "train_acc": m.acc,
-                                    "val_loss": m.val_loss, "val_acc": m.val_acc})
                 precisions[f"{spec.model.arch} · {m.precision}"] = (m.elapsed / m.step, m.val_acc)
             yield m
         if run.history:  # analyse whatever was trained, even after Stop
             run.analysis = vision.analyse(model, data.x_test, data.y_test, len(data.classes), eval_tf)
             final = {"test_acc": run.analysis.test_acc, "test_loss": run.analysis.test_loss}
-            vision.save_run(runs_dir, spec, run.history, final, S.ns, m.elapsed, fingerprint)
+            recorder.save(final, stop)
             runs.append({"spec": spec, "history": list(run.history), "final": final})
 
     S.set("run", run)  # the model lives in session_state from the first step: Stop never loses it

@@ -43,3 +43,24 @@ class Discriminator(nn.Module):
             planes = nn.functional.one_hot(y, N_CLASSES).float()[:, :, None, None]
             x = torch.cat([x, planes.expand(-1, -1, x.shape[2], x.shape[3])], 1)
         return self.net(x).squeeze(1)
+
+
+def train_step(G, D, opt_g, opt_d, real, labels, latent_dim, g_steps=1):
+    """One GAN step; returns (d_loss, g_loss, D's logits on the real batch, D's logits on the fakes).
+    1) discriminator: real → 1, fake → 0 (the fake detached: this step must not train G);
+    2) generator, g_steps updates: make D call fresh fakes real (the non-saturating loss)."""
+    bce = nn.functional.binary_cross_entropy_with_logits
+    n = len(real)
+    fake = G(torch.randn(n, latent_dim), labels)
+    d_real, d_fake = D(real, labels), D(fake.detach(), labels)
+    d_loss = bce(d_real, torch.ones(n)) + bce(d_fake, torch.zeros(n))
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    for _ in range(g_steps):
+        fake = G(torch.randn(n, latent_dim), labels)
+        g_loss = bce(D(fake, labels), torch.ones(n))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+    return d_loss, g_loss, d_real, d_fake

@@ -1,13 +1,14 @@
 """The agent page against a scripted OpenAI-compatible server on 127.0.0.1: each step (thought, tool call with
 its arguments, observation, answer) is drawn; the writer and critic take turns; bad input is explained."""
 import json
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLIES = {  # the last user message's start → the scripted model's reply
@@ -38,9 +39,7 @@ def scripted_server():
         return StreamingResponse(iter([f"data: {json.dumps(chunk)}\n\n", "data: [DONE]\n\n"]),
                                  media_type="text/event-stream")  # the provider streams, like the real APIs
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -16,6 +16,7 @@ def test_metrics_quantization_and_server(open_page):
     assert not at.exception, [e.value for e in at.exception]
     proc = at.session_state["serve.proc"]
     try:
+        assert [b.key for b in at.button if b.key in ("ev.start", "ev.stop")] == ["ev.stop"]  # one of the two
         assert proc.poll() is None and at.success
         assert any('"tools"' in c.value and at.session_state["serve.url"] in c.value for c in at.code)
         at.text_input(key="ev.q").input("Name one colour.")
@@ -32,6 +33,7 @@ def test_metrics_quantization_and_server(open_page):
     finally:
         at.button(key="ev.stop").click().run()
     assert proc.poll() is not None
+    assert [b.key for b in at.button if b.key in ("ev.start", "ev.stop")] == ["ev.start"]
 
 
 def test_metrics_case_switch_trades_precision_for_accuracy(open_page):

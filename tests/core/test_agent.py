@@ -13,7 +13,7 @@ from core import tools as T
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
-from core.evaluate import free_port
+from core.procs import free_port
 
 S = Settings.load()
 REG = Registry(S.cache_dir)

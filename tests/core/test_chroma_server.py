@@ -11,7 +11,7 @@ from core.config import Settings
 from core.documents import Document, split
 from core.embeddings import make_embedder
 from core.errors import UserError
-from core.evaluate import free_port
+from core.procs import free_port
 from core.vectordb import VectorStore
 
 CHROMA = Path(sys.executable).parent / "chroma"

@@ -8,10 +8,10 @@ import pytest
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
-from core.evaluate import free_port
 from core.llm.base import complete
 from core.llm.local import LocalProvider, load_local
 from core.llm.remote import GeminiProvider, OpenAICompatible
+from core.procs import free_port
 
 S = Settings.load()
 

@@ -12,6 +12,7 @@ from google import genai
 from google.genai import types
 
 from core.llm.errors import translate
+from core.procs import free_port
 
 STATUS = {"401": "UNAUTHENTICATED", "403": "PERMISSION_DENIED", "429": "RESOURCE_EXHAUSTED", "500": "INTERNAL",
           "400": "INVALID_ARGUMENT"}
@@ -56,9 +57,7 @@ def silent():
 
 
 def closed_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def call_openai(base: str, key: str = "code-200"):

@@ -1,4 +1,5 @@
 """Sequence models: tokenisers and vocab, packed batching, training on the shipped set, Word2Vec, CSV checks."""
+import random
 import re
 import subprocess
 import sys
@@ -270,6 +271,30 @@ def test_e5_corpus_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
     assert counter.embedded[12:] == ["완전히 새로운 문장이에요"] and len(list(cached.parent.iterdir())) == 2
 
 
+def test_stop_interrupts_the_first_embedding_of_a_new_corpus_between_batches(tmp_path, monkeypatch):
+    """A student's own corpus is embedded E5_BATCH sentences at a time; Stop pressed during the first batch ends
+    the embedding after it, and the next start goes on from the sentences already done."""
+    import threading
+
+    stop = threading.Event()
+
+    class StopDuringFirstBatch(_CountingE5):
+        def query(self, texts):
+            stop.set()  # the student presses Stop while this batch is being embedded
+            return super().query(texts)
+
+    texts = TD.shipped().texts[:T.E5_BATCH + 5]
+    counter = StopDuringFirstBatch()
+    monkeypatch.setattr(T, "e5_model", lambda: counter)
+    monkeypatch.setattr(T, "_E5_SEEN", {})
+    monkeypatch.setattr(T, "shipped_e5", dict)  # as if the built-in vectors did not ship: a corpus never seen
+    assert T.e5_vectors(texts, tmp_path, stop) is None
+    assert counter.embedded == texts[:T.E5_BATCH] and not (tmp_path / "embeddings").exists()  # nothing half-saved
+    vectors = T.e5_vectors(texts, tmp_path)
+    assert counter.embedded == texts and vectors.shape == (len(texts), T.E5_DIM)  # only the rest was embedded
+    assert np.allclose(vectors, counter.real.query(texts), atol=1e-6)
+
+
 def test_shipped_e5_vectors_are_the_models_own_for_every_builtin_sentence(monkeypatch):
     shipped = T.shipped_e5()
     texts = T.shipped_e5_texts()
@@ -299,3 +324,46 @@ def test_default_e5_head_trains_and_its_loss_drops(tmp_path):
     assert epochs[-1].val_acc >= 0.75  # pretrained sentence vectors: far above chance from 80 examples
     ex = head.explain("배송은 느렸지만 맛은 최고예요")
     assert len(ex.prefix) == 4 and ex.prefix[-1] == ex.probs and not any(v.unknown for v in ex.tokens)
+
+
+GENDER_PAIRS = [("king", "queen", "palace crown throne"), ("actor", "actress", "film stage role"),
+         ("prince", "princess", "castle heir royal"), ("waiter", "waitress", "cafe table menu"),
+         ("uncle", "aunt", "family nephew visit"), ("monk", "nun", "temple prayer quiet")]
+
+
+def _gender_corpus(seed: int = 0) -> list[list[str]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(150):
+        for male, female, ctx in GENDER_PAIRS:
+            words = ctx.split()
+            out.append([male] + rng.sample(["he", "his", "man", "him"], 2) + rng.sample(words, 2))
+            out.append([female] + rng.sample(["she", "her", "woman", "hers"], 2) + rng.sample(words, 2))
+    for sentence in out:
+        rng.shuffle(sentence)
+    return out
+
+
+def test_analogies_find_the_other_gender_of_the_same_role():
+    """Word2Vec analogies on a corpus built so the answer is known: each word is a role plus a gender."""
+    model = T.train_word2vec(_gender_corpus(), sg=True, dim=16, window=4, min_count=1, epochs=20)
+    assert T.analogy(model, "king", "man", "woman")[0][0] == "queen"
+    # king − actor + actress = queen, for every ordered pair of roles: 30 questions, chance is ~1 in 30 words
+    right = sum(T.analogy(model, m, m2, f2)[0][0] == f
+                for m, f, _ in GENDER_PAIRS for m2, f2, _ in GENDER_PAIRS if m != m2)
+    assert right >= 25, right
+
+
+def test_generalisation_scores_validation_and_the_ood_set():
+    data = TD.shipped()
+    idx = list(range(0, len(data.texts), 7))
+    val_idx = idx[::5]
+    train_idx = [i for i in idx if i not in set(val_idx)]
+    model = T.fit_sklearn("tfidf", [data.texts[i] for i in train_idx], [data.labels[i] for i in train_idx])
+    ood = TD.ood()
+    got = T.generalisation(model, data, val_idx)
+    assert got["val"] == model.accuracy([data.texts[i] for i in val_idx], [data.labels[i] for i in val_idx])
+    assert got["ood"] == model.accuracy(ood.texts, ood.labels) and got["n"] == len(ood.texts)
+    assert got["unk"] == model.unknown_share(ood.texts) and 0 < got["unk"] < 1
+    other = TD.TextData("mine", data.texts, data.labels, ["bad", "good"])  # an upload with other labels
+    assert T.generalisation(model, other, val_idx)["ood"] is None

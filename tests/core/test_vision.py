@@ -107,7 +107,9 @@ def test_transfer_learning_freezes_backbone_and_trains_head():
     assert trainable == 1280 * 2 + 2 and total > 3_000_000
     tuned = V.build_model(V.ModelSpec("efficientnet", finetune_blocks=2), (3, 32, 32), 2, weights)
     assert V.param_counts(tuned)[1] > trainable
-    x, y = torch.rand(8, 3, 32, 32), torch.tensor([0, 1] * 4)
+    torch.manual_seed(0)
+    y = torch.tensor([0, 1] * 4)
+    x = torch.rand(8, 3, 32, 32) * 0.5 + 0.5 * y.view(-1, 1, 1, 1)  # class 1 is brighter: something to learn
     loader = [(x, y)] * 3
     stats = {n: b.clone() for n, b in model.named_buffers() if n.endswith("running_mean")}
     records = [m for m in fit(model, loader, None, TrainConfig(epochs=3, lr=1e-2)) if m.kind == "epoch"]
@@ -187,3 +189,39 @@ def test_cifar_offline_says_so(tmp_path):
     with pytest.raises(UserError) as info:
         D.cifar10(tmp_path, online=False)
     assert info.value.key == "data.cifar_offline"
+
+
+def test_a_frozen_backbone_keeps_its_batch_norm_statistics_whoever_calls_train():
+    """Frozen means eval-mode batch norms in the backbone: also through a plain `model.train()` (a hand-written
+    loop, the exported script) and through the layer table, which restores the mode it found."""
+    from core.assets import Registry
+    from core.config import Settings
+
+    weights = str(Registry(Settings.load().cache_dir).path("efficientnet_lite0"))
+    model = V.build_model(V.ModelSpec("efficientnet", finetune_blocks=1), (3, 32, 32), 2, weights)
+    stats = {n: b.clone() for n, b in model.named_buffers() if n.endswith("running_mean")}
+    model.train()
+    V.layer_table(model, (3, 32, 32))
+    x = torch.rand(8, 3, 32, 32)
+    loss = torch.nn.functional.cross_entropy(model(x), torch.tensor([0, 1] * 4))
+    loss.backward()
+    moved = {n.split(".")[1] for n, b in model.named_buffers() if n in stats and not torch.equal(b, stats[n])}
+    assert moved == {str(len(model._blocks) - 1)}  # only the unfrozen last block follows the new data
+    # and the frozen stem normalises with the ImageNet statistics in training mode too
+    stem = torch.nn.Sequential(model._conv_stem, model._bn0)
+    with torch.no_grad():
+        train_out = stem(x)
+        model.eval()
+        assert torch.allclose(train_out, stem(x))
+
+
+@pytest.mark.parametrize("text,hidden", [("256,128", (256, 128)), (" 64 , 32, ", (64, 32)), ("4096", (4096,))])
+def test_hidden_layer_sizes_are_parsed(text, hidden):
+    assert V.parse_hidden(text) == hidden
+
+
+@pytest.mark.parametrize("text", ["", ",", "a,b", "0", "4097", "1.5", "-3", ",".join(["8"] * 9)])
+def test_bad_hidden_layer_sizes_are_refused(text):
+    with pytest.raises(UserError) as info:
+        V.parse_hidden(text)
+    assert info.value.key == "vis.bad_hidden"

@@ -22,6 +22,27 @@ def test_english_round_trip_recovers_most_words(whisper):
     assert result.language == "en" and result.duration > 1
 
 
+def test_english_is_detected_not_passed_in(whisper):
+    """Whisper detects the spoken language itself when the caller does not name one."""
+    sentence = "Today we will train a neural network on Fashion MNIST."
+    result = V.transcribe(whisper, V.speak_espeak(sentence, "en"), None)
+    assert result.language == "en"
+    assert V.word_error_rate(sentence, result.text) <= 0.35, result.text
+
+
+def test_stt_engines_offered_and_chosen():
+    """faster-whisper and the API always; openai-whisper only when its weights are cached (it would download)."""
+    engines = V.stt_engines()
+    assert engines[0] == "faster-whisper" and "openai-api" in engines and set(engines) <= set(V.STT_ENGINES)
+    assert ("openai-whisper" in engines) == V.openai_whisper_available()
+    with pytest.raises(UserError) as info:
+        V.transcribe_with("openai-api", b"RIFF", "en")
+    assert info.value.key == "llm.no_key"
+    with pytest.raises(UserError) as info:
+        V.transcribe_with("whisper.cpp", b"RIFF", "en")
+    assert info.value.key == "voice.bad_engine" and info.value.params["engine"] == "whisper.cpp"
+
+
 def test_korean_pipeline_returns_korean_text(whisper):
     # eSpeak's Korean voice is robotic, so whisper-base recovers only fragments: check the pipeline, not accuracy
     result = V.transcribe(whisper, V.speak_espeak("안녕하세요. 오늘은 신경망을 학습합니다.", "ko"), "ko")

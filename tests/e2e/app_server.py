@@ -9,7 +9,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.evaluate import free_port
+from core.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,13 +11,13 @@ from pathlib import Path
 # docx, pypdf, torch, PIL: imported once here, as in a running app, so the time bounds measure the work and not
 # a first import
 import docx  # noqa: F401
-import psutil
 import pypdf  # noqa: F401
 import pytest
 import torch  # noqa: F401
 from PIL import Image  # noqa: F401
 
 from core.errors import UserError
+from core.procs import PeakRSS
 from ui.strings import EN, KO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,26 +92,11 @@ def cutoff(seconds: float):
 def bounded(seconds: float = 5.0, rss_mb: float = 300.0):
     """The block must finish within `seconds` and grow this process's RSS by at most `rss_mb` (sampled every 5 ms,
     so a spike that is freed again still counts)."""
-    proc = psutil.Process()
-    base = proc.memory_info().rss
-    peak = [base]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], proc.memory_info().rss)
-            done.wait(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    try:
+    with PeakRSS(os.getpid(), every=0.005) as rss:
+        start = time.perf_counter()
         yield
-    finally:
         elapsed = time.perf_counter() - start
-        done.set()
-        sampler.join()
-    grown = (peak[0] - base) / 2**20
+    grown = (rss.peak - rss.base) / 2**20
     assert elapsed < seconds, f"took {elapsed:.1f} s (bound {seconds} s)"
     assert grown < rss_mb, f"RSS grew {grown:.0f} MB (bound {rss_mb} MB)"
 

@@ -4,7 +4,6 @@ The model is a test double that yields numbered tokens until told to stop: what 
 limits, queue and stop event, which must hold whatever model sits behind them."""
 import json
 import queue
-import socket
 import threading
 import time
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from core.procs import free_port
 from serve import app as S
 from tests.hostile.conftest import bounded
 
@@ -157,9 +157,7 @@ def test_streamed_answer_and_queue_header(sandbox, client):
 def live():
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     model = EndlessModel()
     server = uvicorn.Server(uvicorn.Config(S.create_app(model, api_key=KEY), host="127.0.0.1", port=port,
                                            log_level="error"))

@@ -1,7 +1,6 @@
 """Sampling seeds really sample; the server as a real process (`python -m serve.app`) serves embeddings and
 enforces COURSE_SERVE_KEY."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from core.assets import Registry
 from core.config import Settings
 from core.llm.base import complete
 from core.llm.local import LocalProvider, load_local
+from core.procs import free_port
 
 S = Settings.load()
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,16 +37,10 @@ def test_seed_repeats_sampling_and_other_seeds_sample_differently(smol):
     assert say(0, temperature=0) == say(1, temperature=0)  # temperature 0 ignores the seed
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def keyed_server():
     """The real command-line server with a key in COURSE_SERVE_KEY; fails (never hangs) if it does not come up."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "COURSE_SERVE_KEY": "class-key-42"}
     proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", "smollm2-135m", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

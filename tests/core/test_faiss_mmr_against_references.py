@@ -76,3 +76,14 @@ def test_mmr_skips_near_duplicates_that_plain_top_k_returns(tmp_path):
     mmr = [h.chunk for h in rag.retrieve(store, "dups__e5", e5, question, k=3, mmr=True)]
     assert set(plain) == {0, 1, 2}  # the crafted case: plain top-k is all near-duplicates
     assert mmr[0] in {0, 1, 2} and len(set(mmr) & {0, 1, 2}) == 1  # the best one kept, its copies skipped
+
+
+def test_near_queries_are_stored_vectors_nudged_and_repeatable():
+    from core import vectordb
+
+    x = np.random.default_rng(1).normal(size=(80, 8)).astype(np.float32)
+    q = vectordb.near_queries(x, n=50, noise=0.05, seed=0)
+    assert q.shape == (50, 8) and q.dtype == np.float32 and np.array_equal(q, vectordb.near_queries(x))
+    nearest = np.linalg.norm(q[:, None] - x[None], axis=2).min(1)
+    assert 0 < nearest.min() and nearest.max() < 0.05 * 8  # near a stored vector, never one of them exactly
+    assert len(vectordb.near_queries(x[:5])) == 5  # a small store: every vector once
