@@ -101,6 +101,11 @@ class Stats:
     in_flight: int = 0
     max_in_flight: int = 0
     started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
 
 
 def estimate_tokens(text: str) -> int:
@@ -255,6 +260,7 @@ async def run(target: Target, requests: list[Request], out_path: Path, budget: B
                 return
             await asyncio.sleep(0.05)
 
+    stats.started = time.monotonic()
     tasks = [asyncio.create_task(one(r)) for r in todo]
     try:
         await asyncio.gather(watch(tasks), *tasks, return_exceptions=False)
@@ -265,6 +271,7 @@ async def run(target: Target, requests: list[Request], out_path: Path, budget: B
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+        stats.finished = time.monotonic()
     return stats
 
 

@@ -326,3 +326,16 @@ def generate_and_score(provider, db: Path, questions: list[Question], variant: s
         raw = "".join(provider.stream(build_messages(q.question, schema, variant, examples), temperature=0.0,
                                       max_tokens=max_tokens, seed=0, stop_event=stop_event))
         yield score(db, q, raw, time.perf_counter() - start)
+
+
+def spread(questions: list[Question], n: int) -> list[Question]:
+    """The first n questions taken in turn from each kind, so a short run still covers every style."""
+    by_kind: dict[str, list[Question]] = {}
+    for q in questions:
+        by_kind.setdefault(q.kind, []).append(q)
+    out: list[Question] = []
+    while len(out) < min(n, len(questions)):
+        for group in by_kind.values():
+            if group and len(out) < n:
+                out.append(group.pop(0))
+    return out

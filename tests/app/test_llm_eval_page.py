@@ -1,0 +1,44 @@
+"""The LLM evaluation page: five questions with the small local model give a per-question table and measured
+figures; the sandbox box refuses a write; the judge's position-swap runs from the page."""
+from ui.strings import KO
+
+from .conftest import figures, run_job
+
+
+def _open(open_page):
+    at = open_page("app_pages/09_llm_eval.py", timeout=600)
+    at.sidebar.selectbox(key="le.sql.provider").set_value("smollm2-135m").run()
+    at.sidebar.slider(key="le.max").set_value(64)
+    at.slider(key="le.n").set_value(5).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_five_questions_with_the_local_model_show_table_and_figures(open_page):
+    at = _open(open_page)
+    job = run_job(at, "le.run", "le.sql_job", timeout=600)
+    results = job.metrics
+    assert len(results) == 5
+    assert len({r.question.kind for r in results}) == 5  # five different styles, not five easy ones
+    table = next(d.value for d in at.dataframe if KO["le.col.gold_sql"] in d.value.columns)
+    assert list(table["id"]) == [r.question.id for r in results]
+    assert list(table["EX"]) == ["✅" if r.exec_match else "❌" for r in results]
+    assert all(g for g in table[KO["le.col.gold_rows"]])  # the gold results are shown
+    metrics = {m.label: m.value for m in at.metric}
+    ex = sum(r.exec_match for r in results) / 5
+    invalid = sum(not r.valid for r in results) / 5
+    assert metrics[KO["le.ex"]] == f"{ex:.1%}" and metrics[KO["le.invalid"]] == f"{invalid:.1%}"
+    assert metrics[KO["le.n_done"]] == "5"
+    fig = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["le.by_kind"])
+    assert len(fig["data"][0]["x"]) == 5  # accuracy per kind, one bar each
+
+
+def test_sandbox_box_refuses_a_write_with_a_clear_message(open_page):
+    at = open_page("app_pages/09_llm_eval.py", timeout=600)
+    at.text_area(key="le.own_sql").input("DROP TABLE students")
+    at.button(key="le.own_run").click().run()
+    assert not at.exception
+    assert any(KO["sql.refused"].split(":")[0] in e.value and "SELECT" in e.value for e in at.error)
+    at.text_area(key="le.own_sql").input("SELECT count(*) AS n FROM students")
+    at.button(key="le.own_run").click().run()
+    assert any(list(d.value["n"]) == [120] for d in at.dataframe if "n" in d.value.columns)
