@@ -331,9 +331,47 @@ def runner_tab(max_tokens: int) -> None:
     job_panel("le.run_job", t("le.run_many"), start, live, done, button_key="le.run_many", icon="📨")
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _saved_adapter(path: str):
+    """A LoRA adapter saved by the day-7 page, on a fresh copy of its base (the shared chat model stays clean)."""
+    import json
+    from pathlib import Path
+
+    from core import lora
+    from core.catalog import LOCAL_MODELS, converted_dir
+    from core.llm.local import LocalProvider
+    from ui.resources import asset_registry
+
+    base = json.loads((Path(path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+    base = next((m for m in LOCAL_MODELS if str(converted_dir(settings().cache_dir, m)) == base), base)
+    model, tok = lora.load_base(base, asset_registry(), settings().cache_dir)
+    return LocalProvider(f"{Path(path).parent.name}+LoRA", lora.load_adapter(model, Path(path)).eval(), tok)
+
+
+def adapter_choice(provider):
+    """The provider, or a LoRA adapter trained on the day-7 page: this session's run, or one saved to disk."""
+    from core.llm.local import LocalProvider
+
+    run = st.session_state.get("lora.run")
+    saved = sorted((settings().cache_dir / "lora").glob("*/adapter/adapter_config.json"), reverse=True)
+    options = ["none"] + (["session"] if run is not None else []) + [str(p.parent) for p in saved[:10]]
+    choice = st.selectbox(t("le.adapter"), options, key="le.adapter", help=t("le.adapter_help"),
+                          format_func=lambda o: t(f"le.adapter.{o}") if o in ("none", "session") else o)
+    if choice == "none":
+        return provider
+    try:
+        if choice == "session":
+            return LocalProvider("LoRA (day 7)", run.model, run.tokenizer)
+        with st.spinner(t("llm.loading", model=choice)):
+            return _saved_adapter(choice)
+    except UserError as exc:
+        show_user_error(exc)
+    return None
+
+
 def llm_eval_page() -> None:
     with st.sidebar:
-        provider = provider_picker("le.sql")
+        provider = adapter_choice(provider_picker("le.sql"))
         max_tokens = st.slider(t("llm.max_tokens"), 32, 512, 160, 16, key="le.max")
     tabbed([("le.tab.sql", lambda: sql_tab(provider, max_tokens)), ("le.tab.judge", judge_tab),
             ("le.tab.runner", lambda: runner_tab(max_tokens))])

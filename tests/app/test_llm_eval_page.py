@@ -42,3 +42,22 @@ def test_sandbox_box_refuses_a_write_with_a_clear_message(open_page):
     at.text_area(key="le.own_sql").input("SELECT count(*) AS n FROM students")
     at.button(key="le.own_run").click().run()
     assert any(list(d.value["n"]) == [120] for d in at.dataframe if "n" in d.value.columns)
+
+
+def test_the_lora_adapter_of_day_7_answers_the_questions(open_page):
+    """The adapter the LoRA page keeps in session_state is offered and answers (here freshly attached, untrained)."""
+    from core import lora
+    from core.assets import Registry
+    from core.config import Settings
+
+    s = Settings.load()
+    model, tok = lora.load_base("smollm2-135m", Registry(s.cache_dir), s.cache_dir)
+    run = lora.LoraRun(lora.attach_lora(model, lora.LoraSettings()), tok, lora.LoraSettings(), lora.TrainSettings())
+    at = _open(open_page)
+    at.session_state["lora.run"] = run
+    at.run()
+    at.sidebar.selectbox(key="le.adapter").set_value("session").run()
+    at.slider(key="le.n").set_value(2).run()
+    job = run_job(at, "le.run", "le.sql_job", timeout=600)
+    assert len(job.metrics) == 2
+    assert at.session_state["le.sql_run"]["provider"].startswith("local:LoRA (day 7)")
