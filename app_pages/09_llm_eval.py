@@ -115,7 +115,7 @@ def sql_tab(provider, max_tokens: int) -> None:
 
         st.subheader(t("le.compare"))
         rows = list(history.values())
-        st.dataframe(rows, hide_index=True, key="le.history")
+        st.dataframe(rows, hide_index=True, key="le.history_table")
         labels = [f"{i + 1}. {r[t('le.variant')]}" for i, r in enumerate(rows)]
         fig = go.Figure([go.Bar(name=name, x=labels, y=[r[col] for r in rows])
                          for name, col in (("EX", "EX"), ("EM", "EM"), (t("le.invalid"), t("le.invalid")))])
@@ -156,7 +156,7 @@ def judge_tab() -> None:
             raise UserError("le.no_provider", "choose a provider first")
         db = _db()
         schema = Q.schema_text(db)
-        S.set("judge_run", {"mode": mode, "provider": provider.id})
+        S.set("judge_meta", {"mode": mode, "provider": provider.id})
         if mode == "agreement":
             if source == "last_run":
                 items = J.items_from_scored(last[:n], with_ref, schema)
@@ -181,7 +181,7 @@ def judge_tab() -> None:
         rows = job.metrics
         if not rows:
             return
-        run = S.get("judge_run", {})
+        run = S.get("judge_meta", {})
         if run.get("mode") == "agreement":
             a = J.agreement([r["pass"] for r in rows], [r["item"].truth for r in rows])
             parsed = sum(r["score"].ok for r in rows) / len(rows)
@@ -315,7 +315,7 @@ def runner_tab(max_tokens: int) -> None:
         if not results:
             return
         s = R.summary(results, run["model"], run["stats"].elapsed)
-        metric_columns([(t("le.n_done"), f"{s['done']}/{run['n']}"), (t("le.throughput"),
+        metric_columns([(t("le.finished"), f"{s['done']}/{run['n']}"), (t("le.throughput"),
                                                                        f"{s['requests_per_s']:.2f}/s"),
                         (t("le.tokens"), f"{s['prompt_tokens']}+{s['completion_tokens']}"),
                         (t("le.cost"), f"${s['cost_usd']:.4f}")])

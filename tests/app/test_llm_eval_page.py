@@ -31,6 +31,15 @@ def test_five_questions_with_the_local_model_show_table_and_figures(open_page):
     assert metrics[KO["le.n_done"]] == "5"
     fig = next(f for f in figures(at) if f["layout"]["title"]["text"] == KO["le.by_kind"])
     assert len(fig["data"][0]["x"]) == 5  # accuracy per kind, one bar each
+    # a second run with another prompt: both runs side by side
+    at.radio(key="le.variant").set_value("few_shot")
+    at.slider(key="le.n").set_value(1).run()
+    second = run_job(at, "le.run", "le.sql_job", timeout=600)
+    history = list(at.session_state["le.history"].values())
+    assert [h["n"] for h in history] == [5, 1]
+    assert history[1]["EX"] == float(second.metrics[0].exec_match)
+    compare = next(f for f in figures(at) if len(f["data"]) == 3)
+    assert [list(d["y"]) for d in compare["data"]][0] == [h["EX"] for h in history]
 
 
 def test_sandbox_box_refuses_a_write_with_a_clear_message(open_page):
@@ -61,3 +70,41 @@ def test_the_lora_adapter_of_day_7_answers_the_questions(open_page):
     job = run_job(at, "le.run", "le.sql_job", timeout=600)
     assert len(job.metrics) == 2
     assert at.session_state["le.sql_run"]["provider"].startswith("local:LoRA (day 7)")
+
+
+def test_runner_tab_sends_in_parallel_through_a_flaky_server_and_keeps_every_result(open_page):
+    from core.runner import read_results
+    from tests.core.test_runner import FlakyServer
+
+    srv = FlakyServer()
+    try:
+        at = open_page("app_pages/09_llm_eval.py", timeout=600)
+        at.radio(key="le.target").set_value("compat").run()
+        at.text_input(key="le.run_base").input(srv.url).run()
+        at.slider(key="le.run_n").set_value(6)
+        at.slider(key="le.conc").set_value(3).run()
+        run_job(at, "le.run_many", "le.run_job", timeout=120)
+    finally:
+        srv.close()
+    run = at.session_state["le.runner"]
+    results = read_results(run["out"])
+    assert sorted(r.id for r in results) == sorted(run["questions"])  # all six, each once, despite the 429s
+    assert srv.count > 6 and srv.max_in_flight <= 3
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[KO["le.finished"]] == "6/6"
+    assert metrics[KO["le.tokens"]] == f"{6 * 7}+{6 * 3}"  # the server's usage, summed
+    assert float(metrics[KO["le.throughput"]].removesuffix("/s")) > 0
+
+
+def test_judge_tab_measures_position_bias_with_the_local_model(open_page):
+    at = open_page("app_pages/09_llm_eval.py", timeout=600)
+    at.selectbox(key="le.judge.provider").set_value("smollm2-135m").run()
+    at.radio(key="le.judge_mode").set_value("position")
+    at.slider(key="le.judge_n").set_value(2).run()
+    job = run_job(at, "le.judge_run", "le.judge_job", timeout=600)
+    assert len(job.metrics) == 2
+    metrics = {m.label: m.value for m in at.metric}
+    picks = [c for r in job.metrics for c in (r["better_first"], r["better_second"]) if c in ("A", "B")]
+    expected = f"{picks.count('A') / len(picks):.0%}" if picks else "0%"
+    assert metrics[KO["le.first_slot"]] == expected
+    assert KO["le.consistent"] in metrics
