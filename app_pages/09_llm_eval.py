@@ -78,7 +78,9 @@ def sql_tab(provider, max_tokens: int) -> None:
         if provider is None:
             raise UserError("le.no_provider", "choose a provider first")
         picked = Q.spread(questions, n)
-        S.set("sql_run", {"provider": provider.id, "variant": variant, "rows": with_rows, "n": len(picked)})
+        S.set("runs", S.get("runs", 0) + 1)
+        S.set("sql_run", {"provider": provider.id, "variant": variant, "rows": with_rows, "n": len(picked),
+                          "no": S.get("runs")})
         return lambda stop: Q.generate_and_score(provider, db, picked, variant, SAMPLE_ROWS if with_rows else 0,
                                                  max_tokens, stop)
 
@@ -103,7 +105,7 @@ def sql_tab(provider, max_tokens: int) -> None:
         _results_table(results)
         history = S.setdefault("history", {})
         meta = S.get("sql_run", {})
-        history[id(job)] = {t("le.col.provider"): meta.get("provider"), t("le.variant"): t(
+        history[meta.get("no")] = {t("le.col.provider"): meta.get("provider"), t("le.variant"): t(
             f"le.variant.{meta.get('variant')}") + (" + " + t("le.sample_rows") if meta.get("rows") else ""),
             "n": summary.n, "EX": round(summary.execution_accuracy, 3), "EM": round(summary.exact_match, 3),
             t("le.invalid"): round(summary.invalid_rate, 3)}

@@ -32,6 +32,7 @@ EXAMPLES = DATA / "examples_ko.csv"  # few-shot examples: separate from the eval
 TIME_LIMIT_S = 2.0
 MAX_ROWS = 1000
 MAX_SQL_CHARS = 4000
+MAX_VALUE_BYTES = 1_000_000  # one string or blob: zeroblob(1e9) must not take a gigabyte
 VARIANTS = ("zero_shot", "few_shot")
 
 # What a query may do: read tables and columns, call functions, use (recursive) CTEs. Everything else, from
@@ -125,6 +126,8 @@ def connect_readonly(db: Path) -> sqlite3.Connection:
     """A connection that can only read db: opened with mode=ro and guarded by the authorizer."""
     conn = sqlite3.connect(Path(db).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     conn.set_authorizer(_authorizer)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     return conn
 
 
@@ -152,6 +155,8 @@ def run_sql(db: Path, sql: str, time_limit: float = TIME_LIMIT_S, max_rows: int 
         text = str(exc)
         if "not authorized" in text or "authorization denied" in text:
             return Outcome(error=f"refused: only reading (SELECT) is allowed ({text})")
+        if "too big" in text:
+            return Outcome(error=f"refused: a value larger than {MAX_VALUE_BYTES} bytes ({text})")
         if "interrupted" in text:
             return Outcome(error=f"refused: the query ran longer than {time_limit:g} s")
         if "readonly" in text:

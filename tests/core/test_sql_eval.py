@@ -60,6 +60,8 @@ def test_questions_cover_styles_and_every_gold_query_answers(db):
     "SELECT load_extension('/tmp/x.so')",
     "VACUUM",
     "BEGIN",
+    "SELECT length(zeroblob(1000000000))",
+    "WITH RECURSIVE s(x) AS (SELECT 'ab' UNION ALL SELECT x || x FROM s) SELECT length(x) FROM s",
 ])
 def test_sandbox_refuses_writes_and_escapes(db, sql):
     before = S.run_sql(db, "SELECT count(*), sum(year) FROM students").rows
