@@ -8,7 +8,9 @@ OpenAI-compatible endpoint), vLLM / Ollama, or this course's own server (serve/a
 
 The budget is a sliding window: in any `window_s` seconds at most `rpm` requests are sent (retries included, since
 a server counts them too) and at most `tpm` tokens are reserved. A request reserves its prompt's estimated tokens
-plus its max_tokens before it is sent, so the budget holds even before the server says what was used.
+plus its max_tokens before it is sent, so the budget holds even before the server says what was used; when the
+server reports more than was reserved (a tokenizer that splits Korean finer than the estimate), the window counts
+the reported number from then on.
 """
 from __future__ import annotations
 
@@ -128,10 +130,10 @@ class Window:
 
     def __init__(self, budget: Budget, stats: Stats):
         self.budget, self.stats = budget, stats
-        self.events: deque[tuple[float, int]] = deque()
+        self.events: deque[list] = deque()  # [send time, tokens]; tokens grow if the server reports more
         self.lock = asyncio.Lock()
 
-    async def take(self, tokens: int) -> None:
+    async def take(self, tokens: int) -> list:
         if tokens > self.budget.tpm:
             raise UserError("run.too_big", "one request needs more tokens than the budget allows",
                             tokens=tokens, tpm=self.budget.tpm)
@@ -142,9 +144,10 @@ class Window:
                     self.events.popleft()
                 used = sum(n for _, n in self.events)
                 if len(self.events) < self.budget.rpm and used + tokens <= self.budget.tpm:
-                    self.events.append((now, tokens))
+                    entry = [now, tokens]
+                    self.events.append(entry)
                     self.stats.sent.append((now, tokens))
-                    return
+                    return entry
                 await asyncio.sleep(max(0.005, self.events[0][0] + self.budget.window_s - now))
 
 
@@ -225,7 +228,7 @@ async def run(target: Target, requests: list[Request], out_path: Path, budget: B
                 if stop_event is not None and stop_event.is_set():
                     return
                 attempt += 1
-                await window.take(reserve)
+                entry = await window.take(reserve)
                 stats.in_flight += 1
                 stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
                 try:
@@ -247,6 +250,7 @@ async def run(target: Target, requests: list[Request], out_path: Path, budget: B
                 usage = getattr(resp, "usage", None)
                 if usage is not None and usage.prompt_tokens is not None:
                     p, c, est = usage.prompt_tokens, usage.completion_tokens or 0, False
+                    entry[1] = max(entry[1], p + c)  # the estimate was low: later requests wait for the real use
                 else:
                     p, c, est = prompt_tokens(req.messages), estimate_tokens(text), True
                 write(Result(req.id, text, p, c, est, attempt, time.monotonic() - start))

@@ -14,7 +14,7 @@ class FlakyServer:
     """/v1/chat/completions: every odd-numbered request gets 429 (half the time), the others a completion that
     echoes the last user message after `delay` seconds. Records arrival times and the most requests at once."""
 
-    def __init__(self, delay: float = 0.02, fail_every: int = 2, usage: bool = True):
+    def __init__(self, delay: float = 0.02, fail_every: int = 2, usage: bool = True, prompt_tokens: int = 7):
         self.lock = threading.Lock()
         self.count = self.in_flight = self.max_in_flight = 0
         self.arrivals: list[float] = []
@@ -43,7 +43,8 @@ class FlakyServer:
                              "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                           "finish_reason": "stop"}]}
                     if usage:
-                        reply["usage"] = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+                        reply["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": 3,
+                                          "total_tokens": prompt_tokens + 3}
                     with outer.lock:
                         outer.answered.append(body["messages"][-1]["content"])
                     self._send(200, reply)
@@ -142,6 +143,18 @@ def test_never_exceeds_requests_or_tokens_per_window(server, tmp_path):
     assert elapsed >= (srv.count / 4 - 1) * window  # it waited rather than overspending
     lines = _lines(tmp_path / "r.jsonl")
     assert all(r["tokens_estimated"] and r["completion_tokens"] > 0 for r in lines)  # no usage: estimated
+
+
+def test_reported_usage_above_the_estimate_is_counted_against_the_budget(server, tmp_path):
+    srv = server(fail_every=0, prompt_tokens=1000)  # a tokenizer that counts far more than our estimate
+    stats = R.Stats()
+    list(R.run_iter(R.Target(srv.url, None, "m"), _requests(4), tmp_path / "r.jsonl",
+                    R.Budget(concurrency=1, tpm=1500, window_s=0.4), FAST_RETRY, stats=stats))
+    sent = [t for t, _ in stats.sent]
+    assert len(sent) == 4
+    for i, t in enumerate(sent):  # 1003 reported tokens each: two fit in 1500 only before the first is known
+        assert sum(1 for u in sent[i:] if u < t + 0.4) <= 2
+    assert sent[2] - sent[0] >= 0.4
 
 
 def test_stop_keeps_finished_results_and_a_rerun_does_only_the_rest(server, tmp_path):
