@@ -66,9 +66,9 @@ def test_the_lora_adapter_of_day_7_answers_the_questions(open_page):
     at.session_state["lora.run"] = run
     at.run()
     at.sidebar.selectbox(key="le.adapter").set_value("session").run()
-    at.slider(key="le.n").set_value(2).run()
+    at.slider(key="le.n").set_value(1).run()
     job = run_job(at, "le.run", "le.sql_job", timeout=600)
-    assert len(job.metrics) == 2
+    assert len(job.metrics) == 1
     assert at.session_state["le.sql_run"]["provider"].startswith("local:LoRA (day 7)")
 
 

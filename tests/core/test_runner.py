@@ -138,8 +138,8 @@ def test_never_exceeds_requests_or_tokens_per_window(server, tmp_path):
     for i, t in enumerate(sent):
         in_window = [(u, n) for u, n in stats.sent[i:] if u < t + window]
         assert len(in_window) <= rpm and sum(n for _, n in in_window) <= tpm
-    arrivals = srv.arrivals  # the server's own clock agrees (less a little network jitter)
-    assert max(sum(1 for u in arrivals if t <= u < t + window - 0.05) for t in arrivals) <= 4
+    arrivals = srv.arrivals  # the server's own clock agrees, less up to 0.2 s of delivery jitter on a busy machine
+    assert max(sum(1 for u in arrivals if t <= u < t + window - 0.2) for t in arrivals) <= 4
     assert elapsed >= (srv.count / 4 - 1) * window  # it waited rather than overspending
     lines = _lines(tmp_path / "r.jsonl")
     assert all(r["tokens_estimated"] and r["completion_tokens"] > 0 for r in lines)  # no usage: estimated
