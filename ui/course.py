@@ -51,6 +51,7 @@ PAGES = [
     PageSpec("app_pages/08_agent.py", "page.agent", "🛠️", 8),
     PageSpec("app_pages/08_gan.py", "page.gan", "🎨", 8),
     PageSpec("app_pages/09_serving.py", "page.serving", "🚀", 9),
+    PageSpec("app_pages/09_llm_eval.py", "page.llm_eval", "📏", 9),
     PageSpec("app_pages/10_runs.py", "page.runs", "📒", 10),
     PageSpec("app_pages/10_showcase.py", "page.showcase", "🎤", 10),
     PageSpec("app_pages/10_final_project.py", "page.final_project", "🏁", 10),
