@@ -14,13 +14,15 @@ def free_port() -> int:
 
 
 class PeakRSS:
-    """Samples the summed RSS of a process and its descendants in a thread; `peak` in bytes, `base` the first
-    sample (taken on entering)."""
+    """Samples the summed RSS of a process and (with `children`) its descendants in a thread; `peak` in bytes,
+    `base` the first sample (taken on entering). A child just forked from a big process reports the parent's shared
+    pages as its own RSS, so a bound on one process's own growth passes children=False."""
 
-    def __init__(self, pid: int, every: float = 0.25):
+    def __init__(self, pid: int, every: float = 0.25, children: bool = True):
         import psutil
 
         self.root, self.every, self.peak, self.base = psutil.Process(pid), every, 0, 0
+        self.children = children
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -28,7 +30,7 @@ class PeakRSS:
         import psutil
 
         total = 0
-        for proc in [self.root, *self.root.children(recursive=True)]:
+        for proc in [self.root, *(self.root.children(recursive=True) if self.children else [])]:
             try:
                 total += proc.memory_info().rss
             except psutil.Error:  # a child that just ended

@@ -92,7 +92,7 @@ def cutoff(seconds: float):
 def bounded(seconds: float = 5.0, rss_mb: float = 300.0):
     """The block must finish within `seconds` and grow this process's RSS by at most `rss_mb` (sampled every 5 ms,
     so a spike that is freed again still counts)."""
-    with PeakRSS(os.getpid(), every=0.005) as rss:
+    with PeakRSS(os.getpid(), every=0.005, children=False) as rss:
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
