@@ -14,12 +14,14 @@ Torch stays for what needs the model's insides (logits and attention on the tran
 agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
 import shutil
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -36,6 +38,15 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 CHECK_FILE = "check.json"
 PROBE = [{"role": "user", "content": "대한민국의 수도와 헌법의 역할을 한 문장씩 설명하세요. Then say hello."}]
 _END = object()
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # providers to close before the interpreter exits
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop every worker and free its engine while Python still runs: an engine left to interpreter teardown
+    aborts the process ('terminate called without an active exception')."""
+    for provider in list(_LIVE):
+        provider.close()
 
 
 def threads() -> int:
@@ -211,6 +222,16 @@ class CT2Provider:
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
         self._waiting = 0
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        """Stop the worker (after the batch it is generating) and free the engine."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None and worker.is_alive():
+            self._jobs.put(None)
+            worker.join(30)
+        self.generator = None
 
     def _load(self):
         import ctranslate2
@@ -294,8 +315,9 @@ class CT2Provider:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
-            (batch if job.key() == first.key() and len(batch) < self.max_batch else rest).append(job)
-        for job in rest:  # back in line, in their order, for the next batch
+            joins = job is not None and job.key() == first.key() and len(batch) < self.max_batch
+            (batch if joins else rest).append(job)
+        for job in rest:  # back in line, in their order, for the next batch (a close() sentinel too)
             self._jobs.put(job)
         live = []
         for job in batch:
@@ -315,6 +337,8 @@ class CT2Provider:
     def _work(self) -> None:
         while True:
             first = self._jobs.get()
+            if first is None:  # close()
+                return
             # the jobs that arrive while the engine is busy (a batch, or core.agent holding the lock) join this one
             with self.exclusive():
                 batch = self._take(first)
