@@ -138,7 +138,7 @@ def end_ids(folder: Path, tok) -> list[int]:
 
 def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", intra_threads: int | None = None,
              progress: Callable[[str], None] | None = None, folder: Path | None = None,
-             torch_loader: Callable | None = None) -> "CT2Provider":
+             torch_loader: Callable | None = None, max_batch: int = MAX_BATCH) -> "CT2Provider":
     """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
     from transformers import AutoTokenizer
 
@@ -151,7 +151,8 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
             from core.llm.local import load_local
 
             return load_local(model, registry, cache_dir)
-    return CT2Provider(model, folder, tok, compute_type, intra_threads, torch_loader=torch_loader)
+    return CT2Provider(model, folder, tok, compute_type, intra_threads, torch_loader=torch_loader,
+                       max_batch=max_batch)
 
 
 def prefix_agreement(reference: list[int], tokens: list[int], n: int) -> float:
