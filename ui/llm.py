@@ -14,12 +14,13 @@ PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
 
 
 def default_provider() -> str:
-    """The class server when one is configured (COURSE_LLM_BASE_URL); in light mode the small local model, since
-    the 0.5B one needs ~3 GB; otherwise the 0.5B model, whose Korean is better."""
+    """The class server when one is configured (COURSE_LLM_BASE_URL); otherwise the 0.5B model, whose Korean is
+    better: in CTranslate2 int8 (~600 MB) even light mode holds it; with the torch engine (fp32, ~2.4 GB) light mode
+    takes the small model."""
     s = settings()
     if s.llm_base_url:
         return "compat"
-    return SMALL_MODEL if s.light else CHAT_MODEL
+    return SMALL_MODEL if s.light and s.llm_engine == "torch" else CHAT_MODEL
 
 
 def provider_picker(key: str, default: str | None = None):
