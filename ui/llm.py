@@ -7,7 +7,7 @@ import streamlit as st
 from core.catalog import CHAT_MODEL, LOCAL_MODELS, SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import local_llm, settings
+from ui.resources import local_llm, lora_int8_llm, settings
 from ui.widgets import api_key_field, show_user_error
 
 PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
@@ -26,11 +26,19 @@ def default_provider() -> str:
 def provider_picker(key: str, default: str | None = None):
     """Widgets for the provider; returns a ready provider, or None with the reason shown."""
     from core.llm.remote import GeminiProvider, OpenAICompatible
+    from core.lora import merged_int8_models
 
     default = default or default_provider()
-    choice = st.selectbox(t("llm.provider"), PROVIDERS, index=PROVIDERS.index(default),
+    merged = merged_int8_models(settings().cache_dir)  # LoRA page: merge → convert → here
+    options = (*LOCAL_MODELS, "lora_int8", *PROVIDERS[len(LOCAL_MODELS):]) if merged else PROVIDERS
+    choice = st.selectbox(t("llm.provider"), options, index=options.index(default),
                           format_func=lambda p: t(f"llm.p.{p}"), key=f"{key}.provider")
     try:
+        if choice == "lora_int8":
+            folder = st.selectbox(t("llm.lora_run"), merged, format_func=lambda p: p.parent.name,
+                                  key=f"{key}.lora_run")
+            with st.spinner(t("llm.loading", model=folder.parent.name)):
+                return lora_int8_llm(str(folder))
         if choice in LOCAL_MODELS:
             with st.spinner(t("llm.loading", model=choice)):
                 provider = local_llm(choice)

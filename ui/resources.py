@@ -61,6 +61,16 @@ def local_llm(model: str):
     return load_ct2(model, asset_registry(), settings().cache_dir, torch_loader=lambda: _torch_pair(model))
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def lora_int8_llm(folder: str):
+    """A merged LoRA model's CTranslate2 int8 copy (core.lora.merge_and_save with int8)."""
+    from pathlib import Path
+
+    from core.llm.ct2 import load_ct2
+
+    return load_ct2(f"lora-{Path(folder).parent.name}", asset_registry(), settings().cache_dir, folder=Path(folder))
+
+
 def _torch_pair(model: str):
     provider = torch_llm(model)
     return provider.lm, provider.tok
