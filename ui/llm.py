@@ -13,14 +13,20 @@ from ui.widgets import api_key_field, show_user_error
 PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
 
 
-def default_provider() -> str:
+# pickers whose page reads the torch model itself (the agent's constrained decoding: provider.lm), not only the
+# CTranslate2 engine's text
+TORCH_PICKERS = {"agent"}
+
+
+def default_provider(key: str = "") -> str:
     """The class server when one is configured (COURSE_LLM_BASE_URL); otherwise the 0.5B model, whose Korean is
-    better: in CTranslate2 int8 (~600 MB) even light mode holds it; with the torch engine (fp32, ~2.4 GB) light mode
-    takes the small model."""
+    better: in CTranslate2 int8 (~0.6 GB of weights) even light mode holds it; light mode takes the small model
+    where the 0.5B one would run in torch fp32 (~2.4 GB): the torch engine, or a page that needs the torch model."""
     s = settings()
     if s.llm_base_url:
         return "compat"
-    return SMALL_MODEL if s.light and s.llm_engine == "torch" else CHAT_MODEL
+    in_torch = s.llm_engine == "torch" or key in TORCH_PICKERS
+    return SMALL_MODEL if s.light and in_torch else CHAT_MODEL
 
 
 def provider_picker(key: str, default: str | None = None):
@@ -28,7 +34,7 @@ def provider_picker(key: str, default: str | None = None):
     from core.llm.remote import GeminiProvider, OpenAICompatible
     from core.lora import merged_int8_models
 
-    default = default or default_provider()
+    default = default or default_provider(key)
     merged = merged_int8_models(settings().cache_dir)  # LoRA page: merge → convert → here
     options = (*LOCAL_MODELS, "lora_int8", *PROVIDERS[len(LOCAL_MODELS):]) if merged else PROVIDERS
     choice = st.selectbox(t("llm.provider"), options, index=options.index(default),

@@ -36,6 +36,7 @@ GATHER_S = 0.02        # how long the worker waits after a first job for others 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
                    "special_tokens_map.json", "vocab.json", "merges.txt")
 CHECK_FILE = "check.json"
+HF = "hf"  # the sub-folder holding the tokenizer, chat template and the transformers config
 PROBE = [{"role": "user", "content": "대한민국의 수도와 헌법의 역할을 한 문장씩 설명하세요. Then say hello."}]
 _END = object()
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # providers to close before the interpreter exits
@@ -74,15 +75,18 @@ def convert(source: Path, target: Path, quantization: str = CT2_QUANTIZATION,
     start = time.perf_counter()
     TransformersConverter(str(source), low_cpu_mem_usage=True).convert(str(tmp), quantization=quantization,
                                                                        force=True)
-    for name in TOKENIZER_FILES:  # the folder stands alone: template, tokenizer and end tokens travel with it
+    # the folder stands alone: template, tokenizer and end tokens travel with it, in hf/ with the model's own
+    # config.json (CTranslate2's config.json, beside model.bin, has no model_type for transformers to read)
+    (tmp / HF).mkdir()
+    for name in (*TOKENIZER_FILES, "config.json"):
         if (source / name).exists():
-            shutil.copyfile(source / name, tmp / name)
+            shutil.copyfile(source / name, tmp / HF / name)
     seconds = time.perf_counter() - start
     if progress:
         progress("checking the converted model")
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(tmp))
+    tok = AutoTokenizer.from_pretrained(str(tmp / HF))
     gen = ctranslate2.Generator(str(tmp), device="cpu", compute_type="int8" if "int8" in quantization else "default",
                                 intra_threads=threads())
     ids = tok.apply_chat_template(PROBE, add_generation_prompt=True, return_dict=True)["input_ids"]
@@ -103,7 +107,9 @@ def convert(source: Path, target: Path, quantization: str = CT2_QUANTIZATION,
 
 
 def is_ready(folder: Path) -> bool:
-    return (Path(folder) / "model.bin").exists() and (Path(folder) / CHECK_FILE).exists()
+    """Converted and checked (check.json is written last, inside the partial folder before its rename)."""
+    folder = Path(folder)
+    return all((folder / name).exists() for name in ("model.bin", CHECK_FILE, f"{HF}/tokenizer_config.json"))
 
 
 def prepare(model: str, registry, cache_dir: Path, progress: Callable[[str], None] | None = None,
@@ -123,11 +129,16 @@ def prepare(model: str, registry, cache_dir: Path, progress: Callable[[str], Non
     return target
 
 
+def _hf(folder: Path) -> Path:
+    """Where a converted folder keeps its tokenizer."""
+    return Path(folder) / HF
+
+
 def end_ids(folder: Path, tok) -> list[int]:
     """The ids that end a reply: generation_config's eos (Qwen's <|im_end|>) and the tokenizer's eos."""
     ids = set()
     try:
-        eos = json.loads((Path(folder) / "generation_config.json").read_text()).get("eos_token_id")
+        eos = json.loads((_hf(folder) / "generation_config.json").read_text()).get("eos_token_id")
         ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
     except (OSError, ValueError):
         pass
@@ -145,7 +156,7 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
     folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
     if progress:
         progress("loading")
-    tok = AutoTokenizer.from_pretrained(str(folder))
+    tok = AutoTokenizer.from_pretrained(str(_hf(folder)))
     if torch_loader is None and folder == ct2_dir(cache_dir, model):
         def torch_loader():
             from core.llm.local import load_local

@@ -145,7 +145,8 @@ def test_light_mode_smaller_defaults(open_page, light):
     from ui.resources import settings
 
     # CTranslate2 int8 holds the 0.5B model in ~600 MB; the torch engine (fp32, ~2.4 GB) takes the small one
-    assert default_provider() == "qwen2.5-0.5b" and settings().llm_engine == "ctranslate2"
+    assert default_provider("chat") == "qwen2.5-0.5b" and settings().llm_engine == "ctranslate2"
+    assert default_provider("agent") == "smollm2-135m"  # its constrained decoding runs the torch model
     import os
 
     os.environ["COURSE_LLM_ENGINE"] = "torch"
