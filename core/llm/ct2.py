@@ -33,6 +33,7 @@ from core.llm.base import GenParams, Message, check_messages, provider_id
 CONTEXT_TOKENS = 4096
 MAX_BATCH = 8          # jobs generated together at most (the server's concurrency goal)
 GATHER_S = 0.02        # how long the worker waits after a first job for others to join its batch
+IDLE_S = 60            # a worker with nothing to do this long ends (and no longer keeps its provider alive)
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
                    "special_tokens_map.json", "vocab.json", "merges.txt")
 CHECK_FILE = "check.json"
@@ -348,7 +349,14 @@ class CT2Provider:
 
     def _work(self) -> None:
         while True:
-            first = self._jobs.get()
+            try:
+                first = self._jobs.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._worker_lock:  # _submit starts a new worker under this lock if this one has gone
+                    if self._jobs.empty():
+                        self._worker = None
+                        return
+                continue
             if first is None:  # close()
                 return
             # the jobs that arrive while the engine is busy (a batch, or core.agent holding the lock) join this one
