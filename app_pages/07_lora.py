@@ -199,8 +199,9 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
     if c2.button(t("lora.merge"), icon="🧬", key="lora.merge"):
         with st.spinner(t("common.running")):
             path = out["dir"] / "merged"
-            lora.merge_and_save(run.model, run.tokenizer, path)
+            lora.merge_and_save(run.model, run.tokenizer, path, int8=True)
         st.success(t("lora.merged", path=str(path)))
+        st.caption(t("lora.merged_int8", path=str(lora.int8_dir(path))))
 
 
 def _answers() -> None:

@@ -7,7 +7,7 @@ from core import transformer_lab
 from core.catalog import SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import asset_registry, local_llm
+from ui.resources import asset_registry, torch_llm
 from ui.text import md_escape, qwen_subword
 from ui.widgets import header, show_user_error, tabbed
 
@@ -24,7 +24,7 @@ def tokenizers_tab() -> None:
     """The same sentence through four tokenizers: counts side by side, and each token over the characters it makes."""
     text = st.text_input(t("tf.text"), t("tf.text_default"), key="tf.tok_text")
     with st.spinner(t("llm.loading", model=SMALL_MODEL)):
-        toks = {"minilm": encoder()[1], "smollm2": local_llm(SMALL_MODEL).tok, "qwen": qwen_subword().hf, "e5": None}
+        toks = {"minilm": encoder()[1], "smollm2": torch_llm(SMALL_MODEL).tok, "qwen": qwen_subword().hf, "e5": None}
     try:
         counts = transformer_lab.token_counts(text, toks)
     except UserError as exc:
@@ -92,7 +92,7 @@ def sampling_tab() -> None:
     temperature = c[0].slider("temperature", 0.1, 2.0, 1.0, 0.1, key="tf.temp")
     top_k = c[1].slider("top-k (0 = off)", 0, 50, 0, key="tf.topk")
     top_p = c[2].slider("top-p", 0.05, 1.0, 1.0, 0.05, key="tf.topp")
-    provider = local_llm(SMALL_MODEL)
+    provider = torch_llm(SMALL_MODEL)
     try:
         dist = transformer_lab.next_token_distribution(provider.lm, provider.tok, prompt, temperature, top_k, top_p)
     except UserError as exc:

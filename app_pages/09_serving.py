@@ -4,9 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import evaluate
-from core.catalog import LOCAL_MODELS
+from core.catalog import LOCAL_MODELS, SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
+from ui.resources import asset_registry, settings
 from ui.state import State
 from ui.widgets import header, metric_columns, show_user_error, tabbed
 
@@ -45,6 +46,12 @@ def metrics_tab() -> None:
 
 
 def quantization_tab() -> None:
+    mlp_quantization()
+    st.divider()
+    llm_quantization()
+
+
+def mlp_quantization() -> None:
     import plotly.express as px
 
     st.caption(t("ev.quant_intro"))
@@ -70,6 +77,56 @@ def quantization_tab() -> None:
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key="ev.size")
     st.caption(t("ev.quant_summary", ratio=f"{rows[0].size_kb / rows[1].size_kb:.1f}", agree=f"{agreement:.1%}"))
+
+
+QUANT_PROMPTS = 4   # of core.llm.compare.PROMPTS: enough to see the agreement, fast enough for a class (SmolLM2)
+QUANT_TOKENS = 16
+
+
+def llm_quantization() -> None:
+    """CH07 for a language model: every figure measured on this machine by core.llm.compare."""
+    from core.llm import compare
+
+    st.caption(t("ev.llm_quant_intro", model=SMALL_MODEL))
+    if st.button(t("ev.llm_quant_run"), icon="⚖️", key="ev.llm_quant"):
+        status = st.empty()
+        try:
+            with st.spinner(t("common.running")):
+                rows = compare.compare(SMALL_MODEL, asset_registry(), settings().cache_dir,
+                                       prompts=compare.PROMPTS[:QUANT_PROMPTS], new_tokens=QUANT_TOKENS,
+                                       decode_tokens=32, progress=lambda e: status.caption(e))
+            S.set("llm_quant", [r.as_dict() for r in rows])
+        except UserError as exc:
+            show_user_error(exc)
+        status.empty()
+    rows = S.get("llm_quant")
+    if not rows:
+        return
+    cols = (("engine", "ev.col.engine"), ("size_mb", "ev.col.size"), ("load_s", "ev.col.load"),
+            ("decode_tok_s", "ev.col.decode"), ("ttft_s", "ev.col.ttft"), ("agreement", "ev.col.agree"),
+            ("sample", "ev.col.sample"))
+    st.dataframe([{t(label): r[key] for key, label in cols} for r in rows], hide_index=True, key="ev.llm_table")
+    st.caption(t("ev.llm_quant_note", n=QUANT_TOKENS, k=QUANT_PROMPTS))
+
+
+def batching() -> None:
+    """CH08: concurrent requests one at a time vs generated together, measured by core.llm.load_test."""
+    from core.llm import load_test
+
+    st.caption(t("ev.batch_intro", model=SMALL_MODEL))
+    if st.button(t("ev.batch_run"), icon="📦", key="ev.batch"):
+        try:
+            with st.spinner(t("common.running")):
+                S.set("batching", load_test.batching_table(SMALL_MODEL, asset_registry(), settings().cache_dir,
+                                                           max_tokens=24))
+        except UserError as exc:
+            show_user_error(exc)
+    rows = S.get("batching")
+    if not rows:
+        return
+    st.dataframe([{t("ev.col.mode"): t(f"ev.mode.{r['mode']}"), t("ev.col.clients"): r["clients"],
+                   t("ev.col.tok_s"): r["tok_s"], t("ev.col.p95"): r["p95_s"]} for r in rows], hide_index=True,
+                 key="ev.batch_table")
 
 
 def _clear_on_first(pieces, placeholder):
@@ -99,6 +156,7 @@ def server_tab() -> None:
         evaluate.stop_server(proc)
         S.set("proc", None)
         st.rerun()  # redrawn as stopped: the start button back, the model choice enabled
+    batching()
     if not running:
         return
     url = S.get("url")

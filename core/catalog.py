@@ -1,5 +1,6 @@
 """The catalogue of the app's local models: their names, which shipped asset holds each, and where the fp32
-copy converted from the GGUF lives. Every page, the server and core modules read these facts from here."""
+copy converted from the GGUF lives, and where its CTranslate2 int8 copy (the generation engine) lives. Every page,
+the server and core modules read these facts from here."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,3 +14,11 @@ LORA_BASES = tuple(LOCAL_MODELS)
 def converted_dir(cache_dir: Path, model: str) -> Path:
     """Where core.llm.local saves the fp32 copy of a local model (and LoRA and the exported scripts read it)."""
     return Path(cache_dir) / "models" / f"{model}-fp32"
+
+
+CT2_QUANTIZATION = "int8"  # what the CTranslate2 copy stores; other compute types are chosen at load time
+
+
+def ct2_dir(cache_dir: Path, model: str, quantization: str = CT2_QUANTIZATION) -> Path:
+    """Where core.llm.ct2 saves the CTranslate2 copy converted from the fp32 folder."""
+    return Path(cache_dir) / "models" / f"{model}-ct2-{quantization}"

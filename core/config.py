@@ -31,6 +31,7 @@ class Settings:
     chroma_url: str = ""  # e.g. http://10.0.0.5:8000 → chromadb.HttpClient instead of the embedded store
     llm_base_url: str = ""  # an OpenAI-compatible server (vLLM, Ollama, ours) → the default provider
     llm_model: str = ""
+    llm_engine: str = "ctranslate2"  # ctranslate2 (int8, the default) | torch: what generates for the local models
     api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # never printed
 
     @classmethod
@@ -61,6 +62,8 @@ class Settings:
             chroma_url=str(pick("COURSE_CHROMA_URL", "", "chroma_url")).strip(),
             llm_base_url=str(pick("COURSE_LLM_BASE_URL", "", "llm_base_url")).strip(),
             llm_model=str(pick("COURSE_LLM_MODEL", "", "llm_model")).strip(),
+            llm_engine="torch" if str(pick("COURSE_LLM_ENGINE", "ctranslate2", "llm_engine")).lower() == "torch"
+            else "ctranslate2",
             api_keys=keys,
         )
 

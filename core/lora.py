@@ -400,14 +400,32 @@ def load_adapter(base_model, path: Path):
     return PeftModel.from_pretrained(base_model, str(path))
 
 
-def merge_and_save(model, tokenizer, path: Path):
-    """merge_and_unload on a copy (the live adapter stays usable), then save a plain transformers model."""
+def merge_and_save(model, tokenizer, path: Path, int8: bool = False):
+    """merge_and_unload on a copy (the live adapter stays usable), then save a plain transformers model; with int8,
+    also convert it to CTranslate2 int8 beside it (merge → convert → serve), which the chat page lists."""
     import copy
 
     merged = copy.deepcopy(model).merge_and_unload()
     merged.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
+    if int8:
+        from core.llm.ct2 import convert
+
+        convert(Path(path), int8_dir(Path(path)))
     return merged
+
+
+def int8_dir(merged: Path) -> Path:
+    """Where the CTranslate2 int8 copy of a merged model goes: beside it."""
+    return Path(merged).with_name(Path(merged).name + "-ct2-int8")
+
+
+def merged_int8_models(cache_dir: Path) -> list[Path]:
+    """The int8 copies of the merged LoRA models the LoRA page saved (cache/lora/<run>/merged-ct2-int8), newest
+    first."""
+    from core.llm.ct2 import is_ready
+
+    return sorted((p for p in (Path(cache_dir) / "lora").glob("*/merged-ct2-int8") if is_ready(p)), reverse=True)
 
 
 def zip_folder(path: Path) -> bytes:

@@ -41,7 +41,7 @@ MAX_CONTENT_CHARS = 32_000
 MAX_PROMPT_CHARS = 64_000
 MAX_EMBED_INPUTS = 64
 MAX_EMBED_CHARS = 8_000
-MAX_RUNNING = 1   # one CPU model: two generations at once only make both slower
+MAX_RUNNING = 1   # one CPU model: two generations at once only make both slower, unless the provider batches them
 MAX_WAITING = 8   # beyond this a client gets 429 and Retry-After instead of a hung request
 MAX_TOOLS = 32
 MAX_TOOLS_CHARS = 32_000  # all tool schemas together, as JSON: they are part of the prompt
@@ -270,7 +270,9 @@ def create_app(provider, embedder=None, model_id: str = "course-local", api_key:
     app = FastAPI(title="Course app inference server", **docs)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(RequestGuard, expected=expected, limit=MAX_BODY_BYTES)
-    gate = Gate()
+    # a provider that generates concurrent requests as one batch (core.llm.ct2: max_batch) lets that many run at
+    # once; a one-at-a-time provider (torch) keeps one
+    gate = Gate(running=max(1, int(getattr(provider, "max_batch", MAX_RUNNING))))
 
     @app.get("/health")
     def health():
@@ -383,21 +385,23 @@ def main() -> None:
     from core.assets import Registry
     from core.config import Settings
     from core.embeddings import make_embedder
-    from core.llm.local import LocalProvider, load_local
+    from core.llm.ct2 import load_provider
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="qwen2.5-0.5b")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--engine", choices=["ctranslate2", "torch"], default=None,
+                    help="generation engine (default: COURSE_LLM_ENGINE, else ctranslate2 int8, which batches)")
     ap.add_argument("--api-key-env", default="COURSE_SERVE_KEY", help="env var holding the key clients must send")
     args = ap.parse_args()
     settings = Settings.load()
     settings.apply_env()
     registry = Registry(settings.cache_dir)
-    lm, tok = load_local(args.model, registry, settings.cache_dir)
+    provider = load_provider(args.model, registry, settings.cache_dir, args.engine or settings.llm_engine)
     import os
 
-    app = create_app(LocalProvider(args.model, lm, tok), make_embedder("e5", registry),
+    app = create_app(provider, make_embedder("e5", registry),
                      api_key=os.environ.get(args.api_key_env) or None)
     uvicorn.run(app, host=args.host, port=args.port)
 

@@ -7,29 +7,44 @@ import streamlit as st
 from core.catalog import CHAT_MODEL, LOCAL_MODELS, SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import local_llm, settings
+from ui.resources import local_llm, lora_int8_llm, settings
 from ui.widgets import api_key_field, show_user_error
 
 PROVIDERS = (*LOCAL_MODELS, "openai", "gemini", "compat")
 
 
-def default_provider() -> str:
-    """The class server when one is configured (COURSE_LLM_BASE_URL); in light mode the small local model, since
-    the 0.5B one needs ~3 GB; otherwise the 0.5B model, whose Korean is better."""
+# pickers whose page reads the torch model itself (the agent's constrained decoding: provider.lm), not only the
+# CTranslate2 engine's text
+TORCH_PICKERS = {"agent"}
+
+
+def default_provider(key: str = "") -> str:
+    """The class server when one is configured (COURSE_LLM_BASE_URL); otherwise the 0.5B model, whose Korean is
+    better: in CTranslate2 int8 (~0.6 GB of weights) even light mode holds it; light mode takes the small model
+    where the 0.5B one would run in torch fp32 (~2.4 GB): the torch engine, or a page that needs the torch model."""
     s = settings()
     if s.llm_base_url:
         return "compat"
-    return SMALL_MODEL if s.light else CHAT_MODEL
+    in_torch = s.llm_engine == "torch" or key in TORCH_PICKERS
+    return SMALL_MODEL if s.light and in_torch else CHAT_MODEL
 
 
 def provider_picker(key: str, default: str | None = None):
     """Widgets for the provider; returns a ready provider, or None with the reason shown."""
     from core.llm.remote import GeminiProvider, OpenAICompatible
+    from core.lora import merged_int8_models
 
-    default = default or default_provider()
-    choice = st.selectbox(t("llm.provider"), PROVIDERS, index=PROVIDERS.index(default),
+    default = default or default_provider(key)
+    merged = merged_int8_models(settings().cache_dir)  # LoRA page: merge → convert → here
+    options = (*LOCAL_MODELS, "lora_int8", *PROVIDERS[len(LOCAL_MODELS):]) if merged else PROVIDERS
+    choice = st.selectbox(t("llm.provider"), options, index=options.index(default),
                           format_func=lambda p: t(f"llm.p.{p}"), key=f"{key}.provider")
     try:
+        if choice == "lora_int8":
+            folder = st.selectbox(t("llm.lora_run"), merged, format_func=lambda p: p.parent.name,
+                                  key=f"{key}.lora_run")
+            with st.spinner(t("llm.loading", model=folder.parent.name)):
+                return lora_int8_llm(str(folder))
         if choice in LOCAL_MODELS:
             with st.spinner(t("llm.loading", model=choice)):
                 provider = local_llm(choice)

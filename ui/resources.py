@@ -51,7 +51,35 @@ def answer_cache():
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def local_llm(model: str):
-    """One copy per process. The first load converts the GGUF (~15–40 s); later loads take about a second."""
+    """The generation engine of a local model, one per process: CTranslate2 int8 (converted once, ~30–60 s; then
+    loaded in about a second), or torch when COURSE_LLM_ENGINE=torch. Its `.lm` is the torch model, loaded only
+    when a page reads the model's insides."""
+    if settings().llm_engine == "torch":
+        return torch_llm(model)
+    from core.llm.ct2 import load_ct2
+
+    return load_ct2(model, asset_registry(), settings().cache_dir, torch_loader=lambda: _torch_pair(model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def lora_int8_llm(folder: str):
+    """A merged LoRA model's CTranslate2 int8 copy (core.lora.merge_and_save with int8)."""
+    from pathlib import Path
+
+    from core.llm.ct2 import load_ct2
+
+    return load_ct2(f"lora-{Path(folder).parent.name}", asset_registry(), settings().cache_dir, folder=Path(folder))
+
+
+def _torch_pair(model: str):
+    provider = torch_llm(model)
+    return provider.lm, provider.tok
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def torch_llm(model: str):
+    """The torch model (logits, attention, sampling internals; LoRA). The first load converts the GGUF (~15–40 s);
+    later loads take about a second."""
     from core.llm.local import LocalProvider, load_local
 
     lm, tok = load_local(model, asset_registry(), settings().cache_dir)

@@ -142,8 +142,20 @@ def test_light_mode_smaller_defaults(open_page, light):
     at = open_page("app_pages/03_dnn.py")
     assert at.slider(key="dnn.subset.fashion_mnist").value == 2000 and at.slider(key="dnn.epochs").value == 2
     from ui.llm import default_provider
+    from ui.resources import settings
 
-    assert default_provider() == "smollm2-135m"
+    # CTranslate2 int8 holds the 0.5B model in ~600 MB; the torch engine (fp32, ~2.4 GB) takes the small one
+    assert default_provider("chat") == "qwen2.5-0.5b" and settings().llm_engine == "ctranslate2"
+    assert default_provider("agent") == "smollm2-135m"  # its constrained decoding runs the torch model
+    import os
+
+    os.environ["COURSE_LLM_ENGINE"] = "torch"
+    settings.clear()
+    try:
+        assert default_provider() == "smollm2-135m"
+    finally:
+        del os.environ["COURSE_LLM_ENGINE"]
+        settings.clear()
 
 
 def test_light_mode_runs_one_heavy_job_per_process(open_page, light):

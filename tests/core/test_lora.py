@@ -206,3 +206,21 @@ def test_exported_peft_script_runs_and_trains_the_same_adapter_shape(tmp_path):
     config = json.loads((tmp_path / "lora-adapter" / "adapter_config.json").read_text())
     assert config["r"] == 4 and set(config["target_modules"]) == {"q_proj", "v_proj"}
     assert (tmp_path / "merged-model" / "config.json").exists()
+
+
+def test_merge_also_writes_an_int8_copy_the_chat_page_lists(tmp_path):
+    """merge → convert → serve: the merged model's CTranslate2 int8 copy is listed and generates."""
+    from core.llm.base import complete
+    from core.llm.ct2 import load_ct2
+
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
+    list(L.train(run, _english(6), [], tmp_path / "train"))
+    merged = tmp_path / "lora" / "20260101-000000" / "merged"
+    L.merge_and_save(model, tok, merged, int8=True)
+    assert L.merged_int8_models(tmp_path) == [L.int8_dir(merged)]
+    provider = load_ct2("lora-20260101-000000", REG, tmp_path, folder=L.int8_dir(merged))
+    try:
+        assert complete(provider, [{"role": "user", "content": "What is LoRA?"}], temperature=0, max_tokens=8).strip()
+    finally:
+        provider.close()

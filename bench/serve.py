@@ -1,0 +1,76 @@
+"""The inference server under 1, 4 and 8 concurrent clients (prints its figures; not a test): throughput
+(generated tokens/s over the run) and p95 latency, one request at a time vs batched, both through serve.app over
+HTTP in one run, greedy. Goal (issue 33): throughput with 8 clients >= 3.5x one at a time.
+
+    .venv/bin/python bench/serve.py --model qwen2.5-0.5b --tokens 48
+"""
+import argparse
+import threading
+import time
+
+from _common import ROOT  # noqa: F401
+
+from core.assets import Registry
+from core.config import Settings
+from core.evaluate import free_port
+from core.llm.base import complete
+from core.llm.ct2 import MAX_BATCH, load_ct2
+from core.llm.load_test import CLIENTS, run_clients
+
+
+def serve(provider):
+    import uvicorn
+
+    from serve.app import create_app
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(provider), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    return srv, thread, f"http://127.0.0.1:{port}/v1/chat/completions"
+
+
+def main():
+    import httpx
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="qwen2.5-0.5b", choices=["qwen2.5-0.5b", "smollm2-135m"])
+    ap.add_argument("--tokens", type=int, default=48, help="max new tokens per request")
+    ap.add_argument("--rounds", type=int, default=1, help="requests per client")
+    args = ap.parse_args()
+    s = Settings.load()
+    reg = Registry(s.cache_dir)
+    table = {}
+    for mode, max_batch in (("one at a time", 1), ("batched", MAX_BATCH)):
+        provider = load_ct2(args.model, reg, s.cache_dir, max_batch=max_batch)
+        complete(provider, [{"role": "user", "content": "hi"}], temperature=0, max_tokens=2)  # warm-up
+        srv, thread, url = serve(provider)
+        with httpx.Client(timeout=600, limits=httpx.Limits(max_connections=16)) as http:
+            def ask(prompt, url=url):
+                r = http.post(url, json={"messages": [{"role": "user", "content": prompt}], "temperature": 0,
+                                         "max_tokens": args.tokens})
+                r.raise_for_status()
+                return r.json()["choices"][0]["message"]["content"]
+
+            for n in CLIENTS:
+                before = len(provider.batches)
+                got = table[mode, n] = run_clients(ask, n, args.rounds, provider.count_tokens)
+                print(f"  {mode:14} {n} clients: {got['tok_s']:6.1f} tok/s, p95 {got['p95_s']:6.2f} s, "
+                      f"mean {got['mean_s']:6.2f} s, batch sizes {provider.batches[before:]}", flush=True)
+        srv.should_exit = True
+        thread.join(10)
+        provider.close()
+    print(f"{args.model}, greedy, {args.tokens} new tokens max, {args.rounds} request(s) per client, over HTTP")
+    for n in CLIENTS:
+        one, many = table["one at a time", n], table["batched", n]
+        same = sum(a == b for a, b in zip(sorted(one["answers"]), sorted(many["answers"])))
+        print(f"  {n} clients: throughput {one['tok_s']:.1f} → {many['tok_s']:.1f} tok/s "
+              f"({many['tok_s'] / one['tok_s']:.2f}x), p95 {one['p95_s']:.2f} → {many['p95_s']:.2f} s; "
+              f"{same}/{len(one['answers'])} answers identical")
+    print("  goal: 8 clients >= 3.5x one at a time")
+
+
+if __name__ == "__main__":
+    main()

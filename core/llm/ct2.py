@@ -1,0 +1,413 @@
+"""Local generation with CTranslate2 int8: about twice torch fp32's tokens/s in a quarter of its memory on a CPU
+without native bf16 (bench/llm.py measures both in one run).
+
+The model is converted once, from the same fp32 folder core.llm.local saves, with CTranslate2's own
+TransformersConverter (weights stored as int8), checked with a short greedy run, and kept in the cache
+(`python -m core.assets prepare` lists and builds it). The prompt is still the tokenizer's own chat template.
+
+Generation: every stream() call becomes a job; one worker thread per model takes the jobs waiting and generates
+them together with Generator.generate_batch (static batching): one job alone is plain streaming, eight concurrent
+server requests are one batch. Tokens come back through generate_batch's per-token callback, which also stops a
+job (its stop event, its own max_tokens, or its reader gone) without stopping the others.
+
+Torch stays for what needs the model's insides (logits and attention on the transformer page, LoRA training, the
+agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import shutil
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from core.catalog import CT2_QUANTIZATION, LOCAL_MODELS, converted_dir, ct2_dir
+from core.errors import UserError
+from core.llm.base import GenParams, Message, check_messages, provider_id
+
+CONTEXT_TOKENS = 4096
+MAX_BATCH = 8          # jobs generated together at most (the server's concurrency goal)
+GATHER_S = 0.02        # how long the worker waits after a first job for others to join its batch
+IDLE_S = 60            # a worker with nothing to do this long ends (and no longer keeps its provider alive)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
+                   "special_tokens_map.json", "vocab.json", "merges.txt")
+CHECK_FILE = "check.json"
+HF = "hf"  # the sub-folder holding the tokenizer, chat template and the transformers config
+PROBE = [{"role": "user", "content": "대한민국의 수도와 헌법의 역할을 한 문장씩 설명하세요. Then say hello."}]
+_END = object()
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # providers to close before the interpreter exits
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop every worker and free its engine while Python still runs: an engine left to interpreter teardown
+    aborts the process ('terminate called without an active exception')."""
+    for provider in list(_LIVE):
+        provider.close()
+
+
+def threads() -> int:
+    """The cores this process may use: CTranslate2's intra-op threads."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def convert(source: Path, target: Path, quantization: str = CT2_QUANTIZATION,
+            progress: Callable[[str], None] | None = None) -> dict:
+    """Convert a transformers folder (fp32 safetensors + tokenizer) into a CTranslate2 folder, atomically, and check
+    it: it loads and greedily writes the probe. Returns the check's record (also saved as check.json)."""
+    import ctranslate2
+    from ctranslate2.converters import TransformersConverter
+
+    source, target = Path(source), Path(target)
+    if not (source / "config.json").exists():
+        raise UserError("asset.unavailable", f"{source} holds no model to convert", reason=f"{source}: no config.json")
+    if progress:
+        progress(f"converting {source.name} to CTranslate2 {quantization} (once, ~30–60 s)")
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    start = time.perf_counter()
+    TransformersConverter(str(source), low_cpu_mem_usage=True).convert(str(tmp), quantization=quantization,
+                                                                       force=True)
+    # the folder stands alone: template, tokenizer and end tokens travel with it, in hf/ with the model's own
+    # config.json (CTranslate2's config.json, beside model.bin, has no model_type for transformers to read)
+    (tmp / HF).mkdir()
+    for name in (*TOKENIZER_FILES, "config.json"):
+        if (source / name).exists():
+            shutil.copyfile(source / name, tmp / HF / name)
+    seconds = time.perf_counter() - start
+    if progress:
+        progress("checking the converted model")
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tmp / HF))
+    gen = ctranslate2.Generator(str(tmp), device="cpu", compute_type="int8" if "int8" in quantization else "default",
+                                intra_threads=threads())
+    ids = tok.apply_chat_template(PROBE, add_generation_prompt=True, return_dict=True)["input_ids"]
+    out = gen.generate_batch([tok.convert_ids_to_tokens(ids)], max_length=16, include_prompt_in_result=False,
+                             end_token=end_ids(tmp, tok))[0].sequences_ids[0]
+    text = tok.decode(out, skip_special_tokens=True)
+    del gen
+    if not text.strip():
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError("asset.unavailable", f"{target.name}: the converted model wrote nothing",
+                        reason=f"{target.name}: the converted model wrote nothing for the probe")
+    record = {"source": str(source), "quantization": quantization, "convert_s": round(seconds, 1),
+              "probe_tokens": out, "probe_text": text}
+    (tmp / CHECK_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return record
+
+
+def is_ready(folder: Path) -> bool:
+    """Converted and checked (check.json is written last, inside the partial folder before its rename)."""
+    folder = Path(folder)
+    return all((folder / name).exists() for name in ("model.bin", CHECK_FILE, f"{HF}/tokenizer_config.json"))
+
+
+def prepare(model: str, registry, cache_dir: Path, progress: Callable[[str], None] | None = None,
+            quantization: str = CT2_QUANTIZATION) -> Path:
+    """The CTranslate2 folder of a local model, converting it the first time (and the GGUF to fp32 before that)."""
+    if model not in LOCAL_MODELS:
+        raise UserError("llm.unknown_model", f"unknown local model {model}", model=model)
+    target = ct2_dir(cache_dir, model, quantization)
+    if is_ready(target):
+        return target
+    source = converted_dir(cache_dir, model)
+    if not (source / "config.json").exists():
+        from core.llm.local import load_local
+
+        load_local(model, registry, cache_dir, progress, dtype="float32")  # writes the fp32 folder
+    convert(source, target, quantization, progress)
+    return target
+
+
+def _hf(folder: Path) -> Path:
+    """Where a converted folder keeps its tokenizer."""
+    return Path(folder) / HF
+
+
+def end_ids(folder: Path, tok) -> list[int]:
+    """The ids that end a reply: generation_config's eos (Qwen's <|im_end|>) and the tokenizer's eos."""
+    ids = set()
+    try:
+        eos = json.loads((_hf(folder) / "generation_config.json").read_text()).get("eos_token_id")
+        ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    except (OSError, ValueError):
+        pass
+    if tok.eos_token_id is not None:
+        ids.add(tok.eos_token_id)
+    return sorted(ids)
+
+
+def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", intra_threads: int | None = None,
+             progress: Callable[[str], None] | None = None, folder: Path | None = None,
+             torch_loader: Callable | None = None, max_batch: int = MAX_BATCH) -> "CT2Provider":
+    """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
+    from transformers import AutoTokenizer
+
+    folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
+    if progress:
+        progress("loading")
+    tok = AutoTokenizer.from_pretrained(str(_hf(folder)))
+    if torch_loader is None and folder == ct2_dir(cache_dir, model):
+        def torch_loader():
+            from core.llm.local import load_local
+
+            return load_local(model, registry, cache_dir)
+    return CT2Provider(model, folder, tok, compute_type, intra_threads, torch_loader=torch_loader,
+                       max_batch=max_batch)
+
+
+def prefix_agreement(reference: list[int], tokens: list[int], n: int) -> float:
+    """The share of the reference's first n tokens that `tokens` repeats before it first differs (1.0: the same
+    greedy text; how close a quantised model stays to fp32)."""
+    ref = list(reference)[:n]
+    if not ref:
+        return 1.0
+    same = 0
+    for a, b in zip(ref, tokens):
+        if a != b:
+            break
+        same += 1
+    return same / len(ref)
+
+
+def load_provider(model: str, registry, cache_dir: Path, engine: str = "ctranslate2",
+                  progress: Callable[[str], None] | None = None):
+    """The local model's provider on the engine asked for: 'ctranslate2' (int8, the default) or 'torch'."""
+    if engine == "torch":
+        from core.llm.local import LocalProvider, load_local
+
+        return LocalProvider(model, *load_local(model, registry, cache_dir, progress))
+    return load_ct2(model, registry, cache_dir, progress=progress)
+
+
+@dataclass
+class _Job:
+    tokens: list[str]
+    params: GenParams
+    stop_event: object
+    out: queue.Queue = field(default_factory=queue.Queue)
+    ids: list[int] = field(default_factory=list)
+    start: int = 0       # ids before this were already sent as text
+    sent: str = ""       # the text of ids[start:] already sent
+    closed: threading.Event = field(default_factory=threading.Event)  # the reader went away
+
+    def stopped(self) -> bool:
+        return self.closed.is_set() or (self.stop_event is not None and self.stop_event.is_set())
+
+    def key(self):
+        """Jobs generate together only with the same sampling settings; a seeded sample runs alone, so its seed
+        repeats its text whoever else is asking."""
+        p = self.params
+        if p.temperature == 0:
+            return ("greedy",)
+        return ("sample", p.temperature, p.top_p) if p.seed is None else ("seeded", id(self))
+
+
+class CT2Provider:
+    """The Provider interface (core.llm.base) over a ctranslate2.Generator, batching concurrent calls."""
+
+    engine = "ctranslate2"
+
+    def __init__(self, model_name: str, folder: Path, tokenizer, compute_type: str = "int8",
+                 intra_threads: int | None = None, torch_loader: Callable | None = None, max_batch: int = MAX_BATCH):
+        self.name, self.folder, self.tok, self.compute_type = model_name, Path(folder), tokenizer, compute_type
+        self.intra_threads = intra_threads or threads()
+        self.generator = self._load()
+        self.id = provider_id("local", f"{model_name}/ct2-{compute_type}")
+        self.end_ids = end_ids(self.folder, tokenizer)
+        self.max_batch = max_batch
+        self.truncated = False
+        self.batches: list[int] = []  # the size of every batch generated, in order (the server's figures)
+        self._torch_loader, self._torch = torch_loader, None
+        self._torch_lock = threading.Lock()
+        self._jobs: queue.Queue = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
+        self._waiting = 0
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        """Stop the worker (after the batch it is generating) and free the engine."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None and worker.is_alive():
+            self._jobs.put(None)
+            worker.join(30)
+        self.generator = None
+
+    def _load(self):
+        import ctranslate2
+
+        return ctranslate2.Generator(str(self.folder), device="cpu", compute_type=self.compute_type,
+                                     intra_threads=self.intra_threads)
+
+    # ---- what the pages and core.agent read ------------------------------------------------------------------
+    def models(self) -> list[str]:
+        return list(LOCAL_MODELS)
+
+    @property
+    def lm(self):
+        """The torch fp32 model of the same weights, loaded on first use: for logits, attention and the agent's
+        constrained decoding, which read the model's insides."""
+        with self._torch_lock:
+            if self._torch is None:
+                if self._torch_loader is None:
+                    raise UserError("llm.failed", "no torch model for this engine", provider=self.name,
+                                    reason="no torch model for this CTranslate2 folder")
+                self._torch = self._torch_loader()
+            return self._torch[0]
+
+    def prompt_ids(self, messages: list[Message], tools: list[dict] | None = None) -> list[int]:
+        """The prompt as the model's own chat template writes it, its end kept when it is too long."""
+        ids = self.tok.apply_chat_template(messages, tools=tools or None, add_generation_prompt=True,
+                                           return_dict=True)["input_ids"]
+        self.truncated = len(ids) > CONTEXT_TOKENS
+        return ids[-CONTEXT_TOKENS:] if self.truncated else ids
+
+    def ahead(self) -> int:
+        """Jobs of this model queued or generating now."""
+        return self._waiting
+
+    def exclusive(self):
+        """The process-wide one-heavy-job lock (shared with the torch provider): core.agent holds it while it
+        drives self.lm step by step; the worker holds it while a batch generates."""
+        from core.llm.local import _TURN
+
+        return _TURN
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tok(text)["input_ids"])
+
+    # ---- generation ------------------------------------------------------------------------------------------
+    def stream(self, messages: list[Message], temperature: float = 0.7, top_p: float = 0.95, max_tokens: int = 256,
+               seed: int | None = None, stop_event=None, tools: list[dict] | None = None) -> Iterator[str]:
+        """Generated text piece by piece; stop_event stops it between tokens (others in its batch go on)."""
+        check_messages(messages)
+        p = GenParams(temperature, top_p, max_tokens, seed).validate()
+        job = _Job(self.tok.convert_ids_to_tokens(self.prompt_ids(messages, tools)), p, stop_event)
+        self._submit(job)
+        try:
+            while True:
+                piece = job.out.get()
+                if piece is _END:
+                    return
+                if isinstance(piece, BaseException):
+                    raise UserError("llm.failed", str(piece), provider=self.name, reason=str(piece)[:300])
+                yield piece
+                if job.stopped():
+                    return
+        finally:
+            job.closed.set()  # a reader that stops early (Stop, a closed connection) ends its job
+
+    def _submit(self, job: _Job) -> None:
+        with self._worker_lock:
+            self._waiting += 1
+            self._jobs.put(job)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, daemon=True, name=f"ct2-{self.name}")
+                self._worker.start()
+
+    def _take(self, first: _Job) -> list[_Job]:
+        """The next batch: the oldest job and those waiting with the same sampling settings, after a short gather.
+        Jobs whose reader already left are ended without generating."""
+        time.sleep(GATHER_S)
+        batch, rest = [first], []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            joins = job is not None and job.key() == first.key() and len(batch) < self.max_batch
+            (batch if joins else rest).append(job)
+        for job in rest:  # back in line, in their order, for the next batch (a close() sentinel too)
+            self._jobs.put(job)
+        live = []
+        for job in batch:
+            if job.stopped():
+                self._finish(job)
+            else:
+                live.append(job)
+        return live
+
+    def _finish(self, job: _Job, error: BaseException | None = None) -> None:
+        if error is not None:
+            job.out.put(error)
+        job.out.put(_END)
+        with self._worker_lock:
+            self._waiting -= 1
+
+    def _work(self) -> None:
+        while True:
+            try:
+                first = self._jobs.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._worker_lock:  # _submit starts a new worker under this lock if this one has gone
+                    if self._jobs.empty():
+                        self._worker = None
+                        return
+                continue
+            if first is None:  # close()
+                return
+            # the jobs that arrive while the engine is busy (a batch, or core.agent holding the lock) join this one
+            with self.exclusive():
+                batch = self._take(first)
+                if batch:
+                    self._generate(batch)
+
+    def _generate(self, batch: list[_Job]) -> None:
+        import ctranslate2
+
+        p = batch[0].params
+        kwargs = dict(max_length=max(j.params.max_tokens for j in batch), include_prompt_in_result=False,
+                      end_token=self.end_ids, callback=lambda step: self._on_token(batch[step.batch_id], step))
+        if p.temperature > 0:
+            kwargs.update(sampling_temperature=p.temperature, sampling_topp=p.top_p, sampling_topk=0)
+        error = None
+        try:
+            if p.temperature > 0 and p.seed is not None:
+                # the sampler's random generator is made once per engine thread from the global seed
+                # (CTranslate2 issue #1757): a seeded sample gets a freshly loaded engine (~0.2–1 s)
+                ctranslate2.set_random_seed(p.seed)
+                self.generator = None
+                self.generator = self._load()
+            self.batches.append(len(batch))
+            self.generator.generate_batch([j.tokens for j in batch], **kwargs)
+        except BaseException as exc:  # surfaced to every reader of the batch
+            error = exc
+        for job in batch:
+            if error is None:
+                self._flush(job, final=True)
+            self._finish(job, error)
+
+    def _on_token(self, job: _Job, step) -> bool:
+        """One generated token of one job; True stops that job only."""
+        if job.stopped():
+            return True
+        if step.token_id in self.end_ids:
+            return True
+        job.ids.append(step.token_id)
+        self._flush(job)
+        return len(job.ids) >= job.params.max_tokens
+
+    def _flush(self, job: _Job, final: bool = False) -> None:
+        """Send the text the new tokens complete: a character split over tokens (Korean) waits for its end; the
+        decoded window restarts after each line so decoding stays short."""
+        text = self.tok.decode(job.ids[job.start:], skip_special_tokens=True)
+        if text.endswith("\ufffd") and not final:
+            return
+        if len(text) > len(job.sent):
+            job.out.put(text[len(job.sent):])
+        job.sent = text
+        if text.endswith("\n"):
+            job.start, job.sent = len(job.ids), ""

@@ -1,0 +1,141 @@
+"""The CTranslate2 int8 engine: it streams, stops, repeats a seed, agrees with torch fp32 greedily, generates
+concurrent calls as one batch with each its own answer, and the server batches concurrent requests."""
+import threading
+import time
+
+import pytest
+
+from core.assets import READY, Registry
+from core.config import Settings
+from core.llm.base import complete
+from core.llm.ct2 import load_ct2, prefix_agreement
+from core.llm.local import LocalProvider, load_local
+
+S = Settings.load()
+REG = Registry(S.cache_dir)
+# short prompts of our own; the agreement is the share of the first 16 greedy tokens int8 writes before it first
+# differs from fp32, averaged over them
+SHORT = ["Name three colours.", "What is the capital of France?", "Write one sentence about a cat.",
+         "What is 2 plus 2?"]
+AGREEMENT = 0.5
+
+
+@pytest.fixture(scope="module")
+def smol():
+    return load_ct2("smollm2-135m", REG, S.cache_dir)
+
+
+def test_ct2_streams_and_stops(smol):
+    msgs = [{"role": "user", "content": "Count from one to one hundred."}]
+    pieces = list(smol.stream(msgs, temperature=0, max_tokens=20))
+    assert len(pieces) > 3 and "".join(pieces).strip()
+    assert smol.count_tokens("".join(pieces)) <= 21  # max_tokens holds (a re-tokenised text may differ by one)
+    stop = threading.Event()
+    got = []
+    for piece in smol.stream(msgs, temperature=0, max_tokens=200, stop_event=stop):
+        got.append(piece)
+        if len(got) == 3:
+            stop.set()
+    assert len(got) == 3 and "".join(got) == "".join(pieces[:3])
+    # a reader that leaves early ends its job: the engine is free for the next one at once
+    it = smol.stream(msgs, temperature=0, max_tokens=200)
+    next(it)
+    it.close()
+    assert complete(smol, msgs, temperature=0, max_tokens=20) == "".join(pieces)
+
+
+def test_ct2_seed_repeats_and_seeds_differ(smol):
+    msgs = [{"role": "user", "content": "Write one sentence about a cat."}]
+
+    def say(seed):
+        return complete(smol, msgs, temperature=1.0, top_p=1.0, max_tokens=10, seed=seed)
+
+    first = {seed: say(seed) for seed in range(3)}
+    assert say(1) == first[1]
+    assert len(set(first.values())) >= 2, first
+
+
+def test_ct2_int8_greedy_agrees_with_torch_fp32(smol):
+    lm, tok = load_local("smollm2-135m", REG, S.cache_dir, dtype="float32")
+    fp32 = LocalProvider("smollm2-135m", lm, tok)
+    scores = []
+    for prompt in SHORT:
+        msgs = [{"role": "user", "content": prompt}]
+        ref = tok(complete(fp32, msgs, temperature=0, max_tokens=16))["input_ids"]
+        got = tok(complete(smol, msgs, temperature=0, max_tokens=16))["input_ids"]
+        scores.append(prefix_agreement(ref, got, 16))
+    assert sum(scores) / len(scores) >= AGREEMENT, scores
+    assert prefix_agreement([1, 2, 3, 4], [1, 2, 9, 4], 4) == 0.5 and prefix_agreement([1], [], 4) == 0.0
+
+
+def test_concurrent_calls_are_one_batch_each_with_its_own_answer(smol):
+    prompts = ["Name three colours.", "Name three animals."]
+    alone = [complete(smol, [{"role": "user", "content": p}], temperature=0, max_tokens=12) for p in prompts]
+    assert alone[0] != alone[1]
+    answers = {}
+
+    def ask(i):
+        answers[i] = complete(smol, [{"role": "user", "content": prompts[i]}], temperature=0, max_tokens=12)
+
+    before = _both_while_busy(smol, ask)
+    assert smol.batches[before:] == [2], smol.batches[before:]
+    assert [answers[0], answers[1]] == alone
+
+
+def _both_while_busy(provider, ask) -> int:
+    """Two asks arrive while the engine is busy (its lock held, as a running batch or the agent holds it); they
+    are then generated together. Returns how many batches ran before."""
+    before = len(provider.batches)
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    with provider.exclusive():
+        for th in threads:
+            th.start()
+        deadline = time.time() + 60
+        while provider.ahead() < 2 and time.time() < deadline:
+            time.sleep(0.05)
+    for th in threads:
+        th.join(120)
+    return before
+
+
+def test_asset_status_lists_the_converted_models():
+    st = REG.status("smollm2_ct2")
+    assert st.state == READY and (st.path / "model.bin").exists() and (st.path / "check.json").exists()
+
+
+@pytest.fixture(scope="module")
+def server(smol):
+    import uvicorn
+
+    from core.evaluate import free_port
+    from serve.app import create_app
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(smol), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.1)
+    assert srv.started, "uvicorn did not start within 30 s"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_server_generates_concurrent_requests_together(server, smol):
+    import httpx
+
+    prompts = ["Name three colours.", "Name three animals."]
+    alone = [complete(smol, [{"role": "user", "content": p}], temperature=0, max_tokens=12) for p in prompts]
+    answers = {}
+
+    def ask(i):
+        r = httpx.post(f"{server}/v1/chat/completions", timeout=120,
+                       json={"messages": [{"role": "user", "content": prompts[i]}], "temperature": 0,
+                             "max_tokens": 12})
+        answers[i] = r.json()["choices"][0]["message"]["content"]
+
+    before = _both_while_busy(smol, ask)
+    assert smol.batches[before:] == [2], smol.batches[before:]
+    assert [answers[0], answers[1]] == alone
