@@ -55,6 +55,10 @@ def write_doc() -> None:
              "hand. Each section says when, on which commit and on which machine it ran. Run one script again with "
              "`python scripts/bench_report.py bench/NAME.py`. Timings from a busy machine are inflated; accuracy "
              "figures are not.", ""]
+    ran = {p.stem for p in OUT.glob("*.txt")}
+    missing = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name not in SKIP and p.stem not in ran)
+    if missing:
+        parts += ["Not run yet with this report: " + ", ".join(f"`{m}`" for m in missing) + ".", ""]
     for txt in sorted(OUT.glob("*.txt")):
         header, _, body = txt.read_text().partition("\n")
         parts += [f"## `bench/{txt.stem}.py`", "", f"*{header}*", "", "```", body.rstrip(), "```", ""]
