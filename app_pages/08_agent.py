@@ -15,6 +15,9 @@ from ui.widgets import header
 
 S = State("agent")
 EXAMPLES = ("calc", "units", "date", "law", "notes", "two")
+# measured by bench/agent.py --providers local --sets independent,fresh4,fresh3,heldout,tasks --every 3 (the dev
+# sets thinned to every third task; the frozen set whole), 2 shared cores
+MEASURED = {"frozen": "FROZEN", "dev": "DEV", "median": "MEDIAN"}
 
 
 def _tools(provider):
@@ -130,7 +133,7 @@ def agent_page() -> None:
             st.caption(t("agent.native_local"))
     st.caption(t("agent.small_hint"))
     local = provider is not None and hasattr(provider, "lm")
-    st.info(t("agent.measured_local") if local or provider is None else t("agent.measured_api"), icon="📏")
+    st.info(t("agent.measured_local" if local or provider is None else "agent.measured_api", **MEASURED), icon="📏")
     with st.expander(t("agent.tools"), icon="🧰"):
         from core.agent import tool_schemas
         from core.tools import ToolContext, make_tools

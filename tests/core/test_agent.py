@@ -11,9 +11,9 @@ from typing import Literal
 import pytest
 
 from core import agent as A
+from core import tools as T
 from core.agent.backends import json_objects
 from core.agent.registry import answer_part
-from core import tools as T
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
@@ -94,7 +94,8 @@ def test_today_and_offsets():
 def test_date_and_unit_arguments_are_closed_choices():
     """The schema the model sees lists the choices; the tool takes a count and words, never a signed offset."""
     schemas = {s["function"]["name"]: s["function"]["parameters"]["properties"] for s in A.tool_schemas(T.make_tools())}
-    assert schemas["calendar"]["direction"]["enum"] == ["later", "ago"] and schemas["calendar"]["amount"]["minimum"] == 0
+    assert schemas["calendar"]["direction"]["enum"] == ["later", "ago"]
+    assert schemas["calendar"]["amount"]["minimum"] == 0
     assert "Friday" in schemas["calendar"]["weekday"]["enum"] and "degF" in schemas["convert_units"]["to_unit"]["enum"]
     tools = {t.name: t for t in T.make_tools(T.ToolContext(now=lambda: DAY))}
     assert A.execute(tools["calendar"], {"amount": 2, "unit": "days", "direction": "ago"}) == ("2026-11-23 (Monday)",
