@@ -315,7 +315,8 @@ PROGRAM_EXAMPLES = (
     ("공책 4권에 6,000원이면 공책 9권은 얼마인가요?", "price = 6000 / 4\nanswer = price * 9"),
     ("A 40,000 won jacket is 25% off. What do I pay?", "answer = 40000 * (1 - 25 / 100)"),
     ("How many buses with 45 seats does a school of 200 students need?", "answer = ceil(200 / 45)"),
-    ("Convert 3 miles to km, rounded to one decimal.", "answer = round(convert_units(3, 'mile', 'km'), 1)"),
+    ("20파운드는 몇 kg인가요?", "answer = convert_units(20, 'lb', 'kg')"),
+    ("Share 100 dollars among 3 people, rounded to two decimals.", "answer = round(100 / 3, 2)"),
 )
 
 

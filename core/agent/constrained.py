@@ -25,7 +25,7 @@ import re
 import weakref
 
 from .loop import Call, Reply
-from .program import computes
+from .program import computes, grounded
 from .registry import answer_part, meta, tool_schemas
 
 FINAL = "final_answer"
@@ -43,6 +43,10 @@ CODE = "```python\n"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
+
+
+def t_ungrounded(code: str) -> str:
+    return f"the program '{code.splitlines()[-1]}' uses no number of the task"
 
 
 def task_numbers(task: str) -> list[str]:
@@ -80,10 +84,8 @@ class LocalBackend:
         with self.provider.exclusive():
             if good and (final or (last["ok"] and meta(self.tools[last["name"]]).result == "answer")):
                 return Reply(answer=answer_part(good[-1]["content"]), by="policy")  # the result is the answer
-            if final:  # nothing to answer from: the model says what it can
-                text = self._until("tools", self._prompt(messages) + f'{FINAL}", "arguments": {{"answer": "',
-                                   stop_event, ('"',))
-                return Reply(answer=text.strip(), by="model")
+            if final:  # nothing to answer from (measured: left to write one, the model wrote 'Import')
+                return Reply(answer="", by="policy")
             prompt = self._prompt(messages)
             if last is None or not last["ok"]:  # a turn with no result to build on calls a tool: the model
                 name, probs = self.choose(prompt, self.names)  # chooses which
@@ -98,6 +100,12 @@ class LocalBackend:
                 code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
+                if last is None and not grounded(code, self.task):  # nothing of the task to compute on: the
+                    others = [n for n in self.names if not meta(self.tools[n]).program]  # next-best other tool
+                    name = max(others, key=lambda n: probs[n])
+                    thought += f" · {t_ungrounded(code)} → {name}"
+                    args = self._arguments(prompt, name, self.tools[name], stop_event)
+                    return Reply(thought=thought, calls=[Call(name, args)], by="policy")
                 return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
             args = self._arguments(prompt, name, tool, stop_event)
             return Reply(thought=thought, calls=[Call(name, args)], by="constraint")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 
 from core.errors import UserError
 
@@ -162,3 +163,15 @@ def computes(code: str) -> bool:
         return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(ast.parse(code)))
     except (SyntaxError, ValueError):
         return True  # the evaluator reports what is wrong with it
+
+
+def grounded(code: str, text: str) -> bool:
+    """Whether a program uses a number of the text (the task, a retrieved fact), or none at all: one that computes
+    only from numbers it made up ('1000000000 // 1000000' for a term of office) has nothing to compute on."""
+    try:
+        literals = {float(n.value) for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Constant)
+                    and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)}
+    except (SyntaxError, ValueError):
+        return True
+    given = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", text))}
+    return not literals or bool(literals & given)
