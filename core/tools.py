@@ -192,6 +192,8 @@ def today(amount: int = 0, unit: str = "days", direction: str = "later", weekday
     if unit in ("months", "years"):  # calendar months: the same day of the month, clamped to its length
         month = day.month - 1 + n * (12 if unit == "years" else 1)
         year, month = day.year + month // 12, month % 12 + 1
+        if not 1 <= year <= 9999:
+            raise UserError("agent.bad_offset", "offset out of range", limit=100_000)
         day = day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
     else:
         day += dt.timedelta(days=n * (7 if unit == "weeks" else 1))
@@ -315,8 +317,7 @@ PROGRAM_EXAMPLES = (
     ("공책 4권에 6,000원이면 공책 9권은 얼마인가요?", "price = 6000 / 4\nanswer = price * 9"),
     ("A 40,000 won jacket is 25% off. What do I pay?", "answer = 40000 * (1 - 25 / 100)"),
     ("How many buses with 45 seats does a school of 200 students need?", "answer = ceil(200 / 45)"),
-    ("20파운드는 몇 kg인가요?", "answer = convert_units(20, 'lb', 'kg')"),
-    ("Share 100 dollars among 3 people, rounded to two decimals.", "answer = round(100 / 3, 2)"),
+    ("I walked 3 miles and then 2 more. How many km is that?", "answer = convert_units(3 + 2, 'mile', 'km')"),
 )
 
 

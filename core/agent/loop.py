@@ -82,7 +82,7 @@ def execute(tool, args: dict) -> tuple[str, bool]:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
         return f"bad arguments for {tool.name}: {problems}", False
-    except UserError as exc:
+    except (UserError, ValueError, ArithmeticError) as exc:  # a tool that fails is a flag, not a crash
         return str(exc), False
 
 
