@@ -100,7 +100,7 @@ class LocalBackend:
                 code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
-                if last is None and not grounded(code, self.task):  # nothing of the task to compute on: the
+                if not evidence and not grounded(code, self.task):  # nothing of the task to compute on: the
                     others = [n for n in self.names if not meta(self.tools[n]).program]  # next-best other tool
                     name = max(others, key=lambda n: probs[n])
                     thought += f" · {t_ungrounded(code)} → {name}"
