@@ -145,6 +145,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
               f"{(answer or '')[:90]!r}", flush=True)
         writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{times[-1]:.1f}", answer, trace])
     n = len(tasks)
+    print(" " * 60 if frozen else "", end="\r" if frozen else "")  # the progress line wiped
     print(f"{label}: success {ok}/{n} = {ok / n:.2f}, turns/task {turns / n:.2f}, step limit hit {limits}, "
           f"answer forced by the last turn {forced}, {statistics.mean(times):.1f} s/task mean, "
           f"{statistics.median(times):.1f} s median", flush=True)

@@ -35,7 +35,8 @@ KO = {
     'agent.small_hint': '0.5B 로컬 모델은 자유롭게 쓰게 하면 예시를 베끼고 숫자를 잘못 옮깁니다. 그래서 모델은 고르기만 하거나(도구 이름, 단위, later/ago: 확률이 생각 '
                         '칸에 보입니다) 짧은 프로그램을 씁니다(프로그램 보조 풀이: 안전한 평가기가 round, floor, ceil, //, %, factorial, min, max, '
                         'convert_units만 허용해 실행합니다). 결과 다음에 할 일은 도구의 메타데이터가 정합니다: 답이 되는 결과(계산, 날짜)는 그대로 답이 되고, 검색한 '
-                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 오류가 두 번 나면 멈춥니다.',
+                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 과제의 수를 하나도 쓰지 않는 프로그램(지어낸 수로만 계산)은 실행하지 않고 '
+                        '다음으로 확률이 높은 도구를 부릅니다. 오류가 두 번 나면 멈춥니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -118,7 +119,8 @@ EN = {
                         "%, factorial, min, max, convert_units). What follows a result is set by the tool's "
                         'metadata: a result that answers (a calculation, a date) is the answer, verbatim; after a '
                         'retrieved sentence (evidence) the model chooses between answering from it and computing on '
-                        'it. Two errors end the run.',
+                        "it. A program that uses none of the task's numbers (only numbers it made up) is not run: "
+                        'the next most probable tool is called instead. Two errors end the run.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',
