@@ -1,6 +1,8 @@
-"""The agent's tools as LangChain StructuredTools (their JSON schemas are what the model sees):
+"""The agent's tools as LangChain StructuredTools (their JSON schemas are what the model sees), each with its agent
+metadata (core.agent.registry: what its result means, which argument is a program or the task itself):
 
-    calculator      arithmetic through the safe parser of core.autograd_demo (never eval)
+    calculator      a short Python program or one expression, run by the safe evaluator of core.agent.program
+                    (never eval), with convert_units() inside
     convert_units   pint's unit registry, with Korean unit names mapped onto pint's
     today           today's date, or a date some days/weeks/months/years later or ago, optionally the given
                     weekday of that week ("다음 주 금요일"): the model picks words and fills one count, no signs
@@ -25,38 +27,6 @@ from core.errors import UserError
 
 MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
 NOTES_INDEX = "agent-notes"
-# the constitution is Korean only: an English question gets the Korean words of its legal terms (measured: 'term
-# of office of the Chief Justice' alone retrieved 제85조, on former presidents), longest first
-LAW_TERMS = {"chief justice": "대법원장", "supreme court justice": "대법관", "supreme court": "대법원",
-             "constitutional court": "헌법재판소", "national assembly": "국회", "lawmaker": "국회의원",
-             "member of the national assembly": "국회의원", "prime minister": "국무총리", "state council": "국무회의",
-             "board of audit": "감사원", "president": "대통령", "term of office": "임기", "term": "임기",
-             "reelect": "중임", "re-elect": "중임", "elect": "선거", "vote": "선거권", "referendum": "국민투표",
-             "impeach": "탄핵", "amend": "개정", "citizen": "국민", "judge": "재판관", "justice": "재판관",
-             "court": "법원", "budget": "예산", "tax": "납세", "military": "국방", "defense": "국방",
-             "education": "교육", "work": "근로", "labor": "근로", "marriage": "혼인", "religion": "종교",
-             "press": "언론", "speech": "언론", "assembly": "집회", "privacy": "사생활", "property": "재산권",
-             "freedom": "자유", "right": "권리", "duty": "의무", "law": "법률",
-             # what a count question asks for, as the Korean question would end ('몇 세'): the retrieval then wants
-             # a sentence holding such a count (core.rag.asked_count)
-             "how old": "몇 세", "age": "몇 세", "how many years": "몇 년", "how long": "몇 년",
-             "how many members": "몇 인", "how many judges": "몇 인", "how many justices": "몇 인",
-             "how many people": "몇 인", "how many": "몇"}
-
-
-def law_terms(question: str) -> str:
-    """The Korean words of an English question's legal terms, in Korean order ('term of office of the Chief
-    Justice' → '대법원장 임기': the head noun last, a count asked at the very end), a term inside a longer one
-    dropped (대법원 in 대법원장)."""
-    low, found = question.lower(), []
-    for term in sorted(LAW_TERMS, key=len, reverse=True):
-        for m in re.finditer(rf"\b{re.escape(term)}", low):
-            found.append((not LAW_TERMS[term].startswith("몇"), m.start(), LAW_TERMS[term]))
-            low = low[:m.start()] + " " * len(term) + low[m.end():]
-    words = list(dict.fromkeys(w for *_, w in sorted(found, reverse=True)))
-    return " ".join(w for w in words if not any(w != o and w in o for o in words))
-
-
 # what a retrieval tool answers when no sentence passes the support threshold
 WEAK_MATCH = "(weak match)"
 NOT_FOUND = "not found in the documents"
@@ -146,19 +116,16 @@ def unit_choices(task: str, key: str, args: dict) -> list[str] | None:
 
 
 def calculator(expression: str) -> str:
-    """Evaluate arithmetic with numbers, + - * / ** ( ) and tanh, exp, log, sigmoid, relu."""
-    from core.autograd_demo import parse_program, run_engine
+    """Run a short Python program (or one arithmetic expression) and return its value. It may use numbers,
+    variables, + - * / // % **, round, floor, ceil, factorial, sqrt, min, max, abs, sum, and
+    convert_units(value, from_unit, to_unit) with units such as km, m, mile, kg, g, lb, liter, degC, degF, hour,
+    minute, m**2, pyeong. The value is the variable answer (else the last one assigned)."""
+    from core.agent.program import evaluate
 
-    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators: 1,234 → 1234
-    if "=" in text:
-        raise UserError("agent.calc_assign", "write only the expression, without '='")
-    program = parse_program(text, max_len=300, need_inputs=False)
-    if program.inputs:
-        raise UserError("agent.calc_names", f"only numbers are allowed, not {', '.join(program.inputs)}",
-                        names=", ".join(program.inputs))
-    out, _ = run_engine(program, {})
-    return format_number(out.data)
+    text = expression.strip()
+    if "\n" not in text and not re.search(r"[A-Za-z_]", text):
+        text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators in a bare expression: 1,234
+    return format_number(evaluate(text, {"convert_units": _convert}))
 
 
 def format_number(x: float) -> str:
@@ -196,18 +163,22 @@ def _unit(ureg, name: str):
         raise UserError("agent.bad_unit", f"unknown unit {name!r}", unit=name) from exc
 
 
-def convert_units(value: float, from_unit: str, to_unit: str) -> str:
-    """Convert a value between units, e.g. 5 mile → km, 100 degF → degC, 3 lb → kg."""
+def _convert(value: float, from_unit: str, to_unit: str) -> float:
     import pint
 
     ureg = _units()
     src, dst = _unit(ureg, from_unit), _unit(ureg, to_unit)
     try:
-        result = ureg.Quantity(float(value), src).to(dst)
+        return float(ureg.Quantity(float(value), src).to(dst).magnitude)
     except pint.DimensionalityError as exc:
         raise UserError("agent.unit_mismatch", f"cannot convert {from_unit} to {to_unit}", src=from_unit,
                         dst=to_unit) from exc
-    return f"{format_number(float(value))} {from_unit} = {format_number(round(result.magnitude, 6))} {to_unit}"
+
+
+def convert_units(value: float, from_unit: str, to_unit: str) -> str:
+    """Convert a value between units, e.g. 5 mile → km, 100 degF → degC, 3 lb → kg."""
+    result = _convert(value, from_unit, to_unit)
+    return f"{format_number(float(value))} {from_unit} = {format_number(round(result, 6))} {to_unit}"
 
 
 def today(amount: int = 0, unit: str = "days", direction: str = "later", weekday: str = "none",
@@ -221,6 +192,8 @@ def today(amount: int = 0, unit: str = "days", direction: str = "later", weekday
     if unit in ("months", "years"):  # calendar months: the same day of the month, clamped to its length
         month = day.month - 1 + n * (12 if unit == "years" else 1)
         year, month = day.year + month // 12, month % 12 + 1
+        if not 1 <= year <= 9999:
+            raise UserError("agent.bad_offset", "offset out of range", limit=100_000)
         day = day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
     else:
         day += dt.timedelta(days=n * (7 if unit == "weeks" else 1))
@@ -311,7 +284,8 @@ class ToolContext:
         return retrieval, f"{WEAK_MATCH} {clause(query, extractive(loose).text)}" if not loose.empty else NOT_FOUND
 
     def search_docs(self, query: str) -> str:
-        """Search the course notes (tensors, training, CNN, RNN, RAG, fine-tuning, serving)."""
+        """Look up the course notes on deep learning (tensors, training, dropout, CNNs, RNN/LSTM/GRU, transfer
+        learning, LoRA/QLoRA, RAG, serving) and return the sentence that answers."""
         from core.documents import english_notes
 
         # the best-matching sentence first: measured, a small model quoting the snippets freely picked a
@@ -320,13 +294,11 @@ class ToolContext:
         return f"{best}\n---\n{_snippets(retrieval.hits)}"[:MAX_OBSERVATION]
 
     def constitution(self, question: str) -> str:
-        """Answer a question about the Korean constitution (대한민국 헌법) from its articles, with citations."""
-        # (an English question is searched by its legal terms in Korean: see law_terms)
+        """Look up the Korean constitution (대한민국 헌법: the president, the National Assembly, courts, elections,
+        citizens' rights) and answer from its articles, with citations."""
         from core.documents import constitution_only
         from core.rag import answer, extractive
 
-        if not re.search(r"[가-힣]", question):
-            question = law_terms(question) or question
         retrieval, best = self._look_up(LAW_INDEX, lambda: constitution_only(self.registry), question)
         sources = _snippets(retrieval.hits)
         if self.provider is None or retrieval.empty:  # no model, or no sentence it may answer from
@@ -340,20 +312,28 @@ class ToolContext:
         return f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 
+# worked examples of programs for the local model (core.agent.constrained), none taken from a task set
+PROGRAM_EXAMPLES = (
+    ("공책 4권에 6,000원이면 공책 9권은 얼마인가요?", "price = 6000 / 4\nanswer = price * 9"),
+    ("A 40,000 won jacket is 25% off. What do I pay?", "answer = 40000 * (1 - 25 / 100)"),
+    ("How many buses with 45 seats does a school of 200 students need?", "answer = ceil(200 / 45)"),
+    ("I walked 3 miles and then 2 more. How many km is that?", "answer = convert_units(3 + 2, 'mile', 'km')"),
+)
+
+
 def make_tools(ctx: ToolContext | None = None) -> list:
-    """The LangChain tools: the three pure ones, plus the two retrieval tools when there is a context."""
-    from langchain_core.tools import StructuredTool
+    """The agent's tools: the three pure ones, plus the two retrieval tools when there is a context. Each tool's
+    metadata tells the agent what its result means (core.agent.registry); adding a tool is adding it here."""
+    from core.agent.registry import tool
 
     def _today(amount: int = 0, unit: str = "days", direction: str = "later", weekday: str = "none") -> str:
-        """Today's date and weekday, or the date some days/weeks/months/years later or ago."""
+        """Today's date and weekday, or the date and weekday some days/weeks/months/years later or ago."""
         return today(amount, unit, direction, weekday, ctx.now if ctx else dt.date.today)
 
-    # metadata, for constrained decoding (LocalBackend): "choices" narrows a tool's closed-list arguments for a
-    # task; "alphabet" lists the characters a string argument may use (one whole expression, no words or '=')
-    tools = [StructuredTool.from_function(calculator, metadata={"alphabet": {"expression": "0123456789.+-*/() "}}),
-             StructuredTool.from_function(convert_units, args_schema=UnitArgs, metadata={"choices": unit_choices}),
-             StructuredTool.from_function(_today, name="today", args_schema=DateArgs)]
-    if ctx is not None:  # "task": the argument a constrained call fills with the task itself
-        tools += [StructuredTool.from_function(ctx.search_docs, name="search_docs", metadata={"task": "query"}),
-                  StructuredTool.from_function(ctx.constitution, name="constitution", metadata={"task": "question"})]
+    tools = [tool(calculator, program="expression", examples=PROGRAM_EXAMPLES, covers=("convert_units",)),
+             tool(convert_units, args_schema=UnitArgs, choices=unit_choices),
+             tool(_today, name="calendar", args_schema=DateArgs)]
+    if ctx is not None:  # a retrieved sentence is evidence: answered from, or computed on
+        tools += [tool(ctx.search_docs, name="search_docs", result="evidence", task_arg="query"),
+                  tool(ctx.constitution, name="constitution", result="evidence", task_arg="question")]
     return tools

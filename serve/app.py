@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import secrets
 import threading
 import time
@@ -32,6 +31,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from core.agent.backends import TOOL_CALL as _TOOL_CALL
+from core.agent.backends import json_objects as _json_objects
 from core.errors import UserError
 from core.llm.base import GenParams, check_messages
 
@@ -49,7 +50,6 @@ MAX_CALLS = 8
 # the largest valid request (64 embedding inputs of 8,000 characters, each escaped as \uXXXX) stays under this
 MAX_BODY_BYTES = 4 * 1024 * 1024
 _END = object()
-_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 
 
 class CallFunction(BaseModel):
@@ -132,20 +132,6 @@ def tool_calls_in(text: str, names: set[str]) -> tuple[str, list[dict]]:
         return text, []
     before = text[:blocks[0].start()].strip() if blocks else ""
     return "\n".join([before, *kept]).strip(), calls
-
-
-def _json_objects(text: str) -> list[str]:
-    """The top-level JSON objects of a text, in order ('{..}\n{..}' → two), each as written."""
-    decoder, out, i = json.JSONDecoder(), [], 0
-    while (i := text.find("{", i)) != -1:
-        try:
-            _, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
-            out.append(text[i:])
-            break
-        out.append(text[i:end])
-        i = end
-    return out
 
 
 class ChatRequest(BaseModel):

@@ -82,6 +82,8 @@ def test_agent_steps_are_drawn(scripted_server):
     assert [s.value for s in at.success] == ["답: 6 * 7 = 42"]  # st.success shows the leading ✅ as its icon
     assert any('"expression"' in j.value for j in at.json)           # the call's arguments
     assert any(c.value == "🔧 calculator의 결과를 그대로 옮김 (모델이 베껴 쓴 것이 아님): 42" for c in at.caption)
+    assert sum(c.value == "🧠 모델이 정함" for c in at.caption) == 3  # thought, call and answer: the model decided
+    assert any("bench/agent.py" in i.value for i in at.info)  # the measured success of the models
 
 
 def test_empty_task_is_explained_and_nothing_runs(scripted_server):

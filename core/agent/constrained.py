@@ -1,0 +1,256 @@
+"""Constrained tool calling: how a 0.5B model in process can drive an agent (the offline path).
+
+Left free, a small model copies the examples, invents tool names and miscopies numbers. So it never writes free text
+where a call belongs; it only ever chooses among what is valid, or writes a program that a safe evaluator checks:
+  - the prompt is the tokenizer's own chat template with tools= (Qwen2.5's <tools> block), and the assistant turn
+    is prefilled with the call opener '<tool_call>\\n{"name": "';
+  - the tool is the valid name with the highest log-probability (all names scored in one batch); a tool a program
+    can call (convert_units) is offered as the program tool that covers it;
+  - the arguments are written key by key from the schema: a closed-list value is scored among its choices (those the
+    tool's `choices` hook allows for this task), a number is one of the task's numbers (digits only if it has none),
+    the task argument is the task itself;
+  - for a tool that runs programs (the calculator) the model writes a short Python program (see program.py);
+  - what happens after a result is a fixed policy read from the tool's metadata: a result that answers is the
+    answer, verbatim; after evidence (a retrieved sentence) the model chooses between answering from it and
+    computing on it (a program that only copies a number computes nothing: the evidence answers); after an error
+    it chooses again.
+The key/value cache of the shared prompt prefix (system prompt and tools block, ~1000 tokens) is kept, so each turn
+reads only the new tokens.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import weakref
+
+from .loop import Call, Reply
+from .program import computes, grounded
+from .registry import answer_part, meta, tool_schemas
+
+FINAL = "final_answer"
+FINAL_SCHEMA = {"type": "function", "function": {
+    "name": FINAL, "description": "Give the final answer to the user once the tool results contain it.",
+    "parameters": {"type": "object", "properties": {"answer": {"type": "string", "description": "the answer"}},
+                   "required": ["answer"]}}}
+SYSTEM = ("You are an agent. Call one tool at a time; never compute, convert or recall facts in your head. "
+          "When a tool result answers the task, call final_answer.")
+OPENER = '<tool_call>\n{"name": "'
+PROGRAM_SYSTEM = ("Write a short Python program that solves the user's task with the function below. Write each "
+                  "number of the task as a Python number, one step per line, and store the result in a variable "
+                  "named answer. Round only if the task asks. Reply with the code only.\n{doc}")
+CODE = "```python\n"
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
+_KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
+
+
+def t_ungrounded(code: str) -> str:
+    return f"the program '{code.splitlines()[-1]}' uses no number of the task"
+
+
+def task_numbers(task: str) -> list[str]:
+    """The task's numbers as written, without thousands separators, each once."""
+    return list(dict.fromkeys(NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))))
+
+
+class LocalBackend:
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160):
+        self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
+        self.tools = {t.name: t for t in tools}
+        self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
+        covered = {c for t in tools for c in meta(t).covers}
+        self.names = [n for n in self.tools if n not in covered]
+        self.max_tokens, self.program_tokens = max_tokens, program_tokens
+        # one key/value cache per prompt kind, shared by every backend on this model
+        self.kv = _KV.setdefault(provider.lm, {"tools": {"cache": None, "fed": []},
+                                               "program": {"cache": None, "fed": []}})
+
+    def start(self, task: str) -> list[dict]:
+        self.task = task
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}]
+
+    def _prompt(self, messages: list[dict]) -> str:
+        return self.tok.apply_chat_template(messages, tools=self.schemas, add_generation_prompt=True,
+                                            tokenize=False) + OPENER
+
+    def ask(self, messages: list[dict], stop_event=None, final: bool = False) -> Reply:
+        results = [m for m in messages if m["role"] == "tool"]
+        last = results[-1] if results else None
+        good = [m for m in results if m["ok"]]
+        final = final or len(results) - len(good) >= MAX_ERRORS
+        evidence = next((answer_part(m["content"]) for m in reversed(good)
+                         if meta(self.tools[m["name"]]).result == "evidence"), "")
+        with self.provider.exclusive():
+            if good and (final or (last["ok"] and meta(self.tools[last["name"]]).result == "answer")):
+                return Reply(answer=answer_part(good[-1]["content"]), by="policy")  # the result is the answer
+            if final:  # nothing to answer from (measured: left to write one, the model wrote 'Import')
+                return Reply(answer="", by="policy")
+            prompt = self._prompt(messages)
+            if last is None or not last["ok"]:  # a turn with no result to build on calls a tool: the model
+                name, probs = self.choose(prompt, self.names)  # chooses which
+            else:  # after evidence: answer from it, or compute on it
+                name, probs = self.choose(prompt, [FINAL] + [n for n in self.names if meta(self.tools[n]).program])
+            thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
+            if name == FINAL:
+                return Reply(thought=thought, answer=evidence)
+            tool = self.tools[name]
+            if meta(tool).program:
+                failed = [(m["code"], m["content"]) for m in results if not m["ok"] and m.get("code")]
+                code = self._program(tool, evidence, failed, stop_event)
+                if evidence and not computes(code):  # a number copied from the evidence: that answers
+                    return Reply(thought=thought, program=code, answer=evidence, by="policy")
+                if not evidence and not grounded(code, self.task):  # nothing of the task to compute on: the
+                    others = [n for n in self.names if not meta(self.tools[n]).program]  # next-best other tool
+                    name = max(others, key=lambda n: probs[n])
+                    thought += f" · {t_ungrounded(code)} → {name}"
+                    args = self._arguments(prompt, name, self.tools[name], stop_event)
+                    return Reply(thought=thought, calls=[Call(name, args)], by="policy")
+                return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
+            args = self._arguments(prompt, name, tool, stop_event)
+            return Reply(thought=thought, calls=[Call(name, args)], by="constraint")
+
+    def record(self, messages: list[dict], reply: Reply, results: list) -> None:
+        call = reply.calls[0]
+        messages.append({"role": "assistant", "content": "",
+                         "tool_calls": [{"function": {"name": call.name, "arguments": call.args}}]})
+        for _, obs, ok in results:
+            messages.append({"role": "tool", "name": call.name, "content": obs if ok else f"error: {obs}", "ok": ok,
+                             "code": reply.program})
+
+    # ---- the model's scores and greedy continuations, over a cached prefix ------------------------------------
+    def _feed(self, kind: str, ids: list[int]):
+        """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
+        import torch
+        from transformers import DynamicCache
+
+        kv = self.kv[kind]
+        same = 0
+        for a, b in zip(kv["fed"], ids):
+            if a != b:
+                break
+            same += 1
+        same = min(same, len(ids) - 1)  # at least one token is fed, for its logits
+        if kv["cache"] is None or same == 0:
+            kv["cache"], same = DynamicCache(), 0
+        elif same < kv["cache"].get_seq_length():
+            kv["cache"].crop(same - kv["cache"].get_seq_length())  # a negative count: tokens to drop
+        with torch.no_grad():
+            out = self.lm(torch.tensor([ids[same:]]), past_key_values=kv["cache"], use_cache=True)
+        kv["fed"] = list(ids)
+        return out.logits[0, -1].float().log_softmax(-1)
+
+    def _scores(self, prompt: str, names: list[str], end: str = '",') -> dict[str, float]:
+        """Each name's total log-probability after prompt (with the end after it, so no name is cut short)."""
+        import torch
+
+        prefix = self.tok(prompt, add_special_tokens=False)["input_ids"]
+        first = self._feed("tools", prefix)
+        cands = []
+        for name in names:
+            full = self.tok(prompt + name + end, add_special_tokens=False)["input_ids"]
+            cands.append(full[len(prefix):] if full[:len(prefix)] == prefix else self.tok(name + end)["input_ids"])
+        width = max(map(len, cands))
+        batch = torch.tensor([c + [c[-1]] * (width - len(c)) for c in cands])  # right padding: never read
+        cache = copy.deepcopy(self.kv["tools"]["cache"])
+        cache.batch_repeat_interleave(len(cands))
+        with torch.no_grad():
+            later = self.lm(batch, past_key_values=cache, use_cache=True).logits.float().log_softmax(-1)
+        return {name: first[c[0]].item() + sum(later[i, j - 1, c[j]].item() for j in range(1, len(c)))
+                for i, (name, c) in enumerate(zip(names, cands))}
+
+    def choose(self, prompt: str, names: list[str]) -> tuple[str, dict[str, float]]:
+        """The valid name with the highest log-probability after prompt, and the names' probabilities (shown as
+        the turn's thought). Measured on dev sets: calibrating against a content-free task (Zhao et al. 2021)
+        picked the right tool less often (47/59) than the plain scores (51/59) once the descriptions were clear."""
+        import torch
+
+        scores = self._scores(prompt, names)
+        probs = torch.tensor(list(scores.values())).softmax(0).tolist()
+        return max(scores, key=scores.get), dict(zip(names, probs))
+
+    def _until(self, kind: str, text: str, stop_event, closers: tuple[str, ...], limit: int = 0) -> str:
+        """Greedy continuation of text up to (not including) the first closer, at most limit tokens."""
+        ids, new, out = self.tok(text, add_special_tokens=False)["input_ids"], [], ""
+        for _ in range(limit or self.max_tokens):
+            if stop_event is not None and stop_event.is_set():
+                break
+            nxt = int(self._feed(kind, ids).argmax())
+            if nxt in self.tok.all_special_ids:
+                break
+            ids.append(nxt)
+            new.append(nxt)
+            out = self.tok.decode(new)  # all at once: a Korean syllable may span two byte-level tokens
+            cut = min((out.index(c) for c in closers if c in out), default=-1)
+            if cut >= 0:
+                return out[:cut]
+        return out
+
+    def _digits(self, text: str, stop_event, integer: bool) -> str:
+        """A number written token by token, every token restricted to digits (one '.', a leading '-')."""
+        import torch
+
+        vocab = self.tok.get_vocab()
+        ids, out = self.tok(text, add_special_tokens=False)["input_ids"], ""
+        for _ in range(12):
+            if stop_event is not None and stop_event.is_set():
+                break
+            logp = self._feed("tools", ids)
+            allowed = list("0123456789") + ([] if integer or "." in out or not out else ["."]) + \
+                ([] if integer or out else ["-"])
+            ok = torch.tensor([vocab[c] for c in allowed if c in vocab])
+            best = int(ok[logp[ok].argmax()])
+            if out and out[-1] != "." and logp[best] < logp.max():  # the model would end the number here
+                break
+            ids.append(best)
+            out += self.tok.decode([best])
+        return out.rstrip(".-") or "0"
+
+    def _arguments(self, prompt: str, name: str, tool, stop_event) -> dict:
+        """The arguments key by key from the tool's schema; the model writes (or scores) only the values."""
+        schema = tool.args_schema.model_json_schema() if tool.args_schema else {"properties": {}}
+        head = f'{name}", "arguments": {{'
+        info, args, text = meta(tool), {}, prompt + head
+        props = schema.get("properties", {})
+        for i, (key, spec) in enumerate(props.items()):
+            text += ("" if i == 0 else ", ") + f'"{key}": '
+            choices = spec.get("enum") or next((s.get("enum") for s in spec.get("anyOf", []) if s.get("enum")), None)
+            if choices:
+                allowed = info.choices(self.task, key, args) if info.choices else None
+                values = [str(v) for v in choices if allowed is None or str(v) in allowed] or list(map(str, choices))
+                if len(values) > 1:  # plain scores: measured on the dev date tasks, 17/24 right; calibrated
+                    scores = self._scores(text + '"', values, end='"')  # against a content-free task, 15/24
+                    value = max(values, key=scores.get)
+                else:
+                    value = values[0]
+            elif key == info.task_arg:
+                value = self.task
+            elif spec.get("type") in ("integer", "number"):
+                given = [x for x in task_numbers(self.task) if spec["type"] == "number" or float(x).is_integer()]
+                end = "}" if i == len(props) - 1 else ","
+                if given:
+                    scores = self._scores(text, given, end=end)
+                    written = max(scores, key=scores.get)
+                else:
+                    written = self._digits(text, stop_event, spec["type"] == "integer")
+                value = int(float(written)) if spec["type"] == "integer" else float(written)
+            else:
+                value = self._until("tools", text + '"', stop_event, ('"',)).strip()
+            text += json.dumps(value, ensure_ascii=False)
+            args[key] = value
+        return args
+
+    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> str:
+        """The model's program for the task (program-aided solving): the tool's description says what a program may
+        use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
+        on; a program that failed is shown with its error, so the model writes another."""
+        messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
+        for task, code in meta(tool).examples:
+            messages += [{"role": "user", "content": task}, {"role": "assistant", "content": f"{CODE}{code}\n```"}]
+        facts = re.sub(r"\s*\[\d+\]", "", evidence)
+        messages.append({"role": "user", "content": f"Facts: {facts}\nTask: {self.task}" if facts else self.task})
+        for code, error in failed:
+            messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"},
+                         {"role": "user", "content": f"That program failed ({error}). Write a corrected program."}]
+        prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE
+        return self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens).strip()
