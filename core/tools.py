@@ -24,6 +24,7 @@ from typing import Callable, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from core.errors import UserError
+from core.numbers import strip_thousands
 
 MAX_OBSERVATION = 700  # characters of a tool result the model reads back; small contexts fill fast
 NOTES_INDEX = "agent-notes"
@@ -124,7 +125,7 @@ def calculator(expression: str) -> str:
 
     text = expression.strip()
     if "\n" not in text and not re.search(r"[A-Za-z_]", text):
-        text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # thousands separators in a bare expression: 1,234
+        text = strip_thousands(text)  # thousands separators in a bare expression: 1,234
     return format_number(evaluate(text, {"convert_units": _convert}))
 
 

@@ -24,6 +24,8 @@ import json
 import re
 import weakref
 
+from core.numbers import strip_thousands
+
 from .loop import Call, Reply
 from .program import computes, grounded
 from .registry import answer_part, meta, tool_schemas
@@ -51,7 +53,7 @@ def t_ungrounded(code: str) -> str:
 
 def task_numbers(task: str) -> list[str]:
     """The task's numbers as written, without thousands separators, each once."""
-    return list(dict.fromkeys(NUMBER.findall(re.sub(r"(?<=\d),(?=\d{3})", "", task))))
+    return list(dict.fromkeys(NUMBER.findall(strip_thousands(task))))
 
 
 class LocalBackend:

@@ -16,7 +16,9 @@ import math
 import operator
 import re
 
+from core import pyparse
 from core.errors import UserError
+from core.numbers import strip_thousands
 
 MAX_LINES = 30
 MAX_OPS = 20_000       # evaluation steps: a loop cannot run for ever
@@ -134,7 +136,7 @@ def evaluate(code: str, functions: dict | None = None) -> float:
     """The value a short program computes (see the module docstring); UserError when it is refused or fails."""
     text = code.strip().replace("×", "*").replace("÷", "/").replace("^", "**")
     try:
-        tree = ast.parse(text)
+        tree = pyparse.parse(text)
     except (SyntaxError, ValueError) as exc:
         raise UserError("agent.program_syntax", f"not a Python program: {exc}", reason=str(exc)[:80]) from exc
     if not tree.body:
@@ -160,7 +162,7 @@ def evaluate(code: str, functions: dict | None = None) -> float:
 def computes(code: str) -> bool:
     """Whether a program does any arithmetic or calls a function (not 'answer = 5', a number copied)."""
     try:
-        return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(ast.parse(code)))
+        return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(pyparse.parse(code)))
     except (SyntaxError, ValueError):
         return True  # the evaluator reports what is wrong with it
 
@@ -169,9 +171,9 @@ def grounded(code: str, text: str) -> bool:
     """Whether a program uses a number of the text (the task, a retrieved fact), or none at all: one that computes
     only from numbers it made up ('1000000000 // 1000000' for a term of office) has nothing to compute on."""
     try:
-        literals = {float(n.value) for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Constant)
+        literals = {float(n.value) for n in ast.walk(pyparse.parse(code)) if isinstance(n, ast.Constant)
                     and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)}
     except (SyntaxError, ValueError):
         return True
-    given = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?<=\d),(?=\d{3})", "", text))}
+    given = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", strip_thousands(text))}
     return not literals or bool(literals & given)
