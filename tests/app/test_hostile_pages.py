@@ -44,6 +44,7 @@ def test_in_app_client_sends_the_server_key_and_learns_its_place_in_the_queue(op
     from core import evaluate
 
     monkeypatch.setenv("COURSE_SERVE_KEY", secrets.token_hex(8))  # the server started from the page requires it
+    monkeypatch.setenv("COURSE_LLM_ENGINE", "torch")  # one generation at a time, so the second request queues
     at = open_page("app_pages/09_serving.py")
     at.button(key="ev.start").click().run()
     proc, url = at.session_state["serve.proc"], at.session_state["serve.url"]
