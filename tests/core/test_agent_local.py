@@ -66,35 +66,6 @@ def test_a_program_is_grounded_when_it_uses_a_number_of_the_task():
     assert grounded("answer = round(convert_units(x, 'km', 'mile'))", "no numbers")  # no literal: nothing made up
 
 
-# ---- self-consistency: the value most programs compute ----------------------------------------------------------
-def _calculator():
-    return next(t for t in T.make_tools() if t.name == "calculator")
-
-
-def test_the_vote_takes_the_value_most_programs_compute():
-    task = "사과 3개에 2,400원이면 7개는?"
-    codes = ["answer = 2400 * 7", "p = 2400 / 3\nanswer = p * 7", "answer = 2400 / 3 * 7", "answer = 7 * 800"]
-    code, summary = C.vote(_calculator(), codes, task)
-    assert code == codes[1] and "3× 5600" in summary  # three programs compute 5600, one 16800
-
-
-def test_the_vote_goes_to_the_greedy_program_on_a_tie_and_drops_what_fails_or_is_made_up():
-    task = "A 40,000 won jacket is 25% off. What do I pay?"
-    cal = _calculator()
-    assert C.vote(cal, ["answer = 40000 * 0.75", "answer = 40000 * 0.25"], task)[0] == "answer = 40000 * 0.75"
-    codes = ["answer = 40000 * (1 - 25 / 100", "answer = price * 25", "answer = 99 * 3", "answer = 40000 - 10000"]
-    assert C.vote(cal, codes, task)[0] == "answer = 40000 - 10000"  # broken, unknown name, made-up numbers dropped
-    assert C.vote(cal, codes[:3], task) == (codes[0], " · 3 programs: none runs")  # none runs: as before
-
-
-def test_a_program_that_failed_is_never_chosen_again():
-    task = "How many buses with 45 seats does a school of 200 students need?"
-    failed = "answer = ceil(200 / 45"
-    codes = ["answer = ceil(200 / 45)", "answer = ceil(200 / 45)", "answer = 200 // 45 + 1"]
-    assert C.vote(_calculator(), codes, task, failed={codes[0]})[0] == codes[2]  # the greedy retry ran before
-    assert C.vote(_calculator(), [failed, codes[2]], task, failed={failed})[0] == codes[2]
-
-
 # ---- the constrained backend with a real model ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small():
@@ -220,18 +191,6 @@ def test_a_registered_tool_is_called_by_the_local_model(small):
     call = next(s for s in steps if s.kind == "call")
     assert call.tool == "exchange" and call.args["amount"] == 250 and call.args["currency"] in rates
     assert steps[-1].kind == "answer" and steps[-1].text == next(s.text for s in steps if s.kind == "observation")
-
-
-def test_sampled_programs_are_distinct_draws_and_the_run_shows_the_vote(small):
-    tools = T.make_tools()
-    backend = A.make_backend(small, tools)
-    backend.start("What is 17 * 23?")
-    prompt = small.tok.apply_chat_template([{"role": "user", "content": "Write a program."}],
-                                           add_generation_prompt=True, tokenize=False) + C.CODE
-    drawn = backend._sampled(prompt, 4, 12, None)
-    assert len(drawn) == 4 and len(set(drawn)) > 1 and drawn == backend._sampled(prompt, 4, 12, None)  # seeded
-    steps = list(A.run_agent(backend, tools, "What is 17 * 23?", 2))
-    assert any("programs:" in s.text for s in steps if s.kind == "thought")
 
 
 def test_the_step_limit_and_stop_end_a_local_run(small):
