@@ -171,12 +171,11 @@ def test_stop_keeps_finished_results_and_a_rerun_does_only_the_rest(server, tmp_
     assert 5 <= len(first) < 20
     assert [r["id"] for r in first] == seen  # everything yielded is on disk, in the order it finished
     time.sleep(0.5)  # the request cancelled in flight still ends on the server side
-    answered_before = len(srv.answered)
     again = list(R.run_iter(R.Target(srv.url, None, "m"), _requests(20), out, R.Budget(concurrency=4), FAST_RETRY))
     final = _lines(out)
     assert sorted(r["id"] for r in final) == [f"r{i:02d}" for i in range(20)]  # each exactly once
     assert {r.id for r in again}.isdisjoint(seen)  # the rerun asked only for the missing ones
-    assert len(srv.answered) - answered_before == 20 - len(first)
+    assert len(again) == 20 - len(first)  # exactly the rest (a request in flight at the stop may still reach the server)
 
 
 def test_a_half_written_line_from_a_killed_run_is_ignored(tmp_path):
