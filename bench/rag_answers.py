@@ -162,8 +162,8 @@ def main():
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
     ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
-    ap.add_argument("--rule", default="learned", choices=["learned", "hand"],
-                    help="learned: the shipped ranker (data/rag_ranker.json); hand: e5 cosine + coverage (before #34)")
+    ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
+                    help="hand: e5 cosine + coverage (the page's default); learned: the ranker in data/rag_ranker.json")
     ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
     ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
     ap.add_argument("--show-misses", action="store_true", help="dev sets only")

@@ -348,13 +348,15 @@ def confidence(question: str, support: Support) -> float:
 
 
 def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
-          sentences: int = 1, min_support: float | None = None, floor: float | None = None, ranker="default"):
+          sentences: int = 1, min_support: float | None = None, floor: float | None = None, ranker=None):
     """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting units, prompt).
 
-    ranker "default": the shipped learned ranker (core.rag_rank, data/rag_ranker.json) chooses chunks and units, and
-    its probability is the confidence (min_support and floor default to its frozen threshold and floor). ranker None:
-    the hand-made rule (e5 cosine + coverage of the question's words; MIN_SUPPORT, CLOSEST_FLOOR), and a unit that
-    lacks the count a "how many" question asks for is dropped. Units whose confidence falls below min_support are
+    ranker None (the default): the hand-made rule (e5 cosine + coverage of the question's words; MIN_SUPPORT,
+    CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
+    shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
+    its probability is the confidence (min_support and floor default to its frozen threshold and floor). It stays
+    opt-in: on the independent sets (issue #34) it was not better than the hand-made rule (bench/rag_answers.py).
+    Units whose confidence falls below min_support are
     dropped; with none left the answer is "I don't know", with the closest unit kept as `closest` (shown as not
     certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda

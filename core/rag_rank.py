@@ -21,6 +21,7 @@ Pure Python + numpy; kiwipiepy and rank_bm25 are imported lazily.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +32,7 @@ KINDS = ("sentence", "item", "row", "definition", "heading", "line")
 # Morpheme tags that carry content: nouns, numbers, foreign words, hanja, verb and adjective stems, roots.
 _CONTENT = {"NNG", "NNP", "NR", "SN", "SL", "SH", "VV", "VA", "XR", "VV-R", "VA-R", "VV-I", "VA-I", "W_SERIAL"}
 _KIWI = None
+_HANGUL = re.compile(r"[가-힣]+")
 _KIWI_LOCK = threading.Lock()
 FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm25_rel",
             "chunk_bm25_rel", "unit_cover", "chunk_cover", "tfidf", "count_missing", "count_held", "log_len",
@@ -55,6 +57,10 @@ def tokens(text: str) -> tuple[str, ...]:
         if tok.tag in _CONTENT:
             form = tok.lemma if tok.tag.startswith(("VV", "VA")) else tok.form
             out.append(form.lower())
+            if tok.tag in ("NNG", "NNP") and len(form) >= 3 and _HANGUL.fullmatch(form):
+                # a compound noun is one token in a keyword query (단체행동권) and several in a sentence
+                # (단체 + 행동 + 권): its syllable pairs let the two meet
+                out.extend(form[i:i + 2] for i in range(len(form) - 1))
     return tuple(out)
 
 
