@@ -18,6 +18,10 @@ answerable questions answered, key accuracy over all answerable questions, false
 refusal on unanswerable questions, how often the not-certain closest passage held the key, and the median seconds
 per answer after the index is built.
 
+--rule hand (default, the page's rule: e5 cosine + coverage, core.rag.MIN_SUPPORT) or learned (core.rag_rank: BM25 over
+kiwi morphemes + relative e5 + coverage, a logistic regression fitted on the dev sets by scripts/train_rag_ranker.py,
+its frozen threshold in data/rag_ranker.json). A new set is one SETS entry: a question,key CSV, the document (LAW or
+a file uploaded as on the page) and its label.
 --sweep prints the rule sweep over the dev sets (how MIN_SUPPORT was chosen); --curve FILE writes the risk–coverage
 points of the dev sets for the RAG page; --every N keeps every Nth question (for the slow LLM mode).
 """
