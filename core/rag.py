@@ -215,8 +215,10 @@ class _Index:
         tfidf = ((self.matrix @ self.tfidf.transform([question]).T).toarray().ravel() if self.sentences
                  else np.zeros(0, np.float32))
         plain = [bare(s) or s for s in self.sentences]
+        sym = _sentence_vectors(self.embedder, [question])[0]  # the question embedded as a passage too
         return features(question, self.sentence_vectors @ q, self.vectors @ q, self.owner, self.lexical, tfidf,
-                        self.kinds, np.array([len(s) for s in plain], np.float32), asked_count(question), plain)
+                        self.kinds, np.array([len(s) for s in plain], np.float32), asked_count(question), plain,
+                        self.sentence_vectors @ sym)
 
     def sentence_scores(self, question: str, q):
         """Each sentence's e5 cosine to the question plus LEXICAL_WEIGHT × its TF-IDF cosine."""

@@ -33,10 +33,14 @@ KINDS = ("sentence", "item", "row", "definition", "heading", "line")
 _CONTENT = {"NNG", "NNP", "NR", "SN", "SL", "SH", "VV", "VA", "XR", "VV-R", "VA-R", "VV-I", "VA-I", "W_SERIAL"}
 _KIWI = None
 _HANGUL = re.compile(r"[가-힣]+")
+# A question whose answer is a number, an amount, a time or a date (in Korean or English)
+_ASKS_NUMBER = re.compile(r"몇|얼마|며칠|언제|나이|\bhow (?:many|much|long|old|often)\b|\bwhen\b"
+                          r"|\bwhat (?:year|time|date)\b", re.IGNORECASE)
 _KIWI_LOCK = threading.Lock()
 FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm25_rel",
             "chunk_bm25_rel", "unit_cover", "chunk_cover", "tfidf", "count_missing", "count_held", "log_len",
-            "neighbour_gap", "unit_cos_rank", "unit_bm25_rank", "doc_cover", *(f"kind_{k}" for k in KINDS))
+            "neighbour_gap", "unit_cos_rank", "unit_bm25_rank", "doc_cover", "sym_cos_gap", "number_held",
+            "number_missing", *(f"kind_{k}" for k in KINDS))
 
 
 def _kiwi():
@@ -90,9 +94,11 @@ class Lexical:
 
 
 def features(question: str, unit_cos, chunk_cos_all, owner, lexical: Lexical, tfidf, kinds: list[str],
-             lengths, count_pattern, unit_texts: list[str]):
-    """The feature matrix (units × FEATURES) for one question. unit_cos: e5 cosine of each unit; chunk_cos_all: of
-    each chunk; owner: each unit's chunk; tfidf: each unit's TF-IDF cosine; count_pattern: asked_count(question)."""
+             lengths, count_pattern, unit_texts: list[str], unit_cos_sym=None):
+    """The feature matrix (units × FEATURES) for one question. unit_cos: e5 cosine of each unit (the question
+    embedded as a query); unit_cos_sym: the same with the question embedded as a passage (None: unit_cos);
+    chunk_cos_all: of each chunk; owner: each unit's chunk; tfidf: each unit's TF-IDF cosine; count_pattern:
+    asked_count(question)."""
     import numpy as np
 
     n = len(unit_cos)
@@ -130,6 +136,12 @@ def features(question: str, unit_cos, chunk_cos_all, owner, lexical: Lexical, tf
     # the share of the question's content words found anywhere in the document: words it has never seen hint that
     # the question is about something else (or asked in other words)
     x[:, col["doc_cover"]] = len(qs & lexical.vocabulary) / len(qs) if qs else 0.0
+    sym = unit_cos if unit_cos_sym is None else unit_cos_sym
+    x[:, col["sym_cos_gap"]] = sym - sym.max()
+    if _ASKS_NUMBER.search(question):
+        digit = np.array([bool(re.search(r"\d", t)) for t in unit_texts], np.float32)
+        x[:, col["number_held"]] = digit
+        x[:, col["number_missing"]] = 1.0 - digit
     for i, k in enumerate(kinds):
         x[i, col[f"kind_{k}"]] = 1.0
     return x
