@@ -200,10 +200,18 @@ class _Index:
         return self._lexical
 
     def probabilities(self, question: str, q, ranker):
-        """The learned ranker's probability that each unit answers the question (cached for the last question)."""
+        """The learned ranker's probability that each unit holds the answer (cached for the last question)."""
+        return self._ranked(question, q, ranker)[0]
+
+    def answerable(self, question: str, q, ranker) -> float:
+        """The learned answerability of the question: does its best unit answer it at all."""
+        return self._ranked(question, q, ranker)[1]
+
+    def _ranked(self, question: str, q, ranker):
         key = (question, id(ranker))
         if self._last is None or self._last[0] != key:
-            self._last = (key, ranker.proba(self.features(question, q)))
+            x = self.features(question, q)
+            self._last = (key, (ranker.proba(x), ranker.answerable(x) if len(x) else 0.0))
         return self._last[1]
 
     def features(self, question: str, q):
@@ -356,11 +364,11 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     ranker None (the default): the hand-made rule (e5 cosine + coverage of the question's words; MIN_SUPPORT,
     CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
-    its probability is the confidence (min_support and floor default to its frozen threshold and floor). It stays
-    opt-in: on the independent sets (issue #34) it was not better than the hand-made rule (bench/rag_answers.py).
-    Units whose confidence falls below min_support are
-    dropped; with none left the answer is "I don't know", with the closest unit kept as `closest` (shown as not
-    certain) when its confidence reaches `floor`."""
+    its answerability probability is the confidence (min_support and floor default to its frozen threshold and
+    floor). It stays opt-in: on the independent sets (issue #34) it was not better than the hand-made rule
+    (bench/rag_answers.py). Units whose confidence falls below min_support are dropped; with none left the answer
+    is "I don't know", with the closest unit kept as `closest` (shown as not certain) when its confidence reaches
+    `floor`."""
     from langchain_core.runnables import RunnableLambda
 
     from core.rag_rank import default_ranker
@@ -376,7 +384,11 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
         ix = _index(store.get(collection, embedder), embedder)
         count = asked_count(question) if model is None else None  # the ranker weighs the count itself
         ranked = select_sentences(question, hits, ix, max(sentences, 1), model)
-        conf = (lambda s: confidence(question, s)) if model is None else (lambda s: s.score)
+        if model is None:
+            conf = lambda s: confidence(question, s)  # noqa: E731
+        else:  # one answerability per question, from all its units
+            answerable = ix.answerable(question, _query_vector(embedder, question), model)
+            conf = lambda s: answerable  # noqa: E731
         support = [s for s in ranked[:sentences] if conf(s) >= min_support
                    and (count is None or count.search(s.sentence))]
         out = build_prompt(question, hits, support)

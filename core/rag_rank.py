@@ -40,7 +40,8 @@ _KIWI_LOCK = threading.Lock()
 FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm25_rel",
             "chunk_bm25_rel", "unit_cover", "chunk_cover", "tfidf", "count_missing", "count_held", "log_len",
             "neighbour_gap", "unit_cos_rank", "unit_bm25_rank", "doc_cover", "sym_cos_gap", "number_held",
-            "number_missing", *(f"kind_{k}" for k in KINDS))
+            "number_missing", "nouns_missing_doc", "nouns_missing_unit", "nouns_cover_unit",
+            *(f"kind_{k}" for k in KINDS))
 
 
 def _kiwi():
@@ -66,6 +67,12 @@ def tokens(text: str) -> tuple[str, ...]:
                 # (단체 + 행동 + 권): its syllable pairs let the two meet
                 out.extend(form[i:i + 2] for i in range(len(form) - 1))
     return tuple(out)
+
+
+@lru_cache(maxsize=5000)
+def nouns(text: str) -> tuple[str, ...]:
+    """The nouns and foreign words of a text (what a question is about: 장관, 임기, dropout)."""
+    return tuple(dict.fromkeys(t.form.lower() for t in _kiwi().tokenize(text) if t.tag in ("NNG", "NNP", "SL")))
 
 
 class Lexical:
@@ -136,6 +143,13 @@ def features(question: str, unit_cos, chunk_cos_all, owner, lexical: Lexical, tf
     # the share of the question's content words found anywhere in the document: words it has never seen hint that
     # the question is about something else (or asked in other words)
     x[:, col["doc_cover"]] = len(qs & lexical.vocabulary) / len(qs) if qs else 0.0
+    # a noun of the question that the document never uses (연봉, 도지사) or that the unit lacks while the document
+    # has it (장관 asked, 국회의원 answered): the question is about something else
+    qn = nouns(question)
+    in_doc = [w for w in qn if w in lexical.vocabulary]
+    x[:, col["nouns_missing_doc"]] = len(qn) - len(in_doc)
+    x[:, col["nouns_missing_unit"]] = [sum(w not in s for w in in_doc) for s in lexical.unit_sets]
+    x[:, col["nouns_cover_unit"]] = [sum(w in s for w in qn) / len(qn) if qn else 0.0 for s in lexical.unit_sets]
     sym = unit_cos if unit_cos_sym is None else unit_cos_sym
     x[:, col["sym_cos_gap"]] = sym - sym.max()
     if _ASKS_NUMBER.search(question):
@@ -147,33 +161,61 @@ def features(question: str, unit_cos, chunk_cos_all, owner, lexical: Lexical, tf
     return x
 
 
+def question_features(logits, x):
+    """What the answerability model sees of one question: the best unit's logit, its margin over the second, its
+    log-softmax share among all units, and the best unit's own features."""
+    import numpy as np
+
+    if len(logits) == 0:
+        return np.zeros(3 + len(FEATURES), np.float32)
+    top = int(np.argmax(logits))
+    second = np.partition(logits, -2)[-2] if len(logits) > 1 else logits[top] - 10.0
+    share = logits[top] - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+    return np.r_[logits[top], logits[top] - second, share, x[top]].astype(np.float32)
+
+
+def _linear(x, coef, intercept, mean, scale):
+    import numpy as np
+
+    z = (x - np.asarray(mean, np.float32)) / np.asarray(scale, np.float32)
+    return z @ np.asarray(coef, np.float32) + intercept
+
+
 @dataclass
 class Ranker:
-    """A logistic regression over FEATURES (standardised with the stored mean and scale)."""
+    """Two logistic regressions: one over FEATURES ranks the units (the probability that a unit holds the answer),
+    one over question_features says whether the best unit answers at all (standardised with stored mean, scale)."""
     coef: list[float]
     intercept: float
     mean: list[float]
     scale: list[float]
-    threshold: float  # answer when the best unit's probability reaches this (frozen on the dev sets)
+    answer: dict  # the answerability model: coef, intercept, mean, scale
+    threshold: float  # answer when the answerability probability reaches this (frozen on the dev sets)
     floor: float  # below threshold but at least this: the closest passage, marked as not certain
 
     def logits(self, x):
-        import numpy as np
-
-        z = (x - np.asarray(self.mean, np.float32)) / np.asarray(self.scale, np.float32)
-        return z @ np.asarray(self.coef, np.float32) + self.intercept
+        return _linear(x, self.coef, self.intercept, self.mean, self.scale)
 
     def proba(self, x):
         import numpy as np
 
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
+    def answerable(self, x) -> float:
+        """The probability that the question is answered by its best unit, from all units' features."""
+        import numpy as np
+
+        a = self.answer
+        z = _linear(question_features(self.logits(x), x), a["coef"], a["intercept"], a["mean"], a["scale"])
+        return float(1.0 / (1.0 + np.exp(-z)))
+
     @classmethod
     def load(cls, path: Path = RANKER) -> Ranker:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path} was fitted on other features: rerun scripts/train_rag_ranker.py")
-        return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["threshold"], data["floor"])
+        return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["answer"], data["threshold"],
+                   data["floor"])
 
 
 _LOADED: dict[str, Ranker] = {}

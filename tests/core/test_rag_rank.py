@@ -1,5 +1,6 @@
 """The learned answer-unit ranker (core.rag_rank): BM25 over Korean morphemes finds a keyword query's chunk, the
-shipped coefficients load and put a unit holding the answer above one that does not, and the chain can use it."""
+shipped coefficients load and put a unit holding the answer above one that does not, and the chain can use it:
+the best unit answers, and the question's answerability is what the frozen threshold compares."""
 import json
 from pathlib import Path
 
@@ -74,4 +75,9 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     assert hits[0].text == CHUNKS[0]
     got = rag.chain(store, "law__e5", e5, k=2, ranker="default").invoke("대통령 임기")
     assert not got.empty and "5년" in rag.extractive(got).text
-    assert 0 <= got.confidence <= 1 and got.confidence == got.support[0].score
+    ranker = R.default_ranker()
+    assert got.confidence >= ranker.threshold  # the answerability of the question, not a unit's probability
+    ix = rag._index(store.get("law__e5", e5), e5)
+    x = ix.features("대통령 임기", rag._query_vector(e5, "대통령 임기"))
+    assert got.confidence == pytest.approx(ranker.answerable(x))
+    assert got.support[0].score == pytest.approx(ranker.proba(x).max())
