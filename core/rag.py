@@ -365,10 +365,10 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
     its answerability probability is the confidence (min_support and floor default to its frozen threshold and
-    floor). It stays opt-in: on the independent sets (issue #34) it was not better than the hand-made rule
-    (bench/rag_answers.py). Units whose confidence falls below min_support are dropped; with none left the answer
-    is "I don't know", with the closest unit kept as `closest` (shown as not certain) when its confidence reaches
-    `floor`."""
+    floor). It stays opt-in: on the independent sets of issue #34 it answered more questions right but refused
+    fewer unanswerable ones than the hand-made rule (bench/rag_answers.py --rule learned).
+    Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
+    the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda
 
     from core.rag_rank import default_ranker
@@ -565,6 +565,7 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
 
 
 RISK_COVERAGE = Path(__file__).resolve().parent.parent / "data" / "eval" / "rag_risk_coverage.json"
+RISK_COVERAGE_FILES = {"hand": RISK_COVERAGE, "learned": RISK_COVERAGE.with_name("rag_risk_coverage_learned.json")}
 
 
 def risk_coverage(points: list, thresholds: list[float]) -> list[dict]:
