@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import rag
+from core import rag, rag_rank
 from core.errors import UserError
 from ui.i18n import t
 from ui.llm import provider_picker
@@ -14,6 +14,9 @@ from ui.widgets import header, show_user_error
 # Extractive is the default: on a 2-core laptop the 0.5B model needs seconds per answer and its words are replaced
 # by the supporting sentence whenever the sources do not back them, while the sentence itself is instant and cited.
 MODES = ("extract", "llm")
+# Whether to answer: the hand-made rule (e5 cosine + coverage, the default) or the learned ranker (core.rag_rank),
+# which on the independent sets of issue #34 answered more questions right but refused fewer unanswerable ones.
+RULES = ("hand", "learned")
 
 
 def rag_page() -> None:
@@ -24,15 +27,23 @@ def rag_page() -> None:
     _, chunks, emb, name, params = got
     if not ensure_index("rag", chunks, emb, name, params, auto=emb.name == "e5" and len(chunks) <= 200):
         return
+    with st.sidebar:
+        rule = st.radio(t("rag.rule"), RULES, format_func=lambda r: t(f"rag.rule.{r}"), key="rag.rule",
+                        help=t("rag.rule_help"))
+    ranker = rag_rank.default_ranker() if rule == "learned" else None
     c = st.columns(5)
     k = c[0].slider("top-k", 1, 8, 3, key="rag.k")
     threshold = c[1].slider(t("rag.threshold"), 0.0, 1.0, 0.80, 0.01, key="rag.th", help=t("rag.threshold_help"))
-    min_support = c[2].slider(t("rag.min_support"), 0.70, 1.0, rag.MIN_SUPPORT, 0.005, key="rag.min_support",
-                              help=t("rag.min_support_help"))
+    if ranker is None:
+        min_support = c[2].slider(t("rag.min_support"), 0.70, 1.0, rag.MIN_SUPPORT, 0.005, key="rag.min_support",
+                                  help=t("rag.min_support_help"))
+    else:  # the learned rule's confidence is a probability: its own slider, from its frozen threshold
+        min_support = c[2].slider(t("rag.min_support"), 0.0, 1.0, float(ranker.threshold), 0.01,
+                                  key="rag.min_support.learned", help=t("rag.min_support_help_learned"))
     mmr = c[3].toggle("MMR", key="rag.mmr", help=t("rag.mmr_help"))
     use_cache = c[4].toggle(t("rag.cache"), True, key="rag.cache")
     with st.expander(t("rag.curve"), icon="📈"):
-        _risk_coverage(min_support)
+        _risk_coverage(min_support, rule)
     provider = None
     with st.sidebar:
         mode = st.radio(t("rag.mode"), MODES, format_func=lambda m: t(f"rag.mode.{m}"), key="rag.mode",
@@ -52,8 +63,8 @@ def rag_page() -> None:
         return
     st.chat_message("user").write(question)
     try:
-        retrieval = rag.chain(vector_store(), name, emb, k, threshold, mmr,
-                              min_support=min_support).invoke(question)
+        retrieval = rag.chain(vector_store(), name, emb, k, threshold, mmr, min_support=min_support,
+                              ranker=ranker).invoke(question)
     except UserError as exc:
         show_user_error(exc)
         return
@@ -77,20 +88,21 @@ def rag_page() -> None:
 
 
 @st.cache_data
-def _curve_points() -> list:
+def _curve_points(rule: str) -> list:
     import json
 
-    data = json.loads(rag.RISK_COVERAGE.read_text(encoding="utf-8"))
+    data = json.loads(rag.RISK_COVERAGE_FILES[rule].read_text(encoding="utf-8"))
     return [p for pts in data["sets"].values() for p in pts]
 
 
-def _risk_coverage(min_support: float) -> None:
+def _risk_coverage(min_support: float, rule: str = "hand") -> None:
     """Share of answerable bench questions answered vs accuracy of the answered, over thresholds; the current one
     marked: what the answer-confidence slider trades."""
     import plotly.graph_objects as go
 
-    points = _curve_points()
-    curve = rag.risk_coverage(points, [x / 200 for x in range(160, 201)])
+    points = _curve_points(rule)
+    grid = [x / 200 for x in range(160, 201)] if rule == "hand" else [x / 50 for x in range(51)]
+    curve = rag.risk_coverage(points, grid)
     now = rag.risk_coverage(points, [min_support])[0]
     fig = go.Figure()
     fig.add_scatter(x=[c["coverage"] for c in curve], y=[c["accuracy"] for c in curve], mode="lines+markers",

@@ -18,6 +18,10 @@ answerable questions answered, key accuracy over all answerable questions, false
 refusal on unanswerable questions, how often the not-certain closest passage held the key, and the median seconds
 per answer after the index is built.
 
+--rule hand (default, the page's rule: e5 cosine + coverage, core.rag.MIN_SUPPORT) or learned (core.rag_rank: BM25 over
+kiwi morphemes + relative e5 + coverage, a logistic regression fitted on the dev sets by scripts/train_rag_ranker.py,
+its frozen threshold in data/rag_ranker.json). A new set is one SETS entry: a question,key CSV, the document (LAW or
+a file uploaded as on the page) and its label.
 --sweep prints the rule sweep over the dev sets (how MIN_SUPPORT was chosen); --curve FILE writes the risk–coverage
 points of the dev sets for the RAG page; --every N keeps every Nth question (for the slow LLM mode).
 """
@@ -33,7 +37,7 @@ import pandas as pd
 from _common import ROOT
 
 from core import documents as D
-from core import rag
+from core import rag, rag_rank
 from core import vectordb as VDB
 from core.assets import Registry
 from core.config import Settings
@@ -74,10 +78,10 @@ def is_direct(text: str) -> bool:
     return 0 < len(body) <= 200 and len([s for s in re.split(r"(?<=[.!?])\s+", body) if s.strip()]) <= 2
 
 
-def ask(q, store, collection, e5, provider, mode, min_support):
+def ask(q, store, collection, e5, provider, mode, min_support, ranker):
     """(result, seconds) for one question, as the page answers it."""
     start = time.perf_counter()
-    retrieval = rag.chain(store, collection, e5, k=3, min_support=min_support).invoke(q)
+    retrieval = rag.chain(store, collection, e5, k=3, min_support=min_support, ranker=ranker).invoke(q)
     if mode == "extract" or retrieval.empty:
         result = rag.extractive(retrieval)
     else:
@@ -88,11 +92,11 @@ def ask(q, store, collection, e5, provider, mode, min_support):
     return retrieval, result, time.perf_counter() - start
 
 
-def run_set(name, label, questions, store, collection, e5, provider, mode, min_support, show_misses):
+def run_set(name, label, questions, store, collection, e5, provider, mode, min_support, ranker, show_misses):
     n_ans = n_un = answered = right = refused_un = closest_right = 0
     secs, misses = [], []
     for q, key in zip(questions.question, questions.key):
-        retrieval, result, sec = ask(q, store, collection, e5, provider, mode, min_support)
+        retrieval, result, sec = ask(q, store, collection, e5, provider, mode, min_support, ranker)
         secs.append(sec)
         if not keys_of(key):
             n_un += 1
@@ -115,14 +119,14 @@ def run_set(name, label, questions, store, collection, e5, provider, mode, min_s
         print("\n".join(misses))
 
 
-def points(questions, store, collection, e5):
+def points(questions, store, collection, e5, ranker="default"):
     """(confidence, right if answered, answerable) per question: the best unit's confidence with no rule at all."""
     out = []
     for q, key in zip(questions.question, questions.key):
-        retrieval = rag.chain(store, collection, e5, k=3, min_support=-1).invoke(q)
+        retrieval = rag.chain(store, collection, e5, k=3, min_support=-1, ranker=ranker).invoke(q)
         best = retrieval.support[0] if retrieval.support else None
         text = rag.extractive(retrieval).text if best else ""
-        count = rag.asked_count(q)
+        count = rag.asked_count(q) if ranker is None else None  # the learned ranker weighs the count itself
         conf = retrieval.confidence if best and (count is None or count.search(best.sentence)) else 0.0
         out.append((round(conf, 4), bool(best) and is_direct(text) and has_key(text, key), bool(keys_of(key))))
     return out
@@ -131,25 +135,16 @@ def points(questions, store, collection, e5):
 def sweep(pts):
     ans = [p for p in pts if p[2]]
     un = [p for p in pts if not p[2]]
-    for th in [x / 1000 for x in range(830, 906, 5)]:
+    for th in sorted({round(p[0], 2) for p in pts}):
         kept = [p for p in ans if p[0] >= th]
         refused = sum(p[0] < th for p in un) / max(len(un), 1)
         print(f"  min_support {th:.3f}: false refusal {1 - len(kept) / len(ans):.2f}, refusal on unanswerable "
               f"{refused:.2f}, key accuracy {sum(p[1] for p in kept) / len(ans):.2f}")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default="extract", choices=["llm", "extract", "both"])
-    ap.add_argument("--sets", default=",".join(SETS))
-    ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
-    ap.add_argument("--min-support", type=float, default=rag.MIN_SUPPORT)
-    ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
-    ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
-    ap.add_argument("--show-misses", action="store_true", help="dev sets only")
-    args = ap.parse_args()
-    s = Settings.load()
-    reg = Registry(s.cache_dir)
+def index_builder(reg=None):
+    """(store, e5, collection(doc) -> name): each document indexed once, as the RAG page does by default."""
+    reg = reg or Registry(Settings.load().cache_dir)
     e5 = make_embedder("e5", reg)
     store = VDB.VectorStore(Path(tempfile.mkdtemp()))
     built: dict = {}
@@ -162,15 +157,40 @@ def main():
             built[doc] = name
         return built[doc]
 
+    return store, e5, collection
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="extract", choices=["llm", "extract", "both"])
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
+    ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
+    ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
+                    help="hand: e5 cosine + coverage (the page's default); learned: the ranker in data/rag_ranker.json")
+    ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
+    ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
+    ap.add_argument("--show-misses", action="store_true", help="dev sets only")
+    args = ap.parse_args()
+    s = Settings.load()
+    reg = Registry(s.cache_dir)
+    store, e5, collection = index_builder(reg)
+
     names = [n for n in args.sets.split(",") if n]
+    ranker = "default" if args.rule == "learned" else None
+    model = rag_rank.default_ranker() if ranker else None
+    min_support = args.min_support if args.min_support is not None else (model.threshold if model else rag.MIN_SUPPORT)
+    floor = model.floor if model else rag.CLOSEST_FLOOR
     if args.sweep or args.curve:
-        pts = {n: points(pd.read_csv(SETS[n][0], keep_default_na=False, dtype=str), store, collection(SETS[n][1]), e5)
+        pts = {n: points(pd.read_csv(SETS[n][0], keep_default_na=False, dtype=str), store, collection(SETS[n][1]), e5,
+                         ranker)
                for n in names if SETS[n][2] == "dev" and SETS[n][0].exists()}
         if args.sweep:
             print("rule sweep over the dev sets " + ", ".join(pts))
             sweep([p for v in pts.values() for p in v])
         if args.curve:
-            args.curve.write_text(json.dumps({"min_support": rag.MIN_SUPPORT, "sets": pts}, ensure_ascii=False))
+            args.curve.write_text(json.dumps({"rule": args.rule, "min_support": min_support, "floor": floor,
+                                              "sets": pts}, ensure_ascii=False))
             print(f"wrote {args.curve}")
         return
     provider = None
@@ -181,7 +201,7 @@ def main():
         lm, tok = load_local("qwen2.5-0.5b", reg, s.cache_dir)
         provider = LocalProvider("qwen2.5-0.5b", lm, tok)
         print(f"model qwen2.5-0.5b in {lm.dtype}")
-    print(f"min_support {args.min_support}, closest floor {rag.CLOSEST_FLOOR}, every {args.every}")
+    print(f"rule {args.rule}, min_support {min_support}, closest floor {floor}, every {args.every}")
     print("| set | label | mode | answerable+unanswerable | answered | key accuracy | false refusal | "
           "refusal on unanswerable | closest held key | median s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -193,7 +213,7 @@ def main():
         questions = pd.read_csv(path, keep_default_na=False, dtype=str).iloc[::args.every]
         col = collection(doc)
         for mode in modes:
-            run_set(name, label, questions, store, col, e5, provider, mode, args.min_support, args.show_misses)
+            run_set(name, label, questions, store, col, e5, provider, mode, min_support, ranker, args.show_misses)
 
 
 if __name__ == "__main__":

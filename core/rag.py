@@ -120,6 +120,11 @@ def overlap(answer: str, sentences: list[str]) -> float:
     return len(a & s) / len(a)
 
 
+def shown(sentence: str) -> str:
+    """A unit as the extractive answer shows it: without the 제N조 heading and a leading ①② clause mark."""
+    return re.sub(r"^[①-⑳]\s*", "", bare(sentence))
+
+
 def is_dont_know(text: str) -> bool:
     low = text.lower()
     return text.strip() == NO_CONTEXT or any(p in low for p in DONT_KNOW)
@@ -168,11 +173,12 @@ class _Index:
         self.ids, self.docs, self.metas = got["ids"], got["documents"], got["metadatas"]
         self.embedder, self.position = embedder, {d: i for i, d in enumerate(self.docs)}
         self.vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        self.sentences, self.spans, owner = [], [], []
+        self.sentences, self.spans, self.kinds, owner = [], [], [], []
         for i, doc in enumerate(self.docs):
             for unit in units(doc):
                 self.sentences.append(unit.text)
                 self.spans.append(unit.spans)
+                self.kinds.append(unit.kind)
                 owner.append(i)
         self.owner = np.asarray(owner, dtype=int)
         plain = [bare(s) or s for s in self.sentences]
@@ -182,6 +188,45 @@ class _Index:
         self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
         # no answerable sentence at all (headings, keyword lists): nothing to fit, and sentence_scores never reads it
         self.matrix = self.tfidf.fit_transform(plain) if plain else None
+        self._lexical, self._last = None, None
+
+    @property
+    def lexical(self):
+        """BM25 over the units and the chunks (core.rag_rank.Lexical), built at first use."""
+        if self._lexical is None:
+            from core.rag_rank import Lexical
+
+            self._lexical = Lexical([bare(s) or s for s in self.sentences], self.docs)
+        return self._lexical
+
+    def probabilities(self, question: str, q, ranker):
+        """The learned ranker's probability that each unit holds the answer (cached for the last question)."""
+        return self._ranked(question, q, ranker)[0]
+
+    def answerable(self, question: str, q, ranker) -> float:
+        """The learned answerability of the question: does its best unit answer it at all."""
+        return self._ranked(question, q, ranker)[1]
+
+    def _ranked(self, question: str, q, ranker):
+        key = (question, id(ranker))
+        if self._last is None or self._last[0] != key:
+            x = self.features(question, q)
+            self._last = (key, (ranker.proba(x), ranker.answerable(x) if len(x) else 0.0))
+        return self._last[1]
+
+    def features(self, question: str, q):
+        """The learned ranker's features (core.rag_rank.FEATURES) of every unit for this question."""
+        import numpy as np
+
+        from core.rag_rank import features
+
+        tfidf = ((self.matrix @ self.tfidf.transform([question]).T).toarray().ravel() if self.sentences
+                 else np.zeros(0, np.float32))
+        plain = [bare(s) or s for s in self.sentences]
+        sym = _sentence_vectors(self.embedder, [question])[0]  # the question embedded as a passage too
+        return features(question, self.sentence_vectors @ q, self.vectors @ q, self.owner, self.lexical, tfidf,
+                        self.kinds, np.array([len(s) for s in plain], np.float32), asked_count(question), plain,
+                        self.sentence_vectors @ sym)
 
     def sentence_scores(self, question: str, q):
         """Each sentence's e5 cosine to the question plus LEXICAL_WEIGHT × its TF-IDF cosine."""
@@ -240,9 +285,11 @@ def _sentence_vectors(embedder, sentences: list[str]):
 
 
 def retrieve(store, collection: str, embedder, question: str, k: int = 4, threshold: float = 0.0,
-             mmr: bool = False, fetch_k: int = 20, mmr_lambda: float = 0.5) -> list[Hit]:
+             mmr: bool = False, fetch_k: int = 20, mmr_lambda: float = 0.5, ranker=None) -> list[Hit]:
     """Top-k chunks by their best sentence (e5 + TF-IDF, or the whole chunk's e5 cosine when that is higher) whose
-    dense relevance passes the threshold; with MMR, diverse ones among the fetch_k best."""
+    dense relevance passes the threshold; with MMR, diverse ones among the fetch_k best. With a learned ranker
+    (core.rag_rank.Ranker: dense + BM25 + coverage features) a chunk ranks by its best unit's probability instead,
+    the hand-made score breaking ties (chunks without any unit)."""
     import numpy as np
     from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
@@ -256,6 +303,10 @@ def retrieve(store, collection: str, embedder, question: str, k: int = 4, thresh
     dense = ix.vectors @ q
     score = dense.copy()
     np.maximum.at(score, ix.owner, ix.sentence_scores(question, q))
+    if ranker is not None and len(ix.sentences):
+        best = np.zeros_like(score)
+        np.maximum.at(best, ix.owner, ix.probabilities(question, q, ranker))
+        score = best + 1e-3 * score  # probabilities first; the hand-made score orders chunks with no unit
     order = [int(i) for i in np.argsort(-score) if dense[i] >= threshold][:max(fetch_k, k) if mmr else k]
     if mmr and order:
         picked = maximal_marginal_relevance(q, [ix.vectors[i] for i in order], lambda_mult=mmr_lambda,
@@ -270,11 +321,12 @@ def retrieve(store, collection: str, embedder, question: str, k: int = 4, thresh
     return hits
 
 
-def select_sentences(question: str, hits: list[Hit], ix: _Index, n: int = 2) -> list[Support]:
+def select_sentences(question: str, hits: list[Hit], ix: _Index, n: int = 2, ranker=None) -> list[Support]:
     """The n sentences of the hits that score highest against the question (the retrieval's own sentence score:
-    e5 cosine + character n-gram overlap). Each keeps the number of the source it came from."""
+    e5 cosine + character n-gram overlap, or the learned ranker's probability). Each keeps the number of the source
+    it came from."""
     q = _query_vector(ix.embedder, question)
-    scores = ix.sentence_scores(question, q)
+    scores = ix.sentence_scores(question, q) if ranker is None else ix.probabilities(question, q, ranker)
     source = {ix.position[h.text]: i for i, h in enumerate(hits, 1) if h.text in ix.position}
     cands = [j for j, o in enumerate(ix.owner) if int(o) in source]
     best = sorted(cands, key=lambda j: -scores[j])[:n]
@@ -306,23 +358,42 @@ def confidence(question: str, support: Support) -> float:
 
 
 def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, mmr: bool = False,
-          sentences: int = 1, min_support: float = MIN_SUPPORT, floor: float = CLOSEST_FLOOR):
+          sentences: int = 1, min_support: float | None = None, floor: float | None = None, ranker=None):
     """The retrieval half as a LangChain runnable: question → Retrieval (hits, supporting units, prompt).
-    Units whose confidence falls below min_support, or that lack the count a "how many" question asks for, are
-    dropped; with none left the answer is "I don't know", with the closest unit kept as `closest` (shown as not
-    certain) when its confidence reaches `floor`."""
+
+    ranker None (the default): the hand-made rule (e5 cosine + coverage of the question's words; MIN_SUPPORT,
+    CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
+    shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
+    its answerability probability is the confidence (min_support and floor default to its frozen threshold and
+    floor). It stays opt-in: on the independent sets of issue #34 it answered more questions right but refused
+    fewer unanswerable ones than the hand-made rule (bench/rag_answers.py --rule learned).
+    Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
+    the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda
 
+    from core.rag_rank import default_ranker
+
+    model = default_ranker() if ranker == "default" else ranker
+    if min_support is None:
+        min_support = MIN_SUPPORT if model is None else model.threshold
+    if floor is None:
+        floor = CLOSEST_FLOOR if model is None else model.floor
+
     def _retrieve(question: str) -> Retrieval:
-        hits = retrieve(store, collection, embedder, question, k, threshold, mmr)
+        hits = retrieve(store, collection, embedder, question, k, threshold, mmr, ranker=model)
         ix = _index(store.get(collection, embedder), embedder)
-        count = asked_count(question)
-        ranked = select_sentences(question, hits, ix, max(sentences, 1))
-        support = [s for s in ranked[:sentences] if confidence(question, s) >= min_support
+        count = asked_count(question) if model is None else None  # the ranker weighs the count itself
+        ranked = select_sentences(question, hits, ix, max(sentences, 1), model)
+        if model is None:
+            conf = lambda s: confidence(question, s)  # noqa: E731
+        else:  # one answerability per question, from all its units
+            answerable = ix.answerable(question, _query_vector(embedder, question), model)
+            conf = lambda s: answerable  # noqa: E731
+        support = [s for s in ranked[:sentences] if conf(s) >= min_support
                    and (count is None or count.search(s.sentence))]
         out = build_prompt(question, hits, support)
         if ranked:
-            out.confidence = confidence(question, ranked[0])
+            out.confidence = conf(ranked[0])
             if not support and out.confidence >= floor:
                 out.closest = ranked[0]
         return out
@@ -403,13 +474,13 @@ def extractive(retrieval: Retrieval) -> GroundedAnswer:
     support but a closest unit, that unit, cited, as a don't-know answer of origin "closest" (not certain)."""
     if retrieval.empty and retrieval.closest is not None and retrieval.hits:
         near = retrieval.closest
-        text = re.sub(r"^[①-⑳]\s*", "", bare(near.sentence))
+        text = shown(near.sentence)
         return GroundedAnswer(f"{text} [{near.source}]", [near.source], False, True,
                               {near.source: list(near.spans or (near.sentence,))}, "closest")
     if retrieval.empty:
         return GroundedAnswer(NO_CONTEXT, [], False, True)
     best = retrieval.support[0]
-    text = re.sub(r"^[①-⑳]\s*", "", bare(best.sentence))
+    text = shown(best.sentence)
     return GroundedAnswer(f"{text} [{best.source}]", [best.source], True, False, {best.source: [best.sentence]},
                           "extract")
 
@@ -494,6 +565,7 @@ def answer(provider, retrieval: Retrieval, cache: AnswerCache | None = None, sto
 
 
 RISK_COVERAGE = Path(__file__).resolve().parent.parent / "data" / "eval" / "rag_risk_coverage.json"
+RISK_COVERAGE_FILES = {"hand": RISK_COVERAGE, "learned": RISK_COVERAGE.with_name("rag_risk_coverage_learned.json")}
 
 
 def risk_coverage(points: list, thresholds: list[float]) -> list[dict]:

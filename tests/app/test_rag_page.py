@@ -101,3 +101,16 @@ def test_an_uploaded_markdown_syllabus_is_answered_from_a_bullet_line_with_its_c
     marked = [m.value.split(":orange-background[", 1)[1] for m in at.markdown if ":orange-background[" in m.value]
     head = marked[0].split("]", 1)[0] if len(marked) == 1 else ""  # the marked span (query words are bold inside)
     assert "정원" in head and "30명" in head and "이민준" not in head, marked  # the bullet line, alone, is marked
+
+
+def test_the_learned_rule_answers_from_its_own_threshold_and_draws_its_own_curve(open_page):
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.radio(key="rag.rule").set_value("learned").run()
+    assert not at.exception, [e.value for e in at.exception]
+    from core import rag_rank
+
+    assert at.slider(key="rag.min_support.learned").value == rag_rank.default_ranker().threshold
+    _ask(at, "대통령 임기")  # a keyword query
+    answer = at.chat_message[1].markdown[0].value
+    assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
+    assert KO["rag.extract_note"] in [c.value for c in at.caption]

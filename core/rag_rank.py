@@ -1,0 +1,231 @@
+"""A learned answer-unit ranker: which unit of an index answers a question, and whether any does.
+
+Hand-made scores (e5 cosine + a little TF-IDF, then a threshold) rank colloquial questions and keyword queries
+poorly and do not say when nothing answers. Here every answer unit (core.answer_units) of the index gets general
+features of the (question, unit) pair:
+
+- dense: how far the e5 cosine of the unit, of its chunk and of its neighbour unit is below the best one for this
+  question, and the unit's rank by it (relative, not absolute: an English or keyword query on a Korean document has
+  lower cosines everywhere, and a threshold on them did not carry from one style of question to another);
+- lexical: BM25 (rank_bm25.BM25Okapi) over Korean morphemes and lemmas (kiwipiepy: 만들고 / 만들 → 만들다) and
+  English words, for the unit and for its chunk, relative to the best; the share of the question's content
+  morphemes found in the unit (and in its chunk); the character n-gram TF-IDF cosine the index already has;
+- shape: the unit's kind (sentence, list item, table row, definition, heading, line) and length, and whether a
+  "how many" question's counter is in it;
+
+and a logistic regression over them (coefficients in data/rag_ranker.json, fitted by scripts/train_rag_ranker.py
+on the dev question sets only, seeded) gives the probability that the unit holds the answer. The best unit is the
+answer; its probability is the confidence that the answer rule compares with a threshold frozen on the dev sets.
+Pure Python + numpy; kiwipiepy and rank_bm25 are imported lazily.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+RANKER = Path(__file__).resolve().parent.parent / "data" / "rag_ranker.json"
+KINDS = ("sentence", "item", "row", "definition", "heading", "line")
+# Morpheme tags that carry content: nouns, numbers, foreign words, hanja, verb and adjective stems, roots.
+_CONTENT = {"NNG", "NNP", "NR", "SN", "SL", "SH", "VV", "VA", "XR", "VV-R", "VA-R", "VV-I", "VA-I", "W_SERIAL"}
+_KIWI = None
+_HANGUL = re.compile(r"[가-힣]+")
+# A question whose answer is a number, an amount, a time or a date (in Korean or English)
+_ASKS_NUMBER = re.compile(r"몇|얼마|며칠|언제|나이|\bhow (?:many|much|long|old|often)\b|\bwhen\b"
+                          r"|\bwhat (?:year|time|date)\b", re.IGNORECASE)
+_KIWI_LOCK = threading.Lock()
+FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm25_rel",
+            "chunk_bm25_rel", "unit_cover", "chunk_cover", "tfidf", "count_missing", "count_held", "log_len",
+            "neighbour_gap", "unit_cos_rank", "unit_bm25_rank", "doc_cover", "sym_cos_gap", "number_held",
+            "number_missing", "nouns_missing_doc", "nouns_missing_unit", "nouns_cover_unit",
+            *(f"kind_{k}" for k in KINDS))
+
+
+def _kiwi():
+    global _KIWI
+    with _KIWI_LOCK:
+        if _KIWI is None:
+            from kiwipiepy import Kiwi
+
+            _KIWI = Kiwi()
+        return _KIWI
+
+
+@lru_cache(maxsize=50000)
+def tokens(text: str) -> tuple[str, ...]:
+    """Content morphemes of a text, verbs and adjectives by their lemma (만들고 → 만들다), English lower-cased."""
+    out = []
+    for tok in _kiwi().tokenize(text):
+        if tok.tag in _CONTENT:
+            form = tok.lemma if tok.tag.startswith(("VV", "VA")) else tok.form
+            out.append(form.lower())
+            if tok.tag in ("NNG", "NNP") and len(form) >= 3 and _HANGUL.fullmatch(form):
+                # a compound noun is one token in a keyword query (단체행동권) and several in a sentence
+                # (단체 + 행동 + 권): its syllable pairs let the two meet
+                out.extend(form[i:i + 2] for i in range(len(form) - 1))
+    return tuple(out)
+
+
+@lru_cache(maxsize=5000)
+def nouns(text: str) -> tuple[str, ...]:
+    """The nouns and foreign words of a text (what a question is about: 장관, 임기, dropout)."""
+    return tuple(dict.fromkeys(t.form.lower() for t in _kiwi().tokenize(text) if t.tag in ("NNG", "NNP", "SL")))
+
+
+class Lexical:
+    """BM25 over the units and over the chunks of one index (morpheme tokens)."""
+
+    def __init__(self, unit_texts: list[str], chunk_texts: list[str]):
+        from rank_bm25 import BM25Okapi
+
+        self.unit_tokens = [tokens(t) for t in unit_texts]
+        self.chunk_tokens = [tokens(t) for t in chunk_texts]
+        self.unit_sets = [set(t) for t in self.unit_tokens]
+        self.chunk_sets = [set(t) for t in self.chunk_tokens]
+        self.vocabulary = set().union(*self.chunk_sets) if self.chunk_sets else set()
+        # BM25Okapi divides by the average length: an index of empty token lists gets one dummy token
+        self.units = BM25Okapi([list(t) or ["\0"] for t in self.unit_tokens]) if unit_texts else None
+        self.chunks = BM25Okapi([list(t) or ["\0"] for t in self.chunk_tokens]) if chunk_texts else None
+
+    def scores(self, question: str):
+        """(BM25 of each unit, BM25 of each chunk, the question's content tokens)."""
+        import numpy as np
+
+        q = list(dict.fromkeys(tokens(question)))
+        u = self.units.get_scores(q) if self.units is not None and q else np.zeros(len(self.unit_tokens))
+        c = self.chunks.get_scores(q) if self.chunks is not None and q else np.zeros(len(self.chunk_tokens))
+        return np.asarray(u, dtype=np.float32), np.asarray(c, dtype=np.float32), q
+
+
+def features(question: str, unit_cos, chunk_cos_all, owner, lexical: Lexical, tfidf, kinds: list[str],
+             lengths, count_pattern, unit_texts: list[str], unit_cos_sym=None):
+    """The feature matrix (units × FEATURES) for one question. unit_cos: e5 cosine of each unit (the question
+    embedded as a query); unit_cos_sym: the same with the question embedded as a passage (None: unit_cos);
+    chunk_cos_all: of each chunk; owner: each unit's chunk; tfidf: each unit's TF-IDF cosine; count_pattern:
+    asked_count(question)."""
+    import numpy as np
+
+    n = len(unit_cos)
+    bm_u, bm_c, q = lexical.scores(question)
+    chunk_cos = chunk_cos_all[owner] if n else np.zeros(0, np.float32)
+    qs = set(q)
+    unit_cover = np.array([len(qs & s) / len(qs) if qs else 0.0 for s in lexical.unit_sets], np.float32)
+    chunk_cover_all = np.array([len(qs & s) / len(qs) if qs else 0.0 for s in lexical.chunk_sets], np.float32)
+    x = np.zeros((n, len(FEATURES)), np.float32)
+    if n == 0:
+        return x
+    col = {f: i for i, f in enumerate(FEATURES)}
+    x[:, col["unit_cos_gap"]] = unit_cos - unit_cos.max()
+    x[:, col["chunk_cos_gap"]] = chunk_cos - chunk_cos_all.max()
+    # BM25 grows with the question's length: divided by the number of query tokens it compares across questions
+    x[:, col["unit_bm25"]] = bm_u / max(len(q), 1)
+    x[:, col["chunk_bm25"]] = bm_c[owner] / max(len(q), 1)
+    x[:, col["unit_bm25_rel"]] = bm_u / bm_u.max() if bm_u.max() > 0 else 0.0
+    x[:, col["chunk_bm25_rel"]] = bm_c[owner] / bm_c.max() if bm_c.max() > 0 else 0.0
+    x[:, col["unit_cover"]] = unit_cover
+    x[:, col["chunk_cover"]] = chunk_cover_all[owner]
+    x[:, col["tfidf"]] = tfidf
+    if count_pattern is not None:
+        held = np.array([bool(count_pattern.search(t)) for t in unit_texts], np.float32)
+        x[:, col["count_held"]] = held
+        x[:, col["count_missing"]] = 1.0 - held
+    x[:, col["log_len"]] = np.log1p(lengths)
+    # the unit before or after it in the same chunk ("다만, …" continues the sentence before it)
+    same = owner[1:] == owner[:-1]
+    prev = np.where(np.r_[False, same], np.r_[-1.0, unit_cos[:-1]], -1.0)
+    nxt = np.where(np.r_[same, False], np.r_[unit_cos[1:], -1.0], -1.0)
+    x[:, col["neighbour_gap"]] = np.maximum(prev, nxt) - unit_cos.max()
+    x[:, col["unit_cos_rank"]] = 1.0 / (1.0 + np.argsort(np.argsort(-unit_cos)))
+    x[:, col["unit_bm25_rank"]] = 1.0 / (1.0 + np.argsort(np.argsort(-bm_u)))
+    # the share of the question's content words found anywhere in the document: words it has never seen hint that
+    # the question is about something else (or asked in other words)
+    x[:, col["doc_cover"]] = len(qs & lexical.vocabulary) / len(qs) if qs else 0.0
+    # a noun of the question that the document never uses (연봉, 도지사) or that the unit lacks while the document
+    # has it (장관 asked, 국회의원 answered): the question is about something else
+    qn = nouns(question)
+    in_doc = [w for w in qn if w in lexical.vocabulary]
+    x[:, col["nouns_missing_doc"]] = len(qn) - len(in_doc)
+    x[:, col["nouns_missing_unit"]] = [sum(w not in s for w in in_doc) for s in lexical.unit_sets]
+    x[:, col["nouns_cover_unit"]] = [sum(w in s for w in qn) / len(qn) if qn else 0.0 for s in lexical.unit_sets]
+    sym = unit_cos if unit_cos_sym is None else unit_cos_sym
+    x[:, col["sym_cos_gap"]] = sym - sym.max()
+    if _ASKS_NUMBER.search(question):
+        digit = np.array([bool(re.search(r"\d", t)) for t in unit_texts], np.float32)
+        x[:, col["number_held"]] = digit
+        x[:, col["number_missing"]] = 1.0 - digit
+    for i, k in enumerate(kinds):
+        x[i, col[f"kind_{k}"]] = 1.0
+    return x
+
+
+def question_features(logits, x):
+    """What the answerability model sees of one question: the best unit's logit, its margin over the second, its
+    log-softmax share among all units, and the best unit's own features."""
+    import numpy as np
+
+    if len(logits) == 0:
+        return np.zeros(3 + len(FEATURES), np.float32)
+    top = int(np.argmax(logits))
+    second = np.partition(logits, -2)[-2] if len(logits) > 1 else logits[top] - 10.0
+    share = logits[top] - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+    return np.r_[logits[top], logits[top] - second, share, x[top]].astype(np.float32)
+
+
+def _linear(x, coef, intercept, mean, scale):
+    import numpy as np
+
+    z = (x - np.asarray(mean, np.float32)) / np.asarray(scale, np.float32)
+    return z @ np.asarray(coef, np.float32) + intercept
+
+
+@dataclass
+class Ranker:
+    """Two logistic regressions: one over FEATURES ranks the units (the probability that a unit holds the answer),
+    one over question_features says whether the best unit answers at all (standardised with stored mean, scale)."""
+    coef: list[float]
+    intercept: float
+    mean: list[float]
+    scale: list[float]
+    answer: dict  # the answerability model: coef, intercept, mean, scale
+    threshold: float  # answer when the answerability probability reaches this (frozen on the dev sets)
+    floor: float  # below threshold but at least this: the closest passage, marked as not certain
+
+    def logits(self, x):
+        return _linear(x, self.coef, self.intercept, self.mean, self.scale)
+
+    def proba(self, x):
+        import numpy as np
+
+        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+
+    def answerable(self, x) -> float:
+        """The probability that the question is answered by its best unit, from all units' features."""
+        import numpy as np
+
+        a = self.answer
+        z = _linear(question_features(self.logits(x), x), a["coef"], a["intercept"], a["mean"], a["scale"])
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    @classmethod
+    def load(cls, path: Path = RANKER) -> Ranker:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path} was fitted on other features: rerun scripts/train_rag_ranker.py")
+        return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["answer"], data["threshold"],
+                   data["floor"])
+
+
+_LOADED: dict[str, Ranker] = {}
+
+
+def default_ranker() -> Ranker | None:
+    """The shipped ranker (data/rag_ranker.json), or None when it has not been fitted yet."""
+    key = str(RANKER)
+    if key not in _LOADED:
+        if not RANKER.exists():
+            return None
+        _LOADED[key] = Ranker.load(RANKER)
+    return _LOADED[key]

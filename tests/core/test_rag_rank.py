@@ -1,0 +1,83 @@
+"""The learned answer-unit ranker (core.rag_rank): BM25 over Korean morphemes finds a keyword query's chunk, the
+shipped coefficients load and put a unit holding the answer above one that does not, and the chain can use it:
+the best unit answers, and the question's answerability is what the frozen threshold compares."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import documents as D
+from core import rag
+from core import rag_rank as R
+from core import vectordb as VDB
+
+ROOT = Path(__file__).resolve().parents[2]
+CHUNKS = ["근로자는 근로조건의 향상을 위하여 자주적인 단결권·단체교섭권 및 단체행동권을 가진다.",
+          "대통령의 임기는 5년으로 하며, 중임할 수 없다.",
+          "모든 국민은 거주·이전의 자유를 가진다.",
+          "국회의원의 임기는 4년으로 한다."]
+
+
+def test_tokens_are_content_morphemes_with_verb_lemmas_so_inflections_match():
+    a, b = R.tokens("노동자가 노조를 만들고 파업할 수 있다"), R.tokens("노조를 만들 권리")
+    assert "만들다" in a and "만들다" in b  # 만들고 / 만들 → one lemma
+    assert "노조" in a and "가" not in a and "를" not in a  # particles are not content
+    assert R.tokens("The Adam Optimizer") == ("the", "adam", "optimizer")
+
+
+def test_bm25_ranks_the_chunk_holding_a_keyword_query_first():
+    lex = R.Lexical(CHUNKS, CHUNKS)
+    _, chunks, _ = lex.scores("단체행동권")
+    assert int(np.argmax(chunks)) == 0 and chunks[0] > 0 and chunks[1] == 0
+    _, chunks, _ = lex.scores("거주 이전 자유")
+    assert int(np.argmax(chunks)) == 2
+
+
+def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
+    data = json.loads(R.RANKER.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == R.FEATURES and "frozen" not in " ".join(data["trained_on"])
+    ranker = R.default_ranker()
+    assert 0 < ranker.floor <= ranker.threshold < 1
+    # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
+    texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
+    lex = R.Lexical(texts, [" ".join(texts)])
+    x = R.features("대통령 임기는 몇 년?", np.array([0.9, 0.9], np.float32), np.array([0.9], np.float32),
+                   np.array([0, 0]), lex, np.zeros(2, np.float32), ["sentence", "sentence"],
+                   np.array([len(t) for t in texts], np.float32), rag.asked_count("대통령 임기는 몇 년?"), texts)
+    p = ranker.proba(x)
+    assert p[0] > p[1]
+
+
+def test_a_ranker_fitted_on_other_features_is_refused(tmp_path):
+    data = json.loads(R.RANKER.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    (tmp_path / "r.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="other features"):
+        R.Ranker.load(tmp_path / "r.json")
+
+
+@pytest.fixture(scope="module")
+def law(tmp_path_factory):
+    from core.assets import Registry
+    from core.config import Settings
+    from core.embeddings import make_embedder
+
+    e5 = make_embedder("e5", Registry(Settings.load().cache_dir))
+    store = VDB.VectorStore(tmp_path_factory.mktemp("rank"))
+    store.build("law__e5", [D.Chunk(t, "law.txt", i) for i, t in enumerate(CHUNKS)], e5)
+    return store, e5
+
+
+def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chunk(law):
+    store, e5 = law
+    hits = rag.retrieve(store, "law__e5", e5, "단체행동권", k=2, ranker=R.default_ranker())
+    assert hits[0].text == CHUNKS[0]
+    got = rag.chain(store, "law__e5", e5, k=2, ranker="default").invoke("대통령 임기")
+    assert not got.empty and "5년" in rag.extractive(got).text
+    ranker = R.default_ranker()
+    assert got.confidence >= ranker.threshold  # the answerability of the question, not a unit's probability
+    ix = rag._index(store.get("law__e5", e5), e5)
+    x = ix.features("대통령 임기", rag._query_vector(e5, "대통령 임기"))
+    assert got.confidence == pytest.approx(ranker.answerable(x))
+    assert got.support[0].score == pytest.approx(ranker.proba(x).max())
