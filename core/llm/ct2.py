@@ -85,9 +85,7 @@ def convert(source: Path, target: Path, quantization: str = CT2_QUANTIZATION,
     seconds = time.perf_counter() - start
     if progress:
         progress("checking the converted model")
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(tmp / HF))
+    tok = load_tokenizer(tmp)
     gen = ctranslate2.Generator(str(tmp), device="cpu", compute_type="int8" if "int8" in quantization else "default",
                                 intra_threads=threads())
     ids = tok.apply_chat_template(PROBE, add_generation_prompt=True, return_dict=True)["input_ids"]
@@ -135,6 +133,22 @@ def _hf(folder: Path) -> Path:
     return Path(folder) / HF
 
 
+def load_tokenizer(folder: Path):
+    """The converted folder's tokenizer and chat template, without importing torch: AutoTokenizer reads the model's
+    config through transformers' modelling code, which imports torch (~650 MiB of a chat's peak RSS), while
+    PreTrainedTokenizerFast reads tokenizer.json and tokenizer_config.json (chat template included) alone and gives
+    the same ids (tests/core/test_llm_ct2.py compares them). A folder without tokenizer.json falls back to
+    AutoTokenizer."""
+    hf = _hf(folder)
+    if (hf / "tokenizer.json").exists():
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(str(hf))
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(hf))
+
+
 def end_ids(folder: Path, tok) -> list[int]:
     """The ids that end a reply: generation_config's eos (Qwen's <|im_end|>) and the tokenizer's eos."""
     ids = set()
@@ -152,12 +166,10 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
              progress: Callable[[str], None] | None = None, folder: Path | None = None,
              torch_loader: Callable | None = None, max_batch: int = MAX_BATCH) -> "CT2Provider":
     """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
-    from transformers import AutoTokenizer
-
     folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
     if progress:
         progress("loading")
-    tok = AutoTokenizer.from_pretrained(str(_hf(folder)))
+    tok = load_tokenizer(folder)
     if torch_loader is None and folder == ct2_dir(cache_dir, model):
         def torch_loader():
             from core.llm.local import load_local
