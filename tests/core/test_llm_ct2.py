@@ -191,3 +191,25 @@ def test_server_generates_concurrent_requests_together(server, smol):
     before = _both_while_busy(smol, ask)
     assert smol.batches[before:] == [2], smol.batches[before:]
     assert [answers[0], answers[1]] == alone
+
+
+def test_a_short_answer_ends_before_the_long_one_in_its_batch(smol):
+    """A batch lasts as long as its longest answer; each reader gets its end when its own row ends."""
+    asks = [("Say yes.", 3), ("Count from one to one hundred, in words.", 150)]
+    still_running = {}
+
+    def ask(i):
+        prompt, n = asks[i]
+        complete(smol, [{"role": "user", "content": prompt}], temperature=0, max_tokens=n)
+        still_running[i] = smol.ahead()  # jobs not yet ended when this one got its end
+
+    before = _both_while_busy(smol, ask)
+    assert smol.batches[before:] == [2], smol.batches[before:]
+    assert still_running[0] == 1 and still_running[1] == 0, still_running
+
+
+def test_min_tokens_holds_off_the_end(smol):
+    msgs = [{"role": "user", "content": "What is 2 plus 2? Answer with the number only."}]
+    natural = complete(smol, msgs, temperature=0, max_tokens=40)
+    forced = complete(smol, msgs, temperature=0, max_tokens=40, min_tokens=40)
+    assert smol.count_tokens(natural) < 30 <= smol.count_tokens(forced), (natural, forced)
