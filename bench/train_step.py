@@ -10,6 +10,13 @@ a shared machine the best run is the steadier figure of what a step costs). With
 
     .venv/bin/python bench/train_step.py --steps 30 --repeats 3
     .venv/bin/python bench/train_step.py --archs vgg --epochs 1 --subset 10000
+
+Measured 2026-12-07 on the 2-core development machine (torch 2.14, no native bf16) while 3 other engineers ran
+jobs (load average 4-5), VGG step, median of the interleaved runs: channels_last 1.46x, 1.55x and 1.27x eager in
+three runs, but one epoch of 10k images took 50.1 s vs eager's 47.9 s (0.96x; test accuracy 0.828 vs 0.801, one
+seed); torch.compile 1.23x, 1.47x, 1.22x, its first steps 20.6 s with a cold inductor cache (1.5-2.6 s warm);
+both together 1.32x then 0.80x. LeNet: nothing consistent (0.9-1.5x). No variant showed a steady >= 1.3x, so
+`auto` stays eager fp32 on such a CPU; rerun on a quiet machine before changing that.
 """
 import argparse
 import statistics
