@@ -6,6 +6,10 @@
 
 Endpoints: GET /health, GET /v1/models, POST /v1/chat/completions (stream or not), POST /v1/embeddings.
 
+Batching: with the CTranslate2 engine, requests that arrive together are generated as one batch (up to 8; core.llm.ct2),
+each answer ending as soon as its own text does. `min_tokens` (vLLM's extension) holds off the end: load tests at a
+fixed length (bench/serve.py).
+
 Function calling: with `tools` (and tool_choice "auto", the default, or "none") the tools go into the model's own
 chat template, and <tool_call>{"name": …, "arguments": {…}}</tool_call> blocks the model writes come back as
 OpenAI `tool_calls` (finish_reason "tool_calls"), as vLLM's and llama.cpp's servers do for Qwen-style models; the
