@@ -7,8 +7,11 @@ TransformersConverter (weights stored as int8), checked with a short greedy run,
 
 Generation: every stream() call becomes a job; one worker thread per model takes the jobs waiting and generates
 them together with Generator.generate_batch (static batching): one job alone is plain streaming, eight concurrent
-server requests are one batch. Tokens come back through generate_batch's per-token callback, which also stops a
-job (its stop event, its own max_tokens, or its reader gone) without stopping the others.
+server requests are one batch (the worker gathers while they keep arriving). Tokens come back through
+generate_batch's per-token callback, which also stops a job (its end token, its own max_tokens, its stop event, or
+its reader gone) without stopping the others, and hands that job its end at once: a short answer does not wait for
+the longest in its batch. A batch still lasts as long as its longest answer, so with answers of very different
+lengths 8 clients gain less than with equal ones (bench/serve.py measures both).
 
 Torch stays for what needs the model's insides (logits and attention on the transformer page, LoRA training, the
 agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
