@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--model", default="qwen2.5-0.5b", choices=["qwen2.5-0.5b", "smollm2-135m"])
     ap.add_argument("--tokens", type=int, default=48, help="max new tokens per request")
     ap.add_argument("--rounds", type=int, default=1, help="requests per client")
+    ap.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     ap.add_argument("--repeats", type=int, default=2, help="pairs of runs per setting (the median ratio is shown)")
     ap.add_argument("--lengths", nargs="+", choices=["natural", "fixed"], default=["natural", "fixed"])
     args = ap.parse_args()
@@ -60,7 +61,7 @@ def main():
     ratios: dict = {}
     with httpx.Client(timeout=600, limits=httpx.Limits(max_connections=16)) as http:
         for length in args.lengths:
-            for n in CLIENTS:
+            for n in args.clients:
                 for _ in range(args.repeats):
                     got = {}
                     for mode, (provider, _srv, _thread, url) in servers.items():
