@@ -15,7 +15,8 @@ Measured 2026-12-07 on the 2-core development machine (torch 2.14, no native bf1
 jobs (load average 4-5), VGG step, median of the interleaved runs: channels_last 1.46x, 1.55x and 1.27x eager in
 three runs, but one epoch of 10k images took 50.1 s vs eager's 47.9 s (0.96x; test accuracy 0.828 vs 0.801, one
 seed); torch.compile 1.23x, 1.47x, 1.22x, its first steps 20.6 s with a cold inductor cache (1.5-2.6 s warm);
-both together 1.32x then 0.80x. LeNet: nothing consistent (0.9-1.5x). No variant showed a steady >= 1.3x, so
+both together 1.32x then 0.80x. A fourth run (load 2.4-4.7): channels_last 0.81x median, 1.09x best, one
+epoch 45.4 s vs 51.3 s (1.13x). LeNet: nothing consistent (0.9-1.5x). No variant showed a steady >= 1.3x, so
 `auto` stays eager fp32 on such a CPU; rerun on a quiet machine before changing that.
 """
 import argparse
