@@ -51,7 +51,7 @@ def _mb(path: Path) -> float:
 def open_engine(engine: str, model: str, registry, cache_dir: Path, threads: int | None = None):
     """(provider, size in MB, load seconds) for one engine of ENGINES."""
     if engine.startswith("ct2-"):
-        from transformers import AutoTokenizer  # noqa: F401  (imported before the clock: a one-off per process)
+        from transformers import PreTrainedTokenizerFast  # noqa: F401  (before the clock: a one-off per process)
 
         from core.llm.ct2 import load_ct2, prepare
 

@@ -7,8 +7,11 @@ TransformersConverter (weights stored as int8), checked with a short greedy run,
 
 Generation: every stream() call becomes a job; one worker thread per model takes the jobs waiting and generates
 them together with Generator.generate_batch (static batching): one job alone is plain streaming, eight concurrent
-server requests are one batch. Tokens come back through generate_batch's per-token callback, which also stops a
-job (its stop event, its own max_tokens, or its reader gone) without stopping the others.
+server requests are one batch (the worker gathers while they keep arriving). Tokens come back through
+generate_batch's per-token callback, which also stops a job (its end token, its own max_tokens, its stop event, or
+its reader gone) without stopping the others, and hands that job its end at once: a short answer does not wait for
+the longest in its batch. A batch still lasts as long as its longest answer, so with answers of very different
+lengths 8 clients gain less than with equal ones (bench/serve.py measures both).
 
 Torch stays for what needs the model's insides (logits and attention on the transformer page, LoRA training, the
 agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
@@ -32,7 +35,8 @@ from core.llm.base import GenParams, Message, check_messages, provider_id
 
 CONTEXT_TOKENS = 4096
 MAX_BATCH = 8          # jobs generated together at most (the server's concurrency goal)
-GATHER_S = 0.02        # how long the worker waits after a first job for others to join its batch
+GATHER_S = 0.02        # the worker waits this long after a job arrives for others to join its batch ...
+GATHER_MAX_S = 0.2     # ... while they keep arriving (HTTP requests come in over tens of ms), at most this long
 IDLE_S = 60            # a worker with nothing to do this long ends (and no longer keeps its provider alive)
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
                    "special_tokens_map.json", "vocab.json", "merges.txt")
@@ -85,9 +89,7 @@ def convert(source: Path, target: Path, quantization: str = CT2_QUANTIZATION,
     seconds = time.perf_counter() - start
     if progress:
         progress("checking the converted model")
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(tmp / HF))
+    tok = load_tokenizer(tmp)
     gen = ctranslate2.Generator(str(tmp), device="cpu", compute_type="int8" if "int8" in quantization else "default",
                                 intra_threads=threads())
     ids = tok.apply_chat_template(PROBE, add_generation_prompt=True, return_dict=True)["input_ids"]
@@ -135,6 +137,22 @@ def _hf(folder: Path) -> Path:
     return Path(folder) / HF
 
 
+def load_tokenizer(folder: Path):
+    """The converted folder's tokenizer and chat template, without importing torch: AutoTokenizer reads the model's
+    config through transformers' modelling code, which imports torch (~650 MiB of a chat's peak RSS), while
+    PreTrainedTokenizerFast reads tokenizer.json and tokenizer_config.json (chat template included) alone and gives
+    the same ids (tests/core/test_llm_ct2.py compares them). A folder without tokenizer.json falls back to
+    AutoTokenizer."""
+    hf = _hf(folder)
+    if (hf / "tokenizer.json").exists():
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(str(hf))
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(hf))
+
+
 def end_ids(folder: Path, tok) -> list[int]:
     """The ids that end a reply: generation_config's eos (Qwen's <|im_end|>) and the tokenizer's eos."""
     ids = set()
@@ -152,12 +170,10 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
              progress: Callable[[str], None] | None = None, folder: Path | None = None,
              torch_loader: Callable | None = None, max_batch: int = MAX_BATCH) -> "CT2Provider":
     """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
-    from transformers import AutoTokenizer
-
     folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
     if progress:
         progress("loading")
-    tok = AutoTokenizer.from_pretrained(str(_hf(folder)))
+    tok = load_tokenizer(folder)
     if torch_loader is None and folder == ct2_dir(cache_dir, model):
         def torch_loader():
             from core.llm.local import load_local
@@ -196,11 +212,13 @@ class _Job:
     tokens: list[str]
     params: GenParams
     stop_event: object
+    min_tokens: int = 0  # no end token before this many (vLLM's min_tokens; CTranslate2's min_length)
     out: queue.Queue = field(default_factory=queue.Queue)
     ids: list[int] = field(default_factory=list)
     start: int = 0       # ids before this were already sent as text
     sent: str = ""       # the text of ids[start:] already sent
     closed: threading.Event = field(default_factory=threading.Event)  # the reader went away
+    done: bool = False   # its reader has its end (sent as soon as its own row ends, not when the batch does)
 
     def stopped(self) -> bool:
         return self.closed.is_set() or (self.stop_event is not None and self.stop_event.is_set())
@@ -210,8 +228,8 @@ class _Job:
         repeats its text whoever else is asking."""
         p = self.params
         if p.temperature == 0:
-            return ("greedy",)
-        return ("sample", p.temperature, p.top_p) if p.seed is None else ("seeded", id(self))
+            return ("greedy", self.min_tokens)
+        return ("sample", p.temperature, p.top_p, self.min_tokens) if p.seed is None else ("seeded", id(self))
 
 
 class CT2Provider:
@@ -291,11 +309,14 @@ class CT2Provider:
 
     # ---- generation ------------------------------------------------------------------------------------------
     def stream(self, messages: list[Message], temperature: float = 0.7, top_p: float = 0.95, max_tokens: int = 256,
-               seed: int | None = None, stop_event=None, tools: list[dict] | None = None) -> Iterator[str]:
-        """Generated text piece by piece; stop_event stops it between tokens (others in its batch go on)."""
+               seed: int | None = None, stop_event=None, tools: list[dict] | None = None,
+               min_tokens: int = 0) -> Iterator[str]:
+        """Generated text piece by piece; stop_event stops it between tokens (others in its batch go on).
+        min_tokens: no end before this many tokens (a fixed-length load test, as vLLM's min_tokens)."""
         check_messages(messages)
         p = GenParams(temperature, top_p, max_tokens, seed).validate()
-        job = _Job(self.tok.convert_ids_to_tokens(self.prompt_ids(messages, tools)), p, stop_event)
+        job = _Job(self.tok.convert_ids_to_tokens(self.prompt_ids(messages, tools)), p, stop_event,
+                   min(max(0, int(min_tokens)), p.max_tokens))
         self._submit(job)
         try:
             while True:
@@ -319,9 +340,12 @@ class CT2Provider:
                 self._worker.start()
 
     def _take(self, first: _Job) -> list[_Job]:
-        """The next batch: the oldest job and those waiting with the same sampling settings, after a short gather.
-        Jobs whose reader already left are ended without generating."""
-        time.sleep(GATHER_S)
+        """The next batch: the oldest job and those waiting with the same sampling settings, gathered until none
+        has arrived for GATHER_S (at most GATHER_MAX_S). Jobs whose reader already left end without generating."""
+        deadline, seen = time.monotonic() + GATHER_MAX_S, -1
+        while self._jobs.qsize() != seen and self._jobs.qsize() + 1 < self.max_batch and time.monotonic() < deadline:
+            seen = self._jobs.qsize()
+            time.sleep(GATHER_S)
         batch, rest = [first], []
         while True:
             try:
@@ -341,6 +365,9 @@ class CT2Provider:
         return live
 
     def _finish(self, job: _Job, error: BaseException | None = None) -> None:
+        if job.done:
+            return
+        job.done = True
         if error is not None:
             job.out.put(error)
         job.out.put(_END)
@@ -369,7 +396,8 @@ class CT2Provider:
         import ctranslate2
 
         p = batch[0].params
-        kwargs = dict(max_length=max(j.params.max_tokens for j in batch), include_prompt_in_result=False,
+        kwargs = dict(max_length=max(j.params.max_tokens for j in batch), min_length=batch[0].min_tokens,
+                      include_prompt_in_result=False,
                       end_token=self.end_ids, callback=lambda step: self._on_token(batch[step.batch_id], step))
         if p.temperature > 0:
             kwargs.update(sampling_temperature=p.temperature, sampling_topp=p.top_p, sampling_topk=0)
@@ -386,19 +414,28 @@ class CT2Provider:
         except BaseException as exc:  # surfaced to every reader of the batch
             error = exc
         for job in batch:
-            if error is None:
+            if error is None and not job.done:
                 self._flush(job, final=True)
             self._finish(job, error)
 
     def _on_token(self, job: _Job, step) -> bool:
-        """One generated token of one job; True stops that job only."""
-        if job.stopped():
+        """One generated token of one job; True stops that job only, and its reader gets its end at once (a short
+        answer does not wait for the longest one in its batch)."""
+        if job.done:
             return True
-        if step.token_id in self.end_ids:
+        if job.stopped() or step.token_id in self.end_ids:
+            self._end_early(job)
             return True
         job.ids.append(step.token_id)
         self._flush(job)
-        return len(job.ids) >= job.params.max_tokens
+        if len(job.ids) >= job.params.max_tokens:
+            self._end_early(job)
+            return True
+        return False
+
+    def _end_early(self, job: _Job) -> None:
+        self._flush(job, final=True)
+        self._finish(job)
 
     def _flush(self, job: _Job, final: bool = False) -> None:
         """Send the text the new tokens complete: a character split over tokens (Korean) waits for its end; the

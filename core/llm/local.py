@@ -175,9 +175,11 @@ class LocalProvider:
         return len(self.tok(text)["input_ids"])
 
     def stream(self, messages: list[Message], temperature: float = 0.7, top_p: float = 0.95, max_tokens: int = 256,
-               seed: int | None = None, stop_event=None, tools: list[dict] | None = None) -> Iterator[str]:
+               seed: int | None = None, stop_event=None, tools: list[dict] | None = None,
+               min_tokens: int = 0) -> Iterator[str]:
         """Generated text piece by piece. tools: OpenAI-style function schemas for the template's tools block (the
-        server's function calling); the model then may write <tool_call> blocks, returned as text."""
+        server's function calling); the model then may write <tool_call> blocks, returned as text. min_tokens: no
+        end before this many tokens (vLLM's min_tokens: a fixed-length load test)."""
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
@@ -188,6 +190,8 @@ class LocalProvider:
         kwargs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=p.max_tokens,
                       streamer=streamer, stopping_criteria=StoppingCriteriaList([_StopOnEvent(stop_event)]),
                       pad_token_id=self.tok.pad_token_id or self.tok.eos_token_id)
+        if min_tokens > 0:
+            kwargs["min_new_tokens"] = min(int(min_tokens), p.max_tokens)
         if p.temperature > 0:
             kwargs.update(do_sample=True, temperature=p.temperature, top_p=p.top_p)
         else:

@@ -98,6 +98,58 @@ def _both_while_busy(provider, ask) -> int:
     return before
 
 
+# our own texts: Korean, English, code, whitespace runs, a tool call, a special token written as text
+TEXTS = ["대한민국의 수도는 어디인가요? 헌법 제1조를 설명하세요.", "def f(x):\n    return x ** 2  # 제곱\n\n\n",
+         "  leading and trailing spaces  ",
+         "<tool_call>{\"name\": \"calc\", \"arguments\": {\"x\": \"2+2\"}}</tool_call>",
+         "emoji 🙂 and 한자 漢字, numbers 1234567 and 3.14159", "<|im_end|> written by a user"]
+TOOLS = [{"type": "function", "function": {"name": "calc", "description": "Evaluate arithmetic.",
+                                           "parameters": {"type": "object", "properties": {"x": {"type": "string"}}}}}]
+
+
+@pytest.mark.parametrize("model", ["smollm2-135m", "qwen2.5-0.5b"])
+def test_torch_free_tokenizer_gives_the_same_ids_as_autotokenizer(model):
+    from transformers import AutoTokenizer
+
+    from core.llm.ct2 import _hf, load_tokenizer, prepare
+
+    folder = prepare(model, REG, S.cache_dir)
+    ours, auto = load_tokenizer(folder), AutoTokenizer.from_pretrained(str(_hf(folder)))
+    for text in TEXTS:
+        assert ours(text)["input_ids"] == auto(text)["input_ids"], text
+        ids = auto(text)["input_ids"]
+        assert ours.decode(ids, skip_special_tokens=True) == auto.decode(ids, skip_special_tokens=True)
+    chats = [[{"role": "user", "content": t}] for t in TEXTS]
+    chats.append([{"role": "system", "content": "너는 친절한 조교다."}, {"role": "user", "content": TEXTS[0]},
+                  {"role": "assistant", "content": TEXTS[1]}, {"role": "user", "content": TEXTS[2]}])
+    for chat in chats:
+        for tools in (None, TOOLS):
+            a = ours.apply_chat_template(chat, tools=tools, add_generation_prompt=True, return_dict=True)
+            b = auto.apply_chat_template(chat, tools=tools, add_generation_prompt=True, return_dict=True)
+            assert a["input_ids"] == b["input_ids"], (chat, tools)
+    assert ours.eos_token_id == auto.eos_token_id
+
+
+def test_an_int8_chat_does_not_import_torch():
+    """torch is ~650 MiB of a chat's peak RSS: the int8 path (tokenizer, template, engine) must not load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from core.assets import Registry\nfrom core.config import Settings\n"
+            "from core.llm.base import complete\nfrom core.llm.ct2 import load_ct2\n"
+            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir)\n"
+            "text = complete(p, [{'role': 'user', 'content': '안녕하세요, 자기소개를 해 주세요.'}], temperature=0,"
+            " max_tokens=8)\n"
+            "p.close()\nprint(bool(text.strip()), 'torch' in sys.modules)\n")
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "False"], done.stdout
+
+
 def test_asset_status_lists_the_converted_models():
     st = REG.status("smollm2_ct2")
     assert st.state == READY and (st.path / "model.bin").exists() and (st.path / "check.json").exists()
@@ -139,3 +191,25 @@ def test_server_generates_concurrent_requests_together(server, smol):
     before = _both_while_busy(smol, ask)
     assert smol.batches[before:] == [2], smol.batches[before:]
     assert [answers[0], answers[1]] == alone
+
+
+def test_a_short_answer_ends_before_the_long_one_in_its_batch(smol):
+    """A batch lasts as long as its longest answer; each reader gets its end when its own row ends."""
+    asks = [("Say yes.", 3), ("Count from one to one hundred, in words.", 150)]
+    still_running = {}
+
+    def ask(i):
+        prompt, n = asks[i]
+        complete(smol, [{"role": "user", "content": prompt}], temperature=0, max_tokens=n)
+        still_running[i] = smol.ahead()  # jobs not yet ended when this one got its end
+
+    before = _both_while_busy(smol, ask)
+    assert smol.batches[before:] == [2], smol.batches[before:]
+    assert still_running[0] == 1 and still_running[1] == 0, still_running
+
+
+def test_min_tokens_holds_off_the_end(smol):
+    msgs = [{"role": "user", "content": "What is 2 plus 2? Answer with the number only."}]
+    natural = complete(smol, msgs, temperature=0, max_tokens=40)
+    forced = complete(smol, msgs, temperature=0, max_tokens=40, min_tokens=40)
+    assert smol.count_tokens(natural) < 30 <= smol.count_tokens(forced), (natural, forced)
