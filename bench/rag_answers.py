@@ -174,6 +174,8 @@ def main():
     ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
     ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
                     help="hand: e5 cosine + coverage (the page's default); learned: the ranker in data/rag_ranker.json")
+    ap.add_argument("--ranker", type=Path, default=None,
+                    help="with --rule learned: another fitted ranker file (scripts/train_rag_ranker.py --candidates)")
     ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
     ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
     ap.add_argument("--show-misses", action="store_true", help="dev sets only")
@@ -183,8 +185,8 @@ def main():
     store, e5, collection = index_builder(reg)
 
     names = [n for n in args.sets.split(",") if n]
-    ranker = "default" if args.rule == "learned" else None
-    model = rag_rank.default_ranker() if ranker else None
+    model = rag_rank.default_ranker(args.ranker) if args.rule == "learned" else None
+    ranker = model
     min_support = args.min_support if args.min_support is not None else (model.threshold if model else rag.MIN_SUPPORT)
     floor = model.floor if model else rag.CLOSEST_FLOOR
     if args.sweep or args.curve:
@@ -207,7 +209,8 @@ def main():
         lm, tok = load_local("qwen2.5-0.5b", reg, s.cache_dir)
         provider = LocalProvider("qwen2.5-0.5b", lm, tok)
         print(f"model qwen2.5-0.5b in {lm.dtype}")
-    print(f"rule {args.rule}, min_support {min_support}, closest floor {floor}, every {args.every}")
+    print(f"rule {args.rule}" + (f" ({args.ranker})" if args.ranker else "")
+          + f", min_support {min_support}, closest floor {floor}, every {args.every}")
     print("| set | label | mode | answerable+unanswerable | answered | key accuracy | false refusal | "
           "refusal on unanswerable | closest held key | median s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
