@@ -380,8 +380,9 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
     its answerability probability is the confidence (min_support and floor default to its frozen threshold and
-    floor). It stays opt-in: on the independent sets of issue #34 it answered more questions right but refused
-    fewer unanswerable ones than the hand-made rule (bench/rag_answers.py --rule learned).
+    floor; with a small refusal model in the file, the answerability comes from the best unit's logit and its
+    hand-made score: _Index.hand_view). The RAG page uses "default" (issue #34 round 2, bench/rag_refusal_test.md);
+    None stays the API default.
     Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
     the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda

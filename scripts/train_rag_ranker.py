@@ -154,8 +154,8 @@ def choose(points):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=RANKER)
-    ap.add_argument("--refusal", choices=["none", *REFUSALS], default="none",
-                    help="ship this small refusal model (none: the 25-feature answerability model)")
+    ap.add_argument("--refusal", choices=["none", *REFUSALS], default="logit_hand",
+                    help="the shipped refusal model (round 2: logit_hand; none: the 25-feature answerability model)")
     ap.add_argument("--candidates", type=Path, help="also write every refusal candidate here as rag_ranker_NAME.json")
     args = ap.parse_args()
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]

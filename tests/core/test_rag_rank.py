@@ -39,6 +39,9 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert tuple(data["features"]) == R.FEATURES and "frozen" not in " ".join(data["trained_on"])
     ranker = R.default_ranker()
     assert 0 < ranker.floor <= ranker.threshold < 1
+    # round 2: the shipped refusal is the small model over the best unit's logit and its hand-made score, both
+    # pushing towards answering
+    assert ranker.refusal["features"] == ["top_logit", "hand"] and min(ranker.refusal["coef"]) > 0
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
@@ -78,8 +81,9 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     ranker = R.default_ranker()
     assert got.confidence >= ranker.threshold  # the answerability of the question, not a unit's probability
     ix = rag._index(store.get("law__e5", e5), e5)
-    x = ix.features("대통령 임기", rag._query_vector(e5, "대통령 임기"))
-    assert got.confidence == pytest.approx(ranker.answerable(x))
+    q = rag._query_vector(e5, "대통령 임기")
+    x = ix.features("대통령 임기", q)
+    assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x))))
     assert got.support[0].score == pytest.approx(ranker.proba(x).max())
 
 
