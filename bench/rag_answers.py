@@ -18,10 +18,11 @@ ignored). Per set and mode it prints: the share of answerable questions answered
 answerable questions, false refusals (answerable but refused), refusal on unanswerable questions, how often the
 not-certain closest passage held the key, and the median seconds per answer after the index is built.
 
---rule hand (default, the page's rule: e5 cosine + coverage, core.rag.MIN_SUPPORT) or learned (core.rag_rank: BM25 over
-kiwi morphemes + relative e5 + coverage, a logistic regression fitted on the dev sets by scripts/train_rag_ranker.py,
-its frozen threshold in data/rag_ranker.json). A new set is one SETS entry: a question,key CSV, the document (LAW or
-a file uploaded as on the page) and its label.
+--rule learned (default, the page's rule since issue #34 round 2: core.rag_rank, BM25 over kiwi morphemes + relative
+e5 + coverage, a logistic regression fitted on the dev sets by scripts/train_rag_ranker.py picks the unit, a small
+refusal model over its logit and the hand-made score of that unit decides, its frozen threshold in
+data/rag_ranker.json; --ranker FILE for another fitted file) or hand (e5 cosine + coverage, core.rag.MIN_SUPPORT).
+A new set is one SETS entry: a question,key CSV, the document (LAW or a file uploaded as on the page) and its label.
 --sweep prints the rule sweep over the dev sets (how MIN_SUPPORT was chosen); --curve FILE writes the risk–coverage
 points of the dev sets for the RAG page; --every N keeps every Nth question (for the slow LLM mode).
 """
@@ -172,8 +173,10 @@ def main():
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
     ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
-    ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
-                    help="hand: e5 cosine + coverage (the page's default); learned: the ranker in data/rag_ranker.json")
+    ap.add_argument("--rule", default="learned", choices=["hand", "learned"],
+                    help="learned (the page's default): the ranker in data/rag_ranker.json; hand: e5 cosine + coverage")
+    ap.add_argument("--ranker", type=Path, default=None,
+                    help="with --rule learned: another fitted ranker file (scripts/train_rag_ranker.py --candidates)")
     ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
     ap.add_argument("--curve", type=Path, help="write the dev sets' risk-coverage points here (JSON)")
     ap.add_argument("--show-misses", action="store_true", help="dev sets only")
@@ -183,8 +186,8 @@ def main():
     store, e5, collection = index_builder(reg)
 
     names = [n for n in args.sets.split(",") if n]
-    ranker = "default" if args.rule == "learned" else None
-    model = rag_rank.default_ranker() if ranker else None
+    model = rag_rank.default_ranker(args.ranker) if args.rule == "learned" else None
+    ranker = model
     min_support = args.min_support if args.min_support is not None else (model.threshold if model else rag.MIN_SUPPORT)
     floor = model.floor if model else rag.CLOSEST_FLOOR
     if args.sweep or args.curve:
@@ -207,7 +210,8 @@ def main():
         lm, tok = load_local("qwen2.5-0.5b", reg, s.cache_dir)
         provider = LocalProvider("qwen2.5-0.5b", lm, tok)
         print(f"model qwen2.5-0.5b in {lm.dtype}")
-    print(f"rule {args.rule}, min_support {min_support}, closest floor {floor}, every {args.every}")
+    print(f"rule {args.rule}" + (f" ({args.ranker})" if args.ranker else "")
+          + f", min_support {min_support}, closest floor {floor}, every {args.every}")
     print("| set | label | mode | answerable+unanswerable | answered | key accuracy | false refusal | "
           "refusal on unanswerable | closest held key | median s |")
     print("|---|---|---|---|---|---|---|---|---|---|")

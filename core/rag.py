@@ -211,8 +211,23 @@ class _Index:
         key = (question, id(ranker))
         if self._last is None or self._last[0] != key:
             x = self.features(question, q)
-            self._last = (key, (ranker.proba(x), ranker.answerable(x) if len(x) else 0.0))
+            p = ranker.proba(x)
+            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p)) if len(x) else 0.0))
         return self._last[1]
+
+    def hand_view(self, question: str, q, p):
+        """What the hand-made rule says of the learned ranker's best unit (p: the units' probabilities): its
+        score (e5 cosine + coverage), whether it holds the count a "how many" question asks for, and the hand-made
+        score of the unit the hand-made rule itself would choose."""
+        import numpy as np
+
+        top, mine = int(np.argmax(p)), int(np.argmax(self.sentence_scores(question, q)))
+        count = asked_count(question)
+
+        def hand(j):
+            return float(self.sentence_vectors[j] @ q) + COVERAGE_WEIGHT * coverage(question, self.sentences[j])
+
+        return hand(top), count is None or bool(count.search(self.sentences[top])), hand(mine)
 
     def features(self, question: str, q):
         """The learned ranker's features (core.rag_rank.FEATURES) of every unit for this question."""
@@ -365,8 +380,9 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
     its answerability probability is the confidence (min_support and floor default to its frozen threshold and
-    floor). It stays opt-in: on the independent sets of issue #34 it answered more questions right but refused
-    fewer unanswerable ones than the hand-made rule (bench/rag_answers.py --rule learned).
+    floor; with a small refusal model in the file, the answerability comes from the best unit's logit and its
+    hand-made score: _Index.hand_view). The RAG page uses "default" (issue #34 round 2, bench/rag_refusal_test.md);
+    None stays the API default.
     Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
     the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda

@@ -174,6 +174,25 @@ def question_features(logits, x):
     return np.r_[logits[top], logits[top] - second, share, x[top]].astype(np.float32)
 
 
+# The small refusal model (issue #34 round 2): a few features of the question's best unit under the ranker that
+# should mean the same on any document and in any style of question, instead of all 25 features of that unit.
+REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best")
+
+
+def refusal_features(logits, x, hand: float, hand_best: float):
+    """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
+    score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
+    found in it (BM25 coverage), and the hand-made score of the unit the hand-made rule would choose."""
+    import numpy as np
+
+    if len(logits) == 0:
+        return np.zeros(len(REFUSAL_FEATURES), np.float32)
+    top = int(np.argmax(logits))
+    second = np.partition(logits, -2)[-2] if len(logits) > 1 else logits[top] - 10.0
+    return np.array([logits[top], logits[top] - second, hand, x[top, FEATURES.index("unit_cover")], hand_best],
+                    np.float32)
+
+
 def _linear(x, coef, intercept, mean, scale):
     import numpy as np
 
@@ -192,6 +211,9 @@ class Ranker:
     answer: dict  # the answerability model: coef, intercept, mean, scale
     threshold: float  # answer when the answerability probability reaches this (frozen on the dev sets)
     floor: float  # below threshold but at least this: the closest passage, marked as not certain
+    # when set, the answerability comes from this small model instead: {"features": a subset of REFUSAL_FEATURES,
+    # "coef", "intercept", "mean", "scale", "count_gate": a "how many" question's best unit must hold the count}
+    refusal: dict | None = None
 
     def logits(self, x):
         return _linear(x, self.coef, self.intercept, self.mean, self.scale)
@@ -201,12 +223,23 @@ class Ranker:
 
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
-    def answerable(self, x) -> float:
-        """The probability that the question is answered by its best unit, from all units' features."""
+    def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0) -> float:
+        """The probability that the question is answered by its best unit: from all units' features, or with a
+        refusal model from REFUSAL_FEATURES (hand: the hand-made score of the best unit; count_ok: it holds the
+        count a "how many" question asks for; hand_best: the hand-made rule's own best score)."""
         import numpy as np
 
-        a = self.answer
-        z = _linear(question_features(self.logits(x), x), a["coef"], a["intercept"], a["mean"], a["scale"])
+        logits = self.logits(x)
+        if self.refusal is not None:
+            r = self.refusal
+            if r.get("count_gate") and not count_ok:
+                return 0.0
+            idx = [REFUSAL_FEATURES.index(f) for f in r["features"]]
+            f = refusal_features(logits, x, hand, hand_best)[idx]
+            z = _linear(f, r["coef"], r["intercept"], r["mean"], r["scale"])
+        else:
+            a = self.answer
+            z = _linear(question_features(logits, x), a["coef"], a["intercept"], a["mean"], a["scale"])
         return float(1.0 / (1.0 + np.exp(-z)))
 
     @classmethod
@@ -214,18 +247,21 @@ class Ranker:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path} was fitted on other features: rerun scripts/train_rag_ranker.py")
+        if data.get("refusal") and not set(data["refusal"]["features"]) <= set(REFUSAL_FEATURES):
+            raise ValueError(f"{path} has an unknown refusal feature: rerun scripts/train_rag_ranker.py")
         return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["answer"], data["threshold"],
-                   data["floor"])
+                   data["floor"], data.get("refusal"))
 
 
 _LOADED: dict[str, Ranker] = {}
 
 
-def default_ranker() -> Ranker | None:
-    """The shipped ranker (data/rag_ranker.json), or None when it has not been fitted yet."""
-    key = str(RANKER)
+def default_ranker(path: Path | None = None) -> Ranker | None:
+    """The shipped ranker (data/rag_ranker.json, or another fitted file), or None when it has not been fitted."""
+    path = Path(path or RANKER)
+    key = str(path)
     if key not in _LOADED:
-        if not RANKER.exists():
+        if not path.exists():
             return None
-        _LOADED[key] = Ranker.load(RANKER)
+        _LOADED[key] = Ranker.load(path)
     return _LOADED[key]

@@ -15,6 +15,7 @@ def _ask(at, question: str):
 
 def test_default_mode_answers_the_term_question_with_a_citation_and_marks_the_sentence(open_page):
     at = _ask(open_page("app_pages/06_rag.py", timeout=300), "대통령의 임기는 몇 년인가요?")
+    assert at.radio(key="rag.rule").value == "learned"  # the default rule since issue #34 round 2
     answer = at.chat_message[1].markdown[0].value  # the assistant's first line is the answer itself
     assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
     marked = [m.value for m in at.markdown if ":orange-background[" in m.value]
@@ -114,3 +115,17 @@ def test_the_learned_rule_answers_from_its_own_threshold_and_draws_its_own_curve
     answer = at.chat_message[1].markdown[0].value
     assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
     assert KO["rag.extract_note"] in [c.value for c in at.caption]
+
+
+def test_the_hand_made_rule_stays_available_with_its_own_threshold(open_page):
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.radio(key="rag.rule").set_value("hand").run()
+    assert not at.exception, [e.value for e in at.exception]
+    from core import rag
+
+    assert at.slider(key="rag.min_support").value == rag.MIN_SUPPORT
+    _ask(at, "대통령의 임기는 몇 년인가요?")
+    answer = at.chat_message[1].markdown[0].value
+    assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
+    _ask(at, "떡볶이 맛집 추천해줘")
+    assert KO["rag.no_support"] in [w.value for w in at.warning]

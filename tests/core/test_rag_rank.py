@@ -39,6 +39,9 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert tuple(data["features"]) == R.FEATURES and "frozen" not in " ".join(data["trained_on"])
     ranker = R.default_ranker()
     assert 0 < ranker.floor <= ranker.threshold < 1
+    # round 2: the shipped refusal is the small model over the best unit's logit and its hand-made score, both
+    # pushing towards answering
+    assert ranker.refusal["features"] == ["top_logit", "hand"] and min(ranker.refusal["coef"]) > 0
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
@@ -78,6 +81,60 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     ranker = R.default_ranker()
     assert got.confidence >= ranker.threshold  # the answerability of the question, not a unit's probability
     ix = rag._index(store.get("law__e5", e5), e5)
-    x = ix.features("대통령 임기", rag._query_vector(e5, "대통령 임기"))
-    assert got.confidence == pytest.approx(ranker.answerable(x))
+    q = rag._query_vector(e5, "대통령 임기")
+    x = ix.features("대통령 임기", q)
+    assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x))))
     assert got.support[0].score == pytest.approx(ranker.proba(x).max())
+
+
+def _with_refusal(features, coef, count_gate=True):
+    """The shipped ranker with a small refusal model over `features` (standardised as identity)."""
+    base = R.default_ranker()
+    refusal = {"features": list(features), "coef": list(coef), "intercept": 0.0, "mean": [0.0] * len(features),
+               "scale": [1.0] * len(features), "count_gate": count_gate}
+    return R.Ranker(base.coef, base.intercept, base.mean, base.scale, base.answer, 0.5, 0.4, refusal)
+
+
+def test_refusal_features_are_the_best_units_logit_margin_hand_score_and_coverage():
+    x = np.zeros((3, len(R.FEATURES)), np.float32)
+    x[1, R.FEATURES.index("unit_cover")] = 0.75
+    f = R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8)
+    assert f.tolist() == pytest.approx([2.0, 1.5, 0.9, 0.75, 0.8])
+    assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * 5
+
+
+def test_a_small_refusal_model_decides_answerability_and_a_missing_count_refuses():
+    x = np.zeros((2, len(R.FEATURES)), np.float32)
+    ranker = _with_refusal(["hand"], [10.0])
+    low, high = ranker.answerable(x, hand=-0.2), ranker.answerable(x, hand=0.3)
+    assert low < 0.5 < high  # monotone in the hand-made score of the best unit
+    assert ranker.answerable(x, hand=0.3, count_ok=False) == 0.0  # "how many" asked, no count in the unit
+    assert _with_refusal(["hand"], [10.0], count_gate=False).answerable(x, hand=0.3, count_ok=False) == high
+    assert _with_refusal(["hand_best"], [10.0]).answerable(x, hand=-5.0, hand_best=0.3) == pytest.approx(high)
+
+
+def test_a_ranker_with_an_unknown_refusal_feature_is_refused(tmp_path):
+    data = json.loads(R.RANKER.read_text(encoding="utf-8"))
+    data["refusal"] = {"features": ["made_up"], "coef": [1.0], "intercept": 0.0, "mean": [0.0], "scale": [1.0]}
+    (tmp_path / "r.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="refusal feature"):
+        R.Ranker.load(tmp_path / "r.json")
+
+
+def test_the_chain_refuses_by_the_hand_score_of_the_learned_units_choice(law):
+    store, e5 = law
+    ranker = _with_refusal(["hand"], [20.0])  # answer when e5 cosine + coverage of the chosen unit > 0
+    ix = rag._index(store.get("law__e5", e5), e5)
+    question = "대통령 임기"
+    q = rag._query_vector(e5, question)
+    got = rag.chain(store, "law__e5", e5, k=2, ranker=ranker).invoke(question)
+    assert not got.empty and "5년" in rag.extractive(got).text
+    hand, count_ok, hand_best = ix.hand_view(question, q, ranker.proba(ix.features(question, q)))
+    assert hand == pytest.approx(rag.confidence(question, got.support[0])) and count_ok
+    # the hand-made rule's own choice among all units (k=4: every chunk)
+    assert hand_best == pytest.approx(rag.chain(store, "law__e5", e5, k=4, min_support=-1).invoke(question).confidence)
+    assert got.confidence == pytest.approx(ranker.answerable(ix.features(question, q), hand, count_ok, hand_best))
+    # the same hand score against a threshold above it: "I don't know"
+    strict = _with_refusal(["hand"], [20.0])
+    strict.refusal["intercept"] = -20.0 * (hand + 0.01)
+    assert rag.chain(store, "law__e5", e5, k=2, ranker=strict).invoke(question).empty
