@@ -173,8 +173,8 @@ def main():
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
     ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
-    ap.add_argument("--rule", default="learned", choices=["hand", "learned"],
-                    help="learned (the page's default): the ranker in data/rag_ranker.json; hand: e5 cosine + coverage")
+    ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
+                    help="hand (the page's default): e5 cosine + coverage; learned: the ranker in data/rag_ranker.json")
     ap.add_argument("--ranker", type=Path, default=None,
                     help="with --rule learned: another fitted ranker file (scripts/train_rag_ranker.py --candidates)")
     ap.add_argument("--sweep", action="store_true", help="the rule sweep over the dev sets")
