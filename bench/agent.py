@@ -109,7 +109,7 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True, frozen: bool = False, options: dict | None = None) -> None:
+            constrained: bool = True, frozen: bool = False) -> None:
     """One provider on one set. frozen: only the aggregate is printed, and nothing of a task is written."""
     tools = make_tools(ctx)
     ok = turns = limits = forced = 0
@@ -122,7 +122,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
             steps_n, hit_limit, trace = 1, False, ""
         else:
-            backend = make_backend(provider, tools, constrained=constrained, **(options or {}))
+            backend = make_backend(provider, tools, constrained=constrained)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
             forced += steps[-1].kind == "answer" and steps_n == max_steps
@@ -155,8 +155,6 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="only the first N tasks of each set")
     ap.add_argument("--every", type=int, default=1, help="every k-th task of each set (a spread of all task kinds)")
     ap.add_argument("--max-steps", type=int, default=5)
-    ap.add_argument("--samples", type=int, default=None, help="local: programs sampled beside the greedy one "
-                    "(self-consistency; 0 = greedy only; default: the backend's)")
     ap.add_argument("--bf16", action="store_true", help="run the in-process model in bfloat16 (faster with native "
                                                          "bf16; far slower without it)")
     ap.add_argument("--threads", type=int, default=1,
@@ -178,7 +176,7 @@ def main():
     local = LocalProvider(args.model, lm, tok)
     store, embedder = VectorStore(tempfile.mkdtemp(prefix="agent-bench-")), make_embedder("e5", reg)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    print(f"model {args.model}{' bf16' if args.bf16 else ''}, step limit {args.max_steps}, samples {args.samples}, "
+    print(f"model {args.model}{' bf16' if args.bf16 else ''}, step limit {args.max_steps}, "
           f"tasks {', '.join(f'{label(k)}={len(v)}' for k, v in sets.items())}", flush=True)
     # line-buffered: a run stopped early (a slow machine, Ctrl-C) keeps every finished task's row and trace
     with open(args.out, "w", newline="", encoding="utf-8", buffering=1) as f:
@@ -198,9 +196,7 @@ def main():
                     # 0.5B model's RAG answer costs up to 120 tokens per look-up), as on the agent page
                     ctx = ToolContext(store, embedder, reg, provider if name == "compat" else None)
                     run_set(f"{name}/{label(set_name)}", provider, ctx, tasks, args.max_steps, writer,
-                            plain=name == "plain", constrained=name != "text", frozen=set_name in FROZEN,
-                            options={"samples": args.samples} if name == "local" and args.samples is not None
-                            else None)
+                            plain=name == "plain", constrained=name != "text", frozen=set_name in FROZEN)
             finally:
                 if server is not None:
                     server.terminate()

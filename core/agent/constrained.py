@@ -26,7 +26,7 @@ import weakref
 
 from core.numbers import strip_thousands
 
-from .loop import Call, Reply, execute
+from .loop import Call, Reply
 from .program import computes, grounded
 from .registry import answer_part, meta, tool_schemas
 
@@ -45,9 +45,6 @@ PROGRAM_SYSTEM = ("Write a short Python program that solves the user's task with
 CODE = "```python\n"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
-# self-consistency: programs sampled beside the greedy one, which counts as GREEDY_WEIGHT votes (it loses only to a
-# value that more samples agree on; measured before unweighted: three weak samples outvoted a right greedy program)
-SAMPLES, GREEDY_WEIGHT, TEMPERATURE, TOP_P = 4, 3, 0.7, 0.95
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
 
 
@@ -61,13 +58,13 @@ def task_numbers(task: str) -> list[str]:
 
 
 class LocalBackend:
-    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, samples: int = SAMPLES):
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160):
         self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
         self.tools = {t.name: t for t in tools}
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         covered = {c for t in tools for c in meta(t).covers}
         self.names = [n for n in self.tools if n not in covered]
-        self.max_tokens, self.program_tokens, self.samples = max_tokens, program_tokens, samples
+        self.max_tokens, self.program_tokens = max_tokens, program_tokens
         # one key/value cache per prompt kind, shared by every backend on this model
         self.kv = _KV.setdefault(provider.lm, {"tools": {"cache": None, "fed": []},
                                                "program": {"cache": None, "fed": []}})
@@ -103,8 +100,7 @@ class LocalBackend:
             tool = self.tools[name]
             if meta(tool).program:
                 failed = [(m["code"], m["content"]) for m in results if not m["ok"] and m.get("code")]
-                code, votes = self._program(tool, evidence, failed, stop_event)
-                thought += votes
+                code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
                 if not evidence and not grounded(code, self.task):  # nothing of the task to compute on: the
@@ -247,11 +243,10 @@ class LocalBackend:
             args[key] = value
         return args
 
-    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> tuple[str, str]:
+    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> str:
         """The model's program for the task (program-aided solving): the tool's description says what a program may
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
-        on; a program that failed is shown with its error, so the model writes another. Beside the greedy program,
-        `samples` more are sampled and the programs vote (see vote). Returns (program, the votes as text)."""
+        on; a program that failed is shown with its error, so the model writes another."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"Facts: {facts}\nTask: {self.task}" if facts else self.task
@@ -263,55 +258,4 @@ class LocalBackend:
             messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"},
                          {"role": "user", "content": f"That program failed ({error}). Write a corrected program."}]
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE
-        greedy = self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens).strip()
-        if not self.samples or (stop_event is not None and stop_event.is_set()):
-            return greedy, ""
-        limit = min(self.program_tokens, 2 * len(self.tok(greedy)["input_ids"]) + 16)
-        codes = [greedy] + self._sampled(prompt, self.samples, limit, stop_event)
-        return vote(tool, codes, f"{self.task} {evidence}", {c for c, _ in failed})
-
-    def _sampled(self, prompt: str, n: int, limit: int, stop_event) -> list[str]:
-        """n programs sampled together (temperature, nucleus), one batch of n rows over the cached prompt."""
-        import torch
-
-        logp = self._feed("program", self.tok(prompt, add_special_tokens=False)["input_ids"]).expand(n, -1)
-        cache = copy.deepcopy(self.kv["program"]["cache"])
-        cache.batch_repeat_interleave(n)
-        rng = torch.Generator().manual_seed(0)  # the same task samples the same programs
-        rows, done = [[] for _ in range(n)], [False] * n
-        for _ in range(limit):
-            if stop_event is not None and stop_event.is_set():
-                break
-            ranked, order = (logp / TEMPERATURE).softmax(-1).sort(-1, descending=True)
-            ranked[ranked.cumsum(-1) - ranked > TOP_P] = 0  # nucleus: the likeliest tokens up to TOP_P
-            nxt = order.gather(-1, torch.multinomial(ranked, 1, generator=rng))
-            for i, t in enumerate(nxt[:, 0].tolist()):
-                if not done[i]:
-                    done[i] = t in self.tok.all_special_ids
-                    rows[i] += [] if done[i] else [t]
-                    done[i] = done[i] or "```" in self.tok.decode(rows[i])
-            if all(done):
-                break
-            with torch.no_grad():
-                logp = self.lm(nxt, past_key_values=cache, use_cache=True).logits[:, -1].float().log_softmax(-1)
-        return [self.tok.decode(r).split("```")[0].strip() for r in rows]
-
-
-def vote(tool, codes: list[str], text: str, failed: set = frozenset()) -> tuple[str, str]:
-    """Self-consistency (Wang et al. 2022) for programs: each program that is grounded in the text (program.py)
-    and not one that already failed is run; each value gets a vote per program that computes it, the first program
-    (the greedy one) GREEDY_WEIGHT votes; the most votes win (ties: the greedy value). None runs: the first
-    program, as before. Returns (program, the votes as text)."""
-    weight: dict[str, float] = {}
-    first: dict[str, str] = {}
-    for i, code in enumerate(codes):
-        if code in failed or not grounded(code, text):
-            continue
-        obs, ok = execute(tool, {meta(tool).program: code})
-        if ok:
-            weight[obs] = weight.get(obs, 0) + (GREEDY_WEIGHT if i == 0 else 1)
-            first.setdefault(obs, code)
-    if not weight:
-        return codes[0], f" · {len(codes)} programs: none runs"
-    best = max(weight, key=weight.get)  # dicts keep order: a tie goes to the value seen first
-    return first[best], f" · {len(codes)} programs: " + ", ".join(f"{w:g}× {v}" for v, w in weight.items())
+        return self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens).strip()

@@ -66,20 +66,6 @@ def test_a_program_is_grounded_when_it_uses_a_number_of_the_task():
     assert grounded("answer = round(convert_units(x, 'km', 'mile'))", "no numbers")  # no literal: nothing made up
 
 
-def test_the_vote_keeps_the_greedy_program_against_two_disagreeing_samples():
-    calc = {t.name: t for t in T.make_tools()}["calculator"]
-    task = "연필 12자루에 9,600원이면 연필 5자루는 얼마인가요?"
-    greedy, wrong = "answer = 9600 / 12 * 5", "answer = 9600 / 12"
-    code, votes = C.vote(calc, [greedy, wrong, wrong, "answer = 9600 * 5 / 12"], task)
-    assert code == greedy and "4000" in votes  # 3 votes for the greedy value +1 from a sample, against 2
-    code, _ = C.vote(calc, [greedy, wrong, wrong, wrong, wrong], task)  # four samples agree: the vote overrules
-    assert code == wrong
-    code, _ = C.vote(calc, ["answer = 9600 / 0", "answer = 7 * 3", wrong], task)  # the greedy fails to run, a
-    assert code == wrong  # made-up program computes nothing of the task: the one program left wins
-    code, votes = C.vote(calc, [greedy], task, failed={greedy})
-    assert code == greedy and "none runs" in votes  # nothing runs: the greedy program, as without a vote
-
-
 # ---- the constrained backend with a real model ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small():
