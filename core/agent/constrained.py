@@ -40,8 +40,7 @@ SYSTEM = ("You are an agent. Call one tool at a time; never compute, convert or 
 OPENER = '<tool_call>\n{"name": "'
 PROGRAM_SYSTEM = ("Write a short Python program that solves the user's task with the function below. Write each "
                   "number of the task as a Python number, one step per line, and store the result in a variable "
-                  "named answer. Round only if the task asks. If the answer has two parts or needs its unit "
-                  "(hours and minutes), print them with their words instead. Reply with the code only.\n{doc}")
+                  "named answer. Round only if the task asks. Reply with the code only.\n{doc}")
 CODE = "```python\n"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
