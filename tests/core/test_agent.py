@@ -129,7 +129,8 @@ def test_the_example_pool_puts_the_nearest_worked_example_next_to_the_task(ctx):
               "answer = ceil(1000 / 30)"),
              ("A 90 minute film starts at 14:10. When does it end?", "end = 14 * 60 + 10 + 90")]
     pool = ExamplePool(kinds, ctx.embedder, k=2)
-    for task, want in [("What is 451 degrees Fahrenheit in Celsius?", 0), ("3명이 27,000원을 똑같이 내면 한 명에 얼마?", 1),
+    for task, want in [("What is 451 degrees Fahrenheit in Celsius?", 0),
+                       ("3명이 27,000원을 똑같이 내면 한 명에 얼마?", 1),
                        ("batch 64, 5,000 samples: iterations per epoch?", 2)]:
         shown = pool(task)
         assert len(shown) == 2 and shown[-1] == kinds[want], (task, shown)  # the nearest last, next to the task
