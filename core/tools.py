@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -120,13 +121,14 @@ def calculator(expression: str) -> str:
     """Run a short Python program (or one arithmetic expression) and return its value. It may use numbers,
     variables, + - * / // % **, round, floor, ceil, factorial, sqrt, min, max, abs, sum, and
     convert_units(value, from_unit, to_unit) with units such as km, m, mile, kg, g, lb, liter, degC, degF, hour,
-    minute, m**2, pyeong. The value is the variable answer (else the last one assigned)."""
-    from core.agent.program import evaluate
+    minute, m**2, pyeong. The value is the variable answer (else the last one assigned); print(h, 'hours', m,
+    'minutes') answers with the printed line."""
+    from core.agent.program import shown
 
     text = expression.strip()
     if "\n" not in text and not re.search(r"[A-Za-z_]", text):
         text = strip_thousands(text)  # thousands separators in a bare expression: 1,234
-    return format_number(evaluate(text, {"convert_units": _convert}))
+    return shown(text, {"convert_units": _convert}, format_number)
 
 
 def format_number(x: float) -> str:
@@ -313,7 +315,9 @@ class ToolContext:
         return f"{text.strip()}\n---\n{sources}"[:MAX_OBSERVATION]
 
 
-# worked examples of programs for the local model (core.agent.constrained), none taken from a task set
+# worked examples of programs for the local model (core.agent.constrained), none taken from a task set: the pool
+# the nearest few are retrieved from when there is an embedder (core.agent.examples), else these fixed four
+EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "data" / "agent_examples.jsonl"
 PROGRAM_EXAMPLES = (
     ("공책 4권에 6,000원이면 공책 9권은 얼마인가요?", "price = 6000 / 4\nanswer = price * 9"),
     ("A 40,000 won jacket is 25% off. What do I pay?", "answer = 40000 * (1 - 25 / 100)"),
@@ -331,7 +335,12 @@ def make_tools(ctx: ToolContext | None = None) -> list:
         """Today's date and weekday, or the date and weekday some days/weeks/months/years later or ago."""
         return today(amount, unit, direction, weekday, ctx.now if ctx else dt.date.today)
 
-    tools = [tool(calculator, program="expression", examples=PROGRAM_EXAMPLES, covers=("convert_units",)),
+    examples = PROGRAM_EXAMPLES
+    if ctx is not None and ctx.embedder is not None:
+        from core.agent.examples import ExamplePool
+
+        examples = ExamplePool.load(EXAMPLES_FILE, ctx.embedder)
+    tools = [tool(calculator, program="expression", examples=examples, covers=("convert_units",)),
              tool(convert_units, args_schema=UnitArgs, choices=unit_choices),
              tool(_today, name="calendar", args_schema=DateArgs)]
     if ctx is not None:  # a retrieved sentence is evidence: answered from, or computed on

@@ -247,10 +247,12 @@ class LocalBackend:
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
         on; a program that failed is shown with its error, so the model writes another."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
-        for task, code in meta(tool).examples:
-            messages += [{"role": "user", "content": task}, {"role": "assistant", "content": f"{CODE}{code}\n```"}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
-        messages.append({"role": "user", "content": f"Facts: {facts}\nTask: {self.task}" if facts else self.task})
+        asked = f"Facts: {facts}\nTask: {self.task}" if facts else self.task
+        examples = meta(tool).examples  # fixed, or a pool that gives the nearest to what is asked (examples.py)
+        for task, code in (examples(asked) if callable(examples) else examples):
+            messages += [{"role": "user", "content": task}, {"role": "assistant", "content": f"{CODE}{code}\n```"}]
+        messages.append({"role": "user", "content": asked})
         for code, error in failed:
             messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"},
                          {"role": "user", "content": f"That program failed ({error}). Write a corrected program."}]

@@ -7,7 +7,8 @@ The evaluator walks the syntax tree itself (never eval/exec) and allows only wha
 variables, + - * / // % **, comparisons, `x if c else y`, if-statements, `for _ in range(n)`, and the functions
 round, floor, ceil, factorial, sqrt, min, max, abs, sum (plus the ones the caller passes, e.g. a unit converter).
 Anything else (imports, attributes, subscripts, strings outside a call, while-loops, def) is refused with a
-UserError saying what. The value is `answer`, else the last thing printed, else the last variable assigned.
+UserError saying what. The value is `answer`, else the last thing printed, else the last variable assigned; a
+printed line with words in it (print(h, '시간', m, '분')) is the answer as text (shown).
 """
 from __future__ import annotations
 
@@ -134,6 +135,24 @@ class _Run:
 
 def evaluate(code: str, functions: dict | None = None) -> float:
     """The value a short program computes (see the module docstring); UserError when it is refused or fails."""
+    return _execute(code, functions)[0]
+
+
+def shown(code: str, functions: dict | None = None, fmt=str) -> str:
+    """What a program answers, as text: the line it printed when that line has words in it ('3시간 15분',
+    '14 hours 5 minutes': an answer with units or in two parts), else its value written by fmt."""
+    value, printed = _execute(code, functions)
+    if not any(isinstance(p, str) for p in printed):
+        return fmt(value)
+    line = ""
+    for piece in printed:
+        text = piece if isinstance(piece, str) else fmt(piece)
+        glued = isinstance(piece, str) and bool(re.match(r"[가-힣]", text)) and line[-1:].isdigit()
+        line += text if not line or glued else f" {text}"  # a Korean unit right after its number: 3시간
+    return line
+
+
+def _execute(code: str, functions: dict | None) -> tuple[float, list]:
     text = code.strip().replace("×", "*").replace("÷", "/").replace("^", "**")
     try:
         tree = pyparse.parse(text)
@@ -156,7 +175,7 @@ def evaluate(code: str, functions: dict | None = None) -> float:
         value = list(run.names.values())[-1]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise UserError("agent.program_empty", "the program computes no number")
-    return value
+    return value, run.printed
 
 
 def computes(code: str) -> bool:

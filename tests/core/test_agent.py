@@ -55,6 +55,9 @@ def test_calculator_runs_expressions_and_programs_like_python_and_refuses_code()
     assert T.calculator("0.1 + 0.2") == "0.3"
     assert T.calculator("price = 2400 / 3\nanswer = price * 7") == "5600"
     assert T.calculator("round(convert_units(72, 'degF', 'degC'), 1)") == "22.2"  # (72 - 32) * 5 / 9 = 22.22…
+    assert T.calculator("m = 325 / 100 * 60\nprint(m // 60, '시간', m % 60, '분')") == "3시간 15분"  # words: a line
+    assert T.calculator("print(7 // 2, 'boxes and', 7 % 2, 'left')") == "3 boxes and 1 left"
+    assert T.calculator("x = 3\nprint(x * 2)") == "6"  # a number alone printed is the value
     for bad, key in [("x + 1", "agent.program_name"), ("__import__('os')", "agent.program_name"),
                      ("1/0", "agent.program_math"), ("open('f').read()", "agent.program_refused"),
                      ("import os", "agent.program_refused"), ("answer = (", "agent.program_syntax")]:
@@ -115,6 +118,25 @@ def ctx(tmp_path_factory):
     from core.vectordb import VectorStore
 
     return T.ToolContext(VectorStore(tmp_path_factory.mktemp("chroma")), make_embedder("e5", REG), REG)
+
+
+def test_the_example_pool_puts_the_nearest_worked_example_next_to_the_task(ctx):
+    from core.agent.examples import ExamplePool
+
+    kinds = [("Convert 20 degrees Celsius to Fahrenheit.", "answer = convert_units(20, 'degC', 'degF')"),
+             ("8 friends share a 56,000 won bill. How much does each pay?", "answer = 56000 / 8"),
+             ("How many steps is one epoch of 1,000 images with batch size 30, rounding up?",
+              "answer = ceil(1000 / 30)"),
+             ("A 90 minute film starts at 14:10. When does it end?", "end = 14 * 60 + 10 + 90")]
+    pool = ExamplePool(kinds, ctx.embedder, k=2)
+    for task, want in [("What is 451 degrees Fahrenheit in Celsius?", 0),
+                       ("3명이 27,000원을 똑같이 내면 한 명에 얼마?", 1),
+                       ("batch 64, 5,000 samples: iterations per epoch?", 2)]:
+        shown = pool(task)
+        assert len(shown) == 2 and shown[-1] == kinds[want], (task, shown)  # the nearest last, next to the task
+    tools = {t.name: t for t in T.make_tools(ctx)}  # with an embedder the calculator's examples are the pool
+    pool = A.meta(tools["calculator"]).examples
+    assert isinstance(pool, ExamplePool) and len(pool.examples) >= 30 and len(pool("5 miles in km")) == pool.k
 
 
 def test_search_docs_finds_the_right_note_and_puts_its_answering_sentence_first(ctx):
