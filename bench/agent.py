@@ -4,8 +4,9 @@ Tasks needing one or two tool calls, with checkable answers. Two kinds of set, l
     DEV sets (data/eval/agent_*.csv): tasks, heldout, fresh, fresh2, fresh3, fresh4, wordproblems. Their misses
         were read while the agent was designed, so their figures are in-distribution, whoever wrote them.
     independent (frozen): data/eval/frozen/agent_independent.csv, written by someone who saw neither the code nor
-        any other set, frozen before the redesign of issue 29. It is read only as a score: the bench prints no
-        task, answer or trace of it, and writes none of its rows to --out.
+        any other set, frozen before the redesign of issue 29; independent2: data/eval/frozen/set2/, a second one
+        written the same way before the retrieved examples. They are read only as scores: the bench prints no
+        task, answer or trace of them, and writes none of their rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
     local    the local model in process, constrained tool calls (core.agent.constrained)
@@ -75,7 +76,8 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
     return any(p.lower() in answer.lower() for p in expected.split("|"))
 
 
-FROZEN = {"independent": "frozen/agent_independent.csv"}  # read only as a score
+FROZEN = {"independent": "frozen/agent_independent.csv",  # read only as scores
+          "independent2": "frozen/set2/agent_fresh_independent.csv"}
 
 
 def load_tasks(name: str) -> list[dict]:
