@@ -6,14 +6,14 @@ import streamlit as st
 from core.errors import UserError
 from ui.i18n import current_language, t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, embedder, settings
+from ui.resources import asset_registry, embedder, heavy_resource, settings
 from ui.state import State
 from ui.widgets import header, line_chart, metric_columns, show_user_error
 
 S = State("clip")
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def _fashion():
     from core.data import fashion_mnist
 

@@ -11,7 +11,7 @@ from core.data import FASHION_CLASSES
 from core.errors import UserError
 from ui.i18n import t
 from ui.jobs import job_panel, metrics_so_far
-from ui.resources import asset_registry
+from ui.resources import asset_registry, heavy_resource
 from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, metric_columns, show_code, show_user_error
 
@@ -23,18 +23,18 @@ def class_names(dataset: str) -> list[str]:
     return FASHION_CLASSES if dataset == "fashion_mnist" else [str(i) for i in range(10)]
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def shipped_generator(dataset: str):
     return gan.load_generator(gan.weights_path(dataset))
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def training_data(dataset: str):
     root = asset_registry().path("fashion_mnist").parent.parent if dataset == "fashion_mnist" else None
     return gan.load_data(dataset, root)
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def fashion():
     from core.data import fashion_mnist
 

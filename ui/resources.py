@@ -1,5 +1,12 @@
-"""Process-wide resources, created once per server process with st.cache_resource."""
+"""Process-wide resources, created once per server process with st.cache_resource.
+
+Big models use `heavy_resource` instead: in light mode (a small cloud box) only the models of the page being shown
+stay in memory."""
 from __future__ import annotations
+
+import ctypes
+import functools
+import gc
 
 import streamlit as st
 
@@ -11,6 +18,63 @@ def _secrets() -> dict:
         return dict(st.secrets)
     except Exception:  # no secrets.toml: perfectly normal on a student laptop
         return {}
+
+
+_HEAVY: dict[str, object] = {}  # "file:qualname" -> the st.cache_resource function of each big-model loader
+_LOADED: dict[tuple, None] = {}  # (loader key, args, kwargs) of every big model now in a cache
+_IN_RUN = "_heavy_in_run"  # session key: the entries the session's current run has used
+
+
+def heavy_resource(**cache_args):
+    """`st.cache_resource` for a big model or data set (an LLM, an embedder, Fashion-MNIST as tensors). In light
+    mode, loading one first drops every other big one that this session's current run does not use (their caches'
+    `clear`) and hands the memory back to the OS: a small box holds one page's models at a time. Normal mode: a
+    plain cache."""
+    def wrap(fn):
+        key = f"{fn.__code__.co_filename}:{fn.__qualname__}"  # page scripts all run as __main__
+
+        @functools.wraps(fn)  # the cache keys on fn's name and source, so each loader keeps its own cache
+        def load(*args, **kwargs):
+            if settings().light:
+                _free_all_but(_in_run())
+            _LOADED[(key, args, tuple(kwargs.items()))] = None
+            return fn(*args, **kwargs)
+
+        cached = _HEAVY[key] = st.cache_resource(show_spinner=False, **cache_args)(load)
+
+        @functools.wraps(fn)
+        def use(*args, **kwargs):
+            _in_run().add((key, args, tuple(kwargs.items())))
+            return cached(*args, **kwargs)
+
+        use.clear = cached.clear
+        return use
+
+    return wrap
+
+
+def new_run() -> None:
+    """Called by the router at the start of every full run: the big models used from here on are the page's own."""
+    st.session_state[_IN_RUN] = set()
+
+
+def _in_run() -> set:
+    try:
+        return st.session_state.setdefault(_IN_RUN, set())
+    except Exception:  # a worker thread with no script run: it keeps nothing for itself
+        return set()
+
+
+def _free_all_but(keep: set) -> None:
+    for entry in [e for e in _LOADED if e not in keep]:
+        key, args, kwargs = entry
+        _HEAVY[key].clear(*args, **dict(kwargs))
+        _LOADED.pop(entry, None)
+    gc.collect()
+    try:  # glibc keeps freed heap pages for reuse; this returns them to the OS (not on macOS / musl: no-op)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,7 +91,7 @@ def asset_registry():
     return Registry(settings().cache_dir)
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def embedder(name: str):
     """Offline embedders, one per process. Online ones are built per call with the user's key."""
     from core.embeddings import make_embedder
@@ -49,7 +113,7 @@ def answer_cache():
     return AnswerCache(settings().cache_dir / "llm_cache.sqlite")
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@heavy_resource(max_entries=2)
 def local_llm(model: str):
     """The generation engine of a local model, one per process: CTranslate2 int8 (converted once, ~30–60 s; then
     loaded in about a second), or torch when COURSE_LLM_ENGINE=torch. Its `.lm` is the torch model, loaded only
@@ -61,7 +125,7 @@ def local_llm(model: str):
     return load_ct2(model, asset_registry(), settings().cache_dir, torch_loader=lambda: _torch_pair(model))
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
+@heavy_resource(max_entries=1)
 def lora_int8_llm(folder: str):
     """A merged LoRA model's CTranslate2 int8 copy (core.lora.merge_and_save with int8)."""
     from pathlib import Path
@@ -76,7 +140,7 @@ def _torch_pair(model: str):
     return provider.lm, provider.tok
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@heavy_resource(max_entries=2)
 def torch_llm(model: str):
     """The torch model (logits, attention, sampling internals; LoRA). The first load converts the GGUF (~15–40 s);
     later loads take about a second."""

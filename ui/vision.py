@@ -19,7 +19,7 @@ from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, light_or, settings
+from ui.resources import asset_registry, heavy_resource, light_or, settings
 from ui.state import State, session_runs_dir
 from ui.widgets import line_chart, metric_columns, precision_select, show_code, show_user_error
 
@@ -36,7 +36,7 @@ class VisionRun:
 
 
 # ---- data ---------------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def _fashion():
     from core.data import fashion_mnist
 
