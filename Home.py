@@ -28,5 +28,5 @@ for spec in routed_pages():
 current = st.navigation(sections, expanded=True)  # all pages visible, not "view more"
 classroom.route(pages, current)  # a lesson link (?page=dnn&preset=overfit&hide=seed) switches and presets
 classroom.sidebar(next((p for p, page in pages.items() if page.url_path == current.url_path), ""))
-new_run()  # light mode: the big models this run loads or uses are the page's own (ui.resources)
+new_run(current.url_path)  # light mode: only this page's big models stay (ui.resources)
 current.run()

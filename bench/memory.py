@@ -1,6 +1,7 @@
 """Peak memory of the app on a small cloud box: start `streamlit run Home.py` headless, open every page in Debian's
 chromium (playwright), press each page's main (primary) button, and sample the RSS of the server's whole process
-tree (the server and any process it starts) every 0.25 s. Light mode (COURSE_LIGHT=1) and normal mode side by side.
+tree (the server and any process it starts) every 0.25 s, and what it still holds once each page is done. Light
+mode (COURSE_LIGHT=1) and normal mode side by side.
 
     python bench/memory.py                      # both modes
     python bench/memory.py --modes light --action-seconds 30
@@ -64,7 +65,8 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
                     _settle(page, action_seconds)
                 rows.append((name, rss.peak, pressed))
                 print(f"  {'light' if light else 'normal'} {name:<22} peak so far {rss.peak / 1e9:5.2f} GB"
-                      f"{'  (main action)' if pressed else ''}", flush=True)
+                      f"  held after it {rss.sample() / 1e9:5.2f} GB{'  (main action)' if pressed else ''}",
+                      flush=True)
             browser.close()
         return rss.peak, rows
 

@@ -23,6 +23,7 @@ def _secrets() -> dict:
 _HEAVY: dict[str, object] = {}  # "file:qualname" -> the st.cache_resource function of each big-model loader
 _LOADED: dict[tuple, None] = {}  # (loader key, args, kwargs) of every big model now in a cache
 _IN_RUN = "_heavy_in_run"  # session key: the entries the session's current run has used
+_PAGE = "_heavy_page"  # session key: the page of the session's last full run
 
 
 def heavy_resource(**cache_args):
@@ -53,8 +54,13 @@ def heavy_resource(**cache_args):
     return wrap
 
 
-def new_run() -> None:
-    """Called by the router at the start of every full run: the big models used from here on are the page's own."""
+def new_run(page: str) -> None:
+    """The router calls this before every full run: the big models used from here on are this page's own. In light
+    mode, opening another page also drops the last page's big models and trims the heap, so a page that loads none
+    through `heavy_resource` (a training run) does not sit on top of them."""
+    if settings().light and st.session_state.get(_PAGE) not in (None, page):
+        _free_all_but(set())
+    st.session_state[_PAGE] = page
     st.session_state[_IN_RUN] = set()
 
 

@@ -21,7 +21,10 @@ def _page():
     def model_b():
         return uuid.uuid4().hex
 
-    new_run()  # what the router does before every page run
+    page = st.session_state.get("page", "models")
+    new_run(page)  # what the router does before every page run
+    if page != "models":  # another page, one that loads no big model (a training run, say)
+        return
     which = st.radio("models", ["a", "b", "both"], key="which")
     if which in ("a", "both"):
         st.markdown(f"a:{model_a()}")
@@ -71,8 +74,25 @@ def test_light_mode_keeps_the_models_one_run_uses_together(mode):
     assert _tokens(at) == before and set(before) == {"a", "b"}  # a page needing both does not reload either
 
 
+def test_light_mode_opening_another_page_drops_the_last_pages_models(mode):
+    mode(light=True)
+    at = AppTest.from_function(_page).run()
+    first = _tokens(at)["a"]
+    at.run()
+    assert _tokens(at)["a"] == first  # a rerun of the same page keeps its model
+    at.session_state["page"] = "training"
+    at.run()
+    at.session_state["page"] = "models"
+    at.run()
+    assert _tokens(at)["a"] != first
+
+
 def test_normal_mode_keeps_every_model(mode):
     mode(light=False)
     at = AppTest.from_function(_page).run()
     first, again = _a_then_b_then_a(at)
-    assert first == again
+    at.session_state["page"] = "training"
+    at.run()
+    at.session_state["page"] = "models"
+    at.run()
+    assert first == again == _tokens(at)["a"]
