@@ -4,11 +4,10 @@ import streamlit as st
 from core import final_project as project
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import heavy_resource
 from ui.widgets import header, show_user_error
 
 
-@heavy_resource()
+@st.cache_resource(show_spinner=False)
 def _model():
     return project.train()  # once per server process, shared by every session
 

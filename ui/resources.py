@@ -106,6 +106,15 @@ def embedder(name: str):
 
 
 @st.cache_resource(show_spinner=False)
+def fashion_mnist():
+    """Fashion-MNIST as tensors (~220 MB), one copy per process for every page that uses it. Not a heavy resource:
+    sessions keep views of it (a trained model's data), so dropping it would only load a second copy."""
+    from core.data import fashion_mnist as load
+
+    return load(asset_registry().path("fashion_mnist").parent.parent, settings().online)
+
+
+@st.cache_resource(show_spinner=False)
 def vector_store():
     from core.vectordb import VectorStore
 
