@@ -59,6 +59,9 @@ def new_run(page: str) -> None:
     mode, opening another page also drops the last page's big models and trims the heap, so a page that loads none
     through `heavy_resource` (a training run) does not sit on top of them."""
     if settings().light and st.session_state.get(_PAGE) not in (None, page):
+        from core import text
+
+        text.kiwi.cache_clear()  # the Korean analyser (~0.5 GB) of word2vec and RAG: the next user loads it again
         _free_all_but(set())
     st.session_state[_PAGE] = page
     st.session_state[_IN_RUN] = set()
