@@ -41,7 +41,7 @@ def heavy_resource(**cache_args):
             _LOADED[(key, args, tuple(kwargs.items()))] = None
             return fn(*args, **kwargs)
 
-        cached = _HEAVY[key] = st.cache_resource(show_spinner=False, **cache_args)(load)
+        cached = _HEAVY[key] = st.cache_resource(show_spinner=False, on_release=_release, **cache_args)(load)
 
         @functools.wraps(fn)
         def use(*args, **kwargs):
@@ -72,6 +72,14 @@ def _in_run() -> set:
         return st.session_state.setdefault(_IN_RUN, set())
     except Exception:  # a worker thread with no script run: it keeps nothing for itself
         return set()
+
+
+def _release(value) -> None:
+    """A CTranslate2 engine's worker thread keeps its provider alive after the cache lets go: in light mode, stop it
+    (`close`), so the engine's memory is freed. A run still streaming from it elsewhere would fail: light mode is for
+    a one-class demo box."""
+    if settings().light and callable(getattr(value, "close", None)):
+        value.close()
 
 
 def _free_all_but(keep: set) -> None:
