@@ -68,10 +68,11 @@ def new_run(page: str) -> None:
 
 
 def _in_run() -> set:
-    try:
-        return st.session_state.setdefault(_IN_RUN, set())
-    except Exception:  # a worker thread with no script run: it keeps nothing for itself
+    from streamlit.runtime.scriptrunner import get_script_run_ctx  # as in Streamlit's multithreading guide
+
+    if get_script_run_ctx() is None:  # a worker thread (a training job): it has no run, and keeps nothing for itself
         return set()
+    return st.session_state.setdefault(_IN_RUN, set())
 
 
 def _release(value) -> None:
