@@ -27,8 +27,8 @@ _PAGE = "_heavy_page"  # session key: the page of the session's last full run
 
 
 def heavy_resource(**cache_args):
-    """`st.cache_resource` for a big model or data set (an LLM, an embedder, Fashion-MNIST as tensors). In light
-    mode, loading one first drops every other big one that this session's current run does not use (their caches'
+    """`st.cache_resource` for a big model (an LLM, an embedder, whisper): the one place to register one. In light
+    mode, loading one first drops every other big model that this session's current run does not use (their caches'
     `clear`) and hands the memory back to the OS: a small box holds one page's models at a time. Normal mode: a
     plain cache."""
     def wrap(fn):
