@@ -10,7 +10,7 @@ st.set_page_config(page_title="PyTorch · LLM 코스", page_icon="🎓", layout=
 from ui import classroom  # noqa: E402
 from ui.course import DAYS, routed_pages  # noqa: E402
 from ui.i18n import language_switch, t  # noqa: E402
-from ui.resources import settings  # noqa: E402
+from ui.resources import new_run, settings  # noqa: E402
 from ui.state import session_id  # noqa: E402
 
 settings()  # applies HF_HUB_OFFLINE etc. before any page can import transformers
@@ -28,4 +28,5 @@ for spec in routed_pages():
 current = st.navigation(sections, expanded=True)  # all pages visible, not "view more"
 classroom.route(pages, current)  # a lesson link (?page=dnn&preset=overfit&hide=seed) switches and presets
 classroom.sidebar(next((p for p, page in pages.items() if page.url_path == current.url_path), ""))
+new_run(current.url_path)  # light mode: only this page's big models stay (ui.resources)
 current.run()

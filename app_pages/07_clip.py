@@ -6,24 +6,17 @@ import streamlit as st
 from core.errors import UserError
 from ui.i18n import current_language, t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, embedder, settings
+from ui.resources import embedder, fashion_mnist
 from ui.state import State
 from ui.widgets import header, line_chart, metric_columns, show_user_error
 
 S = State("clip")
 
 
-@st.cache_resource(show_spinner=False)
-def _fashion():
-    from core.data import fashion_mnist
-
-    return fashion_mnist(asset_registry().path("fashion_mnist").parent.parent, settings().online)
-
-
 def _start(steps: int, lr: float):
     from core import clip as C
 
-    data = _fashion()
+    data = fashion_mnist()
     model = C.DualEncoder(embedder("e5"))
     S.set("model", model)  # a Stop keeps what was trained so far
     cfg = C.ClipConfig(steps=steps, lr=lr)
@@ -50,7 +43,7 @@ def _results(job) -> None:
     model = S.get("model")
     if model is None or not job.metrics:
         return
-    data = _fashion()
+    data = fashion_mnist()
     x, y = data.x_test[:1000], data.y_test[:1000]
     st.subheader(t("clip.zero_shot"))
     metric_columns([(t("clip.acc_ko"), f"{model.zero_shot(x, y, lang='ko'):.1%}"),

@@ -7,12 +7,12 @@ from core import transformer_lab
 from core.catalog import SMALL_MODEL
 from core.errors import UserError
 from ui.i18n import t
-from ui.resources import asset_registry, torch_llm
+from ui.resources import asset_registry, heavy_resource, torch_llm
 from ui.text import md_escape, qwen_subword
 from ui.widgets import header, show_user_error, tabbed
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def encoder():
     return transformer_lab.load_encoder(str(asset_registry().path("minilm").parent))
 

@@ -10,7 +10,7 @@ from core import voice
 from core.errors import UserError
 from ui.i18n import t
 from ui.llm import provider_picker
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, heavy_resource, settings
 from ui.state import State, load_chat, save_chat
 from ui.widgets import api_key_field, header, show_user_error, tabbed
 
@@ -18,7 +18,7 @@ S = State("chat")
 PRESETS = ("assistant", "teacher", "translator", "coder", "custom")
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def whisper_model():
     return voice.load_whisper(asset_registry().path("whisper_base").parent)
 

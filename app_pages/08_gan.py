@@ -11,7 +11,7 @@ from core.data import FASHION_CLASSES
 from core.errors import UserError
 from ui.i18n import t
 from ui.jobs import job_panel, metrics_so_far
-from ui.resources import asset_registry
+from ui.resources import asset_registry, fashion_mnist
 from ui.state import State, session_runs_dir
 from ui.widgets import header, line_chart, metric_columns, show_code, show_user_error
 
@@ -30,15 +30,9 @@ def shipped_generator(dataset: str):
 
 @st.cache_resource(show_spinner=False)
 def training_data(dataset: str):
-    root = asset_registry().path("fashion_mnist").parent.parent if dataset == "fashion_mnist" else None
-    return gan.load_data(dataset, root)
-
-
-@st.cache_resource(show_spinner=False)
-def fashion():
-    from core.data import fashion_mnist
-
-    return fashion_mnist(asset_registry().path("fashion_mnist").parent.parent)
+    if dataset == "fashion_mnist":  # the process's one copy, shared with the other pages
+        return fashion_mnist().x_train, fashion_mnist().y_train
+    return gan.load_data(dataset)
 
 
 def fashion_root() -> str:
@@ -203,7 +197,7 @@ def synthetic_tab() -> None:
     def start():
         cfg.validate()
         G = shipped_generator("fashion_mnist")[0] if "gan" in cfg.arms else None
-        data = fashion()
+        data = fashion_mnist()
         S.set("syn_cfg", cfg)
         recorders = {arm: runs.Recorder(session_runs_dir(), "synthetic", f"{arm}-{cfg.n_labelled}",
                                         dataclasses.asdict(cfg) | {"arm": arm}, seed=cfg.seed) for arm in cfg.arms}

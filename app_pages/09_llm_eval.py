@@ -14,7 +14,7 @@ from core.errors import UserError
 from ui.i18n import t
 from ui.jobs import job_panel
 from ui.llm import provider_picker
-from ui.resources import settings
+from ui.resources import heavy_resource, settings
 from ui.state import State, session_runs_dir
 from ui.widgets import header, metric_columns, show_user_error, tabbed
 
@@ -333,7 +333,7 @@ def runner_tab(max_tokens: int) -> None:
     job_panel("le.run_job", t("le.run_many"), start, live, done, button_key="le.run_many", icon="📨")
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
+@heavy_resource(max_entries=1)
 def _saved_adapter(path: str):
     """A LoRA adapter saved by the day-7 page, on a fresh copy of its base (the shared chat model stays clean)."""
     import json

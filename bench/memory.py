@@ -1,9 +1,11 @@
 """Peak memory of the app on a small cloud box: start `streamlit run Home.py` headless, open every page in Debian's
 chromium (playwright), press each page's main (primary) button, and sample the RSS of the server's whole process
-tree (the server and any process it starts) every 0.25 s. Light mode (COURSE_LIGHT=1) and normal mode side by side.
+tree (the server and any process it starts) every 0.25 s, and what it still holds once each page is done. Light
+mode (COURSE_LIGHT=1) and normal mode side by side.
 
     python bench/memory.py                      # both modes
     python bench/memory.py --modes light --action-seconds 30
+    python bench/memory.py --modes light --pages lora      # one page's own need, in a fresh server
 
 Goal: peak ≤ 2.5 GB in light mode (Community Cloud gives an app about 1–2.7 GB).
 """
@@ -37,8 +39,9 @@ def _settle(page, timeout_s: float) -> None:
         page.wait_for_timeout(250)
 
 
-def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, int, bool]]]:
-    """(peak bytes, [(page, peak bytes after it, main action pressed)]) for one fresh server."""
+def measure(light: bool, action_seconds: float, only: tuple[str, ...] = ()) -> tuple[int, list[tuple[str, int, bool]]]:
+    """(peak bytes, [(page, peak bytes after it, main action pressed)]) for one fresh server; `only`: these pages
+    (url names, e.g. lora), in menu order, instead of all."""
     from playwright.sync_api import sync_playwright
 
     rows = []
@@ -52,6 +55,8 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
             hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
             for href in hrefs:
                 name = urlparse(href).path.strip("/") or "home"
+                if only and name not in only:
+                    continue
                 page.goto(href if href.startswith("http") else url + "/" + href.lstrip("/"))
                 page.wait_for_selector(f"{MAIN} h1", timeout=180_000)  # the script has started
                 _settle(page, 180)  # a page that loads a local LLM on render takes a while the first time
@@ -64,7 +69,8 @@ def measure(light: bool, action_seconds: float) -> tuple[int, list[tuple[str, in
                     _settle(page, action_seconds)
                 rows.append((name, rss.peak, pressed))
                 print(f"  {'light' if light else 'normal'} {name:<22} peak so far {rss.peak / 1e9:5.2f} GB"
-                      f"{'  (main action)' if pressed else ''}", flush=True)
+                      f"  held after it {rss.sample() / 1e9:5.2f} GB{'  (main action)' if pressed else ''}",
+                      flush=True)
             browser.close()
         return rss.peak, rows
 
@@ -73,12 +79,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--modes", nargs="+", choices=["light", "normal"], default=["light", "normal"])
     ap.add_argument("--action-seconds", type=float, default=60, help="how long a page's main action may run")
+    ap.add_argument("--pages", nargs="+", default=(), help="only these pages (url names: lora chat ...), in one server")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit("needs Debian's chromium (apt install chromium)")
     peaks = {}
     for mode in args.modes:
-        peaks[mode], _ = measure(mode == "light", args.action_seconds)
+        peaks[mode], _ = measure(mode == "light", args.action_seconds, tuple(args.pages))
     print("\nmode     peak RSS of the server process tree")
     for mode, peak in peaks.items():
         print(f"{mode:<8} {peak / 1e9:.2f} GB")

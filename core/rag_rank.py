@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,12 +30,10 @@ RANKER = Path(__file__).resolve().parent.parent / "data" / "rag_ranker.json"
 KINDS = ("sentence", "item", "row", "definition", "heading", "line")
 # Morpheme tags that carry content: nouns, numbers, foreign words, hanja, verb and adjective stems, roots.
 _CONTENT = {"NNG", "NNP", "NR", "SN", "SL", "SH", "VV", "VA", "XR", "VV-R", "VA-R", "VV-I", "VA-I", "W_SERIAL"}
-_KIWI = None
 _HANGUL = re.compile(r"[가-힣]+")
 # A question whose answer is a number, an amount, a time or a date (in Korean or English)
 _ASKS_NUMBER = re.compile(r"몇|얼마|며칠|언제|나이|\bhow (?:many|much|long|old|often)\b|\bwhen\b"
                           r"|\bwhat (?:year|time|date)\b", re.IGNORECASE)
-_KIWI_LOCK = threading.Lock()
 FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm25_rel",
             "chunk_bm25_rel", "unit_cover", "chunk_cover", "tfidf", "count_missing", "count_held", "log_len",
             "neighbour_gap", "unit_cos_rank", "unit_bm25_rank", "doc_cover", "sym_cos_gap", "number_held",
@@ -45,13 +42,10 @@ FEATURES = ("unit_cos_gap", "chunk_cos_gap", "unit_bm25", "chunk_bm25", "unit_bm
 
 
 def _kiwi():
-    global _KIWI
-    with _KIWI_LOCK:
-        if _KIWI is None:
-            from kiwipiepy import Kiwi
+    """The process's one Kiwi (~0.5 GB), shared with core.text (word2vec, the morpheme tokenizer)."""
+    from core.text import kiwi
 
-            _KIWI = Kiwi()
-        return _KIWI
+    return kiwi()
 
 
 @lru_cache(maxsize=50000)

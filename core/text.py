@@ -558,6 +558,7 @@ _KEEP_TAGS = ("NN", "NP", "VV", "VA", "VX", "MA", "XR", "SL", "IC")  # content w
 
 @lru_cache(maxsize=1)
 def kiwi():
+    """Kiwi's Korean analyser, one per process (~0.5 GB; core.rag_rank uses it too). `kiwi.cache_clear()` frees it."""
     from kiwipiepy import Kiwi
 
     return Kiwi(num_workers=1)

@@ -19,7 +19,7 @@ from core.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit
 from ui.classroom import load_run, replayer
 from ui.i18n import t
 from ui.jobs import job_panel
-from ui.resources import asset_registry, light_or, settings
+from ui.resources import asset_registry, fashion_mnist, light_or, settings
 from ui.state import State, session_runs_dir
 from ui.widgets import line_chart, metric_columns, precision_select, show_code, show_user_error
 
@@ -36,13 +36,6 @@ class VisionRun:
 
 
 # ---- data ---------------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def _fashion():
-    from core.data import fashion_mnist
-
-    return fashion_mnist(asset_registry().path("fashion_mnist").parent.parent, settings().online)
-
-
 @st.cache_resource(show_spinner=False)
 def _digits():
     from core.data import digits
@@ -86,7 +79,7 @@ def builtin_data(name: str):
     try:
         if name == "fashion_mnist":
             with st.spinner(t("vis.loading")):
-                return _fashion()
+                return fashion_mnist()
         if name == "digits":
             return _digits()
         from core.data import cifar10

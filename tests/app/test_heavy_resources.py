@@ -1,0 +1,108 @@
+"""Light mode holds one page's big models at a time (ui.resources.heavy_resource); normal mode keeps them all."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.resources import settings
+
+
+def _page():
+    """A page with two cheap 'big models': each load returns a new token, so a reload shows as a new token."""
+    import uuid
+
+    import streamlit as st
+
+    from ui.resources import heavy_resource, new_run
+
+    class Engine(str):  # a token that, like a CTranslate2 provider, has a worker to stop with close()
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    @heavy_resource()
+    def model_a():
+        return Engine(uuid.uuid4().hex)
+
+    @heavy_resource()
+    def model_b():
+        return uuid.uuid4().hex
+
+    page = st.session_state.get("page", "models")
+    new_run(page)  # what the router does before every page run
+    if page != "models":  # another page, one that loads no big model (a training run, say)
+        return
+    which = st.radio("models", ["a", "b", "both"], key="which")
+    if which in ("a", "both"):
+        st.markdown(f"a:{model_a()}")
+        st.session_state.setdefault("first_a", model_a())
+    if "first_a" in st.session_state:
+        st.markdown(f"first_a_closed:{st.session_state.first_a.closed}")
+    if which in ("b", "both"):
+        st.markdown(f"b:{model_b()}")
+
+
+def _tokens(at: AppTest) -> dict[str, str]:
+    assert not at.exception, [e.value for e in at.exception]
+    return dict(m.value.split(":") for m in at.markdown)
+
+
+@pytest.fixture
+def mode(monkeypatch):
+    def _set(light: bool) -> None:
+        monkeypatch.setenv("COURSE_LIGHT", "1" if light else "0")
+        settings.clear()  # Settings are cached per process: read the variable again
+
+    yield _set
+    monkeypatch.delenv("COURSE_LIGHT")
+    settings.clear()
+
+
+def _a_then_b_then_a(at: AppTest) -> tuple[str, str]:
+    at.radio(key="which").set_value("a").run()
+    first = _tokens(at)["a"]
+    at.radio(key="which").set_value("b").run()
+    at.radio(key="which").set_value("a").run()
+    return first, _tokens(at)["a"]
+
+
+def test_light_mode_loading_b_drops_a(mode):
+    mode(light=True)
+    at = AppTest.from_function(_page).run()
+    first, again = _a_then_b_then_a(at)
+    assert first != again  # B's load dropped A: A was loaded again
+    assert _tokens(at)["first_a_closed"] == "True"  # and the dropped one was closed (its worker stopped)
+
+
+def test_light_mode_keeps_the_models_one_run_uses_together(mode):
+    mode(light=True)
+    at = AppTest.from_function(_page)
+    at.run()
+    at.radio(key="which").set_value("both").run()
+    before = _tokens(at)
+    at.run()
+    at.run()
+    assert _tokens(at) == before and {"a", "b"} <= set(before)  # a page needing both does not reload either
+
+
+def test_light_mode_opening_another_page_drops_the_last_pages_models(mode):
+    mode(light=True)
+    at = AppTest.from_function(_page).run()
+    first = _tokens(at)["a"]
+    at.run()
+    assert _tokens(at)["a"] == first  # a rerun of the same page keeps its model
+    at.session_state["page"] = "training"
+    at.run()
+    at.session_state["page"] = "models"
+    at.run()
+    assert _tokens(at)["a"] != first
+
+
+def test_normal_mode_keeps_every_model(mode):
+    mode(light=False)
+    at = AppTest.from_function(_page).run()
+    first, again = _a_then_b_then_a(at)
+    at.session_state["page"] = "training"
+    at.run()
+    at.session_state["page"] = "models"
+    at.run()
+    assert first == again == _tokens(at)["a"] and _tokens(at)["first_a_closed"] == "False"
