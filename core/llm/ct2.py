@@ -409,6 +409,8 @@ class CT2Provider:
                 ctranslate2.set_random_seed(p.seed)
                 self.generator = None
                 self.generator = self._load()
+            if self.generator is None:  # closed (light mode dropped it) while another session still held it
+                self.generator = self._load()
             self.batches.append(len(batch))
             self.generator.generate_batch([j.tokens for j in batch], **kwargs)
         except BaseException as exc:  # surfaced to every reader of the batch

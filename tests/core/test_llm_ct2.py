@@ -44,6 +44,17 @@ def test_ct2_streams_and_stops(smol):
     assert complete(smol, msgs, temperature=0, max_tokens=20) == "".join(pieces)
 
 
+def test_a_closed_engine_answers_again_the_same(smol):
+    """Light mode closes an engine it drops (ui.resources); a session still holding it gets its answer, not an
+    error: the engine loads again."""
+    msgs = [{"role": "user", "content": "Name a colour."}]
+    before = complete(smol, msgs, temperature=0, max_tokens=8)
+    smol.close()
+    assert smol.generator is None
+    assert complete(smol, msgs, temperature=0, max_tokens=8) == before
+    assert smol.generator is not None
+
+
 def test_ct2_seed_repeats_and_seeds_differ(smol):
     msgs = [{"role": "user", "content": "Write one sentence about a cat."}]
 
