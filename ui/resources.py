@@ -76,10 +76,10 @@ def _in_run() -> set:
 
 
 def _release(value) -> None:
-    """A CTranslate2 engine's worker thread keeps its provider alive after the cache lets go: in light mode, stop it
-    (`close`), so the engine's memory is freed. A run still streaming from it elsewhere would fail: light mode is for
-    a one-class demo box."""
-    if settings().light and callable(getattr(value, "close", None)):
+    """A CTranslate2 engine's worker thread keeps its provider alive after the cache lets go (light mode's drop, or
+    `max_entries` pushing out the oldest): stop it (`close`), so the engine's memory is freed. A run elsewhere that
+    still holds it gets its answer all the same: a closed engine loads again when asked (core.llm.ct2)."""
+    if callable(getattr(value, "close", None)):
         value.close()
 
 
