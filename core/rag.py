@@ -181,7 +181,7 @@ class _Index:
                 self.kinds.append(unit.kind)
                 owner.append(i)
         self.owner = np.asarray(owner, dtype=int)
-        plain = [bare(s) or s for s in self.sentences]
+        self.plain = plain = [bare(s) or s for s in self.sentences]  # without 제N조 headings: what is compared
         self.sentence_vectors = (_sentence_vectors(embedder, plain) if plain
                                  else np.zeros((0, self.vectors.shape[1]), np.float32))
         # char n-grams inside word boundaries: matches Korean stems despite particles (임기는 / 임기)
@@ -196,7 +196,7 @@ class _Index:
         if self._lexical is None:
             from core.rag_rank import Lexical
 
-            self._lexical = Lexical([bare(s) or s for s in self.sentences], self.docs)
+            self._lexical = Lexical(self.plain, self.docs)
         return self._lexical
 
     def probabilities(self, question: str, q, ranker):
@@ -235,13 +235,15 @@ class _Index:
 
         from core.rag_rank import features
 
-        tfidf = ((self.matrix @ self.tfidf.transform([question]).T).toarray().ravel() if self.sentences
-                 else np.zeros(0, np.float32))
-        plain = [bare(s) or s for s in self.sentences]
+        tfidf = self._tfidf(question) if self.sentences else np.zeros(0, np.float32)
         sym = _sentence_vectors(self.embedder, [question])[0]  # the question embedded as a passage too
         return features(question, self.sentence_vectors @ q, self.vectors @ q, self.owner, self.lexical, tfidf,
-                        self.kinds, np.array([len(s) for s in plain], np.float32), asked_count(question), plain,
-                        self.sentence_vectors @ sym)
+                        self.kinds, np.array([len(s) for s in self.plain], np.float32), asked_count(question),
+                        self.plain, self.sentence_vectors @ sym)
+
+    def _tfidf(self, question: str):
+        """Each unit's character n-gram TF-IDF cosine to the question."""
+        return (self.matrix @ self.tfidf.transform([question]).T).toarray().ravel()
 
     def sentence_scores(self, question: str, q):
         """Each sentence's e5 cosine to the question plus LEXICAL_WEIGHT × its TF-IDF cosine."""
@@ -249,8 +251,7 @@ class _Index:
             return q[:0]
         import numpy as np
 
-        lexical = (self.matrix @ self.tfidf.transform([question]).T).toarray().ravel()
-        score = self.sentence_vectors @ q + LEXICAL_WEIGHT * lexical.astype("float32")
+        score = self.sentence_vectors @ q + LEXICAL_WEIGHT * self._tfidf(question).astype("float32")
         if (count := asked_count(question)) is not None:
             score += TYPE_BONUS * np.array([bool(count.search(s)) for s in self.sentences], dtype="float32")
         return score
@@ -381,8 +382,8 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
     its answerability probability is the confidence (min_support and floor default to its frozen threshold and
     floor; with a small refusal model in the file, the answerability comes from the best unit's logit and its
-    hand-made score: _Index.hand_view). The RAG page uses "default" (issue #34 round 2, bench/rag_refusal_test.md);
-    None stays the API default.
+    hand-made score: _Index.hand_view). The RAG page offers both; None is its default and the API's (the learned rule
+    failed its test on the second independent sets: bench/rag_refusal_test.md).
     Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
     the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda

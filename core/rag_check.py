@@ -1,7 +1,7 @@
 """An opt-in "LLM check" of answerability: the local model (CTranslate2 int8, core.llm.ct2) reads the units the
 retrieval chose and the question, and the probability that its next word is "Yes" to "Do these sentences answer
-the question?" is the score. One prefill (Generator.score_batch), no generation. Measured by bench/rag_answers.py
---llm-check; not a default (its median time is above the extractive default's 0.2 s budget).
+the question?" is the score. One prefill (Generator.score_batch), no generation. Measured by bench/rag_llm_check.py;
+not a default (its median time is above the extractive default's 0.2 s budget).
 """
 from __future__ import annotations
 

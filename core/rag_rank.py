@@ -162,10 +162,18 @@ def question_features(logits, x):
 
     if len(logits) == 0:
         return np.zeros(3 + len(FEATURES), np.float32)
+    top, margin = _top(logits)
+    share = logits[top] - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+    return np.r_[logits[top], margin, share, x[top]].astype(np.float32)
+
+
+def _top(logits) -> tuple[int, float]:
+    """The best unit and its logit's margin over the second (10 with a single unit)."""
+    import numpy as np
+
     top = int(np.argmax(logits))
     second = np.partition(logits, -2)[-2] if len(logits) > 1 else logits[top] - 10.0
-    share = logits[top] - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
-    return np.r_[logits[top], logits[top] - second, share, x[top]].astype(np.float32)
+    return top, float(logits[top] - second)
 
 
 # The small refusal model (issue #34 round 2): a few features of the question's best unit under the ranker that
@@ -181,10 +189,8 @@ def refusal_features(logits, x, hand: float, hand_best: float):
 
     if len(logits) == 0:
         return np.zeros(len(REFUSAL_FEATURES), np.float32)
-    top = int(np.argmax(logits))
-    second = np.partition(logits, -2)[-2] if len(logits) > 1 else logits[top] - 10.0
-    return np.array([logits[top], logits[top] - second, hand, x[top, FEATURES.index("unit_cover")], hand_best],
-                    np.float32)
+    top, margin = _top(logits)
+    return np.array([logits[top], margin, hand, x[top, FEATURES.index("unit_cover")], hand_best], np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):

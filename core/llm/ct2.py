@@ -408,8 +408,7 @@ class CT2Provider:
                 # (CTranslate2 issue #1757): a seeded sample gets a freshly loaded engine (~0.2–1 s)
                 ctranslate2.set_random_seed(p.seed)
                 self.generator = None
-                self.generator = self._load()
-            if self.generator is None:  # closed (light mode dropped it) while another session still held it
+            if self.generator is None:  # that, or closed (a dropped cache entry) while a session still held it
                 self.generator = self._load()
             self.batches.append(len(batch))
             self.generator.generate_batch([j.tokens for j in batch], **kwargs)
