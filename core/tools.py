@@ -326,6 +326,14 @@ PROGRAM_EXAMPLES = (
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _example_pool(embedder):
+    """The worked-example pool for an embedder, its examples embedded once (~1 s with e5), not on every run."""
+    from core.agent.examples import ExamplePool
+
+    return ExamplePool.load(EXAMPLES_FILE, embedder)
+
+
 def make_tools(ctx: ToolContext | None = None) -> list:
     """The agent's tools: the three pure ones, plus the two retrieval tools when there is a context. Each tool's
     metadata tells the agent what its result means (core.agent.registry); adding a tool is adding it here."""
@@ -335,11 +343,7 @@ def make_tools(ctx: ToolContext | None = None) -> list:
         """Today's date and weekday, or the date and weekday some days/weeks/months/years later or ago."""
         return today(amount, unit, direction, weekday, ctx.now if ctx else dt.date.today)
 
-    examples = PROGRAM_EXAMPLES
-    if ctx is not None and ctx.embedder is not None:
-        from core.agent.examples import ExamplePool
-
-        examples = ExamplePool.load(EXAMPLES_FILE, ctx.embedder)
+    examples = PROGRAM_EXAMPLES if ctx is None or ctx.embedder is None else _example_pool(ctx.embedder)
     tools = [tool(calculator, program="expression", examples=examples, covers=("convert_units",)),
              tool(convert_units, args_schema=UnitArgs, choices=unit_choices),
              tool(_today, name="calendar", args_schema=DateArgs)]
