@@ -13,6 +13,13 @@ its reader gone) without stopping the others, and hands that job its end at once
 the longest in its batch. A batch still lasts as long as its longest answer, so with answers of very different
 lengths 8 clients gain less than with equal ones (bench/serve.py measures both).
 
+The system prompt is read once (prefix caching, as vLLM's automatic prefix caching or CTranslate2's "static
+prompt"): the tokens of a conversation's leading system turn(s) are handed to generate_batch as its static_prompt,
+whose model state CTranslate2 keeps and copies into every later batch that starts the same way. A long shared
+instruction (a Text-to-SQL schema, a RAG or agent instruction) is then not read again for every request, and jobs
+with the same system prompt share one batch. A system prompt is kept the second time it is seen, while the kept
+states fit in STATIC_CACHE_BYTES (CTranslate2's cache has no eviction: a fresh engine starts it empty).
+
 Torch stays for what needs the model's insides (logits and attention on the transformer page, LoRA training, the
 agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
 from __future__ import annotations
@@ -38,6 +45,8 @@ MAX_BATCH = 8          # jobs generated together at most (the server's concurren
 GATHER_S = 0.02        # the worker waits this long after a job arrives for others to join its batch ...
 GATHER_MAX_S = 0.2     # ... while they keep arriving (HTTP requests come in over tens of ms), at most this long
 IDLE_S = 60            # a worker with nothing to do this long ends (and no longer keeps its provider alive)
+STATIC_MIN_TOKENS = 48          # a shorter system prompt is read with the rest (no gain in keeping it)
+STATIC_CACHE_BYTES = 128 << 20  # model states of system prompts kept per engine, at most
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json",
                    "special_tokens_map.json", "vocab.json", "merges.txt")
 CHECK_FILE = "check.json"
@@ -207,12 +216,24 @@ def load_provider(model: str, registry, cache_dir: Path, engine: str = "ctransla
     return load_ct2(model, registry, cache_dir, progress=progress)
 
 
+def kv_bytes_per_token(folder: Path) -> int:
+    """Bytes of keys and values one prompt token keeps (float32, every layer), from the transformers config."""
+    try:
+        c = json.loads((_hf(folder) / "config.json").read_text())
+        heads = c.get("num_key_value_heads") or c["num_attention_heads"]
+        head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
+        return int(c["num_hidden_layers"]) * 2 * int(heads) * int(head_dim) * 4
+    except (OSError, ValueError, KeyError, TypeError):
+        return 64 << 10  # unknown: assume a large one
+
+
 @dataclass
 class _Job:
     tokens: list[str]
     params: GenParams
     stop_event: object
     min_tokens: int = 0  # no end token before this many (vLLM's min_tokens; CTranslate2's min_length)
+    static: tuple[str, ...] = ()  # the system prompt's tokens (tokens holds the rest); read once, see the docstring
     out: queue.Queue = field(default_factory=queue.Queue)
     ids: list[int] = field(default_factory=list)
     start: int = 0       # ids before this were already sent as text
@@ -228,8 +249,10 @@ class _Job:
         repeats its text whoever else is asking."""
         p = self.params
         if p.temperature == 0:
-            return ("greedy", self.min_tokens)
-        return ("sample", p.temperature, p.top_p, self.min_tokens) if p.seed is None else ("seeded", id(self))
+            return ("greedy", self.min_tokens, self.static)
+        if p.seed is None:
+            return ("sample", p.temperature, p.top_p, self.min_tokens, self.static)
+        return ("seeded", id(self))
 
 
 class CT2Provider:
@@ -253,6 +276,9 @@ class CT2Provider:
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
         self._waiting = 0
+        self._static_seen: dict[tuple[str, ...], int] = {}   # system prompts seen (the latest 64)
+        self._static_kept: set[tuple[str, ...]] = set()      # those whose state the engine keeps
+        self._kv_bytes = kv_bytes_per_token(self.folder)
         _LIVE.add(self)
 
     def close(self) -> None:
@@ -293,6 +319,22 @@ class CT2Provider:
         self.truncated = len(ids) > CONTEXT_TOKENS
         return ids[-CONTEXT_TOKENS:] if self.truncated else ids
 
+    def split_system(self, messages: list[Message], ids: list[int], tools: list[dict] | None = None
+                     ) -> tuple[list[int], list[int]]:
+        """(the leading system turns' tokens, the rest) when they are a long enough prefix of the prompt's ids
+        (checked, not assumed: a chat template may write the system turn differently once more turns follow);
+        else ([], ids)."""
+        n = 0
+        while n < len(messages) - 1 and messages[n].get("role") == "system":
+            n += 1
+        if n == 0:
+            return [], ids
+        head = self.tok.apply_chat_template(messages[:n], tools=tools or None, add_generation_prompt=False,
+                                            return_dict=True)["input_ids"]
+        if len(head) < STATIC_MIN_TOKENS or len(head) >= len(ids) or ids[:len(head)] != head:
+            return [], ids
+        return head, ids[len(head):]
+
     def ahead(self) -> int:
         """Jobs of this model queued or generating now."""
         return self._waiting
@@ -315,8 +357,9 @@ class CT2Provider:
         min_tokens: no end before this many tokens (a fixed-length load test, as vLLM's min_tokens)."""
         check_messages(messages)
         p = GenParams(temperature, top_p, max_tokens, seed).validate()
-        job = _Job(self.tok.convert_ids_to_tokens(self.prompt_ids(messages, tools)), p, stop_event,
-                   min(max(0, int(min_tokens)), p.max_tokens))
+        head, rest = self.split_system(messages, self.prompt_ids(messages, tools), tools)
+        job = _Job(self.tok.convert_ids_to_tokens(rest), p, stop_event, min(max(0, int(min_tokens)), p.max_tokens),
+                   static=tuple(self.tok.convert_ids_to_tokens(head)))
         self._submit(job)
         try:
             while True:
@@ -410,6 +453,10 @@ class CT2Provider:
                 self.generator = None
             if self.generator is None:  # that, or closed (a dropped cache entry) while a session still held it
                 self.generator = self._load()
+                self._static_kept.clear()  # a fresh engine keeps no system prompt
+            static = batch[0].static
+            if static:
+                kwargs.update(static_prompt=list(static), cache_static_prompt=self._keep(static))
             self.batches.append(len(batch))
             self.generator.generate_batch([j.tokens for j in batch], **kwargs)
         except BaseException as exc:  # surfaced to every reader of the batch
@@ -418,6 +465,21 @@ class CT2Provider:
             if error is None and not job.done:
                 self._flush(job, final=True)
             self._finish(job, error)
+
+    def _keep(self, static: tuple[str, ...]) -> bool:
+        """Whether the engine keeps this system prompt's state: the second time it is seen (one seen once is
+        likely never seen again), while the kept states fit in STATIC_CACHE_BYTES."""
+        if static in self._static_kept:
+            return True
+        seen = self._static_seen.pop(static, 0) + 1
+        self._static_seen[static] = seen
+        while len(self._static_seen) > 64:
+            self._static_seen.pop(next(iter(self._static_seen)))
+        used = sum(len(k) for k in self._static_kept) * self._kv_bytes
+        if seen >= 2 and used + len(static) * self._kv_bytes <= STATIC_CACHE_BYTES:
+            self._static_kept.add(static)
+            return True
+        return False
 
     def _on_token(self, job: _Job, step) -> bool:
         """One generated token of one job; True stops that job only, and its reader gets its end at once (a short

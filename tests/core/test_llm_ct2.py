@@ -224,3 +224,43 @@ def test_min_tokens_holds_off_the_end(smol):
     natural = complete(smol, msgs, temperature=0, max_tokens=40)
     forced = complete(smol, msgs, temperature=0, max_tokens=40, min_tokens=40)
     assert smol.count_tokens(natural) < 30 <= smol.count_tokens(forced), (natural, forced)
+
+
+# a long system turn of our own (a schema, as the Text-to-SQL page sends), then different questions
+SYSTEM = ("You answer with one SQL query for this SQLite schema and nothing else.\n"
+          + "\n".join(f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, name TEXT, score REAL, t{i - 1}_id INTEGER);"
+                      for i in range(1, 7)))
+ASKS = ["How many rows are in t1?", "List the names in t3 ordered by score."]
+
+
+def test_the_system_prompt_is_read_once_and_kept_on_its_second_use(smol, monkeypatch):
+    msgs = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}] for q in ASKS]
+    ids = smol.prompt_ids(msgs[0])
+    head, rest = smol.split_system(msgs[0], ids)
+    assert len(head) >= 48 and head + rest == ids  # the system turn is the prompt's own prefix
+    assert smol.split_system(msgs[0][1:], smol.prompt_ids(msgs[0][1:])) == ([], smol.prompt_ids(msgs[0][1:]))
+    static = tuple(smol.tok.convert_ids_to_tokens(head))
+    smol._static_kept.clear()
+    smol._static_seen.clear()
+    with_cache = [complete(smol, m, temperature=0, max_tokens=16) for m in msgs]
+    assert static in smol._static_kept  # kept on its second use
+    monkeypatch.setattr("core.llm.ct2.STATIC_MIN_TOKENS", 10**6)  # the whole prompt read each time
+    assert [complete(smol, m, temperature=0, max_tokens=16) for m in msgs] == with_cache
+
+
+def test_requests_with_the_same_system_prompt_share_a_batch_and_others_do_not(smol):
+    msgs = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}] for q in ASKS]
+    answers = {}
+
+    def ask(i):
+        answers[i] = complete(smol, msgs[i], temperature=0, max_tokens=8)
+
+    before = _both_while_busy(smol, ask)
+    assert smol.batches[before:] == [2]
+    other = [{"role": "system", "content": SYSTEM.replace("SQLite", "PostgreSQL")}, msgs[1][1]]
+
+    def ask2(i):
+        answers[i] = complete(smol, msgs[0] if i == 0 else other, temperature=0, max_tokens=8)
+
+    before = _both_while_busy(smol, ask2)
+    assert smol.batches[before:] == [1, 1]  # a different system prompt is another batch
