@@ -5,7 +5,8 @@ Tasks needing one or two tool calls, with checkable answers. Two kinds of set, l
         were read while the agent was designed, so their figures are in-distribution, whoever wrote them.
     independent (frozen): data/eval/frozen/agent_independent.csv, written by someone who saw neither the code nor
         any other set, frozen before the redesign of issue 29; independent2: data/eval/frozen/set2/, a second one
-        written the same way before the retrieved examples. They are read only as scores: the bench prints no
+        written the same way before the retrieved examples; independent3: data/eval/frozen/set3/, a third one,
+        written the same way before session 9's changes. They are read only as scores: the bench prints no
         task, answer or trace of them, and writes none of their rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
@@ -77,7 +78,8 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
 
 
 FROZEN = {"independent": "frozen/agent_independent.csv",  # read only as scores
-          "independent2": "frozen/set2/agent_fresh_independent.csv"}
+          "independent2": "frozen/set2/agent_fresh_independent.csv",
+          "independent3": "frozen/set3/agent_q3.csv"}
 
 
 def load_tasks(name: str) -> list[dict]:

@@ -47,6 +47,7 @@ from core.embeddings import make_embedder
 EVAL = ROOT / "data" / "eval"
 LAW = "constitution"
 SET2 = EVAL / "frozen" / "set2"
+SET3 = EVAL / "frozen" / "set3"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -63,8 +64,12 @@ SETS = {
     "constitution2": (SET2 / "rag_constitution_fresh.csv", LAW, "independent"),
     "handout": (SET2 / "upload_lab_handout_ko_questions.csv", SET2 / "upload_lab_handout_ko.md", "independent"),
     "faq": (SET2 / "upload_faq_en_questions.csv", SET2 / "upload_faq_en.md", "independent"),
+    # third round (data/eval/frozen/set3/README.md), the same key rule
+    "constitution3": (SET3 / "rag_constitution_q3.csv", LAW, "independent"),
+    "clubrules": (SET3 / "upload_club_rules_ko_questions.csv", SET3 / "upload_club_rules_ko.md", "independent"),
+    "modelcard": (SET3 / "upload_model_card_en_questions.csv", SET3 / "upload_model_card_en.md", "independent"),
 }
-ALL_KEYS = {"constitution2", "handout", "faq"}
+ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard"}
 
 
 def squash(text: str) -> str:
