@@ -1,7 +1,7 @@
 """RAG answer benchmark (prints its figures; not a test).
 
 The default chain (e5 → hybrid retrieval over answer units, k=3 → the supporting unit; --mode llm adds Qwen2.5-0.5B
-local, greedy) on every question set, each labelled:
+local, greedy, on the page's int8 engine or --engine torch) on every question set, each labelled:
 
   dev          sets whose misses were read while designing (core.answer_units, the answer rule in core.rag):
                own (data/rag_questions_ko.csv), dev (data/eval/rag_dev_ko.csv), heldout (data/eval/rag_heldout_ko.csv,
@@ -177,6 +177,8 @@ def main():
     ap.add_argument("--mode", default="extract", choices=["llm", "extract", "both"])
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--every", type=int, default=1, help="keep every Nth question (the LLM mode is slow)")
+    ap.add_argument("--engine", default="ctranslate2", choices=["ctranslate2", "torch"],
+                    help="the LLM mode's engine: int8 as on the page, or torch fp32 (issue 33's quality check)")
     ap.add_argument("--min-support", type=float, default=None, help="default: the rule's frozen threshold")
     ap.add_argument("--rule", default="hand", choices=["hand", "learned"],
                     help="hand (the page's default): e5 cosine + coverage; learned: the ranker in data/rag_ranker.json")
@@ -210,11 +212,10 @@ def main():
     provider = None
     modes = ["extract", "llm"] if args.mode == "both" else [args.mode]
     if "llm" in modes:
-        from core.llm.local import LocalProvider, load_local
+        from core.llm.ct2 import load_provider
 
-        lm, tok = load_local("qwen2.5-0.5b", reg, s.cache_dir)
-        provider = LocalProvider("qwen2.5-0.5b", lm, tok)
-        print(f"model qwen2.5-0.5b in {lm.dtype}")
+        provider = load_provider("qwen2.5-0.5b", reg, s.cache_dir, engine=args.engine)
+        print(f"model qwen2.5-0.5b on {args.engine} ({provider.id})")
     print(f"rule {args.rule}" + (f" ({args.ranker})" if args.ranker else "")
           + f", min_support {min_support}, closest floor {floor}, every {args.every}")
     print("| set | label | mode | answerable+unanswerable | answered | key accuracy | false refusal | "
