@@ -15,6 +15,8 @@ from _common import ROOT  # noqa: F401
 from core import lora as L
 from core.assets import Registry
 from core.config import Settings
+from core.llm.base import complete
+from core.llm.ct2 import load_ct2
 from core.train import PRECISIONS, plan_precision
 
 BUDGET_S = 120
@@ -42,7 +44,7 @@ def bench(base, precision, s, reg):
     timer.start()
     start = time.perf_counter()
     run = L.LoraRun(model, tok, L.LoraSettings(), t)
-    last = list(L.train(run, train_ex, eval_ex, Path(tempfile.mkdtemp())))[-1]
+    last = list(L.train(run, train_ex, eval_ex, Path(tempfile.mkdtemp()), stop_event=stop))[-1]
     secs = time.perf_counter() - start
     timer.cancel()
     after = held_out_loss(model, tok, eval_ex, t.max_len)
@@ -51,20 +53,33 @@ def bench(base, precision, s, reg):
     print(f"  {last.step} steps in {secs:.1f} s = {last.step / secs:.2f} steps/s"
           f"{' (stopped by the 2-minute budget)' if last.stopped else ''}")
     print(f"  held-out loss: before {before:.3f} -> after {after:.3f}")
-    changed = 0
+    changed, after_answers = 0, []
     for q, b in zip(questions, before_answers):
         a = L.generate(model, tok, q, 40)
+        after_answers.append(a)
         changed += "📌" in a and "📌" not in b
         print(f"  Q: {q}\n    before: {b[:120]!r}\n    after : {a[:120]!r}")
     print(f"  answers in the trained TA format after <= {BUDGET_S} s of training: {changed}/{len(questions)}")
     t0 = time.perf_counter()
-    L.merge_and_save(model, tok, Path(tempfile.mkdtemp()) / "merged")
-    print(f"  merge_and_unload + save: {time.perf_counter() - t0:.1f} s")
+    merged = Path(tempfile.mkdtemp()) / "merged"
+    L.merge_and_save(model, tok, merged, int8=True)
+    print(f"  merge_and_unload + save + CTranslate2 int8 copy: {time.perf_counter() - t0:.1f} s")
+    # the int8 copy the chat page serves (merge → convert → serve): the same answers as the torch fp32 adapter?
+    int8 = load_ct2(base, reg, s.cache_dir, folder=L.int8_dir(merged))
+    same = fmt = 0
+    for q, a in zip(questions, after_answers):
+        b = complete(int8, [{"role": "user", "content": q}], temperature=0, max_tokens=40).strip()
+        same += b == a
+        fmt += "📌" in b
+        print(f"    int8  : {b[:120]!r}")
+    int8.close()
+    print(f"  merged int8 copy: TA format {fmt}/{len(questions)} (fp32 adapter {sum('📌' in a for a in after_answers)}"
+          f"/{len(questions)}), the same greedy answer as fp32 {same}/{len(questions)}")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bases", default=",".join(L.BASES))
+    ap.add_argument("--bases", default=",".join(L.LORA_BASES))
     ap.add_argument("--precision", default="auto", choices=PRECISIONS)
     args = ap.parse_args()
     s = Settings.load()
