@@ -91,9 +91,9 @@ WRAPPED = 60  # a line at least this long that stops mid-sentence was wrapped: t
 
 
 def _structural(line: str) -> bool:
-    """A line that starts something of its own: a heading, list item, table row, code fence or law heading."""
-    return bool(_MD_HEADING.match(line) or _ITEM.match(line) or _cells(line) is not None
-                or _TABLE_RULE.match(line) or _question_line(line) is not None or LAW_HEADING.match(line) or _LAW_PART.match(line))
+    """A line that starts something of its own: a heading, list item, table row, question line or law heading."""
+    return bool(_MD_HEADING.match(line) or _ITEM.match(line) or _cells(line) is not None or _TABLE_RULE.match(line)
+                or _question_line(line) is not None or LAW_HEADING.match(line) or _LAW_PART.match(line))
 
 
 def _unwrap(lines: list[str]) -> list[str]:
