@@ -136,13 +136,20 @@ def syllabus(tmp_path_factory):
     path = ROOT / "data" / "eval" / "dev_upload_syllabus_ko.md"
     store = VDB.VectorStore(tmp_path_factory.mktemp("syl"))
     store.build("syl__e5", D.split(D.load_upload(path.name, path.read_bytes()), 400, 50), e5)
-    return lambda q: rag.chain(store, "syl__e5", e5, k=3).invoke(q)
+    return lambda q, ranker=None: rag.chain(store, "syl__e5", e5, k=3, ranker=ranker).invoke(q)
 
 
 def test_the_frozen_rule_answers_a_keyword_query_and_refuses_a_near_topic_question(syllabus):
     answer = rag.extractive(syllabus("수강 정원"))
     assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
     near = syllabus("기말고사는 언제 보나요?")  # the syllabus has a 기말 프로젝트, but no exam date
+    assert near.empty and rag.extractive(near).dont_know
+
+
+def test_the_learned_rule_answers_a_keyword_query_and_refuses_a_near_topic_question(syllabus):
+    answer = rag.extractive(syllabus("수강 정원", ranker="default"))
+    assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
+    near = syllabus("기말고사는 언제 보나요?", ranker="default")
     assert near.empty and rag.extractive(near).dont_know
 
 

@@ -39,9 +39,12 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert tuple(data["features"]) == R.FEATURES and "frozen" not in " ".join(data["trained_on"])
     ranker = R.default_ranker()
     assert 0 < ranker.floor <= ranker.threshold < 1
-    # round 2: the shipped refusal is the small model over the best unit's logit and its hand-made score, both
-    # pushing towards answering
-    assert ranker.refusal["features"] == ["top_logit", "hand"] and min(ranker.refusal["coef"]) > 0
+    # round 3: the shipped refusal reads every feature of the best unit (cover is x_unit_cover again); a closer unit
+    # by e5 + coverage, its own or the hand rule's choice, pushes towards answering
+    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover"]
+    coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
+    assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0
+    assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
