@@ -15,7 +15,7 @@ def _ask(at, question: str):
 
 def test_default_mode_answers_the_term_question_with_a_citation_and_marks_the_sentence(open_page):
     at = _ask(open_page("app_pages/06_rag.py", timeout=300), "대통령의 임기는 몇 년인가요?")
-    assert at.radio(key="rag.rule").value == "hand"  # the default rule (bench/rag_refusal_test.md)
+    assert at.radio(key="rag.rule").value == "learned"  # the default rule (bench/rag_refusal_test.md)
     answer = at.chat_message[1].markdown[0].value  # the assistant's first line is the answer itself
     assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
     marked = [m.value for m in at.markdown if ":orange-background[" in m.value]
