@@ -413,9 +413,10 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
     CLOSEST_FLOOR), and a unit that lacks the count a "how many" question asks for is dropped. ranker "default" (the
     shipped core.rag_rank ranker, data/rag_ranker.json) or a Ranker: the learned ranker chooses chunks and units and
     its answerability probability is the confidence (min_support and floor default to its frozen threshold and
-    floor; with a small refusal model in the file, the answerability comes from the best unit's logit and its
-    hand-made score: _Index.hand_view). The RAG page offers both; None is its default and the API's (the learned rule
-    failed its test on the second independent sets: bench/rag_refusal_test.md).
+    floor; with a refusal model in the file, the answerability comes from the best unit's logit, its hand-made score
+    (_Index.hand_view) and its features; with "widen" in the file the answer takes the adjacent items of its list:
+    widen). The RAG page offers both and defaults to the learned rule since issue #34 round 3 (it passed its
+    leave-one-set-out test: bench/rag_refusal_test.md); None stays the API's default.
     Units whose confidence falls below min_support are dropped; with none left the answer is "I don't know", with
     the closest unit kept as `closest` (shown as not certain) when its confidence reaches `floor`."""
     from langchain_core.runnables import RunnableLambda
