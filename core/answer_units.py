@@ -91,9 +91,13 @@ WRAPPED = 60  # a line at least this long that stops mid-sentence was wrapped: t
 
 
 def _structural(line: str) -> bool:
-    """A line that starts something of its own: a heading, list item, table row, question line or law heading."""
+    """A line that starts something of its own: a heading, list item, table row, question line, law heading,
+    definition ("MASE: mean absolute scaled error") or lead-in ("Additive vs. multiplicative decomposition:")."""
+    definition = _DEFINITION.match(line)
     return bool(_MD_HEADING.match(line) or _ITEM.match(line) or _cells(line) is not None or _TABLE_RULE.match(line)
-                or _question_line(line) is not None or LAW_HEADING.match(line) or _LAW_PART.match(line))
+                or _question_line(line) is not None or LAW_HEADING.match(line) or _LAW_PART.match(line)
+                or (definition and len(definition.group(1).strip("*_ ")) > 1) or line.endswith((":", "："))
+                or _FENCE.match(line))
 
 
 def _unwrap(lines: list[str]) -> list[str]:
@@ -105,9 +109,9 @@ def _unwrap(lines: list[str]) -> list[str]:
         prev = out[-1].rsplit(_JOIN, 1)[-1] if out else ""
         end = prev.rstrip("*_` ")  # **bold** or `code` at the end of a line hides its full stop
         if (len(prev) >= WRAPPED and not _ENDED.search(end) and not end.endswith((":", "："))
-                and not _MD_HEADING.match(prev) and _cells(prev) is None
+                and not _MD_HEADING.match(prev) and _cells(prev) is None and not _FENCE.match(prev)
                 and not _structural(line)):
-            out[-1] = f"{prev}{_JOIN}{line}"
+            out[-1] = f"{out[-1]}{_JOIN}{line}"
         else:
             out.append(line)
     return out
@@ -132,8 +136,9 @@ def _question_line(line: str) -> str | None:
 
 def units(text: str) -> list[Unit]:
     """Every answer unit of a chunk, in order (see the module docstring)."""
-    # code fences are markup, not text (the code lines between them stay: a command can be the answer)
-    lines = _unwrap([ln for ln in (ln.strip() for ln in text.splitlines()) if ln and not _FENCE.match(ln)])
+    # code fences end a paragraph and are markup, not text (the code lines between them stay: a command can answer)
+    lines = [ln for ln in _unwrap([ln for ln in (ln.strip() for ln in text.splitlines()) if ln])
+             if not _FENCE.match(ln)]
     out: list[Unit] = []
     heading, lead, header, first_after_heading = "", "", None, False
     for i, line in enumerate(lines):
