@@ -96,8 +96,8 @@ def test_wrapped_lines_are_one_sentence_and_each_line_is_still_highlighted():
     assert units[1].kind == "item" and units[1].spans == ("- a list item",)
     assert [u.text for u in units[2:]] == ["짧은 제목", "둘째 줄입니다."]
     three = A.units("A paragraph wrapped by the editor at a fixed width, so that one sentence\n"
-                    "runs over three lines of the file, and every one of them\nis kept.")
-    assert len(three) == 1 and three[0].text.endswith("every one of them is kept.") and len(three[0].spans) == 3
+                    "runs over three lines of the file, and every one of these lines, the first too,\nis kept.")
+    assert len(three) == 1 and three[0].text.endswith("the first too, is kept.") and len(three[0].spans) == 3
     # a definition line is not the continuation of a long definition before it
     terms = A.units("MAPE: mean absolute percentage error, undefined when actual values are zero\n"
                     "MASE: mean absolute scaled error")
