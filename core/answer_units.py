@@ -37,6 +37,8 @@ class Unit:
     text: str
     spans: tuple[str, ...]
     kind: str
+    block: int = -1  # list items and table rows: the number of their list or table in the chunk (-1: neither)
+    head: int = 0  # the length of the context in front of the text (the heading, lead-in or header)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -83,10 +85,60 @@ def _is_heading(line: str, nxt: str | None) -> bool:
     return bool(_ITEM.match(nxt) or _cells(nxt) is not None or line.endswith((":", "：")))
 
 
+_FENCE = re.compile(r"^(```|~~~)")
+_JOIN = "\ue000"  # where _unwrap joined two lines: a space in the unit's text, a cut between its highlighted spans
+WRAPPED = 60  # a line at least this long that stops mid-sentence was wrapped: the next plain line continues it
+
+
+def _structural(line: str) -> bool:
+    """A line that starts something of its own: a heading, list item, table row, question line, law heading,
+    definition ("MASE: mean absolute scaled error") or lead-in ("Additive vs. multiplicative decomposition:")."""
+    definition = _DEFINITION.match(line)
+    return bool(_MD_HEADING.match(line) or _ITEM.match(line) or _cells(line) is not None or _TABLE_RULE.match(line)
+                or _question_line(line) is not None or LAW_HEADING.match(line) or _LAW_PART.match(line)
+                or (definition and len(definition.group(1).strip("*_ ")) > 1) or line.endswith((":", "："))
+                or _FENCE.match(line))
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join the lines of a wrapped paragraph (Markdown, PDF and e-mail text break lines inside sentences): a long
+    line that does not end a sentence, a lead-in or a table row continues on the next line unless that line starts
+    something of its own. Short unended lines stay apart: they are titles and fragments."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1].rsplit(_JOIN, 1)[-1] if out else ""
+        end = prev.rstrip("*_` ")  # **bold** or `code` at the end of a line hides its full stop
+        if (len(prev) >= WRAPPED and not _ENDED.search(end) and not end.endswith((":", "："))
+                and not _MD_HEADING.match(prev) and _cells(prev) is None and not _FENCE.match(prev)
+                and not _structural(line)):
+            out[-1] = f"{out[-1]}{_JOIN}{line}"
+        else:
+            out.append(line)
+    return out
+
+
+def _member(out: list[Unit], context: str, body: str, line: str, kind: str) -> Unit:
+    """A list item or table row: in the block of the unit before it when that is of the same kind and context."""
+    text = _join(context, body)
+    head = len(text) - len(body)
+    last = out[-1] if out else None
+    same = last is not None and last.kind == kind and last.block >= 0 and last.text[:last.head] == text[:head]
+    block = last.block if same else max((u.block for u in out), default=-1) + 1
+    return Unit(text, (line,), kind, block, head)
+
+
+def _question_line(line: str) -> str | None:
+    """A line that asks a question and is answered by what follows (an FAQ's "**Q: …?**"), without its emphasis
+    marks: it titles the answer like a heading."""
+    bare = line.strip("*_ ").strip()
+    return bare if bare.endswith("?") and len(bare) <= 120 and not _ITEM.match(line) else None
+
+
 def units(text: str) -> list[Unit]:
     """Every answer unit of a chunk, in order (see the module docstring)."""
-    lines = [ln.strip() for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln]
+    # code fences end a paragraph and are markup, not text (the code lines between them stay: a command can answer)
+    lines = [ln for ln in _unwrap([ln for ln in (ln.strip() for ln in text.splitlines()) if ln])
+             if not _FENCE.match(ln)]
     out: list[Unit] = []
     heading, lead, header, first_after_heading = "", "", None, False
     for i, line in enumerate(lines):
@@ -99,10 +151,13 @@ def units(text: str) -> list[Unit]:
                 header = cells
                 continue
             pairs = [f"{h}: {c}" if h else c for h, c in zip(header + [""] * len(cells), cells) if c]
-            out.append(Unit(_join(heading, "; ".join(pairs)), (line,), "row"))
+            out.append(_member(out, heading, "; ".join(pairs), line, "row"))
             continue
         header = None
         if _LAW_PART.match(line):  # 제1장 총강: the chunker cuts at articles, so it only ends the one before
+            continue
+        if (asked := _question_line(line)) is not None and nxt is not None and _question_line(nxt) is None:
+            heading, lead, first_after_heading = asked, "", True
             continue
         if _is_heading(line, nxt):
             title = _MD_HEADING.sub("", line).strip()
@@ -116,16 +171,20 @@ def units(text: str) -> list[Unit]:
         item = _ITEM.match(line)
         if item:
             body = line[item.end():].strip()
+            if heading and _ENDED.search(lead):  # a prose sentence before the list, under a heading: the heading
+                lead = ""  # says what the list is about, the sentence is only what came before it
             context = f"{_clip(heading)} · {lead}" if heading and lead and lead != heading else lead or heading
             if len(body) > 1:
-                out.append(Unit(_join(context, body), (line,), "item"))
+                out.append(_member(out, context, body, line, "item"))
             continue
         if line.endswith((":", "：")) and len(line) <= 80:  # "실습 내용:" introduces what follows
             lead = line
             continue
         lead = ""
         definition = _DEFINITION.match(line)
-        if definition and not re.match(r"^\d", line) and not LAW_HEADING.match(line):
+        # a one-character label ("A: …", "Q: …") marks who speaks, not a term being defined: the line is prose
+        if definition and len(definition.group(1).strip("*_ ")) > 1 and not re.match(r"^\d", line) \
+                and not LAW_HEADING.match(line):
             out.append(Unit(_join(heading, line), (line,), "definition"))
             first_after_heading = False
             continue
@@ -140,4 +199,5 @@ def units(text: str) -> list[Unit]:
                 out.append(Unit(sent, (sent,), kind))
             lead = sent if _ENDED.search(sent) else lead  # a sentence may lead into a numbered list
         first_after_heading = False
-    return out
+    return [Unit(u.text.replace(_JOIN, " "), tuple(p.strip() for s in u.spans for p in s.split(_JOIN) if p.strip()),
+                 u.kind, u.block, u.head) for u in out]

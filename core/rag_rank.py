@@ -176,21 +176,25 @@ def _top(logits) -> tuple[int, float]:
     return top, float(logits[top] - second)
 
 
-# The small refusal model (issue #34 round 2): a few features of the question's best unit under the ranker that
-# should mean the same on any document and in any style of question, instead of all 25 features of that unit.
-REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best")
+# The refusal model's features: what is known of the question's best unit under the ranker. Round 2 shipped a
+# small model over two of them (top_logit, hand); round 3, trained on 11 sets and chosen leave-one-set-out, uses
+# them all, including the best unit's own ranker features (x_…: whether the question's nouns occur in the document
+# at all, coverage, BM25…).
+REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES))
 
 
 def refusal_features(logits, x, hand: float, hand_best: float):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
-    found in it (BM25 coverage), and the hand-made score of the unit the hand-made rule would choose."""
+    found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, and the best
+    unit's FEATURES."""
     import numpy as np
 
     if len(logits) == 0:
         return np.zeros(len(REFUSAL_FEATURES), np.float32)
     top, margin = _top(logits)
-    return np.array([logits[top], margin, hand, x[top, FEATURES.index("unit_cover")], hand_best], np.float32)
+    head = [logits[top], margin, hand, x[top, FEATURES.index("unit_cover")], hand_best]
+    return np.r_[np.array(head, np.float32), x[top]].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):
@@ -214,6 +218,9 @@ class Ranker:
     # when set, the answerability comes from this small model instead: {"features": a subset of REFUSAL_FEATURES,
     # "coef", "intercept", "mean", "scale", "count_gate": a "how many" question's best unit must hold the count}
     refusal: dict | None = None
+    # an answer that is one item of a list or one row of a table takes the adjacent items/rows of the same block
+    # whose probability is at least this share of the best one's (core.rag.widen); None: the unit alone
+    widen: float | None = None
 
     def logits(self, x):
         return _linear(x, self.coef, self.intercept, self.mean, self.scale)
@@ -250,7 +257,7 @@ class Ranker:
         if data.get("refusal") and not set(data["refusal"]["features"]) <= set(REFUSAL_FEATURES):
             raise ValueError(f"{path} has an unknown refusal feature: rerun scripts/train_rag_ranker.py")
         return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["answer"], data["threshold"],
-                   data["floor"], data.get("refusal"))
+                   data["floor"], data.get("refusal"), data.get("widen"))
 
 
 _LOADED: dict[str, Ranker] = {}

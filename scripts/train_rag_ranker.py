@@ -1,21 +1,28 @@
-"""Fit the RAG answer-unit ranker (core.rag_rank) on the DEV question sets only and write data/rag_ranker.json.
+"""Fit the RAG answer-unit ranker (core.rag_rank) on every dev question set, estimate leave-one-SET-out what carries
+to an unseen set, compare with the hand-made rule the same way, and write data/rag_ranker.json.
 
-For every dev question (bench/rag_answers.py SETS labelled "dev": own, dev, heldout, upload, syllabus), every answer
-unit of its document's index is one row: the features of core.rag_rank.FEATURES, label 1 when the unit, shown as
-the extractive answer, holds one of the question's key phrases (unanswerable questions: every unit 0). A logistic
-regression (scikit-learn, seeded, standardised features) is fitted on all rows. A second one, over each question's
-best unit (core.rag_rank.question_features: its logit, margin, share and features), says whether the question is
-answerable at all; its rows come from unit rankers that never saw the question's set.
+Round 3 of issue #34: the sets of bench/rag_answers.py labelled "dev" are 11 sets (own, dev, heldout, upload,
+syllabus and the former independent sets styles, bootcamp, lecture, constitution2, handout, faq). For every question
+every answer unit of its document's index is one row: the features of core.rag_rank.FEATURES, label 1 when the unit,
+shown as the extractive answer, is direct and holds one of the question's key phrases (unanswerable questions: every
+unit 0). The unit ranker is a logistic regression (scikit-learn, seeded, standardised) over all rows. The refusal
+model is a second one over each question's best unit (core.rag_rank.REFUSAL_FEATURES), label = answerable, its rows
+coming from unit rankers that never saw the question's set. The answer: the best unit, widened to the adjacent items
+of its list or table that the ranker also scores at least WIDEN × the best one's probability (core.rag.widen). The
+threshold: the highest refusal of unanswerable questions with at most 10 % of answerable ones refused (out of set);
+the not-certain floor: the probability below which 5 % of answerable questions' best units fall (out of set).
 
-The answer threshold is chosen on out-of-set answerability (each dev set scored by models fitted on the other dev
-sets), so it is not chosen on the rows the coefficients saw: the highest refusal of unanswerable questions with at
-most 10 % of answerable ones refused. The not-certain floor: the probability below which only 5 % of answerable
-questions' best units fall (out of set). The independent sets (data/eval/frozen/) are never read here.
+Leave-one-set-out (--loso, printed before the final fit): each set is scored by a ranker, refusal model and threshold
+fitted on the other 10 sets (the refusal rows of each training set from a ranker that saw neither it nor the held-out
+set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its threshold chosen the same way. A right
+answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. The lead's
+third set (data/eval/frozen/set3) is never read here. Seeded: the same data give the same file.
 
-    .venv/bin/python scripts/train_rag_ranker.py [--out data/rag_ranker.json]
+    .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
 """
 import argparse
 import json
+import pickle
 import sys
 from pathlib import Path
 
@@ -27,19 +34,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rag_answers as B  # noqa: E402  (bench/: the question sets and the answer check)
 
 from core import rag  # noqa: E402
-from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, question_features, refusal_features  # noqa: E402
+from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, refusal_features  # noqa: E402
 
 MAX_FALSE_REFUSAL = 0.10
 FLOOR_SHARE = 0.05
-ANSWER_C = 0.3  # the answerability model's regularisation: of 0.03, 0.3 and 3 the best out-of-set refusal on dev
-# Round 2: small refusal models over core.rag_rank.REFUSAL_FEATURES (the best unit still chosen by the ranker),
-# each judged leave-one-set-out on dev; --refusal NAME ships one of them instead of the 25-feature answerability.
-REFUSALS = {"hand": ("hand",), "hand_best": ("hand_best",), "logit_hand": ("top_logit", "hand"),
-            "small4": ("top_logit", "margin", "hand", "cover"), "small5": REFUSAL_FEATURES}
+RANKER_C = 1.0  # the unit ranker's regularisation: of 1, 0.1 and 0.01 the best leave-one-set-out (round 3)
+REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all REFUSAL_FEATURES, idem
+# the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
+USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
 
-def rows(names):
-    """Per dev set: a list of (features, labels, answerable) per question."""
+def collect(names):
+    """Per set: (the index's units: shown text, owner chunk, kind, list block, context length; per question: its
+    features, hand-made scores, count check and the hand rule's own answer)."""
     import pandas as pd
 
     store, e5, collection = B.index_builder()
@@ -49,15 +58,91 @@ def rows(names):
         qs = pd.read_csv(path, keep_default_na=False, dtype=str)
         col = collection(doc)
         ix = rag._index(store.get(col, e5), e5)
-        shown = [rag.shown(s) for s in ix.sentences]
+        units = {"shown": [rag.shown(s) for s in ix.sentences], "sentences": list(ix.sentences),
+                 "owner": ix.owner.copy(), "kinds": list(ix.kinds), "blocks": list(ix.blocks),
+                 "heads": list(ix.heads), "spans": list(ix.spans)}
         per = []
         for question, key in zip(qs.question, qs.key):
             q = rag._query_vector(e5, question)
-            x = ix.features(question, q)
-            y = np.array([bool(B.keys_of(key)) and B.is_direct(s) and B.has_key(s, key) for s in shown], dtype=int)
-            per.append((x, y, bool(B.keys_of(key)), (ix, question, q)))
-        out[name] = per
+            count = rag.asked_count(question)
+            hand = (ix.sentence_vectors @ q + rag.COVERAGE_WEIGHT * np.array(
+                [rag.coverage(question, s) for s in ix.sentences], np.float32)).astype(np.float32)
+            scores = ix.sentence_scores(question, q)
+            got = rag.chain(store, col, e5, k=3, min_support=-1).invoke(question)  # the hand rule, as bench runs it
+            best = got.support[0] if got.support else None
+            conf = got.confidence if best and (count is None or count.search(best.sentence)) else 0.0
+            per.append({"question": question, "key": key, "x": ix.features(question, q), "hand": hand,
+                        "hand_best": float(hand[int(np.argmax(scores))]) if len(scores) else 0.0,
+                        "count_ok": np.array([count is None or bool(count.search(s)) for s in ix.sentences]),
+                        "hand_rule": (float(conf), rag.extractive(got).text if best else "")})
+        out[name] = (units, per)
+        print(f"collected {name}: {len(per)} questions, {len(ix.sentences)} units", flush=True)
     return out
+
+
+class Study:
+    """The collected rows of every set, the fits over any subset of sets, and the rules' points per question."""
+
+    def __init__(self, data):
+        self.data, self.names, self._rankers = data, list(data), {}
+        for units, per in data.values():
+            for r in per:
+                r["answerable"] = bool(B.keys_of(r["key"]))
+                r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
+                                   for s in units["shown"]], dtype=int)
+
+    def right(self, name, r, text):
+        return B.is_direct(text) and B.has_key(text, r["key"], name in B.ALL_KEYS)
+
+    def ranker(self, sets):
+        """The unit ranker fitted on these sets: (mean, scale, coef, intercept)."""
+        key = tuple(sorted(sets))
+        if key not in self._rankers:
+            per = [r for n in sets for r in self.data[n][1]]
+            self._rankers[key] = _lr(np.concatenate([r["x"] for r in per]), np.concatenate([r["y"] for r in per]),
+                                     RANKER_C)
+        return self._rankers[key]
+
+    def questions(self, name, model, widen=WIDEN):
+        """Per question of a set under a unit ranker: (REFUSAL_FEATURES, best unit holds the count, answer right,
+        answerable)."""
+        units, per = self.data[name]
+        out = []
+        for r in per:
+            z = _logits(r["x"], model)
+            top = int(np.argmax(z))
+            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED]
+            text = _widened(units, z, top, widen) if widen else units["shown"][top]
+            out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
+        return out
+
+    def hand_points(self, name):
+        """(confidence, right, answerable) per question under the hand rule (its own unit and confidence)."""
+        return [(r["hand_rule"][0], self.right(name, r, r["hand_rule"][1]), r["answerable"])
+                for r in self.data[name][1]]
+
+
+def _widened(units, z, top, ratio):
+    """core.rag.widen on the collected units (the same rule: adjacent members of the block, nearest first)."""
+    p = 1 / (1 + np.exp(-z))
+    block, owner = units["blocks"][top], units["owner"]
+
+    def text(idx):
+        first = units["shown"][idx[0]]
+        head = units["heads"][idx[0]] - (len(units["sentences"][idx[0]]) - len(first))
+        sep = " / " if units["kinds"][idx[0]] == "row" else "; "
+        return first[:head] + sep.join(units["shown"][i][head:] for i in idx)
+
+    keep = [top]
+    if block >= 0:
+        grown = True
+        while grown:
+            grown = False
+            for i in (min(keep) - 1, max(keep) + 1):
+                if (0 <= i < len(z) and units["blocks"][i] == block and owner[i] == owner[top]
+                        and p[i] >= ratio * p[top] and len(text(cand := sorted(keep + [i]))) <= rag.MAX_ANSWER):
+                    keep, grown = cand, True
+    return text(keep)
 
 
 def _lr(x, y, c):
@@ -71,149 +156,111 @@ def _lr(x, y, c):
     return scaler.mean_, scale, lr.coef_[0], float(lr.intercept_[0])
 
 
-def fit(per_sets):
-    """The unit ranker: every unit of every question is a row, label = it holds the key."""
-    x = np.concatenate([p[0] for per in per_sets for p in per])
-    y = np.concatenate([p[1] for per in per_sets for p in per])
-    return _lr(x, y, 1.0)
-
-
 def _logits(x, model):
     mean, scale, coef, b = model
     return ((x - mean) / scale) @ coef + b
 
 
-def questions(per, model):
-    """Per question: (question_features under the unit ranker `model`, best unit holds the key, answerable,
-    (REFUSAL_FEATURES, the best unit holds an asked-for count))."""
-    out = []
-    for x, y, answerable, (ix, question, q) in per:
-        z = _logits(x, model)
-        hand, count_ok, hand_best = ix.hand_view(question, q, z)
-        out.append((question_features(z, x), bool(len(z) and y[int(np.argmax(z))]), answerable,
-                    (refusal_features(z, x, hand, hand_best), count_ok)))
-    return out
+def fit_refusal(qrows):
+    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[3]) for r in qrows]), REFUSAL_C)
 
 
-def refusal_points(qrows, names, c=1.0):
-    """A small refusal model over the REFUSAL_FEATURES `names`: (mean, scale, coef, intercept) and a function of
-    qrows → answer_points (a "how many" question whose best unit lacks the count: probability 0)."""
-    idx = [REFUSAL_FEATURES.index(f) for f in names]
-
-    def xs(rows_):
-        return np.array([r[3][0][idx] for r in rows_])
-
-    def fit_(rows_):
-        return _lr(xs(rows_), np.array([int(r[2]) for r in rows_]), c)
-
-    def points_(rows_, model):
-        p = 1 / (1 + np.exp(-_logits(xs(rows_), model)))
-        return [(float(pi) if r[3][1] else 0.0, r[1], r[2]) for pi, r in zip(p, rows_)]
-
-    return fit_, points_
-
-
-def per_set(points, threshold, label):
-    """Key accuracy / false refusal / refusal on unanswerable of one set's points at a threshold."""
-    ans = [p for p in points if p[2]]
-    un = [p for p in points if not p[2]]
-    right = sum(p[1] and p[0] >= threshold for p in ans)
-    print(f"    {label}: key accuracy {right / max(len(ans), 1):.2f}, false refusal "
-          f"{sum(p[0] < threshold for p in ans) / max(len(ans), 1):.2f}, refusal on unanswerable "
-          + (f"{sum(p[0] < threshold for p in un) / len(un):.2f} ({sum(p[0] < threshold for p in un)}/{len(un)})"
-             if un else "-") + f", right + refused {right + sum(p[0] < threshold for p in un)}")
-
-
-def fit_answer(qrows):
-    """The answerability model: one row per question (its best unit under the ranker), label = answerable."""
-    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[2]) for r in qrows]), ANSWER_C)
-
-
-def answer_points(qrows, model):
-    """(answerability probability, best unit holds the key, answerable) per question."""
+def refusal_points(qrows, model):
+    """(answerability probability, right, answerable) per question (a "how many" question whose best unit lacks
+    the count: 0)."""
     p = 1 / (1 + np.exp(-_logits(np.array([r[0] for r in qrows]), model)))
-    return [(float(pi), r[1], r[2]) for pi, r in zip(p, qrows)]
+    return [(float(pi) if r[1] else 0.0, r[2], r[3]) for pi, r in zip(p, qrows)]
 
 
 def choose(points):
+    """The highest refusal of unanswerable questions with at most MAX_FALSE_REFUSAL of answerable ones refused."""
     ans = [p for p in points if p[2]]
-    un = [p for p in points if not p[2]]
     chosen = 0.0
     for th in sorted({p[0] for p in points}):
         if sum(p[0] < th for p in ans) / len(ans) <= MAX_FALSE_REFUSAL:
             chosen = th
-    floor = float(np.quantile([p[0] for p in ans], FLOOR_SHARE))
-    kept = [p for p in ans if p[0] >= chosen]
-    print(f"  threshold {chosen:.4f}: false refusal {1 - len(kept) / len(ans):.2f}, refusal on unanswerable "
-          f"{sum(p[0] < chosen for p in un) / max(len(un), 1):.2f}, "
-          f"key accuracy {sum(p[1] for p in kept) / len(ans):.2f}"
-          f" (top-1 with no refusal {sum(p[1] for p in ans) / len(ans):.2f}); floor {floor:.4f}")
-    return chosen, min(floor, chosen)
+    return chosen
+
+
+def score(points, th):
+    ans = [p for p in points if p[2]]
+    un = [p for p in points if not p[2]]
+    return {"right": sum(p[1] and p[0] >= th for p in ans), "answerable": len(ans),
+            "false_refusal": sum(p[0] < th for p in ans), "refused": sum(p[0] < th for p in un),
+            "unanswerable": len(un), "top1": sum(p[1] for p in ans), "threshold": th}
+
+
+def loso(study):
+    """Leave-one-set-out figures of the learned rule and of the hand rule (as shipped and re-thresholded)."""
+    names = study.names
+    out = {"learned": {}, "hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
+    for held in names:
+        rest = [n for n in names if n != held]
+        train = [q for t in rest for q in study.questions(t, study.ranker([n for n in rest if n != t]))]
+        model = fit_refusal(train)
+        th = choose(refusal_points(train, model))
+        out["learned"][held] = score(refusal_points(study.questions(held, study.ranker(rest)), model), th)
+        out["hand (MIN_SUPPORT 0.87)"][held] = score(study.hand_points(held), rag.MIN_SUPPORT)
+        out["hand (threshold out of set)"][held] = score(
+            study.hand_points(held), choose([p for n in rest for p in study.hand_points(n)]))
+    return out
+
+
+def print_loso(results):
+    print("| rule | " + " | ".join(next(iter(results.values()))) + " | right + refused | refused | mean key acc | "
+          "mean false refusal |")
+    print("|---|" + "---|" * (len(next(iter(results.values()))) + 4))
+    for rule, per in results.items():
+        cells = [f"{v['right']}/{v['answerable']}, {v['refused']}/{v['unanswerable']}" for v in per.values()]
+        right, refused = sum(v["right"] for v in per.values()), sum(v["refused"] for v in per.values())
+        acc = np.mean([v["right"] / v["answerable"] for v in per.values()])
+        fr = np.mean([v["false_refusal"] / v["answerable"] for v in per.values()])
+        print(f"| {rule} | " + " | ".join(cells) + f" | {right + refused} | {refused} | {acc:.3f} | {fr:.3f} |")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=RANKER)
-    ap.add_argument("--refusal", choices=["none", *REFUSALS], default="logit_hand",
-                    help="the shipped refusal model (round 2: logit_hand; none: the 25-feature answerability model)")
-    ap.add_argument("--candidates", type=Path, help="also write every refusal candidate here as rag_ranker_NAME.json")
+    ap.add_argument("--loso", action="store_true", help="print the leave-one-set-out table of both rules first")
+    ap.add_argument("--cache", type=Path, help="collected rows: read from here if present, else written here")
     args = ap.parse_args()
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
-    data = rows(names)
-    qrows = {}
-    for held in names:  # each dev set's questions seen through a unit ranker that never saw that set
-        qrows[held] = questions(data[held], fit([data[n] for n in names if n != held]))
-        ans = [r for r in qrows[held] if r[2]]
-        print(f"out of set {held}: top-1 key accuracy {sum(r[1] for r in ans) / max(len(ans), 1):.2f}")
-    oof, by_set = [], {}
-    for held in names:  # and its answerability by a model fitted on the other sets' questions
-        by_set[held] = answer_points(qrows[held], fit_answer([r for n in names if n != held for r in qrows[n]]))
-        oof += by_set[held]
-    print("pooled out-of-set rule:")
-    threshold, floor = choose(oof)
-    for held in names:
-        per_set(by_set[held], threshold, held)
-    mean, scale, coef, b = fit([data[n] for n in names])
-    a_mean, a_scale, a_coef, a_b = fit_answer([r for n in names for r in qrows[n]])
-    print("in-sample (all dev sets, final models):")
-    final = questions([p for n in names for p in data[n]], (mean, scale, coef, b))
-    choose(answer_points(final, (a_mean, a_scale, a_coef, a_b)))
+    if args.cache and args.cache.exists():
+        data = pickle.loads(args.cache.read_bytes())
+        assert list(data) == names, f"{args.cache} holds other sets: delete it"
+    else:
+        data = collect(names)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(data))
+    study = Study(data)
+    if args.loso:
+        print("leave-one-set-out (each set scored by rules fitted on the other sets), right/answerable, "
+              "refused/unanswerable:")
+        print_loso(loso(study))
+    # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
+    mean, scale, coef, b = study.ranker(names)
+    oof = [q for t in names for q in study.questions(t, study.ranker([n for n in names if n != t]))]
+    r_mean, r_scale, r_coef, r_b = fit_refusal(oof)
+    points = refusal_points(oof, (r_mean, r_scale, r_coef, r_b))
+    threshold = choose(points)
+    floor = min(float(np.quantile([p[0] for p in points if p[2]], FLOOR_SHARE)), threshold)
+    print(f"threshold {threshold:.4f} (out of set, pooled: {score(points, threshold)}), floor {floor:.4f}")
+    final = refusal_points([q for t in names for q in study.questions(t, (mean, scale, coef, b))],
+                           (r_mean, r_scale, r_coef, r_b))
+    print(f"in-sample (final models on all their training sets): {score(final, threshold)}")
 
     def r(v):
         return [round(float(c), 6) for c in v]
 
-    refusals = {}
-    for name, feats in REFUSALS.items():  # the small refusal models, leave-one-set-out
-        fit_r, points_r = refusal_points(qrows, feats)
-        oof_r, set_r = [], {}
-        for held in names:
-            set_r[held] = points_r(qrows[held], fit_r([q for n in names if n != held for q in qrows[n]]))
-            oof_r += set_r[held]
-        print(f"refusal {name} {feats}, pooled out-of-set rule:")
-        th, fl = choose(oof_r)
-        for held in names:
-            per_set(set_r[held], th, held)
-        m_r, s_r, c_r, b_r = fit_r([q for n in names for q in qrows[n]])
-        refusals[name] = {"features": list(feats), "coef": r(c_r), "intercept": round(b_r, 6), "mean": r(m_r),
-                          "scale": r(s_r), "count_gate": True, "threshold": round(th, 4), "floor": round(fl, 4)}
-
-    def write(path, refusal):
-        th, fl = (refusal.pop("threshold"), refusal.pop("floor")) if refusal else (threshold, floor)
-        path.write_text(json.dumps({
-            "features": list(FEATURES), "coef": r(coef), "intercept": round(b, 6), "mean": r(mean),
-            "scale": r(scale),
-            "answer": {"coef": r(a_coef), "intercept": round(a_b, 6), "mean": r(a_mean), "scale": r(a_scale)},
-            **({"refusal": refusal} if refusal else {}),
-            "threshold": round(th, 4), "floor": round(fl, 4), "trained_on": names,
-            "rule": f"highest refusal of unanswerable with <= {MAX_FALSE_REFUSAL:.0%} false refusals, out of set",
-        }, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
-
-    if args.candidates:
-        args.candidates.mkdir(parents=True, exist_ok=True)
-        for name, refusal in refusals.items():
-            write(args.candidates / f"rag_ranker_{name}.json", dict(refusal))
-    write(args.out, dict(refusals[args.refusal]) if args.refusal != "none" else None)
+    args.out.write_text(json.dumps({
+        "features": list(FEATURES), "coef": r(coef), "intercept": round(b, 6), "mean": r(mean), "scale": r(scale),
+        "answer": {"coef": [], "intercept": 0.0, "mean": [], "scale": []},
+        "refusal": {"features": list(REFUSAL_USED), "coef": r(r_coef), "intercept": round(r_b, 6),
+                    "mean": r(r_mean), "scale": r(r_scale), "count_gate": True},
+        "threshold": round(threshold, 4), "floor": round(floor, 4), "widen": WIDEN, "trained_on": names,
+        "rule": f"highest refusal of unanswerable with <= {MAX_FALSE_REFUSAL:.0%} false refusals, out of set",
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,50 @@ def test_headings_lead_ins_and_fragments():
     assert units[1].spans == ("1. 텐서",)  # the page marks the item line itself, not its lead-in
 
 
+def test_wrapped_lines_are_one_sentence_and_each_line_is_still_highlighted():
+    text = ("It lives in Room 214 of the science hall server closet and is paid for\n"
+            "by the club's annual budget.\n- a list item\n짧은 제목\n둘째 줄입니다.")
+    units = A.units(text)
+    first = units[0]
+    assert first.text == ("It lives in Room 214 of the science hall server closet and is paid for by the club's "
+                          "annual budget.")
+    assert first.spans == ("It lives in Room 214 of the science hall server closet and is paid for",
+                           "by the club's annual budget.")
+    assert all(span in text for u in units for span in u.spans)
+    # a list item and a short unended line (a title, a fragment) do not continue the line before them
+    assert units[1].kind == "item" and units[1].spans == ("- a list item",)
+    assert [u.text for u in units[2:]] == ["짧은 제목", "둘째 줄입니다."]
+    three = A.units("A paragraph wrapped by the editor at a fixed width, so that one sentence\n"
+                    "runs over three lines of the file, and every one of these lines, the first too,\nis kept.")
+    assert len(three) == 1 and three[0].text.endswith("the first too, is kept.") and len(three[0].spans) == 3
+    # a definition line is not the continuation of a long definition before it
+    terms = A.units("MAPE: mean absolute percentage error, undefined when actual values are zero\n"
+                    "MASE: mean absolute scaled error")
+    assert [u.text for u in terms] == ["MAPE: mean absolute percentage error, undefined when actual values are zero",
+                                       "MASE: mean absolute scaled error"]
+
+
+def test_an_faq_question_titles_its_answer_and_a_one_letter_label_is_not_a_definition():
+    units = A.units("**Q: How do I get an account?**\nA: Fill in the request form.\nApproval takes 3 business days.")
+    assert [(u.kind, u.text) for u in units] == [
+        ("heading", "Q: How do I get an account? A: Fill in the request form."),
+        ("sentence", "Approval takes 3 business days.")]
+
+
+def test_a_prose_sentence_under_a_heading_is_not_a_lists_lead_in_and_list_items_share_a_block():
+    units = A.units("## 데이터셋\n외부 공유는 금지됩니다.\n- 이미지 수: 18,600장\n- 분할 비율: 70%\n\n## 일정\n"
+                    "| 요일 | 장소 |\n|---|---|\n| 월 | 407호 |\n| 금 | 312호 |")
+    items = [u for u in units if u.kind == "item"]
+    assert [u.text for u in items] == ["데이터셋: 이미지 수: 18,600장", "데이터셋: 분할 비율: 70%"]
+    rows = [u for u in units if u.kind == "row"]
+    assert items[0].block == items[1].block != rows[0].block == rows[1].block >= 0
+    assert [u.text[u.head:] for u in rows] == ["요일: 월; 장소: 407호", "요일: 금; 장소: 312호"]
+    assert all(u.block == -1 for u in units if u.kind not in ("item", "row"))
+    # a sentence with no heading above it still leads into its numbered list (a law article's "다음 사항은 …")
+    law = A.units("다음 사항은 국무회의의 심의를 거쳐야 한다.\n1. 국정의 기본계획")
+    assert law[-1].text == "다음 사항은 국무회의의 심의를 거쳐야 한다. 국정의 기본계획"
+
+
 def test_a_long_markdown_section_keeps_its_heading_in_every_chunk():
     text = "## 유의 사항\n" + "\n".join(f"- 규칙 {i}: 내용이 조금 긴 항목입니다" for i in range(30)) + "\n## 다음\n끝"
     chunks = D.split(D.load_upload("r.md", text.encode()), 200, 0)
@@ -100,13 +144,20 @@ def syllabus(tmp_path_factory):
     path = ROOT / "data" / "eval" / "dev_upload_syllabus_ko.md"
     store = VDB.VectorStore(tmp_path_factory.mktemp("syl"))
     store.build("syl__e5", D.split(D.load_upload(path.name, path.read_bytes()), 400, 50), e5)
-    return lambda q: rag.chain(store, "syl__e5", e5, k=3).invoke(q)
+    return lambda q, ranker=None: rag.chain(store, "syl__e5", e5, k=3, ranker=ranker).invoke(q)
 
 
 def test_the_frozen_rule_answers_a_keyword_query_and_refuses_a_near_topic_question(syllabus):
     answer = rag.extractive(syllabus("수강 정원"))
     assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
     near = syllabus("기말고사는 언제 보나요?")  # the syllabus has a 기말 프로젝트, but no exam date
+    assert near.empty and rag.extractive(near).dont_know
+
+
+def test_the_learned_rule_answers_a_keyword_query_and_refuses_a_near_topic_question(syllabus):
+    answer = rag.extractive(syllabus("수강 정원", ranker="default"))
+    assert not answer.dont_know and "40명" in answer.text and answer.origin == "extract"
+    near = syllabus("기말고사는 언제 보나요?", ranker="default")
     assert near.empty and rag.extractive(near).dont_know
 
 

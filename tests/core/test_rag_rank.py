@@ -39,9 +39,12 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert tuple(data["features"]) == R.FEATURES and "frozen" not in " ".join(data["trained_on"])
     ranker = R.default_ranker()
     assert 0 < ranker.floor <= ranker.threshold < 1
-    # round 2: the shipped refusal is the small model over the best unit's logit and its hand-made score, both
-    # pushing towards answering
-    assert ranker.refusal["features"] == ["top_logit", "hand"] and min(ranker.refusal["coef"]) > 0
+    # round 3: the shipped refusal reads every feature of the best unit (cover is x_unit_cover again); a closer unit
+    # by e5 + coverage, its own or the hand rule's choice, pushes towards answering
+    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover"]
+    coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
+    assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0
+    assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
@@ -95,12 +98,16 @@ def _with_refusal(features, coef, count_gate=True):
     return R.Ranker(base.coef, base.intercept, base.mean, base.scale, base.answer, 0.5, 0.4, refusal)
 
 
-def test_refusal_features_are_the_best_units_logit_margin_hand_score_and_coverage():
+def test_refusal_features_are_the_best_units_logit_margin_hand_score_coverage_and_own_features():
     x = np.zeros((3, len(R.FEATURES)), np.float32)
     x[1, R.FEATURES.index("unit_cover")] = 0.75
+    x[1, R.FEATURES.index("nouns_missing_doc")] = 2.0
     f = R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8)
-    assert f.tolist() == pytest.approx([2.0, 1.5, 0.9, 0.75, 0.8])
-    assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * 5
+    assert len(f) == len(R.REFUSAL_FEATURES)
+    assert f[:5].tolist() == pytest.approx([2.0, 1.5, 0.9, 0.75, 0.8])
+    assert f[5:].tolist() == x[1].tolist()  # the best unit's own features (x_…)
+    assert f[R.REFUSAL_FEATURES.index("x_nouns_missing_doc")] == 2.0
+    assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * len(R.REFUSAL_FEATURES)
 
 
 def test_a_small_refusal_model_decides_answerability_and_a_missing_count_refuses():
@@ -138,3 +145,33 @@ def test_the_chain_refuses_by_the_hand_score_of_the_learned_units_choice(law):
     strict = _with_refusal(["hand"], [20.0])
     strict.refusal["intercept"] = -20.0 * (hand + 0.01)
     assert rag.chain(store, "law__e5", e5, k=2, ranker=strict).invoke(question).empty
+
+
+def _list_index(texts, blocks, heads, owner, kinds):
+    """What core.rag.widen reads of an index: its units' texts, blocks, context lengths, chunks, kinds, spans."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sentences=texts, blocks=blocks, heads=heads, owner=np.array(owner), kinds=kinds,
+                           spans=[(f"- {t[h:]}",) for t, h in zip(texts, heads)])
+
+
+def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_stays_short():
+    texts = ["하이퍼파라미터: optimizer AdamW", "하이퍼파라미터: learning rate 3e-4", "하이퍼파라미터: batch 64",
+             "다른 목록: epochs 30", "그냥 문장입니다."]
+    heads = [len("하이퍼파라미터: ")] * 3 + [len("다른 목록: "), 0]
+    ix = _list_index(texts, [0, 0, 0, 1, -1], heads, [0, 0, 0, 0, 0], ["item"] * 4 + ["sentence"])
+    p = np.array([0.8, 0.6, 0.05, 0.7, 0.9])
+    text, spans = rag.widen(ix, 0, p, 0.25)
+    assert text == "하이퍼파라미터: optimizer AdamW; learning rate 3e-4"  # batch scores low; the next list is another
+    assert spans == ("- optimizer AdamW", "- learning rate 3e-4")
+    assert rag.widen(ix, 0, p, 0.9)[0] == texts[0]  # no neighbour close enough: the unit alone
+    assert rag.widen(ix, 4, p, 0.01) == (texts[4], ("- 그냥 문장입니다.",))  # not a list member
+    assert rag.widen(ix, 0, np.ones(5), 0.25, max_len=44)[0] == "하이퍼파라미터: optimizer AdamW; learning rate 3e-4"
+    assert rag.widen(ix, 0, np.ones(5), 0.25, max_len=20)[0] == texts[0]  # longer than the limit: not widened
+    # rows of a table are joined by " / " after their shared header context
+    rows = _list_index(["일정: 요일: 목; 장소: 407호", "일정: 요일: 금; 장소: 312호"], [0, 0], [4, 4], [0, 0],
+                       ["row", "row"])
+    assert rag.widen(rows, 1, np.array([0.5, 0.6]), 0.25)[0] == "일정: 요일: 목; 장소: 407호 / 요일: 금; 장소: 312호"
+    # the same block number in another chunk is another list
+    other = _list_index(texts[:2], [0, 0], heads[:2], [0, 1], ["item", "item"])
+    assert rag.widen(other, 0, np.array([0.8, 0.8]), 0.25)[0] == texts[0]
