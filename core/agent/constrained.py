@@ -27,7 +27,7 @@ import weakref
 from core.numbers import strip_thousands
 
 from .loop import Call, Reply
-from .program import computes, grounded
+from .program import computes
 from .registry import answer_part, meta, tool_schemas
 
 FINAL = "final_answer"
@@ -47,10 +47,6 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
-
-
-def t_ungrounded(code: str) -> str:
-    return f"the program '{code.splitlines()[-1]}' uses no number of the task"
 
 
 def task_numbers(task: str) -> list[str]:
@@ -108,12 +104,6 @@ class LocalBackend:
                 code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
-                if not evidence and not grounded(code, self.task):  # nothing of the task to compute on: the
-                    others = [n for n in self.names if not meta(self.tools[n]).program]  # next-best other tool
-                    name = max(others, key=lambda n: probs[n])
-                    thought += f" · {t_ungrounded(code)} → {name}"
-                    args = self._arguments(prompt, name, self.tools[name], stop_event)
-                    return Reply(thought=thought, calls=[Call(name, args)], by="policy")
                 return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
             args = self._arguments(prompt, name, tool, stop_event)
             return Reply(thought=thought, calls=[Call(name, args)], by="constraint")

@@ -13,7 +13,7 @@ import pytest
 from core import agent as A
 from core import tools as T
 from core.agent import constrained as C
-from core.agent.program import computes, evaluate, grounded
+from core.agent.program import computes, evaluate
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
@@ -58,12 +58,6 @@ def test_the_evaluator_refuses_what_a_calculator_does_not_offer(code, key):
 def test_a_program_that_copies_a_number_computes_nothing():
     assert not computes("answer = 5") and not computes("x = 4\nanswer = x")
     assert computes("answer = 4 - 1") and computes("answer = round(4.2)") and computes("x = 1\nx += 1")
-
-
-def test_a_program_is_grounded_when_it_uses_a_number_of_the_task():
-    assert grounded("price = 2400 / 3\nanswer = price * 7", "사과 3개에 2,400원이면 7개는?")
-    assert not grounded("answer = 1000000000 // 1000000", "국회의원의 임기는 몇 년?")  # numbers made up
-    assert grounded("answer = round(convert_units(x, 'km', 'mile'))", "no numbers")  # no literal: nothing made up
 
 
 # ---- the constrained backend with a real model ----------------------------------------------------------------
