@@ -4,8 +4,10 @@ Left free, a small model copies the examples, invents tool names and miscopies n
 where a call belongs; it only ever chooses among what is valid, or writes a program that a safe evaluator checks:
   - the prompt is the tokenizer's own chat template with tools= (Qwen2.5's <tools> block), and the assistant turn
     is prefilled with the call opener '<tool_call>\\n{"name": "';
-  - the tool is the valid name with the highest log-probability (all names scored in one batch); a tool a program
-    can call (convert_units) is offered as the program tool that covers it;
+  - the tool is the valid name with the highest log-probability (all names scored in one batch), the first one
+    after the 4 nearest worked tasks of the tools' example pool, each calling its tool (few-shot: measured on the
+    dev sets v1+set2, first choices 56/72 right without, 68/72 with); a tool a program can call (convert_units) is
+    offered as the program tool that covers it;
   - the arguments are written key by key from the schema: a closed-list value is scored among its choices (those the
     tool's `choices` hook allows for this task), a number is one of the task's numbers (digits only if it has none),
     the task argument is the task itself;
