@@ -1,13 +1,13 @@
 """Agent benchmark (prints its figures; not a test).
 
 Tasks needing one or two tool calls, with checkable answers. Two kinds of set, labelled as such in every line:
-    DEV sets (data/eval/agent_*.csv): tasks, heldout, fresh, fresh2, fresh3, fresh4, wordproblems. Their misses
-        were read while the agent was designed, so their figures are in-distribution, whoever wrote them.
-    independent (frozen): data/eval/frozen/agent_independent.csv, written by someone who saw neither the code nor
-        any other set, frozen before the redesign of issue 29; independent2: data/eval/frozen/set2/, a second one
-        written the same way before the retrieved examples; independent3: data/eval/frozen/set3/, a third one,
-        written the same way before session 9's changes. They are read only as scores: the bench prints no
-        task, answer or trace of them, and writes none of their rows to --out.
+    DEV sets: tasks, heldout, fresh, fresh2, fresh3, fresh4, wordproblems (data/eval/agent_*.csv), and v1, set2
+        (data/eval/frozen/agent_independent.csv and frozen/set2/agent_fresh_independent.csv: written by someone who
+        saw neither the code nor any other set, read as totals until issue 29's third round, item by item since,
+        so DEV sets now). Their misses were read while the agent was designed: their figures are in-distribution.
+    frozen: any other CSV under data/eval/frozen/, named by its path there: read only as a score. Now
+        --sets frozen/set3/agent_q3.csv (written like v1 and set2, before issue 29's third round). The bench
+        prints no task, answer or trace of it, and writes none of its rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
     local    the local model in process, constrained tool calls (core.agent.constrained)
@@ -16,7 +16,7 @@ answers the last allowed turn forced), and the mean and median seconds per task:
              subprocess on 127.0.0.1), reached with the official openai client
     plain    baseline: the local model answering with no tools at all
 
-    python bench/agent.py --providers local,text,compat,plain [--sets fresh4,independent,...] [--every K]
+    python bench/agent.py --providers local,text,compat,plain [--sets v1,set2,fresh4,...] [--every K]
                           [--model qwen2.5-0.5b] [--limit N] [--bf16]
 """
 import argparse
@@ -77,18 +77,23 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
     return any(p.lower() in answer.lower() for p in expected.split("|"))
 
 
-FROZEN = {"independent": "frozen/agent_independent.csv",  # read only as scores
-          "independent2": "frozen/set2/agent_fresh_independent.csv",
-          "independent3": "frozen/set3/agent_q3.csv"}
+# the first two sets written outside the project: dev sets since issue 29's third round (their items were read)
+DEV_ELSEWHERE = {"v1": "frozen/agent_independent.csv", "set2": "frozen/set2/agent_fresh_independent.csv"}
+
+
+def frozen(name: str) -> bool:
+    """A set read only as a score: a CSV under data/eval/frozen/ named by its path, not one of the dev sets."""
+    return name.startswith("frozen/") and name.endswith(".csv")
 
 
 def load_tasks(name: str) -> list[dict]:
-    with open(ROOT / "data" / "eval" / FROZEN.get(name, f"agent_{name}.csv"), encoding="utf-8") as f:
+    path = name if frozen(name) else DEV_ELSEWHERE.get(name, f"agent_{name}.csv")
+    with open(ROOT / "data" / "eval" / path, encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
 def label(name: str) -> str:
-    return f"{name} (frozen)" if name in FROZEN else f"dev:{name}"
+    return f"{name} (frozen)" if frozen(name) else f"dev:{name}"
 
 
 def start_server(model: str, threads: int):
@@ -113,8 +118,8 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True, frozen: bool = False) -> None:
-    """One provider on one set. frozen: only the aggregate is printed, and nothing of a task is written."""
+            constrained: bool = True, hidden: bool = False) -> None:
+    """One provider on one set. hidden (a frozen set): only the aggregate is printed, no task is written."""
     tools = make_tools(ctx)
     ok = turns = limits = forced = 0
     times = []
@@ -137,14 +142,14 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
         turns += steps_n
         limits += hit_limit
         times.append(time.perf_counter() - t0)
-        if frozen:
+        if hidden:
             print(f"  [{label}] {i}/{len(tasks)} done", end="\r", flush=True)
             continue
         print(f"  [{label}] {i:2d} {'✓' if good else '✗'} turns={steps_n} {times[-1]:5.1f}s  {task['task'][:50]!r} → "
               f"{(answer or '')[:90]!r}", flush=True)
         writer.writerow([label, task["task"], good, steps_n, hit_limit, f"{times[-1]:.1f}", answer, trace])
     n = len(tasks)
-    print(" " * 60 if frozen else "", end="\r" if frozen else "")  # the progress line wiped
+    print(" " * 60 if hidden else "", end="\r" if hidden else "")  # the progress line wiped
     print(f"{label}: success {ok}/{n} = {ok / n:.2f}, turns/task {turns / n:.2f}, step limit hit {limits}, "
           f"answer forced by the last turn {forced}, {statistics.mean(times):.1f} s/task mean, "
           f"{statistics.median(times):.1f} s median", flush=True)
@@ -154,8 +159,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--providers", default="local,compat,plain")
     ap.add_argument("--model", default="qwen2.5-0.5b", choices=["qwen2.5-0.5b", "smollm2-135m"])
-    ap.add_argument("--sets", default="fresh4,independent", help="dev sets (tasks, heldout, fresh, fresh2, fresh3, "
-                    "fresh4, wordproblems) and/or independent (the frozen set: its score only)")
+    ap.add_argument("--sets", default="v1,set2", help="dev sets (v1, set2, tasks, heldout, fresh, fresh2, fresh3, "
+                    "fresh4, wordproblems) and/or a frozen set by its path under data/eval (frozen/set3/x.csv: its "
+                    "score only)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N tasks of each set")
     ap.add_argument("--every", type=int, default=1, help="every k-th task of each set (a spread of all task kinds)")
     ap.add_argument("--max-steps", type=int, default=5)
@@ -171,8 +177,8 @@ def main():
     s = Settings.load()
     s.apply_env()
     reg = Registry(s.cache_dir)
-    # --every and --limit thin the dev sets only: the frozen set is always run whole
-    sets = {name: load_tasks(name) if name in FROZEN else load_tasks(name)[::args.every][:args.limit or None]
+    # --every and --limit thin the dev sets only: a frozen set is always run whole
+    sets = {name: load_tasks(name) if frozen(name) else load_tasks(name)[::args.every][:args.limit or None]
             for name in args.sets.split(",")}
     lm, tok = load_local(args.model, reg, s.cache_dir)
     if args.bf16:
@@ -200,7 +206,7 @@ def main():
                     # 0.5B model's RAG answer costs up to 120 tokens per look-up), as on the agent page
                     ctx = ToolContext(store, embedder, reg, provider if name == "compat" else None)
                     run_set(f"{name}/{label(set_name)}", provider, ctx, tasks, args.max_steps, writer,
-                            plain=name == "plain", constrained=name != "text", frozen=set_name in FROZEN)
+                            plain=name == "plain", constrained=name != "text", hidden=frozen(set_name))
             finally:
                 if server is not None:
                     server.terminate()

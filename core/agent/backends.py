@@ -13,7 +13,7 @@ import json
 import re
 
 from .loop import MAX_CALLS_PER_TURN, Call, Reply
-from .registry import meta, tool_schemas
+from .registry import tool_schemas
 
 # serve/app.py parses the calls its model writes with these two as well
 TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
@@ -104,27 +104,6 @@ def parse_reply(text: str) -> Reply:
     return Reply(answer=text)  # plain prose with no call is the model's answer
 
 
-def hold_to_task(tool, task: str, args: dict) -> list[str]:
-    """A call's closed-list values held to the one the tool's `choices` hook allows for this task (the units next
-    to the number: '98.6 degC → degF' for '화씨 98.6도는 섭씨 몇 도' becomes degF → degC). Changes args in place;
-    returns a note per change, shown with the step."""
-    hook, notes, seen = meta(tool).choices, [], {}
-    if hook is None:
-        return notes
-    try:  # the values as the tool reads them (its schema maps aliases: '화씨' is degF)
-        read = dict(tool.args_schema.model_validate(args)) if tool.args_schema else dict(args)
-    except ValueError:
-        read = dict(args)
-    for key in read:
-        if key in args:
-            allowed = hook(task, key, seen)
-            if allowed and len(allowed) == 1 and str(read[key]) != allowed[0]:
-                notes.append(f"{key}: {args[key]} → {allowed[0]} (from the task)")
-                args[key] = read[key] = allowed[0]
-            seen[key] = read[key]
-    return notes
-
-
 class TextBackend:
     """Tool use over plain chat: works with every provider, including the offline ones."""
 
@@ -133,7 +112,6 @@ class TextBackend:
         self.params = dict(temperature=temperature, max_tokens=max_tokens)
 
     def start(self, task: str) -> list[dict]:
-        self.task = task
         schemas = "\n".join(json.dumps(s, ensure_ascii=False) for s in tool_schemas(self.tools.values()))
         messages = [{"role": "system", "content": SYSTEM.format(tools=schemas)}]
         for question, call, result, answer in FEW_SHOT:
@@ -149,11 +127,6 @@ class TextBackend:
         text = "".join(self.provider.stream(messages, stop_event=stop_event, **self.params))
         reply = parse_reply(text)
         reply.raw = text
-        for call in reply.calls:
-            if call.name in self.tools:
-                notes = hold_to_task(self.tools[call.name], self.task, call.args)
-                reply.thought = " · ".join(filter(None, [reply.thought, *notes]))
-                reply.by = "constraint" if notes else reply.by
         return reply
 
     def record(self, messages: list[dict], reply: Reply, results: list) -> None:

@@ -19,7 +19,6 @@ import re
 
 from core import pyparse
 from core.errors import UserError
-from core.numbers import strip_thousands
 
 MAX_LINES = 30
 MAX_OPS = 20_000       # evaluation steps: a loop cannot run for ever
@@ -184,15 +183,3 @@ def computes(code: str) -> bool:
         return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(pyparse.parse(code)))
     except (SyntaxError, ValueError):
         return True  # the evaluator reports what is wrong with it
-
-
-def grounded(code: str, text: str) -> bool:
-    """Whether a program uses a number of the text (the task, a retrieved fact), or none at all: one that computes
-    only from numbers it made up ('1000000000 // 1000000' for a term of office) has nothing to compute on."""
-    try:
-        literals = {float(n.value) for n in ast.walk(pyparse.parse(code)) if isinstance(n, ast.Constant)
-                    and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)}
-    except (SyntaxError, ValueError):
-        return True
-    given = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", strip_thousands(text))}
-    return not literals or bool(literals & given)

@@ -6,7 +6,8 @@
     program   the name of the argument that holds a short program (the calculator): the local model writes a
               program there (see program.py) instead of one value at a time
     examples  for a program tool: worked examples, (task, program) pairs the local model is shown, or a callable
-              task -> pairs (an ExamplePool of examples.py: the nearest examples to the task)
+              task -> pairs (an ExamplePool of examples.py: the nearest examples to the task; its tasks that name
+              other tools are shown before the local model's first tool choice)
     covers    for a program tool: the tools its programs can call; the local model is offered the program tool in
               their place (fewer choices that do not overlap, and a program can round or add after a conversion)
     task_arg  the argument that is the task itself (a retrieval query): copied, never retyped by a small model

@@ -363,16 +363,3 @@ def test_agent_loop_against_the_projects_own_server():
         if s.kind == "call" and s.tool == "calculator" and set(s.args) == {"expression"}:
             following = steps[steps.index(s) + 1]
             assert following.kind in ("observation", "error")
-
-
-def test_text_protocol_units_are_held_to_the_task():
-    """A free-text call with the units swapped runs the way the task reads, and the step says so."""
-    steps, _ = run([call("convert_units", value=98.6, from_unit="섭씨", to_unit="화씨"), "Answer: 37"],
-                   task="화씨 98.6도는 섭씨 몇 도인가요?")
-    called = next(s for s in steps if s.kind == "call")
-    assert called.args == {"value": 98.6, "from_unit": "degF", "to_unit": "degC"}
-    assert next(s.text for s in steps if s.kind == "observation") == "98.6 degF = 37 degC"
-    assert "from_unit: 섭씨 → degF" in next(s.text for s in steps if s.kind == "thought")
-    steps, _ = run([call("convert_units", value=98.6, from_unit="화씨", to_unit="섭씨"), "Answer: 37"],
-                   task="화씨 98.6도는 섭씨 몇 도인가요?")  # already right: left as written
-    assert next(s for s in steps if s.kind == "call").args["from_unit"] == "화씨"

@@ -58,3 +58,23 @@ def test_the_agent_writes_a_word_problem_as_a_program_and_computes_it_in_one_cal
     assert "9600" in program and "=" in program, program  # the program the model wrote, shown as its own step
     assert [c.tool for c in calls] == ["calculator"], calls  # inlined: one call computes every line
     assert final_answer(steps).startswith("4000"), final_answer(steps)
+
+
+@pytest.mark.default_model
+def test_the_nearest_pool_tasks_pull_the_first_tool_choice_towards_their_tools(qwen, tmp_path):
+    """Few-shot tool choice with the real pool: for a look-up the model rated below another tool on its own, the
+    nearest worked tasks (which name the look-up tool) raise that tool's probability."""
+    from core.agent import make_backend
+    from core.embeddings import make_embedder
+    from core.tools import ToolContext, make_tools
+    from core.vectordb import VectorStore
+
+    registry = Registry(S.cache_dir)
+    tools = make_tools(ToolContext(VectorStore(tmp_path), make_embedder("e5", registry), registry))
+    backend = make_backend(qwen, tools)
+    messages = backend.start("헌법상 국회의 임시회는 누가 요구할 수 있어?")
+    shots = backend._shots()
+    assert shots and all(m["tool_calls"][0]["function"]["name"] in backend.names for m in shots[1::2])
+    before = backend.choose(backend._prompt(messages), backend.names)[1]["constitution"]
+    after = backend.choose(backend._prompt(messages[:1] + shots + messages[1:]), backend.names)[1]["constitution"]
+    assert after > before and after > 0.5, (before, after)

@@ -35,9 +35,9 @@ KO = {
     'agent.small_hint': '0.5B 로컬 모델은 자유롭게 쓰게 하면 예시를 베끼고 숫자를 잘못 옮깁니다. 그래서 모델은 고르기만 하거나(도구 이름, 단위, later/ago: 확률이 생각 '
                         '칸에 보입니다) 짧은 프로그램을 씁니다(프로그램 보조 풀이: 안전한 평가기가 round, floor, ceil, //, %, factorial, min, max, '
                         'convert_units만 허용해 실행합니다). 보여 주는 풀이 예시는 고정된 것이 아니라 예시 모음(data/agent_examples.jsonl)에서 '
-                        'e5 임베딩으로 과제와 가장 가까운 4개를 골라 씁니다(동적 퓨샷: 모음에 예시를 더하면 됩니다). 결과 다음에 할 일은 도구의 메타데이터가 정합니다: 답이 되는 결과(계산, 날짜)는 그대로 답이 되고, 검색한 '
-                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 과제의 수를 하나도 쓰지 않는 프로그램(지어낸 수로만 계산)은 실행하지 않고 '
-                        '다음으로 확률이 높은 도구를 부릅니다. 오류가 두 번 나면 멈춥니다.',
+                        'e5 임베딩으로 과제와 가장 가까운 4개를 골라 씁니다(동적 퓨샷: 모음에 예시를 더하면 됩니다). 도구를 고르기 전에도 '
+                        '모음에서 가장 가까운 과제 4개와 각각에 쓴 도구를 먼저 보여 줍니다. 결과 다음에 할 일은 도구의 메타데이터가 정합니다: 답이 되는 결과(계산, 날짜)는 그대로 답이 되고, 검색한 '
+                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 오류가 두 번 나면 멈춥니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -63,9 +63,10 @@ KO = {
     'agent.by.constraint': '🔒 모델이 정하되, 허용된 값 안에서만 (제약)',
     'agent.by.policy': '📏 고정 규칙이 정함',
     'agent.by.tool': '🔧 도구',
-    'agent.measured_local': '측정한 성공률 (bench/agent.py, Qwen2.5-Coder-0.5B, 단계 한도 5): 코드를 보지 않은 사람이 쓴 고정된 독립 과제 세트 두 개에서 '
-                            '{frozen}, 설계에 쓴 개발 세트에서 {dev}. 과제당 중앙값 {median}초 (2코어, 다른 작업과 공유한 CPU).',
-    'agent.measured_api': 'API 모델의 성공률은 이 프로젝트에서 측정하지 않았습니다(키 없음). 작은 로컬 모델은 독립 세트들에서 {frozen}. 키가 있으면 '
+    'agent.measured_local': '측정한 성공률 (bench/agent.py, Qwen2.5-Coder-0.5B, 단계 한도 5): 코드를 보지 않은 사람이 쓴 과제 세트 두 개(v1, set2)에서 '
+                            '{outside}, 여기서 쓴 개발 세트에서 {dev}. v1과 set2도 이제 과제를 하나하나 읽었으므로 개발 세트입니다 (최종 점수는 아직 보지 않은 세트로 잽니다). '
+                            '과제당 중앙값 {median}초 (2코어, 다른 작업과 공유한 CPU).',
+    'agent.measured_api': 'API 모델의 성공률은 이 프로젝트에서 측정하지 않았습니다(키 없음). 작은 로컬 모델은 v1과 set2에서 {outside}. 키가 있으면 '
                           'bench/agent.py로 같은 세트를 재 보세요.',
     'agent.program_refused': '프로그램에 허용되지 않는 문법입니다: {what}',
     'agent.program_name': '프로그램에 모르는 이름이 있습니다: {name}',
@@ -119,12 +120,12 @@ EN = {
                         'program (program-aided solving: a safe evaluator runs it, allowing round, floor, ceil, //, '
                         '%, factorial, min, max, convert_units). The worked examples it is shown are not fixed: the '
                         '4 nearest to the task are retrieved with the e5 embedder from a pool '
-                        '(data/agent_examples.jsonl; dynamic few-shot: add examples there). '
+                        '(data/agent_examples.jsonl; dynamic few-shot: add examples there). Before it chooses a '
+                        'tool, it is shown the 4 nearest tasks of the pool with the tool each one needs. '
                         "What follows a result is set by the tool's "
                         'metadata: a result that answers (a calculation, a date) is the answer, verbatim; after a '
                         'retrieved sentence (evidence) the model chooses between answering from it and computing on '
-                        "it. A program that uses none of the task's numbers (only numbers it made up) is not run: "
-                        'the next most probable tool is called instead. Two errors end the run.',
+                        'it. Two errors end the run.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',
@@ -150,12 +151,13 @@ EN = {
     'agent.by.constraint': '🔒 decided by the model, within the allowed values (a constraint)',
     'agent.by.policy': '📏 decided by a fixed policy',
     'agent.by.tool': '🔧 the tool',
-    'agent.measured_local': 'Measured success (bench/agent.py, Qwen2.5-Coder-0.5B, step limit 5): {frozen} on two '
-                            'frozen independent sets written by someone who saw none of the code, {dev} on the dev '
-                            'sets used in design. Median {median} s per task (2 cores, a CPU shared with other '
-                            'work).',
+    'agent.measured_local': 'Measured success (bench/agent.py, Qwen2.5-Coder-0.5B, step limit 5): {outside} on two '
+                            'sets written by someone who saw none of the code (v1, set2), {dev} on the dev sets '
+                            'written here. v1 and set2 are dev sets too now: their tasks were read one by one (the '
+                            'final figure comes from a set not seen yet). Median {median} s per task (2 cores, a '
+                            'CPU shared with other work).',
     'agent.measured_api': "An API model's success was not measured in this project (no key). The small local model: "
-                          '{frozen} on the independent sets. With a key, run bench/agent.py on the same sets.',
+                          '{outside} on v1 and set2. With a key, run bench/agent.py on the same sets.',
     'agent.program_refused': 'Not allowed in a program: {what}',
     'agent.program_name': 'Unknown name in the program: {name}',
     'agent.program_math': 'The program failed: {reason}',
