@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -289,6 +290,7 @@ class LoraRun:
     train: TrainSettings
     truncated: int = 0
     metrics: list[LoraMetric] = field(default_factory=list)
+    adapter_dir: Path | None = None  # where `release` saved the adapter while the model is out of memory
 
 
 def _callback(q: "queue.Queue[LoraMetric]", stop_event):
@@ -372,8 +374,6 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
 # ---- after training ---------------------------------------------------------------------------------------------
 def generate(model, tokenizer, question: str, max_new_tokens: int = 64, adapter: bool = True) -> str:
     """Greedy answer with or without the adapter (same weights object, adapter switched off for 'before')."""
-    import contextlib
-
     import torch
 
     ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
@@ -400,12 +400,48 @@ def load_adapter(base_model, path: Path):
     return PeftModel.from_pretrained(base_model, str(path))
 
 
-def merge_and_save(model, tokenizer, path: Path, int8: bool = False):
+def release(run: LoraRun, path: Path) -> Path:
+    """Save the run's adapter (a few MB) and let its model go, so its memory returns to the OS (light mode: a small
+    box does not keep a trained model between a page's actions); `loaded` brings it back."""
+    if run.model is not None:
+        save_adapter(run.model, path)
+        run.adapter_dir = Path(path)
+        _forget(run)
+    return run.adapter_dir
+
+
+def _forget(run: LoraRun) -> None:
+    import gc
+
+    from core.procs import trim_heap
+
+    run.model = None
+    gc.collect()
+    trim_heap()
+
+
+@contextlib.contextmanager
+def loaded(run: LoraRun, base: str, registry, cache_dir: Path):
+    """The run's model for a `with` block: a released run loads its base and saved adapter again (a second or two
+    for SmolLM2) and lets them go afterwards; a run that kept its model simply yields it."""
+    if run.model is not None:
+        yield run.model
+        return
+    base_model, _ = load_base(base, registry, cache_dir)
+    run.model = load_adapter(base_model, run.adapter_dir).eval()
+    try:
+        yield run.model
+    finally:  # the adapter on disk is unchanged (a merge with keep=False leaves no adapter to save)
+        _forget(run)
+
+
+def merge_and_save(model, tokenizer, path: Path, int8: bool = False, keep: bool = True):
     """merge_and_unload on a copy (the live adapter stays usable), then save a plain transformers model; with int8,
-    also convert it to CTranslate2 int8 beside it (merge → convert → serve), which the chat page lists."""
+    also convert it to CTranslate2 int8 beside it (merge → convert → serve), which the chat page lists. keep=False
+    merges the model itself (no second copy in memory; its adapter is gone afterwards)."""
     import copy
 
-    merged = copy.deepcopy(model).merge_and_unload()
+    merged = (copy.deepcopy(model) if keep else model).merge_and_unload()
     merged.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     if int8:

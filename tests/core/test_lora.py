@@ -224,3 +224,33 @@ def test_merge_also_writes_an_int8_copy_the_chat_page_lists(tmp_path):
         assert complete(provider, [{"role": "user", "content": "What is LoRA?"}], temperature=0, max_tokens=8).strip()
     finally:
         provider.close()
+
+
+def test_released_run_frees_its_model_and_loads_the_same_adapter_back(tmp_path):
+    """Light mode keeps a trained run's adapter on disk, not its model: the model is freed, and Compare / Merge get
+    the same model back from the base and the saved adapter."""
+    import weakref
+
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
+    list(L.train(run, _english(6), [], tmp_path))
+    ids = tok("What is LoRA?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        live = model(ids).logits
+    gone = weakref.ref(model)
+    del model
+    path = L.release(run, tmp_path / "adapter")
+    assert run.model is None and gone() is None  # nothing else (trainer, accelerator) kept it alive
+    assert (path / "adapter_config.json").exists()
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back, torch.no_grad():
+        assert torch.allclose(back(ids).logits, live, atol=1e-5)
+        again = weakref.ref(back)
+    del back
+    assert run.model is None and again() is None  # let go after the block
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back:
+        merged = L.merge_and_save(back, tok, tmp_path / "merged", keep=False).eval()
+        with torch.no_grad():
+            assert torch.allclose(merged(ids).logits, live, atol=1e-3)
+    del back, merged
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back, torch.no_grad():  # the adapter on disk survived
+        assert torch.allclose(back(ids).logits, live, atol=1e-5)
