@@ -31,8 +31,8 @@ def _settle(page, timeout_s: float) -> None:
     """Until the script run is over (no 'Running…' status for 1.5 s) and no Stop button is left, or timeout."""
     deadline, quiet_since = time.time() + timeout_s, None
     while time.time() < deadline:
-        busy = (page.locator('[data-testid="stStatusWidget"]').count() > 0
-                or page.get_by_role("button", name="⏹️").count() > 0)
+        busy = (page.locator('[data-testid="stStatusWidget"]').count() > 0  # the Stop button's icon is no part of
+                or page.locator("button", has_text="⏹️").count() > 0)  # its accessible name: match its text
         quiet_since = None if busy else (quiet_since or time.time())
         if quiet_since and time.time() - quiet_since > 1.5:
             return
