@@ -96,7 +96,8 @@ def lora_page() -> None:
                            max_len=c[3].select_slider(t("lora.max_len"), [64, 128, 192, 256, 384], 256,
                                                       key="lora.maxlen"),
                            eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")),
-                           precision=precision_select("lora.precision", model=None))
+                           precision=precision_select("lora.precision", model=None),
+                           micro_batch=light_or(0, 1))  # a small box: one row per forward pass, same updates
 
     def replay():  # instructor mode: curves and before/after answers of assets/runs/lora.json (no weights)
         record, _ = load_run("lora")

@@ -264,6 +264,13 @@ class TrainSettings:
     eval_every: int = 5
     seed: int = 0
     precision: str = "fp32"   # fp32 | bf16 | auto, resolved like core.train.fit (core.train.plan_precision)
+    micro_batch: int = 0      # > 0: each batch runs as micro-batches of this size with gradient accumulation, the
+    # same update in less memory (the vocabulary-wide logits and their gradients scale with the rows at once)
+
+    def per_step(self) -> tuple[int, int]:
+        """(rows per forward pass, forward passes per update)."""
+        micro = min(self.micro_batch, self.batch_size) if self.micro_batch > 0 else self.batch_size
+        return micro, -(-self.batch_size // micro)
 
 
 @dataclass
@@ -329,10 +336,12 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
     tok_train = tokenise(train_examples, run.tokenizer, t.max_len)
     tok_eval = tokenise(eval_examples, run.tokenizer, t.max_len) if eval_examples else Tokenised([], 0)
     run.truncated = tok_train.truncated + tok_eval.truncated
+    micro, accumulate = t.per_step()
     if not tok_train.features:
         raise UserError("lora.no_valid_rows", "no trainable rows", bad=len(train_examples))
     args = TrainingArguments(
-        output_dir=str(out_dir), per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.batch_size,
+        output_dir=str(out_dir), per_device_train_batch_size=micro, per_device_eval_batch_size=micro,
+        gradient_accumulation_steps=accumulate,
         learning_rate=t.lr, num_train_epochs=t.epochs, max_steps=t.max_steps if t.max_steps > 0 else -1,
         logging_steps=1, eval_strategy="steps" if tok_eval.features else "no", eval_steps=max(1, t.eval_every),
         save_strategy="no", report_to=[], seed=t.seed, use_cpu=not torch.cuda.is_available(),
@@ -505,7 +514,8 @@ def encode(row):
 
 rows = [json.loads(line) for line in open({data_path!r}, encoding="utf-8") if line.strip()]
 data = [encode(r) for r in rows]
-args = TrainingArguments(output_dir="lora-out", per_device_train_batch_size={t.batch_size}, learning_rate={t.lr},
+args = TrainingArguments(output_dir="lora-out", per_device_train_batch_size={t.per_step()[0]},
+                         gradient_accumulation_steps={t.per_step()[1]}, learning_rate={t.lr},
                          max_steps={t.max_steps}, num_train_epochs={t.epochs}, logging_steps=1, save_strategy="no",
                          report_to=[], seed={t.seed})
 Trainer(model=model, args=args, train_dataset=data,
