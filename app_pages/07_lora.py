@@ -97,7 +97,8 @@ def lora_page() -> None:
                                                       key="lora.maxlen"),
                            eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")),
                            precision=precision_select("lora.precision", model=None),
-                           micro_batch=light_or(0, 1))  # a small box: one row per forward pass, same updates
+                           micro_batch=light_or(0, 1), checkpointing=light_or(False, True))  # a small box:
+    # one row per forward pass and activations recomputed, the same updates in less memory (bench/memory.py)
 
     def replay():  # instructor mode: curves and before/after answers of assets/runs/lora.json (no weights)
         record, _ = load_run("lora")

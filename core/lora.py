@@ -266,6 +266,8 @@ class TrainSettings:
     precision: str = "fp32"   # fp32 | bf16 | auto, resolved like core.train.fit (core.train.plan_precision)
     micro_batch: int = 0      # > 0: each batch runs as micro-batches of this size with gradient accumulation, the
     # same update in less memory (the vocabulary-wide logits and their gradients scale with the rows at once)
+    checkpointing: bool = False  # keep only each layer's input and recompute the rest in the backward pass: the
+    # same gradients with a fraction of the activations' memory, for a slower step
 
     def per_step(self) -> tuple[int, int]:
         """(rows per forward pass, forward passes per update)."""
@@ -341,7 +343,8 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
         raise UserError("lora.no_valid_rows", "no trainable rows", bad=len(train_examples))
     args = TrainingArguments(
         output_dir=str(out_dir), per_device_train_batch_size=micro, per_device_eval_batch_size=micro,
-        gradient_accumulation_steps=accumulate,
+        gradient_accumulation_steps=accumulate, gradient_checkpointing=t.checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if t.checkpointing else None,  # a frozen input
         learning_rate=t.lr, num_train_epochs=t.epochs, max_steps=t.max_steps if t.max_steps > 0 else -1,
         logging_steps=1, eval_strategy="steps" if tok_eval.features else "no", eval_steps=max(1, t.eval_every),
         save_strategy="no", report_to=[], seed=t.seed, use_cpu=not torch.cuda.is_available(),
@@ -486,6 +489,8 @@ def zip_folder(path: Path) -> bytes:
 
 def script(base_path: str, settings: LoraSettings, t: TrainSettings, data_path: str = str(SHIPPED)) -> str:
     """The exact PEFT + Trainer script for these settings."""
+    ckpt = ('\n                         gradient_checkpointing=True, '
+            'gradient_checkpointing_kwargs={"use_reentrant": False},') if t.checkpointing else ""
     return f'''"""LoRA fine-tuning with PEFT — exported from the course app (seed {t.seed})."""
 import json
 
@@ -515,7 +520,7 @@ def encode(row):
 rows = [json.loads(line) for line in open({data_path!r}, encoding="utf-8") if line.strip()]
 data = [encode(r) for r in rows]
 args = TrainingArguments(output_dir="lora-out", per_device_train_batch_size={t.per_step()[0]},
-                         gradient_accumulation_steps={t.per_step()[1]}, learning_rate={t.lr},
+                         gradient_accumulation_steps={t.per_step()[1]}, learning_rate={t.lr},{ckpt}
                          max_steps={t.max_steps}, num_train_epochs={t.epochs}, logging_steps=1, save_strategy="no",
                          report_to=[], seed={t.seed})
 Trainer(model=model, args=args, train_dataset=data,
