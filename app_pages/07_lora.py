@@ -96,7 +96,9 @@ def lora_page() -> None:
                            max_len=c[3].select_slider(t("lora.max_len"), [64, 128, 192, 256, 384], 256,
                                                       key="lora.maxlen"),
                            eval_every=10, seed=int(c[4].number_input(t("common.seed"), 0, 9999, 0, key="lora.seed")),
-                           precision=precision_select("lora.precision", model=None))
+                           precision=precision_select("lora.precision", model=None),
+                           micro_batch=light_or(0, 1), checkpointing=light_or(False, True))  # a small box:
+    # one row per forward pass and activations recomputed, the same updates in less memory (bench/memory.py)
 
     def replay():  # instructor mode: curves and before/after answers of assets/runs/lora.json (no weights)
         record, _ = load_run("lora")
@@ -139,12 +141,16 @@ def _start(base, lset, tset, train_ex, eval_ex, four_bit: bool = False):
                              {"base": base, **dataclasses.asdict(lset), **dataclasses.asdict(tset)}, seed=tset.seed,
                              data=(lora.examples_jsonl(train_ex),))
 
+    lean = settings().light  # read here: the worker thread must not touch Streamlit
+
     def work(stop):
         last = None
         for last in recorder.track(lora.train(run, train_ex, eval_ex, out_dir, stop), lora.history_row):
             yield last
         if last is not None:  # the Runs page lists it beside the other pages' runs
             recorder.save({"steps": last.step}, stop)
+        if lean:  # a small box keeps the adapter on disk, not the model: Compare and Merge load it back
+            lora.release(run, out_dir / "adapter")
 
     return work
 
@@ -179,29 +185,34 @@ def _after(run: lora.LoraRun | None, eval_ex) -> None:
         st.caption(t("lora.truncated", n=run.truncated))
     questions = [ex.messages[-2]["content"] for ex in eval_ex[:2]] or [t("lora.default_q")]
     custom = st.text_input(t("lora.ask"), t("lora.default_q"), key="lora.custom")
+    out = S.get("outputs")
     if st.button(t("lora.compare"), icon="🔍", key="lora.compare"):
         rows = []
-        with st.spinner(t("common.running")):
+        with st.spinner(t("common.running")), _model(run, out) as model:
             for q in [custom] + questions:
-                rows.append((q, lora.generate(run.model, run.tokenizer, q, 64, adapter=False),
-                             lora.generate(run.model, run.tokenizer, q, 64, adapter=True)))
+                rows.append((q, lora.generate(model, run.tokenizer, q, 64, adapter=False),
+                             lora.generate(model, run.tokenizer, q, 64, adapter=True)))
         S.set("comparison", rows)
     _answers()
-    out = S.get("outputs")
     c1, c2 = st.columns(2)
     if c1.button(t("lora.save"), icon="💾", key="lora.save"):
-        path = lora.save_adapter(run.model, out["dir"] / "adapter")
+        path = run.adapter_dir if run.model is None else lora.save_adapter(run.model, out["dir"] / "adapter")
         S.set("adapter_zip", lora.zip_folder(path))
         st.success(t("lora.saved", path=str(path)))
     if S.get("adapter_zip"):
         c1.download_button(t("lora.download"), S.get("adapter_zip"), "lora-adapter.zip", "application/zip",
                            key="lora.dl")
     if c2.button(t("lora.merge"), icon="🧬", key="lora.merge"):
-        with st.spinner(t("common.running")):
+        with st.spinner(t("common.running")), _model(run, out) as model:
             path = out["dir"] / "merged"
-            lora.merge_and_save(run.model, run.tokenizer, path, int8=True)
+            lora.merge_and_save(model, run.tokenizer, path, int8=True, keep=run.adapter_dir is None)
         st.success(t("lora.merged", path=str(path)))
         st.caption(t("lora.merged_int8", path=str(lora.int8_dir(path))))
+
+
+def _model(run: lora.LoraRun, out: dict):
+    """The trained model for one action; in light mode it was released after training and loads again here."""
+    return lora.loaded(run, out["base"], asset_registry(), settings().cache_dir)
 
 
 def _answers() -> None:

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -263,6 +264,15 @@ class TrainSettings:
     eval_every: int = 5
     seed: int = 0
     precision: str = "fp32"   # fp32 | bf16 | auto, resolved like core.train.fit (core.train.plan_precision)
+    micro_batch: int = 0      # > 0: each batch runs as micro-batches of this size with gradient accumulation, the
+    # same update in less memory (the vocabulary-wide logits and their gradients scale with the rows at once)
+    checkpointing: bool = False  # keep only each layer's input and recompute the rest in the backward pass: the
+    # same gradients with a fraction of the activations' memory, for a slower step
+
+    def per_step(self) -> tuple[int, int]:
+        """(rows per forward pass, forward passes per update)."""
+        micro = min(self.micro_batch, self.batch_size) if self.micro_batch > 0 else self.batch_size
+        return micro, -(-self.batch_size // micro)
 
 
 @dataclass
@@ -289,6 +299,7 @@ class LoraRun:
     train: TrainSettings
     truncated: int = 0
     metrics: list[LoraMetric] = field(default_factory=list)
+    adapter_dir: Path | None = None  # where `release` saved the adapter while the model is out of memory
 
 
 def _callback(q: "queue.Queue[LoraMetric]", stop_event):
@@ -327,10 +338,13 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
     tok_train = tokenise(train_examples, run.tokenizer, t.max_len)
     tok_eval = tokenise(eval_examples, run.tokenizer, t.max_len) if eval_examples else Tokenised([], 0)
     run.truncated = tok_train.truncated + tok_eval.truncated
+    micro, accumulate = t.per_step()
     if not tok_train.features:
         raise UserError("lora.no_valid_rows", "no trainable rows", bad=len(train_examples))
     args = TrainingArguments(
-        output_dir=str(out_dir), per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.batch_size,
+        output_dir=str(out_dir), per_device_train_batch_size=micro, per_device_eval_batch_size=micro,
+        gradient_accumulation_steps=accumulate, gradient_checkpointing=t.checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if t.checkpointing else None,  # a frozen input
         learning_rate=t.lr, num_train_epochs=t.epochs, max_steps=t.max_steps if t.max_steps > 0 else -1,
         logging_steps=1, eval_strategy="steps" if tok_eval.features else "no", eval_steps=max(1, t.eval_every),
         save_strategy="no", report_to=[], seed=t.seed, use_cpu=not torch.cuda.is_available(),
@@ -372,8 +386,6 @@ def train(run: LoraRun, train_examples: list[Example], eval_examples: list[Examp
 # ---- after training ---------------------------------------------------------------------------------------------
 def generate(model, tokenizer, question: str, max_new_tokens: int = 64, adapter: bool = True) -> str:
     """Greedy answer with or without the adapter (same weights object, adapter switched off for 'before')."""
-    import contextlib
-
     import torch
 
     ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
@@ -400,12 +412,48 @@ def load_adapter(base_model, path: Path):
     return PeftModel.from_pretrained(base_model, str(path))
 
 
-def merge_and_save(model, tokenizer, path: Path, int8: bool = False):
+def release(run: LoraRun, path: Path) -> Path:
+    """Save the run's adapter (a few MB) and let its model go, so its memory returns to the OS (light mode: a small
+    box does not keep a trained model between a page's actions); `loaded` brings it back."""
+    if run.model is not None:
+        save_adapter(run.model, path)
+        run.adapter_dir = Path(path)
+        _forget(run)
+    return run.adapter_dir
+
+
+def _forget(run: LoraRun) -> None:
+    import gc
+
+    from core.procs import trim_heap
+
+    run.model = None
+    gc.collect()
+    trim_heap()
+
+
+@contextlib.contextmanager
+def loaded(run: LoraRun, base: str, registry, cache_dir: Path):
+    """The run's model for a `with` block: a released run loads its base and saved adapter again (a second or two
+    for SmolLM2) and lets them go afterwards; a run that kept its model simply yields it."""
+    if run.model is not None:
+        yield run.model
+        return
+    base_model, _ = load_base(base, registry, cache_dir)
+    run.model = load_adapter(base_model, run.adapter_dir).eval()
+    try:
+        yield run.model
+    finally:  # the adapter on disk is unchanged (a merge with keep=False leaves no adapter to save)
+        _forget(run)
+
+
+def merge_and_save(model, tokenizer, path: Path, int8: bool = False, keep: bool = True):
     """merge_and_unload on a copy (the live adapter stays usable), then save a plain transformers model; with int8,
-    also convert it to CTranslate2 int8 beside it (merge → convert → serve), which the chat page lists."""
+    also convert it to CTranslate2 int8 beside it (merge → convert → serve), which the chat page lists. keep=False
+    merges the model itself (no second copy in memory; its adapter is gone afterwards)."""
     import copy
 
-    merged = copy.deepcopy(model).merge_and_unload()
+    merged = (copy.deepcopy(model) if keep else model).merge_and_unload()
     merged.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     if int8:
@@ -441,6 +489,8 @@ def zip_folder(path: Path) -> bytes:
 
 def script(base_path: str, settings: LoraSettings, t: TrainSettings, data_path: str = str(SHIPPED)) -> str:
     """The exact PEFT + Trainer script for these settings."""
+    ckpt = ('\n                         gradient_checkpointing=True, '
+            'gradient_checkpointing_kwargs={"use_reentrant": False},') if t.checkpointing else ""
     return f'''"""LoRA fine-tuning with PEFT — exported from the course app (seed {t.seed})."""
 import json
 
@@ -469,7 +519,8 @@ def encode(row):
 
 rows = [json.loads(line) for line in open({data_path!r}, encoding="utf-8") if line.strip()]
 data = [encode(r) for r in rows]
-args = TrainingArguments(output_dir="lora-out", per_device_train_batch_size={t.batch_size}, learning_rate={t.lr},
+args = TrainingArguments(output_dir="lora-out", per_device_train_batch_size={t.per_step()[0]},
+                         gradient_accumulation_steps={t.per_step()[1]}, learning_rate={t.lr},{ckpt}
                          max_steps={t.max_steps}, num_train_epochs={t.epochs}, logging_steps=1, save_strategy="no",
                          report_to=[], seed={t.seed})
 Trainer(model=model, args=args, train_dataset=data,

@@ -2,8 +2,12 @@
 memory of a process tree sampled in a thread (the benches' and the hostile tests' memory bounds)."""
 from __future__ import annotations
 
+import ctypes
 import socket
 import threading
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 
 
 def free_port() -> int:
@@ -50,3 +54,27 @@ class PeakRSS:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def lean_heap(mmap_threshold: int = 128 * 1024, arenas: int = 2) -> bool:
+    """Make this process hand freed memory back to the OS (light mode on a small box). glibc raises its mmap
+    threshold each time a big block is freed (up to 32 MB), so later tensors land on the heap, where a freed model
+    leaves holes the OS never gets back; a fixed threshold keeps every big block in its own mapping, returned when
+    it is freed, and the heap's top is trimmed sooner. Arenas (one per thread, up to 8 per core) are capped for
+    threads that ask for one from now on. The same as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ /
+    MALLOC_ARENA_MAX, which a host such as Community Cloud does not let an app set before it starts. False where
+    the C library is not glibc (macOS, musl): nothing changes there."""
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return all([mallopt(_M_MMAP_THRESHOLD, mmap_threshold), mallopt(_M_TRIM_THRESHOLD, mmap_threshold),
+                mallopt(_M_ARENA_MAX, arenas)])
+
+
+def trim_heap() -> None:
+    """Return the heap's free pages to the OS now (glibc's malloc_trim; a no-op elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -4,13 +4,13 @@ Big models use `heavy_resource` instead: in light mode (a small cloud box) only 
 stay in memory."""
 from __future__ import annotations
 
-import ctypes
 import functools
 import gc
 
 import streamlit as st
 
 from core.config import Settings
+from core.procs import lean_heap, trim_heap
 
 
 def _secrets() -> dict:
@@ -89,16 +89,15 @@ def _free_all_but(keep: set) -> None:
         _HEAVY[key].clear(*args, **dict(kwargs))
         _LOADED.pop(entry, None)
     gc.collect()
-    try:  # glibc keeps freed heap pages for reuse; this returns them to the OS (not on macOS / musl: no-op)
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim_heap()  # glibc keeps freed heap pages for reuse; this returns them to the OS
 
 
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
     s = Settings.load(secrets=_secrets())
     s.apply_env()
+    if s.light:  # a small box: freed models go back to the OS (measured in bench/memory.py)
+        lean_heap()
     return s
 
 

@@ -224,3 +224,57 @@ def test_merge_also_writes_an_int8_copy_the_chat_page_lists(tmp_path):
         assert complete(provider, [{"role": "user", "content": "What is LoRA?"}], temperature=0, max_tokens=8).strip()
     finally:
         provider.close()
+
+
+def test_released_run_frees_its_model_and_loads_the_same_adapter_back(tmp_path):
+    """Light mode keeps a trained run's adapter on disk, not its model: the model is freed, and Compare / Merge get
+    the same model back from the base and the saved adapter."""
+    import weakref
+
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
+    list(L.train(run, _english(6), [], tmp_path))
+    ids = tok("What is LoRA?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        live = model(ids).logits
+    gone = weakref.ref(model)
+    del model
+    path = L.release(run, tmp_path / "adapter")
+    assert run.model is None and gone() is None  # nothing else (trainer, accelerator) kept it alive
+    assert (path / "adapter_config.json").exists()
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back, torch.no_grad():
+        assert torch.allclose(back(ids).logits, live, atol=1e-5)
+        again = weakref.ref(back)
+    del back
+    assert run.model is None and again() is None  # let go after the block
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back:
+        merged = L.merge_and_save(back, tok, tmp_path / "merged", keep=False).eval()
+        with torch.no_grad():
+            assert torch.allclose(merged(ids).logits, live, atol=1e-3)
+    del back, merged
+    with L.loaded(run, "smollm2-135m", REG, S.cache_dir) as back, torch.no_grad():  # the adapter on disk survived
+        assert torch.allclose(back(ids).logits, live, atol=1e-5)
+
+
+def test_light_mode_training_makes_the_same_update_as_the_whole_batch(tmp_path):
+    """Light mode's micro_batch=1 (a batch of 2 as two accumulated passes) and gradient checkpointing move the
+    adapter as one plain pass over both rows does (same start, dropout off; Adam magnifies float rounding where a
+    gradient is near zero, so the whole update is compared, not each weight)."""
+    updates, losses = [], []
+    for micro, checkpointing in ((0, False), (1, False), (1, True)):
+        base, tok = L.load_base("smollm2-135m", REG, S.cache_dir)
+        lset = L.LoraSettings(r=4, alpha=16, dropout=0.0)
+        torch.manual_seed(0)  # the same initial lora_A in every run
+        model = L.attach_lora(base, lset)
+        start = torch.cat([p.detach().flatten().clone() for n, p in model.named_parameters() if "lora_" in n])
+        settings = L.TrainSettings(max_steps=2, lr=3e-3, batch_size=2, max_len=96, eval_every=2, seed=0,
+                                   micro_batch=micro, checkpointing=checkpointing)
+        assert settings.per_step() == ((2, 1) if micro == 0 else (1, 2))
+        metrics = list(L.train(L.LoraRun(model, tok, lset, settings), _english(6), [], tmp_path / str(len(losses))))
+        end = torch.cat([p.detach().flatten() for n, p in model.named_parameters() if "lora_" in n])
+        updates.append(end - start)
+        losses.append([m.loss for m in metrics if m.loss is not None])
+    assert updates[0].norm() > 1e-3  # training moved the adapter
+    for update, loss in zip(updates[1:], losses[1:]):
+        assert (update - updates[0]).norm() / updates[0].norm() < 0.02, (update - updates[0]).norm()
+        assert loss == pytest.approx(losses[0], rel=1e-4)  # the same loss at every step
