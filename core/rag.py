@@ -23,7 +23,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from core.answer_units import LAW_HEADING, split_sentences, units
 from core.errors import UserError
@@ -356,29 +356,37 @@ def select_sentences(question: str, hits: list[Hit], ix: _Index, n: int = 2, ran
 MAX_ANSWER = 200  # characters: a widened answer stays a short, direct answer, not a pasted chunk
 
 
-def widen(ix: _Index, j: int, p, ratio: float, max_len: int = MAX_ANSWER) -> tuple[str, tuple[str, ...]]:
-    """Unit j with the adjacent units of its list or table block (same chunk) whose probability p is at least
-    ratio × p[j], nearest first, while the answer fits max_len: "context: item; item" or "header: row / row".
-    A question that asks for several things ("optimizer and learning rate", "the two kinds of …") is often answered
-    by neighbouring items of one list. Returns (text, spans to highlight)."""
-    block, owner = ix.blocks[j], ix.owner
-
-    def member(i: int) -> bool:
-        return 0 <= i < len(ix.sentences) and ix.blocks[i] == block and owner[i] == owner[j] and p[i] >= ratio * p[j]
-
-    def text(idx: list[int]) -> str:
-        head = ix.heads[idx[0]]
-        sep = " / " if ix.kinds[idx[0]] == "row" else "; "
-        return ix.sentences[idx[0]][:head] + sep.join(ix.sentences[i][head:] for i in idx)
-
+def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]], bool]) -> list[int]:
+    """Unit j and the adjacent units of its list or table block (same chunk: same owner) whose probability p is at
+    least ratio × p[j], nearest first, while fits(the sorted indices) holds."""
     keep = [j]
-    if block >= 0:
-        grown = True
-        while grown:
-            grown = False
-            for i in (min(keep) - 1, max(keep) + 1):
-                if member(i) and len(text(cand := sorted(keep + [i]))) <= max_len:
-                    keep, grown = cand, True
+    if blocks[j] < 0:
+        return keep
+    grown = True
+    while grown:
+        grown = False
+        for i in (min(keep) - 1, max(keep) + 1):
+            if (0 <= i < len(blocks) and blocks[i] == blocks[j] and owner[i] == owner[j] and p[i] >= ratio * p[j]
+                    and fits(cand := sorted(keep + [i]))):
+                keep, grown = cand, True
+    return keep
+
+
+def join_units(texts, idx: list[int], head: int, row: bool) -> str:
+    """Units of one block as one answer: the first one's context (its first `head` characters) once, then each
+    unit's own part: "context: item; item" or "header: row / row"."""
+    return texts[idx[0]][:head] + (" / " if row else "; ").join(texts[i][head:] for i in idx)
+
+
+def widen(ix: _Index, j: int, p, ratio: float, max_len: int = MAX_ANSWER) -> tuple[str, tuple[str, ...]]:
+    """Unit j with the adjacent units of its list or table block whose probability p is at least ratio × p[j]
+    (grow_block), while the answer fits max_len. A question that asks for several things ("optimizer and learning
+    rate", "the two kinds of …") is often answered by neighbouring items of one list. Returns (text, spans to
+    highlight)."""
+    def text(idx: list[int]) -> str:
+        return join_units(ix.sentences, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row")
+
+    keep = grow_block(j, p, ratio, ix.blocks, ix.owner, lambda idx: len(text(idx)) <= max_len)
     return text(keep), tuple(s for i in keep for s in ix.spans[i])
 
 

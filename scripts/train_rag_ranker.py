@@ -123,25 +123,16 @@ class Study:
 
 
 def _widened(units, z, top, ratio):
-    """core.rag.widen on the collected units (the same rule: adjacent members of the block, nearest first)."""
-    p = 1 / (1 + np.exp(-z))
-    block, owner = units["blocks"][top], units["owner"]
+    """core.rag.widen on the collected units: the same growth (core.rag.grow_block) and join, over the shown text."""
+    shown, kinds = units["shown"], units["kinds"]
 
     def text(idx):
-        first = units["shown"][idx[0]]
-        head = units["heads"][idx[0]] - (len(units["sentences"][idx[0]]) - len(first))
-        sep = " / " if units["kinds"][idx[0]] == "row" else "; "
-        return first[:head] + sep.join(units["shown"][i][head:] for i in idx)
+        first = idx[0]
+        head = units["heads"][first] - (len(units["sentences"][first]) - len(shown[first]))
+        return rag.join_units(shown, idx, head, kinds[first] == "row")
 
-    keep = [top]
-    if block >= 0:
-        grown = True
-        while grown:
-            grown = False
-            for i in (min(keep) - 1, max(keep) + 1):
-                if (0 <= i < len(z) and units["blocks"][i] == block and owner[i] == owner[top]
-                        and p[i] >= ratio * p[top] and len(text(cand := sorted(keep + [i]))) <= rag.MAX_ANSWER):
-                    keep, grown = cand, True
+    keep = rag.grow_block(top, 1 / (1 + np.exp(-z)), ratio, units["blocks"], units["owner"],
+                          lambda idx: len(text(idx)) <= rag.MAX_ANSWER)
     return text(keep)
 
 
