@@ -12,12 +12,13 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
                the independent sets of rounds 1 and 2 and are read and trained on now;
   independent  a set written by someone who saw neither the method nor the other sets, copied in unchanged,
                measured with the frozen rule; its questions, keys and misses are never printed: constitution3,
-               clubrules, modelcard (data/eval/frozen/set3/, written before round 3).
+               clubrules, modelcard (data/eval/frozen/set3/, written before round 3); constitution4, labnotice (a
+               plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
 (not "I don't know", not the not-certain closest passage) directly (at most two sentences and 200 characters
-without citation marks) and holds one key phrase (every one for the second- and third-round sets, see ALL_KEYS; spaces
+without citation marks) and holds one key phrase (every one for the sets of rounds 2–4, see ALL_KEYS; spaces
 ignored). Per set and mode it prints: the share of answerable questions answered, key accuracy over all
 answerable questions, false refusals (answerable but refused), refusal on unanswerable questions, how often the
 not-certain closest passage held the key, and the median seconds per answer after the index is built.
@@ -54,6 +55,7 @@ EVAL = ROOT / "data" / "eval"
 LAW = "constitution"
 SET2 = EVAL / "frozen" / "set2"
 SET3 = EVAL / "frozen" / "set3"
+SET4 = EVAL / "frozen" / "set4"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -76,8 +78,14 @@ SETS = {
     "constitution3": (SET3 / "rag_constitution_q3.csv", LAW, "independent"),
     "clubrules": (SET3 / "upload_club_rules_ko_questions.csv", SET3 / "upload_club_rules_ko.md", "independent"),
     "modelcard": (SET3 / "upload_model_card_en_questions.csv", SET3 / "upload_model_card_en.md", "independent"),
+    # fourth round (data/eval/frozen/set4/README.md, written before round 4), the same key rule
+    "constitution4": (SET4 / "rag_constitution_q4.csv", LAW, "independent"),
+    "labnotice": (SET4 / "upload_lab_notice_ko_questions.csv", SET4 / "upload_lab_notice_ko.txt", "independent"),
+    "cheatsheet": (SET4 / "upload_cheatsheet_mixed_questions.csv", SET4 / "upload_cheatsheet_mixed.md",
+                   "independent"),
 }
-ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard"}
+ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard", "constitution4",
+            "labnotice", "cheatsheet"}
 
 
 def squash(text: str) -> str:
