@@ -41,8 +41,8 @@ def metrics_tab() -> None:
     fig = go.Figure([go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})"),
                      go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash"), name=t("ev.chance"))])
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), title="ROC", xaxis_title="FPR",
-                      yaxis_title="TPR", legend=dict(orientation="h"))
-    c2.plotly_chart(fig, key="ev.roc")
+                      yaxis_title="TPR", legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"))
+    c2.plotly_chart(fig, key="ev.roc")  # the legend sits in the empty lower right, clear of the title
 
 
 def quantization_tab() -> None:
