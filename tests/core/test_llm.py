@@ -12,6 +12,7 @@ from core.llm.base import complete
 from core.llm.local import LocalProvider, load_local
 from core.llm.remote import GeminiProvider, OpenAICompatible
 from core.procs import free_port
+from tests.serving import uvicorn_thread
 
 S = Settings.load()
 
@@ -59,22 +60,10 @@ def test_long_prompt_is_truncated_with_flag(smol):
 
 @pytest.fixture(scope="module")
 def server(smol):
-    import uvicorn
-
     from serve.app import create_app
 
-    port = free_port()
-    config = uvicorn.Config(create_app(smol), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    assert srv.started, "uvicorn did not start within 30 s"
-    yield f"http://127.0.0.1:{port}/v1"
-    srv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(smol)) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_compat_provider_with_official_client_against_our_server(server, smol):
@@ -106,29 +95,15 @@ def test_missing_keys_are_explained():
 
 
 def test_invalid_key_is_explained_without_leaking_it(smol):
-    import uvicorn
-
     from serve.app import create_app
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(smol, api_key="right-key"), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    assert srv.started, "uvicorn did not start within 30 s"
-    try:
+    with uvicorn_thread(create_app(smol, api_key="right-key")) as port:
         wrong = OpenAICompatible("sk-wrong-key-123", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
         with pytest.raises(UserError) as info:
             list(wrong.stream([{"role": "user", "content": "hi"}]))
         assert info.value.key == "llm.bad_key" and "sk-wrong-key-123" not in str(info.value.params)
         right = OpenAICompatible("right-key", "course-local", base_url=f"http://127.0.0.1:{port}/v1")
         assert "".join(right.stream([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0)).strip()
-    finally:
-        srv.should_exit = True
-        thread.join(10)
 
 
 class _Probe:

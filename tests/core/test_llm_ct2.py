@@ -168,22 +168,11 @@ def test_asset_status_lists_the_converted_models():
 
 @pytest.fixture(scope="module")
 def server(smol):
-    import uvicorn
-
-    from core.evaluate import free_port
     from serve.app import create_app
+    from tests.serving import uvicorn_thread
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(smol), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.1)
-    assert srv.started, "uvicorn did not start within 30 s"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(smol)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_server_generates_concurrent_requests_together(server, smol):

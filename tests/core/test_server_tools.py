@@ -90,33 +90,20 @@ def test_text_that_is_no_offered_call_stays_the_answer(body, reply):
 
 @pytest.mark.default_model
 def test_qwen_calls_the_calculator_through_the_openai_client():
-    import threading
-    import time
-
-    import uvicorn
     from openai import OpenAI
 
     from core.assets import Registry
     from core.config import Settings
     from core.llm.local import LocalProvider, load_local
+    from tests.serving import uvicorn_thread
 
     settings = Settings.load()
     lm, tok = load_local("qwen2.5-0.5b", Registry(settings.cache_dir), settings.cache_dir)
-    server = uvicorn.Server(uvicorn.Config(S.create_app(LocalProvider("qwen2.5-0.5b", lm, tok)), host="127.0.0.1",
-                                          port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    with uvicorn_thread(S.create_app(LocalProvider("qwen2.5-0.5b", lm, tok))) as port:
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none", timeout=300)
         res = client.chat.completions.create(model="course-local", messages=[
             {"role": "user", "content": "What is 1234 times 56? Use the calculator."}], tools=[CALC], temperature=0,
             max_tokens=60)
-    finally:
-        server.should_exit = True
-        thread.join(10)
     [call] = res.choices[0].message.tool_calls
     assert res.choices[0].finish_reason == "tool_calls" and call.function.name == "calculator"
     assert calculator(json.loads(call.function.arguments)["expression"]) == "69104"

@@ -4,8 +4,6 @@ bound (refused()/bounded() in conftest; refused() interrupts work running past 3
 import io
 import socket
 import struct
-import threading
-import time
 import zipfile
 import zlib
 
@@ -242,24 +240,12 @@ def test_row4_an_ordinary_pdf_still_reads(sandbox):
 # ---- row 5: a big body with a wrong key -----------------------------------------------------------------------------
 @pytest.fixture
 def server():
-    import uvicorn
-
     from serve import app as S
     from tests.hostile.test_server import KEY, EndlessModel
+    from tests.serving import uvicorn_thread
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(S.create_app(EndlessModel(), api_key=KEY), host="127.0.0.1", port=port,
-                                        log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield port, KEY, S
-    srv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(S.create_app(EndlessModel(), api_key=KEY), log_level="error") as port:
+        yield port, KEY, S
 
 
 def _answer_before_body(port: int, headers: dict, body_sent: int = 64 * 1024, wait: float = 2.0) -> int | None:

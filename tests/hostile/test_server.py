@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from core.procs import free_port
 from serve import app as S
 from tests.hostile.conftest import bounded
+from tests.serving import uvicorn_thread
 
 KEY = "right-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -155,21 +155,10 @@ def test_streamed_answer_and_queue_header(sandbox, client):
 # ---- a real server: disconnects and the queue --------------------------------------------------------------------
 @pytest.fixture
 def live():
-    import uvicorn
-
-    port = free_port()
     model = EndlessModel()
-    server = uvicorn.Server(uvicorn.Config(S.create_app(model, api_key=KEY), host="127.0.0.1", port=port,
-                                           log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", model
-    model.gate.set()
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(S.create_app(model, api_key=KEY), log_level="error") as port:
+        yield f"http://127.0.0.1:{port}", model
+        model.gate.set()
 
 
 def test_client_disconnect_stops_generation(sandbox, live):
