@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rag_answers as B  # noqa: E402  (bench/: the question sets and the answer check)
 
 from core import rag  # noqa: E402
-from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, refusal_features  # noqa: E402
+from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, near_topic, refusal_features  # noqa: E402
 
+MAX_NEAR_DROP = 12  # a near-topic question drops at most this many units (a key phrase found everywhere: none)
 MAX_FALSE_REFUSAL = 0.10
 FLOOR_SHARE = 0.05
 RANKER_C = 1.0  # the unit ranker's regularisation: of 1, 0.1 and 0.01 the best leave-one-set-out (round 3)
@@ -43,6 +44,7 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
 REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+NEAR_WEIGHT = 1.0  # the weight of a near-topic unanswerable in the refusal model's fit (1: as a real question)
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
 
@@ -75,9 +77,32 @@ def collect(names):
                         "hand_best": float(hand[int(np.argmax(scores))]) if len(scores) else 0.0,
                         "count_ok": np.array([count is None or bool(count.search(s)) for s in ix.sentences]),
                         "hand_rule": (float(conf), rag.extractive(got).text if best else "")})
-        out[name] = (units, per)
-        print(f"collected {name}: {len(per)} questions, {len(ix.sentences)} units", flush=True)
+        near = []
+        for question, key in zip(qs.question, qs.key):
+            drop = near_drop(units, key, name in B.ALL_KEYS)
+            if drop:
+                x, hand, hand_best, count_ok = near_topic(ix, question, rag._query_vector(e5, question), drop)
+                near.append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
+                             "count_ok": count_ok, "dropped": len(drop)})
+        out[name] = (units, per, near)
+        print(f"collected {name}: {len(per)} questions ({len(near)} near-topic), {len(ix.sentences)} units",
+              flush=True)
     return out
+
+
+def near_drop(units, key, every):
+    """The units to remove so that an answerable question becomes a near-topic unanswerable: every unit holding one
+    of its key phrases, with the rest of its list or table (so no unit left holds it); none when no unit holds it or
+    when more than MAX_NEAR_DROP units would go (a phrase found everywhere: not one part of the document)."""
+    if not B.keys_of(key):
+        return set()
+    shown, blocks, owner = units["shown"], units["blocks"], units["owner"]
+    holds = {i for i, s in enumerate(shown) if B.has_key(s, key)}
+    drop = holds | {i for i in range(len(shown)) for j in holds
+                    if blocks[j] >= 0 and blocks[i] == blocks[j] and owner[i] == owner[j]}
+    if not holds or len(drop) > MAX_NEAR_DROP:
+        return set()
+    return drop
 
 
 class Study:
@@ -85,7 +110,7 @@ class Study:
 
     def __init__(self, data):
         self.data, self.names, self._rankers = data, list(data), {}
-        for units, per in data.values():
+        for units, per, *_ in data.values():
             for r in per:
                 r["answerable"] = bool(B.keys_of(r["key"]))
                 r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
@@ -116,6 +141,28 @@ class Study:
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
 
+    def near(self, name, model):
+        """The near-topic unanswerables made from a set's answerable questions (near_topic) as questions() rows."""
+        out = []
+        for r in self.data[name][2] if len(self.data[name]) > 2 else []:
+            z = _logits(r["x"], model)
+            top = int(np.argmax(z))
+            out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED],
+                        bool(r["count_ok"][top]), False, False))
+        return out
+
+    def training(self, sets, near_weight):
+        """The refusal model's rows from these sets, each set's through a unit ranker that saw none of them but it
+        excluded (the held-out set is never in `sets`), with its near-topic unanswerables weighted near_weight."""
+        rows, weights = [], []
+        for t in sets:
+            model = self.ranker([n for n in sets if n != t])
+            real = self.questions(t, model)
+            near = self.near(t, model) if near_weight else []
+            rows += real + near
+            weights += [1.0] * len(real) + [near_weight] * len(near)
+        return rows, np.array(weights)
+
     def hand_points(self, name):
         """(confidence, right, answerable) per question under the hand rule (its own unit and confidence)."""
         return [(r["hand_rule"][0], self.right(name, r, r["hand_rule"][1]), r["answerable"])
@@ -136,14 +183,15 @@ def _widened(units, z, top, ratio):
     return text(keep)
 
 
-def _lr(x, y, c):
+def _lr(x, y, c, weight=None):
     """A seeded logistic regression on standardised features: (mean, scale, coef, intercept)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    lr = LogisticRegression(C=c, max_iter=3000, random_state=0).fit((x - scaler.mean_) / scale, y)
+    lr = LogisticRegression(C=c, max_iter=3000, random_state=0).fit((x - scaler.mean_) / scale, y,
+                                                                      sample_weight=weight)
     return scaler.mean_, scale, lr.coef_[0], float(lr.intercept_[0])
 
 
@@ -152,8 +200,8 @@ def _logits(x, model):
     return ((x - mean) / scale) @ coef + b
 
 
-def fit_refusal(qrows):
-    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[3]) for r in qrows]), REFUSAL_C)
+def fit_refusal(qrows, weight=None):
+    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[3]) for r in qrows]), REFUSAL_C, weight)
 
 
 def refusal_points(qrows, model):
@@ -181,16 +229,23 @@ def score(points, th):
             "unanswerable": len(un), "top1": sum(p[1] for p in ans), "threshold": th}
 
 
-def loso(study):
-    """Leave-one-set-out figures of the learned rule and of the hand rule (as shipped and re-thresholded)."""
+def loso(study, near_weights=(NEAR_WEIGHT,), hand=True):
+    """Leave-one-set-out figures of the learned rule (one row per weight of the near-topic unanswerables) and of
+    the hand rule (as shipped and re-thresholded)."""
     names = study.names
-    out = {"learned": {}, "hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
+    out = {f"learned (near-topic weight {w:g})": {} for w in near_weights}
+    if hand:
+        out |= {"hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
     for held in names:
         rest = [n for n in names if n != held]
-        train = [q for t in rest for q in study.questions(t, study.ranker([n for n in rest if n != t]))]
-        model = fit_refusal(train)
-        th = choose(refusal_points(train, model))
-        out["learned"][held] = score(refusal_points(study.questions(held, study.ranker(rest)), model), th)
+        for w in near_weights:
+            train, weight = study.training(rest, w)
+            model = fit_refusal(train, weight)
+            th = choose(refusal_points(train, model))
+            out[f"learned (near-topic weight {w:g})"][held] = score(
+                refusal_points(study.questions(held, study.ranker(rest)), model), th)
+        if not hand:
+            continue
         out["hand (MIN_SUPPORT 0.87)"][held] = score(study.hand_points(held), rag.MIN_SUPPORT)
         out["hand (threshold out of set)"][held] = score(
             study.hand_points(held), choose([p for n in rest for p in study.hand_points(n)]))
@@ -214,7 +269,12 @@ def main():
     ap.add_argument("--out", type=Path, default=RANKER)
     ap.add_argument("--loso", action="store_true", help="print the leave-one-set-out table of both rules first")
     ap.add_argument("--cache", type=Path, help="collected rows: read from here if present, else written here")
+    ap.add_argument("--near-weights", default=str(NEAR_WEIGHT),
+                    help="comma-separated weights of the near-topic unanswerables for --loso (0: none); the first "
+                         "one fits the written file")
+    ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
+    args.near_weights = [float(w) for w in args.near_weights.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
     if args.cache and args.cache.exists():
         data = pickle.loads(args.cache.read_bytes())
@@ -227,11 +287,11 @@ def main():
     if args.loso:
         print("leave-one-set-out (each set scored by rules fitted on the other sets), right/answerable, "
               "refused/unanswerable:")
-        print_loso(loso(study))
+        print_loso(loso(study, args.near_weights, not args.no_hand))
     # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
     mean, scale, coef, b = study.ranker(names)
-    oof = [q for t in names for q in study.questions(t, study.ranker([n for n in names if n != t]))]
-    r_mean, r_scale, r_coef, r_b = fit_refusal(oof)
+    oof, weight = study.training(names, args.near_weights[0])
+    r_mean, r_scale, r_coef, r_b = fit_refusal(oof, weight)
     points = refusal_points(oof, (r_mean, r_scale, r_coef, r_b))
     threshold = choose(points)
     floor = min(float(np.quantile([p[0] for p in points if p[2]], FLOOR_SHARE)), threshold)
@@ -239,6 +299,7 @@ def main():
     final = refusal_points([q for t in names for q in study.questions(t, (mean, scale, coef, b))],
                            (r_mean, r_scale, r_coef, r_b))
     print(f"in-sample (final models on all their training sets): {score(final, threshold)}")
+    print(f"near-topic unanswerables: {sum(len(d[2]) for d in data.values())} (weight {args.near_weights[0]:g})")
 
     def r(v):
         return [round(float(c), 6) for c in v]
@@ -249,6 +310,7 @@ def main():
         "refusal": {"features": list(REFUSAL_USED), "coef": r(r_coef), "intercept": round(r_b, 6),
                     "mean": r(r_mean), "scale": r(r_scale), "count_gate": True},
         "threshold": round(threshold, 4), "floor": round(floor, 4), "widen": WIDEN, "trained_on": names,
+        "near_topic_weight": args.near_weights[0],
         "rule": f"highest refusal of unanswerable with <= {MAX_FALSE_REFUSAL:.0%} false refusals, out of set",
     }, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

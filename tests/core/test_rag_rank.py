@@ -175,3 +175,33 @@ def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_sta
     # the same block number in another chunk is another list
     other = _list_index(texts[:2], [0, 0], heads[:2], [0, 1], ["item", "item"])
     assert rag.widen(other, 0, np.array([0.8, 0.8]), 0.25)[0] == texts[0]
+
+
+def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tmp_path):
+    """core.rag_rank.near_topic (the refusal model's made-up unanswerables): the same question on the document
+    without the unit that answers it keeps the rest of the topic, and the shipped rule is less sure of it."""
+    from core.assets import Registry
+    from core.config import Settings
+    from core.embeddings import make_embedder
+
+    e5 = make_embedder("e5", Registry(Settings.load().cache_dir))
+    store = VDB.VectorStore(tmp_path)
+    text = "## 대통령\n- 대통령의 임기는 5년으로 한다.\n\n대통령은 국가의 원수이며, 외국에 대하여 국가를 대표한다."
+    store.build("t__e5", [D.Chunk(text, "t.md", 0)] + [D.Chunk(t, "law.txt", i + 1) for i, t in enumerate(CHUNKS) if "5년" not in t],
+                e5)
+    ix = rag._index(store.get("t__e5", e5), e5)
+    question = "대통령 임기는 몇 년이에요?"
+    q = rag._query_vector(e5, question)
+    answer = [i for i, s in enumerate(ix.sentences) if "5년" in s]
+    assert len(answer) == 1
+    x, hand, hand_best, count_ok = R.near_topic(ix, question, q, set(answer))
+    assert x.shape == (len(ix.sentences) - len(answer), len(R.FEATURES)) and len(hand) == len(count_ok) == len(x)
+    left = [s for i, s in enumerate(ix.sentences) if i not in answer]
+    assert list(count_ok) == ["4년" in s for s in left]  # only the 국회의원 unit left holds a number of years
+    assert any("원수" in s for s in left)  # the rest of the topic stays
+    ranker = R.default_ranker()
+    full = ix.features(question, q)
+    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)))
+    top = int(np.argmax(ranker.proba(x)))
+    p_near = ranker.answerable(x, float(hand[top]), bool(count_ok[top]), hand_best)
+    assert p_near < p_full and p_near < ranker.threshold <= p_full
