@@ -131,7 +131,7 @@ class Study:
     def questions(self, name, model, widen=WIDEN):
         """Per question of a set under a unit ranker: (REFUSAL_FEATURES, best unit holds the count, answer right,
         answerable)."""
-        units, per = self.data[name]
+        units, per = self.data[name][:2]
         out = []
         for r in per:
             z = _logits(r["x"], model)
