@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rag_answers as B  # noqa: E402  (bench/: the question sets and the answer check)
 
 from core import rag  # noqa: E402
-from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, near_topic, refusal_features  # noqa: E402
+from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, near_topic, refusal_features, tokens  # noqa: E402
 
 MAX_NEAR_DROP = 12  # a near-topic question drops at most this many units (a key phrase found everywhere: none)
 MAX_FALSE_REFUSAL = 0.10
@@ -44,6 +44,7 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
 REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+NEAR_KIND = "key"  # which near-topic unanswerables (Study.near)
 NEAR_WEIGHT = 1.0  # the weight of a near-topic unanswerable in the refusal model's fit (1: as a real question)
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
@@ -77,20 +78,22 @@ def collect(names):
                         "hand_best": float(hand[int(np.argmax(scores))]) if len(scores) else 0.0,
                         "count_ok": np.array([count is None or bool(count.search(s)) for s in ix.sentences]),
                         "hand_rule": (float(conf), rag.extractive(got).text if best else "")})
-        near = []
+        near = {"key": [], "word": []}
+        unit_tokens = [set(tokens(s)) for s in ix.plain]
         for question, key in zip(qs.question, qs.key):
-            drop = near_drop(units, key, name in B.ALL_KEYS)
-            if drop:
-                x, hand, hand_best, count_ok = near_topic(ix, question, rag._query_vector(e5, question), drop)
-                near.append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
-                             "count_ok": count_ok, "dropped": len(drop)})
+            drop = near_drop(units, key)
+            for kind, d in (("key", drop), ("word", drop and word_drop(question, drop, unit_tokens))):
+                if d:
+                    x, hand, hand_best, count_ok = near_topic(ix, question, rag._query_vector(e5, question), d)
+                    near[kind].append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
+                                       "count_ok": count_ok, "dropped": len(d)})
         out[name] = (units, per, near)
         print(f"collected {name}: {len(per)} questions ({len(near)} near-topic), {len(ix.sentences)} units",
               flush=True)
     return out
 
 
-def near_drop(units, key, every):
+def near_drop(units, key):
     """The units to remove so that an answerable question becomes a near-topic unanswerable: every unit holding one
     of its key phrases, with the rest of its list or table (so no unit left holds it); none when no unit holds it or
     when more than MAX_NEAR_DROP units would go (a phrase found everywhere: not one part of the document)."""
@@ -103,6 +106,21 @@ def near_drop(units, key, every):
     if not holds or len(drop) > MAX_NEAR_DROP:
         return set()
     return drop
+
+
+def word_drop(question, drop, unit_tokens):
+    """A near-topic unanswerable of the other kind: besides `drop` (near_drop), every unit holding the question's
+    word that is rarest in the document among the words of the dropped units, so the document no longer uses it at
+    all (a question about 연봉 on a constitution that never says 연봉); none when that word is in more than
+    MAX_NEAR_DROP units."""
+    held = set().union(*(unit_tokens[i] for i in drop))
+    words = [w for w in dict.fromkeys(tokens(question)) if w in held]
+    if not words:
+        return set()
+    df = {w: [i for i, t in enumerate(unit_tokens) if w in t] for w in words}
+    rare = min(words, key=lambda w: len(df[w]))
+    more = set(df[rare]) | drop
+    return more if len(more) <= MAX_NEAR_DROP else set()
 
 
 class Study:
@@ -141,24 +159,25 @@ class Study:
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
 
-    def near(self, name, model):
-        """The near-topic unanswerables made from a set's answerable questions (near_topic) as questions() rows."""
+    def near(self, name, model, kind=NEAR_KIND):
+        """The near-topic unanswerables of one kind ("key": near_drop, "word": word_drop) made from a set's
+        answerable questions (core.rag_rank.near_topic) as questions() rows."""
         out = []
-        for r in self.data[name][2] if len(self.data[name]) > 2 else []:
+        for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
             z = _logits(r["x"], model)
             top = int(np.argmax(z))
             out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED],
                         bool(r["count_ok"][top]), False, False))
         return out
 
-    def training(self, sets, near_weight):
+    def training(self, sets, near_weight, kind=NEAR_KIND):
         """The refusal model's rows from these sets, each set's through a unit ranker that saw none of them but it
         excluded (the held-out set is never in `sets`), with its near-topic unanswerables weighted near_weight."""
         rows, weights = [], []
         for t in sets:
             model = self.ranker([n for n in sets if n != t])
             real = self.questions(t, model)
-            near = self.near(t, model) if near_weight else []
+            near = self.near(t, model, kind) if near_weight else []
             rows += real + near
             weights += [1.0] * len(real) + [near_weight] * len(near)
         return rows, np.array(weights)
@@ -229,20 +248,20 @@ def score(points, th):
             "unanswerable": len(un), "top1": sum(p[1] for p in ans), "threshold": th}
 
 
-def loso(study, near_weights=(NEAR_WEIGHT,), hand=True):
-    """Leave-one-set-out figures of the learned rule (one row per weight of the near-topic unanswerables) and of
-    the hand rule (as shipped and re-thresholded)."""
+def loso(study, variants=((NEAR_KIND, NEAR_WEIGHT),), hand=True):
+    """Leave-one-set-out figures of the learned rule (one row per (kind, weight) of the near-topic unanswerables in
+    the refusal fit; weight 0: none) and of the hand rule (as shipped and re-thresholded)."""
     names = study.names
-    out = {f"learned (near-topic weight {w:g})": {} for w in near_weights}
+    out = {_label(k, w): {} for k, w in variants}
     if hand:
         out |= {"hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
     for held in names:
         rest = [n for n in names if n != held]
-        for w in near_weights:
-            train, weight = study.training(rest, w)
+        for k, w in variants:
+            train, weight = study.training(rest, w, k)
             model = fit_refusal(train, weight)
             th = choose(refusal_points(train, model))
-            out[f"learned (near-topic weight {w:g})"][held] = score(
+            out[_label(k, w)][held] = score(
                 refusal_points(study.questions(held, study.ranker(rest)), model), th)
         if not hand:
             continue
@@ -250,6 +269,10 @@ def loso(study, near_weights=(NEAR_WEIGHT,), hand=True):
         out["hand (threshold out of set)"][held] = score(
             study.hand_points(held), choose([p for n in rest for p in study.hand_points(n)]))
     return out
+
+
+def _label(kind, weight):
+    return f"learned (near-topic {kind} × {weight:g})" if weight else "learned (no near-topic)"
 
 
 def print_loso(results):
@@ -269,12 +292,13 @@ def main():
     ap.add_argument("--out", type=Path, default=RANKER)
     ap.add_argument("--loso", action="store_true", help="print the leave-one-set-out table of both rules first")
     ap.add_argument("--cache", type=Path, help="collected rows: read from here if present, else written here")
-    ap.add_argument("--near-weights", default=str(NEAR_WEIGHT),
-                    help="comma-separated weights of the near-topic unanswerables for --loso (0: none); the first "
-                         "one fits the written file")
+    ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
+                    help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
+                         "none: without); the first one fits the written file")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
-    args.near_weights = [float(w) for w in args.near_weights.split(",")]
+    args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
+                 for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
     if args.cache and args.cache.exists():
         data = pickle.loads(args.cache.read_bytes())
@@ -287,10 +311,10 @@ def main():
     if args.loso:
         print("leave-one-set-out (each set scored by rules fitted on the other sets), right/answerable, "
               "refused/unanswerable:")
-        print_loso(loso(study, args.near_weights, not args.no_hand))
+        print_loso(loso(study, args.near, not args.no_hand))
     # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
     mean, scale, coef, b = study.ranker(names)
-    oof, weight = study.training(names, args.near_weights[0])
+    oof, weight = study.training(names, args.near[0][1], args.near[0][0])
     r_mean, r_scale, r_coef, r_b = fit_refusal(oof, weight)
     points = refusal_points(oof, (r_mean, r_scale, r_coef, r_b))
     threshold = choose(points)
@@ -299,7 +323,8 @@ def main():
     final = refusal_points([q for t in names for q in study.questions(t, (mean, scale, coef, b))],
                            (r_mean, r_scale, r_coef, r_b))
     print(f"in-sample (final models on all their training sets): {score(final, threshold)}")
-    print(f"near-topic unanswerables: {sum(len(d[2]) for d in data.values())} (weight {args.near_weights[0]:g})")
+    print("near-topic unanswerables made: " + ", ".join(f"{k} {sum(len(d[2][k]) for d in data.values())}"
+                                                      for k in ("key", "word")) + f"; used: {_label(*args.near[0])}")
 
     def r(v):
         return [round(float(c), 6) for c in v]
@@ -310,7 +335,7 @@ def main():
         "refusal": {"features": list(REFUSAL_USED), "coef": r(r_coef), "intercept": round(r_b, 6),
                     "mean": r(r_mean), "scale": r(r_scale), "count_gate": True},
         "threshold": round(threshold, 4), "floor": round(floor, 4), "widen": WIDEN, "trained_on": names,
-        "near_topic_weight": args.near_weights[0],
+        "near_topic": {"kind": args.near[0][0], "weight": args.near[0][1]},
         "rule": f"highest refusal of unanswerable with <= {MAX_FALSE_REFUSAL:.0%} false refusals, out of set",
     }, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
