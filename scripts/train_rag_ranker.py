@@ -88,8 +88,8 @@ def collect(names):
                     near[kind].append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
                                        "count_ok": count_ok, "dropped": len(d)})
         out[name] = (units, per, near)
-        print(f"collected {name}: {len(per)} questions ({len(near)} near-topic), {len(ix.sentences)} units",
-              flush=True)
+        print(f"collected {name}: {len(per)} questions (near-topic: {len(near['key'])} key, "
+              f"{len(near['word'])} word), {len(ix.sentences)} units", flush=True)
     return out
 
 
