@@ -203,21 +203,31 @@ def _top(logits) -> tuple[int, float]:
 # small model over two of them (top_logit, hand); round 3, trained on 11 sets and chosen leave-one-set-out, uses
 # them all, including the best unit's own ranker features (x_…: whether the question's nouns occur in the document
 # at all, coverage, BM25…).
-REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES))
+# Round 4 adds how far the best unit stands out from the document's other units for this question (z-scores of its
+# ranker logit, e5 cosine and BM25 among all units): relative to the document itself, so a value can mean the same
+# on a 20-unit upload and on the 362-unit constitution.
+STANDOUT = ("logit_z", "cos_z", "bm25_z")
+REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT)
 
 
 def refusal_features(logits, x, hand: float, hand_best: float):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
-    found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, and the best
-    unit's FEATURES."""
+    found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, the best
+    unit's FEATURES, and how far it stands out among all units (STANDOUT)."""
     import numpy as np
 
     if len(logits) == 0:
         return np.zeros(len(REFUSAL_FEATURES), np.float32)
     top, margin = _top(logits)
     head = [logits[top], margin, hand, x[top, FEATURES.index("unit_cover")], hand_best]
-    return np.r_[np.array(head, np.float32), x[top]].astype(np.float32)
+
+    def standout(v):
+        return float((v[top] - v.mean()) / v.std()) if len(v) > 1 and v.std() > 0 else 0.0
+
+    tail = [standout(logits), standout(x[:, FEATURES.index("unit_cos_gap")]),
+            standout(x[:, FEATURES.index("unit_bm25")])]
+    return np.r_[np.array(head, np.float32), x[top], np.array(tail, np.float32)].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rag_answers as B  # noqa: E402  (bench/: the question sets and the answer check)
 
 from core import rag  # noqa: E402
+from core import rag_rank as R  # noqa: E402
 from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, near_topic, refusal_features, tokens  # noqa: E402
 
 MAX_NEAR_DROP = 12  # a near-topic question drops at most this many units (a key phrase found everywhere: none)
@@ -44,6 +45,13 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
 REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+
+
+def use_refusal(features):
+    """Fit the refusal model over these REFUSAL_FEATURES (the --refusal variants)."""
+    global REFUSAL_USED, USED
+    REFUSAL_USED = tuple(features)
+    USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
 NEAR_KIND = "key"  # which near-topic unanswerables (Study.near)
 NEAR_WEIGHT = 1.0  # the weight of a near-topic unanswerable in the refusal model's fit (1: as a real question)
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
@@ -295,8 +303,12 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
+    ap.add_argument("--refusal", default="all", choices=["all", "round3"],
+                    help="the refusal model's inputs: all REFUSAL_FEATURES but cover, or round 3's (without STANDOUT)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
+    if args.refusal == "round3":
+        use_refusal(f for f in REFUSAL_USED if f not in R.STANDOUT)
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]

@@ -108,7 +108,10 @@ def test_refusal_features_are_the_best_units_logit_margin_hand_score_coverage_an
     f = R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8)
     assert len(f) == len(R.REFUSAL_FEATURES)
     assert f[:5].tolist() == pytest.approx([2.0, 1.5, 0.9, 0.75, 0.8])
-    assert f[5:].tolist() == x[1].tolist()  # the best unit's own features (x_…)
+    assert f[5:5 + len(R.FEATURES)].tolist() == x[1].tolist()  # the best unit's own features (x_…)
+    # how far it stands out among the units: z-scores of its logit, e5 cosine and BM25 (all cosines equal here: 0)
+    z = np.array([0.5, 2.0, -1.0])
+    assert f[-3:].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
     assert f[R.REFUSAL_FEATURES.index("x_nouns_missing_doc")] == 2.0
     assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * len(R.REFUSAL_FEATURES)
 
