@@ -57,7 +57,7 @@ NEAR_WEIGHT = 1.0  # the weight of a near-topic unanswerable in the refusal mode
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
 
-def collect(names):
+def collect(names, near_kinds=("key", "word")):
     """Per set: (the index's units: shown text, owner chunk, kind, list block, context length; per question: its
     features, hand-made scores, count check and the hand rule's own answer)."""
     import pandas as pd
@@ -91,7 +91,7 @@ def collect(names):
         for question, key in zip(qs.question, qs.key):
             drop = near_drop(units, key)
             for kind, d in (("key", drop), ("word", drop and word_drop(question, drop, unit_tokens))):
-                if d:
+                if d and kind in near_kinds:
                     x, hand, hand_best, count_ok = near_topic(ix, question, rag._query_vector(e5, question), d)
                     near[kind].append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
                                        "count_ok": count_ok, "dropped": len(d)})
@@ -305,6 +305,7 @@ def main():
                          "none: without); the first one fits the written file")
     ap.add_argument("--refusal", default="all", choices=["all", "round3"],
                     help="the refusal model's inputs: all REFUSAL_FEATURES but cover, or round 3's (without STANDOUT)")
+    ap.add_argument("--make-near", default="key,word", help="the kinds of near-topic unanswerables to make")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
     if args.refusal == "round3":
@@ -316,7 +317,7 @@ def main():
         data = pickle.loads(args.cache.read_bytes())
         assert list(data) == names, f"{args.cache} holds other sets: delete it"
     else:
-        data = collect(names)
+        data = collect(names, args.make_near.split(","))
         if args.cache:
             args.cache.write_bytes(pickle.dumps(data))
     study = Study(data)
