@@ -285,22 +285,6 @@ def _docx_text(d) -> str:
 
 ARTICLE = re.compile(r"^[ \t]*(제\d+조(?:의\d+)?)", re.M)  # a law article heading at the start of a line
 MD_HEADING = re.compile(r"^(#{1,6}[ \t]+\S[^\n]*)", re.M)  # a Markdown heading line
-# a Markdown table's header row and the rule line under it
-TABLE_HEAD = re.compile(r"^([ \t]*\|[^\n]*\|[ \t]*\n[ \t]*\|?[ \t]*:?-{2,}[-:| \t]*)$", re.M)
-
-
-def _table_head(section: str, at: int) -> str:
-    """The header and rule lines of the Markdown table that a piece starting at `at` continues, or ''."""
-    first = section[at:].lstrip().split("\n", 1)[0]
-    if first.count("|") < 2 or TABLE_HEAD.match(section, at) or re.fullmatch(r"[\s|:-]+", first):
-        return ""
-    heads = [m for m in TABLE_HEAD.finditer(section, 0, at)]
-    if not heads:
-        return ""
-    between = section[heads[-1].end():at]  # the table goes on up to the piece: only its rows in between
-    if any(ln.strip() and ln.count("|") < 2 for ln in between.splitlines()):
-        return ""
-    return heads[-1].group(1).strip()
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
@@ -340,20 +324,12 @@ def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
     for doc in docs:
         for heading, section in _sections(doc.text):
             parts = [section] if len(section.strip()) <= chunk_size else pieces(section, chunk_size)
-            # a piece that starts inside a Markdown table gets the table's header back, so its rows still say
-            # which column is which (core.answer_units reads a table's first row as its header)
-            table = max((len(m.group(1).strip()) + 1 for m in TABLE_HEAD.finditer(section)), default=0)
-            if (heading or table) and len(parts) > 1:  # leave room for what later pieces get back
-                parts = pieces(section, max(chunk_size - (len(heading) + 1 if heading else 0) - table, 10))
-            at = 0
+            if heading and len(parts) > 1:  # leave room for the heading that later pieces get back
+                parts = pieces(section, max(chunk_size - len(heading) - 1, 10))
             for piece in parts:
-                found = section.find(piece, at)
-                at = found if found >= 0 else at
                 piece = piece.strip()
                 if not piece:
                     continue
-                if table and (head := _table_head(section, at)):
-                    piece = f"{head}\n{piece}"
                 if heading and not piece.startswith(heading):  # a Markdown heading stays a line of its own
                     piece = f"{heading}{chr(10) if heading.startswith('#') else ' '}{piece}"
                 index = per_source.get(doc.source, 0)

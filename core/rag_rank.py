@@ -48,36 +48,14 @@ def _kiwi():
     return kiwi()
 
 
-@lru_cache(maxsize=1)
-def _english():
-    """(stop words, stemmer) for English words: scikit-learn's stop word list and NLTK's Snowball stemmer
-    (approved / approval → approv, sessions → session), so an English question meets its document's word forms."""
-    from nltk.stem.snowball import SnowballStemmer
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return ENGLISH_STOP_WORDS, SnowballStemmer("english")
-
-
-def _word(form: str, tag: str) -> str | None:
-    """A content token's form: a verb or adjective's lemma is given; an English word is stemmed, a stop word None."""
-    low = form.lower()
-    if tag != "SL":
-        return low
-    stop, stemmer = _english()
-    return None if low in stop else stemmer.stem(low)
-
-
 @lru_cache(maxsize=50000)
 def tokens(text: str) -> tuple[str, ...]:
-    """Content morphemes of a text, verbs and adjectives by their lemma (만들고 → 만들다), English words stemmed
-    without stop words (The Adam optimizers → adam, optim)."""
+    """Content morphemes of a text, verbs and adjectives by their lemma (만들고 → 만들다), English lower-cased."""
     out = []
     for tok in _kiwi().tokenize(text):
         if tok.tag in _CONTENT:
-            form = _word(tok.lemma if tok.tag.startswith(("VV", "VA")) else tok.form, tok.tag)
-            if form is None:
-                continue
-            out.append(form)
+            form = tok.lemma if tok.tag.startswith(("VV", "VA")) else tok.form
+            out.append(form.lower())
             if tok.tag in ("NNG", "NNP") and len(form) >= 3 and _HANGUL.fullmatch(form):
                 # a compound noun is one token in a keyword query (단체행동권) and several in a sentence
                 # (단체 + 행동 + 권): its syllable pairs let the two meet
@@ -88,8 +66,7 @@ def tokens(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=5000)
 def nouns(text: str) -> tuple[str, ...]:
     """The nouns and foreign words of a text (what a question is about: 장관, 임기, dropout)."""
-    words = (_word(t.form, t.tag) for t in _kiwi().tokenize(text) if t.tag in ("NNG", "NNP", "SL"))
-    return tuple(dict.fromkeys(w for w in words if w))
+    return tuple(dict.fromkeys(t.form.lower() for t in _kiwi().tokenize(text) if t.tag in ("NNG", "NNP", "SL")))
 
 
 class Lexical:

@@ -18,7 +18,14 @@ set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its thre
 answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. The lead's
 third set (data/eval/frozen/set3) is never read here. Seeded: the same data give the same file.
 
+Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,word collects near-topic unanswerables
+made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
+hold its key and their list or table — "key" — and also without the question's rarest word of those units — "word"),
+and --near KIND:WEIGHT,... adds them to the refusal model's training folds (never the held-out set's own), one
+leave-one-set-out row per variant; --refusal all adds the STANDOUT features. The defaults fit round 3's rule.
+
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
+        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
 """
 import argparse
 import json
@@ -42,8 +49,10 @@ MAX_FALSE_REFUSAL = 0.10
 FLOOR_SHARE = 0.05
 RANKER_C = 1.0  # the unit ranker's regularisation: of 1, 0.1 and 0.01 the best leave-one-set-out (round 3)
 REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all REFUSAL_FEATURES, idem
-# the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
+# the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again, and
+# STANDOUT (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more
+# unanswerables refused leave-one-set-out, not adopted)
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
 
 
@@ -52,8 +61,12 @@ def use_refusal(features):
     global REFUSAL_USED, USED
     REFUSAL_USED = tuple(features)
     USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+
+
 NEAR_KIND = "key"  # which near-topic unanswerables (Study.near)
-NEAR_WEIGHT = 1.0  # the weight of a near-topic unanswerable in the refusal model's fit (1: as a real question)
+# the weight of a near-topic unanswerable in the refusal model's fit: 0 (none), as shipped — with 0.25, 0.5 or 1
+# fewer real unanswerables were refused leave-one-set-out (bench/rag_refusal_test.md, round 4)
+NEAR_WEIGHT = 0.0
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
 
@@ -303,13 +316,14 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="all", choices=["all", "round3"],
-                    help="the refusal model's inputs: all REFUSAL_FEATURES but cover, or round 3's (without STANDOUT)")
-    ap.add_argument("--make-near", default="key,word", help="the kinds of near-topic unanswerables to make")
+    ap.add_argument("--refusal", default="round3", choices=["round3", "all"],
+                    help="the refusal model's inputs: round 3's (every REFUSAL_FEATURES but cover and STANDOUT, as "
+                         "shipped) or all but cover")
+    ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
-    if args.refusal == "round3":
-        use_refusal(f for f in REFUSAL_USED if f not in R.STANDOUT)
+    if args.refusal == "all":
+        use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]

@@ -134,18 +134,6 @@ def test_a_long_markdown_section_keeps_its_heading_in_every_chunk():
     assert not any("## 다음" in c for c in ruled)
 
 
-def test_a_piece_that_starts_inside_a_markdown_table_gets_its_header_back():
-    rows = "\n".join(f"| {i}주 | 주제 {i} | 산출물 {i} |" for i in range(1, 21))
-    text = f"## 일정\n| 주차 | 주제 | 산출물 |\n|---|---|---|\n{rows}\n\n## 다음\n끝맺음 문단입니다."
-    chunks = D.split(D.load_upload("s.md", text.encode()), 200, 30)
-    tabled = [c.text for c in chunks if "주 |" in c.text]
-    assert len(tabled) > 2 and all(len(c.text) <= 200 for c in chunks)
-    assert all(c.startswith("## 일정\n| 주차 | 주제 | 산출물 |\n|---|---|---|\n") for c in tabled)
-    row = [u.text for c in tabled[1:] for u in A.units(c) if u.kind == "row" and "13주" in u.text]
-    assert row == ["일정: 주차: 13주; 주제: 주제 13; 산출물: 산출물 13"]  # not "13주: …" from a lost header
-    assert chunks[-1].text == "## 다음\n끝맺음 문단입니다."  # a piece after the table gets no header
-
-
 @pytest.fixture(scope="module")
 def syllabus(tmp_path_factory):
     from core.assets import Registry

@@ -23,10 +23,7 @@ def test_tokens_are_content_morphemes_with_verb_lemmas_so_inflections_match():
     a, b = R.tokens("노동자가 노조를 만들고 파업할 수 있다"), R.tokens("노조를 만들 권리")
     assert "만들다" in a and "만들다" in b  # 만들고 / 만들 → one lemma
     assert "노조" in a and "가" not in a and "를" not in a  # particles are not content
-    # English: stop words go and words are stemmed, so a question's word forms meet the document's
-    assert R.tokens("The Adam Optimizer") == ("adam", "optim")
-    assert R.tokens("When are sessions approved?") == R.tokens("session approval")
-    assert "server" in R.nouns("How many GPUs does the server have?") and "the" not in R.nouns("the server")
+    assert R.tokens("The Adam Optimizer") == ("the", "adam", "optimizer")
 
 
 def test_bm25_ranks_the_chunk_holding_a_keyword_query_first():
@@ -44,7 +41,7 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert 0 < ranker.floor <= ranker.threshold < 1
     # round 3: the shipped refusal reads every feature of the best unit (cover is x_unit_cover again); a closer unit
     # by e5 + coverage, its own or the hand rule's choice, pushes towards answering
-    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover"]
+    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT]
     coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
     assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0
     assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
