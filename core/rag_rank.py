@@ -184,14 +184,17 @@ def _top(logits) -> tuple[int, float]:
 # ranker logit, e5 cosine and BM25 among all units): relative to the document itself, so a value can mean the same
 # on a 20-unit upload and on the 362-unit constitution.
 STANDOUT = ("logit_z", "cos_z", "bm25_z")
-REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT)
+# novel_sim: of the question's nouns that the document never uses, the lowest best e5 cosine of the noun alone to any
+# unit (1 when there is none): a paraphrase (노조 for 단결권) finds a close unit, another subject (연봉) does not
+REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT,
+                    "novel_sim")
 
 
-def refusal_features(logits, x, hand: float, hand_best: float):
+def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
     found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, the best
-    unit's FEATURES, and how far it stands out among all units (STANDOUT)."""
+    unit's FEATURES, how far it stands out among all units (STANDOUT) and novel_sim (novel)."""
     import numpy as np
 
     if len(logits) == 0:
@@ -204,7 +207,7 @@ def refusal_features(logits, x, hand: float, hand_best: float):
 
     tail = [standout(logits), standout(x[:, FEATURES.index("unit_cos_gap")]),
             standout(x[:, FEATURES.index("unit_bm25")])]
-    return np.r_[np.array(head, np.float32), x[top], np.array(tail, np.float32)].astype(np.float32)
+    return np.r_[np.array(head, np.float32), x[top], np.array(tail + [novel], np.float32)].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):
@@ -240,10 +243,11 @@ class Ranker:
 
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
-    def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0) -> float:
+    def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0,
+                   novel: float = 1.0) -> float:
         """The probability that the question is answered by its best unit: from all units' features, or with a
         refusal model from REFUSAL_FEATURES (hand: the hand-made score of the best unit; count_ok: it holds the
-        count a "how many" question asks for; hand_best: the hand-made rule's own best score)."""
+        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim)."""
         import numpy as np
 
         logits = self.logits(x)
@@ -252,7 +256,7 @@ class Ranker:
             if r.get("count_gate") and not count_ok:
                 return 0.0
             idx = [REFUSAL_FEATURES.index(f) for f in r["features"]]
-            f = refusal_features(logits, x, hand, hand_best)[idx]
+            f = refusal_features(logits, x, hand, hand_best, novel)[idx]
             z = _linear(f, r["coef"], r["intercept"], r["mean"], r["scale"])
         else:
             a = self.answer
@@ -282,6 +286,15 @@ def default_ranker(path: Path | None = None) -> Ranker | None:
             return None
         _LOADED[key] = Ranker.load(path)
     return _LOADED[key]
+
+
+def novel_similarity(question: str, vocabulary, embed, unit_vectors) -> float:
+    """novel_sim: the lowest, over the question's nouns missing from the vocabulary, of the best cosine between the
+    noun embedded alone (embed(noun) -> vector) and the units' vectors; 1 when every noun occurs."""
+    missing = [w for w in nouns(question) if w not in vocabulary]
+    if not missing or len(unit_vectors) == 0:
+        return 1.0
+    return float(min((unit_vectors @ embed(w)).max() for w in missing))
 
 
 def near_topic(ix, question: str, q, drop: set[int]):

@@ -52,7 +52,7 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again, and
 # STANDOUT (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more
 # unanswerables refused leave-one-set-out, not adopted)
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f != "novel_sim")
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
 
 
@@ -98,7 +98,8 @@ def collect(names, near_kinds=("key", "word")):
             per.append({"question": question, "key": key, "x": ix.features(question, q), "hand": hand,
                         "hand_best": float(hand[int(np.argmax(scores))]) if len(scores) else 0.0,
                         "count_ok": np.array([count is None or bool(count.search(s)) for s in ix.sentences]),
-                        "hand_rule": (float(conf), rag.extractive(got).text if best else "")})
+                        "hand_rule": (float(conf), rag.extractive(got).text if best else ""),
+                        "novel": ix.novel(question)})
         near = {"key": [], "word": []}
         unit_tokens = [set(tokens(s)) for s in ix.plain]
         for question, key in zip(qs.question, qs.key):
@@ -175,7 +176,7 @@ class Study:
         for r in per:
             z = _logits(r["x"], model)
             top = int(np.argmax(z))
-            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED]
+            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
             text = _widened(units, z, top, widen) if widen else units["shown"][top]
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
@@ -316,14 +317,16 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="round3", choices=["round3", "all"],
-                    help="the refusal model's inputs: round 3's (every REFUSAL_FEATURES but cover and STANDOUT, as "
-                         "shipped) or all but cover")
+    ap.add_argument("--refusal", default="round3", choices=["round3", "all", "novel"],
+                    help="the refusal model's inputs: round 3's (every REFUSAL_FEATURES but cover, STANDOUT and "
+                         "novel_sim; as shipped), all but cover, or round 3's + novel_sim")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
     if args.refusal == "all":
         use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
+    elif args.refusal == "novel":
+        use_refusal(REFUSAL_USED + ("novel_sim",))
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]

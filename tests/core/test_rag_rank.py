@@ -108,7 +108,9 @@ def test_refusal_features_are_the_best_units_logit_margin_hand_score_coverage_an
     assert f[5:5 + len(R.FEATURES)].tolist() == x[1].tolist()  # the best unit's own features (x_…)
     # how far it stands out among the units: z-scores of its logit, e5 cosine and BM25 (all cosines equal here: 0)
     z = np.array([0.5, 2.0, -1.0])
-    assert f[-3:].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
+    assert f[-4:-1].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
+    assert f[-1] == 1.0 and R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8, 0.3)[-1] == \
+        pytest.approx(0.3)  # novel_sim
     assert f[R.REFUSAL_FEATURES.index("x_nouns_missing_doc")] == 2.0
     assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * len(R.REFUSAL_FEATURES)
 
@@ -208,3 +210,13 @@ def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tm
     top = int(np.argmax(ranker.proba(x)))
     p_near = ranker.answerable(x, float(hand[top]), bool(count_ok[top]), hand_best)
     assert p_near < p_full and p_near < ranker.threshold <= p_full
+
+
+def test_novel_similarity_is_the_closest_unit_to_the_least_known_missing_noun():
+    """novel_sim: a noun of the question that the document never uses, embedded alone, against every unit."""
+    units = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    vectors = {"연봉": np.array([0.6, 0.8], np.float32), "노조": np.array([1.0, 0.0], np.float32)}
+    vocabulary = {"대통령", "임기"}
+    assert R.novel_similarity("대통령 임기는?", vocabulary, vectors.get, units) == 1.0  # every noun occurs
+    assert R.novel_similarity("대통령 연봉은?", vocabulary, vectors.get, units) == pytest.approx(0.8)
+    assert R.novel_similarity("노조 연봉", vocabulary, vectors.get, units) == pytest.approx(0.8)  # the lowest
