@@ -300,8 +300,8 @@ def novel_similarity(question: str, vocabulary, embed, unit_vectors) -> float:
 def near_topic(ix, question: str, q, drop: set[int]):
     """The same question asked on the document without the units `drop` (and without their text in the chunks):
     (features of the remaining units, their hand-made scores, the hand-made rule's own best score, whether each
-    holds the asked-for count). Every answerable training question becomes a near-topic unanswerable this way when
-    `drop` is the units that hold its answer and their list or table: the rest of the topic stays in the document.
+    holds the asked-for count, novel_sim). Every answerable training question becomes a near-topic unanswerable
+    this way when `drop` is the units that hold its answer and their list or table: the rest of the topic stays.
     ix: a core.rag index (_Index); q: the question's e5 query vector. The changed chunks are embedded again; BM25,
     the document's vocabulary and every relative feature are computed over what remains."""
     import numpy as np
@@ -324,11 +324,14 @@ def near_topic(ix, question: str, q, drop: set[int]):
     sentences = [ix.sentences[i] for i in keep]
     unit_cos = ix.sentence_vectors[keep] @ q
     sym = ix.sentence_vectors[keep] @ rag._sentence_vectors(ix.embedder, [question])[0]
-    x = features(question, unit_cos, chunk_cos, ix.owner[keep], Lexical(plain, docs), ix._tfidf(question)[keep],
+    lexical = Lexical(plain, docs)
+    x = features(question, unit_cos, chunk_cos, ix.owner[keep], lexical, ix._tfidf(question)[keep],
                  [ix.kinds[i] for i in keep], np.array([len(s) for s in plain], np.float32),
                  rag.asked_count(question), plain, sym)
     hand = unit_cos + rag.COVERAGE_WEIGHT * np.array([rag.coverage(question, s) for s in sentences], np.float32)
     hand_best = float(hand[int(np.argmax(ix.sentence_scores(question, q)[keep]))]) if len(keep) else 0.0
     count = rag.asked_count(question)
     count_ok = np.array([count is None or bool(count.search(s)) for s in sentences])
-    return x, hand.astype(np.float32), hand_best, count_ok
+    novel = novel_similarity(question, lexical.vocabulary, lambda w: rag._query_vector(ix.embedder, w),
+                             ix.sentence_vectors[keep])
+    return x, hand.astype(np.float32), hand_best, count_ok, novel

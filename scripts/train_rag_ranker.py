@@ -22,7 +22,8 @@ Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,wor
 made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
 hold its key and their list or table — "key" — and also without the question's rarest word of those units — "word"),
 and --near KIND:WEIGHT,... adds them to the refusal model's training folds (never the held-out set's own), one
-leave-one-set-out row per variant; --refusal all adds the STANDOUT features. The defaults fit round 3's rule.
+leave-one-set-out row per variant; --refusal all adds the STANDOUT features. Adopted: novel_sim in the refusal model
+(--refusal round3 without it); the defaults fit the shipped rule.
 
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
         [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
@@ -49,10 +50,11 @@ MAX_FALSE_REFUSAL = 0.10
 FLOOR_SHARE = 0.05
 RANKER_C = 1.0  # the unit ranker's regularisation: of 1, 0.1 and 0.01 the best leave-one-set-out (round 3)
 REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all REFUSAL_FEATURES, idem
-# the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again, and
-# STANDOUT (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more
-# unanswerables refused leave-one-set-out, not adopted)
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f != "novel_sim")
+# the refusal model's inputs: every REFUSAL_FEATURES but "cover" (the best unit's x_unit_cover again) and STANDOUT
+# (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
+# refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
+# --refusal round3 leaves it out.
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
 
 
@@ -106,9 +108,9 @@ def collect(names, near_kinds=("key", "word")):
             drop = near_drop(units, key)
             for kind, d in (("key", drop), ("word", drop and word_drop(question, drop, unit_tokens))):
                 if d and kind in near_kinds:
-                    x, hand, hand_best, count_ok = near_topic(ix, question, rag._query_vector(e5, question), d)
+                    x, hand, hand_best, count_ok, novel = near_topic(ix, question, rag._query_vector(e5, question), d)
                     near[kind].append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
-                                       "count_ok": count_ok, "dropped": len(d)})
+                                       "count_ok": count_ok, "novel": novel, "dropped": len(d)})
         out[name] = (units, per, near)
         print(f"collected {name}: {len(per)} questions (near-topic: {len(near['key'])} key, "
               f"{len(near['word'])} word), {len(ix.sentences)} units", flush=True)
@@ -188,7 +190,7 @@ class Study:
         for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
             z = _logits(r["x"], model)
             top = int(np.argmax(z))
-            out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED],
+            out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED],
                         bool(r["count_ok"][top]), False, False))
         return out
 
@@ -317,16 +319,16 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="round3", choices=["round3", "all", "novel"],
-                    help="the refusal model's inputs: round 3's (every REFUSAL_FEATURES but cover, STANDOUT and "
-                         "novel_sim; as shipped), all but cover, or round 3's + novel_sim")
+    ap.add_argument("--refusal", default="novel", choices=["novel", "round3", "all"],
+                    help="the refusal model's inputs: every REFUSAL_FEATURES but cover and STANDOUT (as shipped since "
+                         "round 4), the same without novel_sim (round 3's), or all but cover")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
     if args.refusal == "all":
         use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
-    elif args.refusal == "novel":
-        use_refusal(REFUSAL_USED + ("novel_sim",))
+    elif args.refusal == "round3":
+        use_refusal(f for f in REFUSAL_USED if f != "novel_sim")
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
