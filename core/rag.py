@@ -215,8 +215,19 @@ class _Index:
         if self._last is None or self._last[0] != key:
             x = self.features(question, q)
             p = ranker.proba(x)
-            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p)) if len(x) else 0.0))
+            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p), self.novel(question, ranker))
+                                if len(x) else 0.0))
         return self._last[1]
+
+    def novel(self, question: str, ranker=None) -> float:
+        """core.rag_rank.novel_similarity of the question on this index (1.0 when the ranker's refusal does not read
+        it: no extra embedding)."""
+        from core.rag_rank import novel_similarity
+
+        if ranker is not None and "novel_sim" not in ((ranker.refusal or {}).get("features") or ()):
+            return 1.0
+        return novel_similarity(question, self.lexical.vocabulary, lambda w: _query_vector(self.embedder, w),
+                                self.sentence_vectors)
 
     def hand_view(self, question: str, q, p):
         """What the hand-made rule says of the learned ranker's best unit (p: the units' probabilities): its

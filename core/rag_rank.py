@@ -180,21 +180,34 @@ def _top(logits) -> tuple[int, float]:
 # small model over two of them (top_logit, hand); round 3, trained on 11 sets and chosen leave-one-set-out, uses
 # them all, including the best unit's own ranker features (x_…: whether the question's nouns occur in the document
 # at all, coverage, BM25…).
-REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES))
+# Round 4 adds how far the best unit stands out from the document's other units for this question (z-scores of its
+# ranker logit, e5 cosine and BM25 among all units): relative to the document itself, so a value can mean the same
+# on a 20-unit upload and on the 362-unit constitution.
+STANDOUT = ("logit_z", "cos_z", "bm25_z")
+# novel_sim: of the question's nouns that the document never uses, the lowest best e5 cosine of the noun alone to any
+# unit (1 when there is none): a paraphrase (노조 for 단결권) finds a close unit, another subject (연봉) does not
+REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT,
+                    "novel_sim")
 
 
-def refusal_features(logits, x, hand: float, hand_best: float):
+def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
-    found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, and the best
-    unit's FEATURES."""
+    found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, the best
+    unit's FEATURES, how far it stands out among all units (STANDOUT) and novel_sim (novel)."""
     import numpy as np
 
     if len(logits) == 0:
         return np.zeros(len(REFUSAL_FEATURES), np.float32)
     top, margin = _top(logits)
     head = [logits[top], margin, hand, x[top, FEATURES.index("unit_cover")], hand_best]
-    return np.r_[np.array(head, np.float32), x[top]].astype(np.float32)
+
+    def standout(v):
+        return float((v[top] - v.mean()) / v.std()) if len(v) > 1 and v.std() > 0 else 0.0
+
+    tail = [standout(logits), standout(x[:, FEATURES.index("unit_cos_gap")]),
+            standout(x[:, FEATURES.index("unit_bm25")])]
+    return np.r_[np.array(head, np.float32), x[top], np.array(tail + [novel], np.float32)].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):
@@ -230,10 +243,11 @@ class Ranker:
 
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
-    def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0) -> float:
+    def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0,
+                   novel: float = 1.0) -> float:
         """The probability that the question is answered by its best unit: from all units' features, or with a
         refusal model from REFUSAL_FEATURES (hand: the hand-made score of the best unit; count_ok: it holds the
-        count a "how many" question asks for; hand_best: the hand-made rule's own best score)."""
+        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim)."""
         import numpy as np
 
         logits = self.logits(x)
@@ -242,7 +256,7 @@ class Ranker:
             if r.get("count_gate") and not count_ok:
                 return 0.0
             idx = [REFUSAL_FEATURES.index(f) for f in r["features"]]
-            f = refusal_features(logits, x, hand, hand_best)[idx]
+            f = refusal_features(logits, x, hand, hand_best, novel)[idx]
             z = _linear(f, r["coef"], r["intercept"], r["mean"], r["scale"])
         else:
             a = self.answer
@@ -272,3 +286,52 @@ def default_ranker(path: Path | None = None) -> Ranker | None:
             return None
         _LOADED[key] = Ranker.load(path)
     return _LOADED[key]
+
+
+def novel_similarity(question: str, vocabulary, embed, unit_vectors) -> float:
+    """novel_sim: the lowest, over the question's nouns missing from the vocabulary, of the best cosine between the
+    noun embedded alone (embed(noun) -> vector) and the units' vectors; 1 when every noun occurs."""
+    missing = [w for w in nouns(question) if w not in vocabulary]
+    if not missing or len(unit_vectors) == 0:
+        return 1.0
+    return float(min((unit_vectors @ embed(w)).max() for w in missing))
+
+
+def near_topic(ix, question: str, q, drop: set[int]):
+    """The same question asked on the document without the units `drop` (and without their text in the chunks):
+    (features of the remaining units, their hand-made scores, the hand-made rule's own best score, whether each
+    holds the asked-for count, novel_sim). Every answerable training question becomes a near-topic unanswerable
+    this way when `drop` is the units that hold its answer and their list or table: the rest of the topic stays.
+    ix: a core.rag index (_Index); q: the question's e5 query vector. The changed chunks are embedded again; BM25,
+    the document's vocabulary and every relative feature are computed over what remains."""
+    import numpy as np
+
+    from core import rag
+
+    keep = np.array([i for i in range(len(ix.sentences)) if i not in drop], dtype=int)
+    docs = list(ix.docs)
+    for i in sorted(drop):
+        for span in ix.spans[i]:
+            docs[ix.owner[i]] = docs[ix.owner[i]].replace(span, " ")
+    chunk_cos = ix.vectors @ q
+    changed = sorted({int(ix.owner[i]) for i in drop})
+    if changed:
+        texts = [docs[c].strip() for c in changed]
+        vecs = ix.embedder.embed_documents([t or " " for t in texts])
+        for c, t, v in zip(changed, texts, vecs):
+            chunk_cos[c] = float(np.asarray(v, np.float32) @ q) if t else -1.0
+    plain = [ix.plain[i] for i in keep]
+    sentences = [ix.sentences[i] for i in keep]
+    unit_cos = ix.sentence_vectors[keep] @ q
+    sym = ix.sentence_vectors[keep] @ rag._sentence_vectors(ix.embedder, [question])[0]
+    lexical = Lexical(plain, docs)
+    x = features(question, unit_cos, chunk_cos, ix.owner[keep], lexical, ix._tfidf(question)[keep],
+                 [ix.kinds[i] for i in keep], np.array([len(s) for s in plain], np.float32),
+                 rag.asked_count(question), plain, sym)
+    hand = unit_cos + rag.COVERAGE_WEIGHT * np.array([rag.coverage(question, s) for s in sentences], np.float32)
+    hand_best = float(hand[int(np.argmax(ix.sentence_scores(question, q)[keep]))]) if len(keep) else 0.0
+    count = rag.asked_count(question)
+    count_ok = np.array([count is None or bool(count.search(s)) for s in sentences])
+    novel = novel_similarity(question, lexical.vocabulary, lambda w: rag._query_vector(ix.embedder, w),
+                             ix.sentence_vectors[keep])
+    return x, hand.astype(np.float32), hand_best, count_ok, novel

@@ -18,7 +18,15 @@ set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its thre
 answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. The lead's
 third set (data/eval/frozen/set3) is never read here. Seeded: the same data give the same file.
 
+Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,word collects near-topic unanswerables
+made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
+hold its key and their list or table — "key" — and also without the question's rarest word of those units — "word"),
+and --near KIND:WEIGHT,... adds them to the refusal model's training folds (never the held-out set's own), one
+leave-one-set-out row per variant; --refusal all adds the STANDOUT features. Adopted: novel_sim in the refusal model
+(--refusal round3 without it); the defaults fit the shipped rule.
+
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
+        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
 """
 import argparse
 import json
@@ -34,19 +42,37 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rag_answers as B  # noqa: E402  (bench/: the question sets and the answer check)
 
 from core import rag  # noqa: E402
-from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, refusal_features  # noqa: E402
+from core import rag_rank as R  # noqa: E402
+from core.rag_rank import FEATURES, RANKER, REFUSAL_FEATURES, near_topic, refusal_features, tokens  # noqa: E402
 
+MAX_NEAR_DROP = 12  # a near-topic question drops at most this many units (a key phrase found everywhere: none)
 MAX_FALSE_REFUSAL = 0.10
 FLOOR_SHARE = 0.05
 RANKER_C = 1.0  # the unit ranker's regularisation: of 1, 0.1 and 0.01 the best leave-one-set-out (round 3)
 REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all REFUSAL_FEATURES, idem
-# the refusal model's inputs: every REFUSAL_FEATURES but "cover", which is the best unit's x_unit_cover again
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover")
+# the refusal model's inputs: every REFUSAL_FEATURES but "cover" (the best unit's x_unit_cover again) and STANDOUT
+# (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
+# refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
+# --refusal round3 leaves it out.
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+
+
+def use_refusal(features):
+    """Fit the refusal model over these REFUSAL_FEATURES (the --refusal variants)."""
+    global REFUSAL_USED, USED
+    REFUSAL_USED = tuple(features)
+    USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+
+
+NEAR_KIND = "key"  # which near-topic unanswerables (Study.near)
+# the weight of a near-topic unanswerable in the refusal model's fit: 0 (none), as shipped — with 0.25, 0.5 or 1
+# fewer real unanswerables were refused leave-one-set-out (bench/rag_refusal_test.md, round 4)
+NEAR_WEIGHT = 0.0
 WIDEN = 0.25  # of none, 0.5, 0.25 and 0.1, idem (bench/rag_refusal_test.md)
 
 
-def collect(names):
+def collect(names, near_kinds=("key", "word")):
     """Per set: (the index's units: shown text, owner chunk, kind, list block, context length; per question: its
     features, hand-made scores, count check and the hand rule's own answer)."""
     import pandas as pd
@@ -74,10 +100,51 @@ def collect(names):
             per.append({"question": question, "key": key, "x": ix.features(question, q), "hand": hand,
                         "hand_best": float(hand[int(np.argmax(scores))]) if len(scores) else 0.0,
                         "count_ok": np.array([count is None or bool(count.search(s)) for s in ix.sentences]),
-                        "hand_rule": (float(conf), rag.extractive(got).text if best else "")})
-        out[name] = (units, per)
-        print(f"collected {name}: {len(per)} questions, {len(ix.sentences)} units", flush=True)
+                        "hand_rule": (float(conf), rag.extractive(got).text if best else ""),
+                        "novel": ix.novel(question)})
+        near = {"key": [], "word": []}
+        unit_tokens = [set(tokens(s)) for s in ix.plain]
+        for question, key in zip(qs.question, qs.key):
+            drop = near_drop(units, key)
+            for kind, d in (("key", drop), ("word", drop and word_drop(question, drop, unit_tokens))):
+                if d and kind in near_kinds:
+                    x, hand, hand_best, count_ok, novel = near_topic(ix, question, rag._query_vector(e5, question), d)
+                    near[kind].append({"question": question, "x": x, "hand": hand, "hand_best": hand_best,
+                                       "count_ok": count_ok, "novel": novel, "dropped": len(d)})
+        out[name] = (units, per, near)
+        print(f"collected {name}: {len(per)} questions (near-topic: {len(near['key'])} key, "
+              f"{len(near['word'])} word), {len(ix.sentences)} units", flush=True)
     return out
+
+
+def near_drop(units, key):
+    """The units to remove so that an answerable question becomes a near-topic unanswerable: every unit holding one
+    of its key phrases, with the rest of its list or table (so no unit left holds it); none when no unit holds it or
+    when more than MAX_NEAR_DROP units would go (a phrase found everywhere: not one part of the document)."""
+    if not B.keys_of(key):
+        return set()
+    shown, blocks, owner = units["shown"], units["blocks"], units["owner"]
+    holds = {i for i, s in enumerate(shown) if B.has_key(s, key)}
+    drop = holds | {i for i in range(len(shown)) for j in holds
+                    if blocks[j] >= 0 and blocks[i] == blocks[j] and owner[i] == owner[j]}
+    if not holds or len(drop) > MAX_NEAR_DROP:
+        return set()
+    return drop
+
+
+def word_drop(question, drop, unit_tokens):
+    """A near-topic unanswerable of the other kind: besides `drop` (near_drop), every unit holding the question's
+    word that is rarest in the document among the words of the dropped units, so the document no longer uses it at
+    all (a question about 연봉 on a constitution that never says 연봉); none when that word is in more than
+    MAX_NEAR_DROP units."""
+    held = set().union(*(unit_tokens[i] for i in drop))
+    words = [w for w in dict.fromkeys(tokens(question)) if w in held]
+    if not words:
+        return set()
+    df = {w: [i for i, t in enumerate(unit_tokens) if w in t] for w in words}
+    rare = min(words, key=lambda w: len(df[w]))
+    more = set(df[rare]) | drop
+    return more if len(more) <= MAX_NEAR_DROP else set()
 
 
 class Study:
@@ -85,7 +152,7 @@ class Study:
 
     def __init__(self, data):
         self.data, self.names, self._rankers = data, list(data), {}
-        for units, per in data.values():
+        for units, per, *_ in data.values():
             for r in per:
                 r["answerable"] = bool(B.keys_of(r["key"]))
                 r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
@@ -106,15 +173,38 @@ class Study:
     def questions(self, name, model, widen=WIDEN):
         """Per question of a set under a unit ranker: (REFUSAL_FEATURES, best unit holds the count, answer right,
         answerable)."""
-        units, per = self.data[name]
+        units, per = self.data[name][:2]
         out = []
         for r in per:
             z = _logits(r["x"], model)
             top = int(np.argmax(z))
-            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"])[USED]
+            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
             text = _widened(units, z, top, widen) if widen else units["shown"][top]
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
+
+    def near(self, name, model, kind=NEAR_KIND):
+        """The near-topic unanswerables of one kind ("key": near_drop, "word": word_drop) made from a set's
+        answerable questions (core.rag_rank.near_topic) as questions() rows."""
+        out = []
+        for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
+            z = _logits(r["x"], model)
+            top = int(np.argmax(z))
+            out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED],
+                        bool(r["count_ok"][top]), False, False))
+        return out
+
+    def training(self, sets, near_weight, kind=NEAR_KIND):
+        """The refusal model's rows from these sets, each set's through a unit ranker that saw none of them but it
+        excluded (the held-out set is never in `sets`), with its near-topic unanswerables weighted near_weight."""
+        rows, weights = [], []
+        for t in sets:
+            model = self.ranker([n for n in sets if n != t])
+            real = self.questions(t, model)
+            near = self.near(t, model, kind) if near_weight else []
+            rows += real + near
+            weights += [1.0] * len(real) + [near_weight] * len(near)
+        return rows, np.array(weights)
 
     def hand_points(self, name):
         """(confidence, right, answerable) per question under the hand rule (its own unit and confidence)."""
@@ -136,14 +226,15 @@ def _widened(units, z, top, ratio):
     return text(keep)
 
 
-def _lr(x, y, c):
+def _lr(x, y, c, weight=None):
     """A seeded logistic regression on standardised features: (mean, scale, coef, intercept)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    lr = LogisticRegression(C=c, max_iter=3000, random_state=0).fit((x - scaler.mean_) / scale, y)
+    lr = LogisticRegression(C=c, max_iter=3000, random_state=0).fit((x - scaler.mean_) / scale, y,
+                                                                      sample_weight=weight)
     return scaler.mean_, scale, lr.coef_[0], float(lr.intercept_[0])
 
 
@@ -152,8 +243,8 @@ def _logits(x, model):
     return ((x - mean) / scale) @ coef + b
 
 
-def fit_refusal(qrows):
-    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[3]) for r in qrows]), REFUSAL_C)
+def fit_refusal(qrows, weight=None):
+    return _lr(np.array([r[0] for r in qrows]), np.array([int(r[3]) for r in qrows]), REFUSAL_C, weight)
 
 
 def refusal_points(qrows, model):
@@ -181,20 +272,31 @@ def score(points, th):
             "unanswerable": len(un), "top1": sum(p[1] for p in ans), "threshold": th}
 
 
-def loso(study):
-    """Leave-one-set-out figures of the learned rule and of the hand rule (as shipped and re-thresholded)."""
+def loso(study, variants=((NEAR_KIND, NEAR_WEIGHT),), hand=True):
+    """Leave-one-set-out figures of the learned rule (one row per (kind, weight) of the near-topic unanswerables in
+    the refusal fit; weight 0: none) and of the hand rule (as shipped and re-thresholded)."""
     names = study.names
-    out = {"learned": {}, "hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
+    out = {_label(k, w): {} for k, w in variants}
+    if hand:
+        out |= {"hand (MIN_SUPPORT 0.87)": {}, "hand (threshold out of set)": {}}
     for held in names:
         rest = [n for n in names if n != held]
-        train = [q for t in rest for q in study.questions(t, study.ranker([n for n in rest if n != t]))]
-        model = fit_refusal(train)
-        th = choose(refusal_points(train, model))
-        out["learned"][held] = score(refusal_points(study.questions(held, study.ranker(rest)), model), th)
+        for k, w in variants:
+            train, weight = study.training(rest, w, k)
+            model = fit_refusal(train, weight)
+            th = choose(refusal_points(train, model))
+            out[_label(k, w)][held] = score(
+                refusal_points(study.questions(held, study.ranker(rest)), model), th)
+        if not hand:
+            continue
         out["hand (MIN_SUPPORT 0.87)"][held] = score(study.hand_points(held), rag.MIN_SUPPORT)
         out["hand (threshold out of set)"][held] = score(
             study.hand_points(held), choose([p for n in rest for p in study.hand_points(n)]))
     return out
+
+
+def _label(kind, weight):
+    return f"learned (near-topic {kind} × {weight:g})" if weight else "learned (no near-topic)"
 
 
 def print_loso(results):
@@ -214,24 +316,38 @@ def main():
     ap.add_argument("--out", type=Path, default=RANKER)
     ap.add_argument("--loso", action="store_true", help="print the leave-one-set-out table of both rules first")
     ap.add_argument("--cache", type=Path, help="collected rows: read from here if present, else written here")
+    ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
+                    help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
+                         "none: without); the first one fits the written file")
+    ap.add_argument("--refusal", default="novel", choices=["novel", "round3", "all"],
+                    help="the refusal model's inputs: every REFUSAL_FEATURES but cover and STANDOUT (as shipped since "
+                         "round 4), the same without novel_sim (round 3's), or all but cover")
+    ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
+    ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     args = ap.parse_args()
+    if args.refusal == "all":
+        use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
+    elif args.refusal == "round3":
+        use_refusal(f for f in REFUSAL_USED if f != "novel_sim")
+    args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
+                 for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
     if args.cache and args.cache.exists():
         data = pickle.loads(args.cache.read_bytes())
         assert list(data) == names, f"{args.cache} holds other sets: delete it"
     else:
-        data = collect(names)
+        data = collect(names, args.make_near.split(","))
         if args.cache:
             args.cache.write_bytes(pickle.dumps(data))
     study = Study(data)
     if args.loso:
         print("leave-one-set-out (each set scored by rules fitted on the other sets), right/answerable, "
               "refused/unanswerable:")
-        print_loso(loso(study))
+        print_loso(loso(study, args.near, not args.no_hand))
     # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
     mean, scale, coef, b = study.ranker(names)
-    oof = [q for t in names for q in study.questions(t, study.ranker([n for n in names if n != t]))]
-    r_mean, r_scale, r_coef, r_b = fit_refusal(oof)
+    oof, weight = study.training(names, args.near[0][1], args.near[0][0])
+    r_mean, r_scale, r_coef, r_b = fit_refusal(oof, weight)
     points = refusal_points(oof, (r_mean, r_scale, r_coef, r_b))
     threshold = choose(points)
     floor = min(float(np.quantile([p[0] for p in points if p[2]], FLOOR_SHARE)), threshold)
@@ -239,6 +355,8 @@ def main():
     final = refusal_points([q for t in names for q in study.questions(t, (mean, scale, coef, b))],
                            (r_mean, r_scale, r_coef, r_b))
     print(f"in-sample (final models on all their training sets): {score(final, threshold)}")
+    print("near-topic unanswerables made: " + ", ".join(f"{k} {sum(len(d[2][k]) for d in data.values())}"
+                                                      for k in ("key", "word")) + f"; used: {_label(*args.near[0])}")
 
     def r(v):
         return [round(float(c), 6) for c in v]
@@ -249,6 +367,7 @@ def main():
         "refusal": {"features": list(REFUSAL_USED), "coef": r(r_coef), "intercept": round(r_b, 6),
                     "mean": r(r_mean), "scale": r(r_scale), "count_gate": True},
         "threshold": round(threshold, 4), "floor": round(floor, 4), "widen": WIDEN, "trained_on": names,
+        "near_topic": {"kind": args.near[0][0], "weight": args.near[0][1]},
         "rule": f"highest refusal of unanswerable with <= {MAX_FALSE_REFUSAL:.0%} false refusals, out of set",
     }, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -40,10 +40,11 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     ranker = R.default_ranker()
     assert 0 < ranker.floor <= ranker.threshold < 1
     # round 3: the shipped refusal reads every feature of the best unit (cover is x_unit_cover again); a closer unit
-    # by e5 + coverage, its own or the hand rule's choice, pushes towards answering
-    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover"]
+    # by e5 + coverage, its own or the hand rule's choice, pushes towards answering; round 4 adds novel_sim: a
+    # missing noun with no close unit (another subject) pushes towards refusing
+    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT]
     coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
-    assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0
+    assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0 and coef["novel_sim"] > 0
     assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
@@ -86,7 +87,8 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     ix = rag._index(store.get("law__e5", e5), e5)
     q = rag._query_vector(e5, "대통령 임기")
     x = ix.features("대통령 임기", q)
-    assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x))))
+    assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x)),
+                                                             ix.novel("대통령 임기")))
     assert got.support[0].score == pytest.approx(ranker.proba(x).max())
 
 
@@ -105,7 +107,12 @@ def test_refusal_features_are_the_best_units_logit_margin_hand_score_coverage_an
     f = R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8)
     assert len(f) == len(R.REFUSAL_FEATURES)
     assert f[:5].tolist() == pytest.approx([2.0, 1.5, 0.9, 0.75, 0.8])
-    assert f[5:].tolist() == x[1].tolist()  # the best unit's own features (x_…)
+    assert f[5:5 + len(R.FEATURES)].tolist() == x[1].tolist()  # the best unit's own features (x_…)
+    # how far it stands out among the units: z-scores of its logit, e5 cosine and BM25 (all cosines equal here: 0)
+    z = np.array([0.5, 2.0, -1.0])
+    assert f[-4:-1].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
+    assert f[-1] == 1.0 and R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8, 0.3)[-1] == \
+        pytest.approx(0.3)  # novel_sim
     assert f[R.REFUSAL_FEATURES.index("x_nouns_missing_doc")] == 2.0
     assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * len(R.REFUSAL_FEATURES)
 
@@ -140,7 +147,8 @@ def test_the_chain_refuses_by_the_hand_score_of_the_learned_units_choice(law):
     assert hand == pytest.approx(rag.confidence(question, got.support[0])) and count_ok
     # the hand-made rule's own choice among all units (k=4: every chunk)
     assert hand_best == pytest.approx(rag.chain(store, "law__e5", e5, k=4, min_support=-1).invoke(question).confidence)
-    assert got.confidence == pytest.approx(ranker.answerable(ix.features(question, q), hand, count_ok, hand_best))
+    assert got.confidence == pytest.approx(ranker.answerable(ix.features(question, q), hand, count_ok, hand_best,
+                                                             ix.novel(question)))
     # the same hand score against a threshold above it: "I don't know"
     strict = _with_refusal(["hand"], [20.0])
     strict.refusal["intercept"] = -20.0 * (hand + 0.01)
@@ -175,3 +183,43 @@ def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_sta
     # the same block number in another chunk is another list
     other = _list_index(texts[:2], [0, 0], heads[:2], [0, 1], ["item", "item"])
     assert rag.widen(other, 0, np.array([0.8, 0.8]), 0.25)[0] == texts[0]
+
+
+def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tmp_path):
+    """core.rag_rank.near_topic (the refusal model's made-up unanswerables): the same question on the document
+    without the unit that answers it keeps the rest of the topic, and the shipped rule is less sure of it."""
+    from core.assets import Registry
+    from core.config import Settings
+    from core.embeddings import make_embedder
+
+    e5 = make_embedder("e5", Registry(Settings.load().cache_dir))
+    store = VDB.VectorStore(tmp_path)
+    text = "## 대통령\n- 대통령의 임기는 5년으로 한다.\n\n대통령은 국가의 원수이며, 외국에 대하여 국가를 대표한다."
+    others = [D.Chunk(t, "law.txt", i + 1) for i, t in enumerate(CHUNKS) if "5년" not in t]
+    store.build("t__e5", [D.Chunk(text, "t.md", 0)] + others, e5)
+    ix = rag._index(store.get("t__e5", e5), e5)
+    question = "대통령 임기는 몇 년이에요?"
+    q = rag._query_vector(e5, question)
+    answer = [i for i, s in enumerate(ix.sentences) if "5년" in s]
+    assert len(answer) == 1
+    x, hand, hand_best, count_ok, novel = R.near_topic(ix, question, q, set(answer))
+    assert x.shape == (len(ix.sentences) - len(answer), len(R.FEATURES)) and len(hand) == len(count_ok) == len(x)
+    left = [s for i, s in enumerate(ix.sentences) if i not in answer]
+    assert list(count_ok) == ["4년" in s for s in left]  # only the 국회의원 unit left holds a number of years
+    assert any("원수" in s for s in left)  # the rest of the topic stays
+    ranker = R.default_ranker()
+    full = ix.features(question, q)
+    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)), ix.novel(question))
+    top = int(np.argmax(ranker.proba(x)))
+    p_near = ranker.answerable(x, float(hand[top]), bool(count_ok[top]), hand_best, novel)
+    assert p_near < p_full and p_near < ranker.threshold <= p_full
+
+
+def test_novel_similarity_is_the_closest_unit_to_the_least_known_missing_noun():
+    """novel_sim: a noun of the question that the document never uses, embedded alone, against every unit."""
+    units = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    vectors = {"연봉": np.array([0.6, 0.8], np.float32), "노조": np.array([1.0, 0.0], np.float32)}
+    vocabulary = {"대통령", "임기"}
+    assert R.novel_similarity("대통령 임기는?", vocabulary, vectors.get, units) == 1.0  # every noun occurs
+    assert R.novel_similarity("대통령 연봉은?", vocabulary, vectors.get, units) == pytest.approx(0.8)
+    assert R.novel_similarity("노조 연봉", vocabulary, vectors.get, units) == pytest.approx(0.8)  # the lowest
