@@ -237,3 +237,33 @@ def test_every_worked_example_in_the_pool_runs_and_names_a_tool_of_the_agent():
         if row.get("program"):
             value = T.calculator(row["program"])
             assert value and not value.startswith("error"), row
+
+
+# ---- self-consistency and the task's numbers first -----------------------------------------------------------
+def test_the_vote_keeps_the_result_most_programs_reach():
+    calc = T.make_tools()[0]
+    code, note = C.vote(calc, ["answer = 2 + 2", "answer = 3 + 3", "answer = 6", "answer = 1 +"])
+    assert code == "answer = 3 + 3" and note.startswith("vote 2/4: 6") and "greedy program: 4" in note
+    code, note = C.vote(calc, ["answer = 2 + 2", "answer = 6", "answer = 1 +"])  # a tie: the greedy program wins
+    assert code == "answer = 2 + 2" and note == "vote 1/3: 4"
+    code, note = C.vote(calc, ["answer = 1 +", "answer = 5 * 2"])  # the greedy program fails: another one answers
+    assert code == "answer = 5 * 2" and "failed" in note
+    assert C.vote(calc, ["answer = 7"]) == ("answer = 7", "")  # one program: nothing to vote on
+
+
+def test_the_task_numbers_line_lists_each_number_as_written():
+    line = C.numbers_line("연봉 4,200만원에서 30%를 내고, nn.Linear(512, 256) float32 모델은 4,200만원에")
+    assert line == "# numbers: 4,200만원에, 30%를, 512, 256\n"  # glued units kept, digits inside words not
+    assert C.numbers_line("What is twelve times three?") == ""
+    assert evaluate(line + "answer = 42000000 * 0.7") == pytest.approx(29400000)  # a comment: the program runs
+
+
+def test_programs_start_with_the_task_numbers_on_either_engine(small):
+    """The torch engine writes greedily after the numbers line; the program it returns starts with that line."""
+    tools = T.make_tools()
+    backend = A.make_backend(small, tools)
+    backend.start("A box holds 12 eggs. How many boxes for 150 eggs?")
+    code, note = backend._program(tools[0], "", [], None)
+    assert code.startswith("# numbers: 12, 150\n") and note == ""
+    backend.numbers_first = False
+    assert not backend._program(tools[0], "", [], None)[0].startswith("#")
