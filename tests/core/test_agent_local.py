@@ -267,3 +267,21 @@ def test_programs_start_with_the_task_numbers_on_either_engine(small):
     assert code.startswith("# numbers: 12, 150\n") and note == ""
     backend.numbers_first = False
     assert not backend._program(tools[0], "", [], None)[0].startswith("#")
+
+
+def test_on_the_int8_engine_programs_are_the_greedy_one_and_samples_drawn_together(small):
+    """A provider with an int8 engine (the app's default) writes the programs there: one greedy call, one call for
+    all the samples, and the vote's note counts all of them. Tool choices stay on the torch model."""
+    from core.llm.ct2 import load_ct2
+
+    engine = load_ct2("smollm2-135m", Registry(S.cache_dir), S.cache_dir, torch_loader=lambda: (small.lm, small.tok))
+    calls, real = [], engine.continuations
+    engine.continuations = lambda *a, **k: calls.append(k.get("n", 1)) or real(*a, **k)  # a spy on the real engine
+    tools = T.make_tools()
+    backend = A.make_backend(engine, tools, samples=3)
+    backend.start("What is 12 * 3 + 4?")
+    code, note = backend._program(tools[0], "", [], None)
+    assert calls == [1, 3] and code.startswith("# numbers: 12, 3, 4\n")
+    assert note == "" or note.startswith("vote ") and note.split()[1].endswith("/4:")
+    steps = list(A.run_agent(backend, tools, "What is 12 * 3 + 4?", 2))
+    assert steps[-1].kind == "answer" and calls == [1, 3, 1, 3]
