@@ -285,3 +285,22 @@ def test_on_the_int8_engine_programs_are_the_greedy_one_and_samples_drawn_togeth
     assert note == "" or note.startswith("vote ") and note.split()[1].endswith("/4:")
     steps = list(A.run_agent(backend, tools, "What is 12 * 3 + 4?", 2))
     assert steps[-1].kind == "answer" and calls == [1, 3, 1, 3]
+
+
+def test_after_a_program_result_the_model_may_rewrite_it_once_for_the_answers_form(small):
+    """The re-read step: after a program's result the model sees it and writes the final program, run as one more
+    call (or, the same program, the result answers); after a second program the result answers."""
+    tools = T.make_tools()
+    backend = A.make_backend(small, tools, reread=True)
+    messages = _after(backend, "Walking 47 minutes a day for 13 days: how many hours and minutes?", "calculator",
+                      "611", code="answer = 47 * 13")
+    reply = backend.ask(messages)
+    if reply.calls:
+        assert reply.thought == "re-read" and reply.program.startswith("# numbers: 47, 13\n")
+        assert reply.calls[0].args == {"expression": reply.program} and reply.program != "answer = 47 * 13"
+    else:
+        assert reply.answer == "611" and reply.by == "policy"
+    messages += messages[2:]  # a second program's result: it answers
+    reply = A.make_backend(small, tools, reread=True).ask(messages)
+    assert not reply.calls and reply.answer == "611" and reply.by == "policy"
+    assert not A.make_backend(small, tools).ask(messages[:4]).calls  # without the step: the result answers
