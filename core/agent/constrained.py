@@ -31,7 +31,7 @@ import weakref
 
 from core.numbers import strip_thousands
 
-from .loop import Call, Reply, execute
+from .loop import Call, Reply
 from .program import computes
 from .registry import answer_part, meta, tool_schemas
 
@@ -53,7 +53,6 @@ FACTS = "Facts: "  # a retrieved sentence given to a program, before the task
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
-SAMPLES, TEMPERATURE = 6, 0.7  # programs sampled beside the greedy one, on an engine that samples them together
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
 
 
@@ -71,8 +70,8 @@ def task_numbers(task: str) -> list[str]:
 
 
 class LocalBackend:
-    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, samples: int = SAMPLES,
-                 numbers_first: bool = True, reread: bool = False):
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, numbers_first: bool = True,
+                 reread: bool = False):
         self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
         self.tools = {t.name: t for t in tools}
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
@@ -80,7 +79,7 @@ class LocalBackend:
         self.names = [n for n in self.tools if n not in covered]
         # a pool of worked tasks that names each one's tool (examples.py) shows the first choice its nearest tasks
         self.pool = next((meta(t).examples for t in tools if hasattr(meta(t).examples, "nearest")), None)
-        self.max_tokens, self.program_tokens, self.samples = max_tokens, program_tokens, samples
+        self.max_tokens, self.program_tokens = max_tokens, program_tokens
         self.numbers_first, self.reread = numbers_first, reread
         # one key/value cache per prompt kind, shared by every backend on this model
         self.kv = _KV.setdefault(provider.lm, {"tools": {"cache": None, "fed": []},
@@ -106,7 +105,7 @@ class LocalBackend:
                     sum(bool(m.get("code")) for m in good) == 1:  # the model re-reads the task for its answer's form
                 tool = self.tools[last["name"]]
                 shown = [(last["code"], REREAD.format(result=answer_part(last["content"])))]
-                code, _ = self._program(tool, evidence, shown, stop_event, samples=0)
+                code = self._program(tool, evidence, shown, stop_event)
                 if code.strip() != last["code"].strip():
                     return Reply(thought="re-read", program=code, calls=[Call(tool.name, {meta(tool).program: code})])
             if good and (final or (last["ok"] and meta(self.tools[last["name"]]).result == "answer")):
@@ -127,8 +126,7 @@ class LocalBackend:
             if meta(tool).program:
                 failed = [(m["code"], f"That program failed ({m['content']}). Write a corrected program.")
                           for m in results if not m["ok"] and m.get("code")]
-                code, vote = self._program(tool, evidence, failed, stop_event)
-                thought = f"{thought} · {vote}" if vote else thought
+                code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
                 return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
@@ -275,11 +273,11 @@ class LocalBackend:
             args[key] = value
         return args
 
-    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event, samples: int | None = None
-                 ) -> tuple[str, str]:
+    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> str:
         """The model's program for the task (program-aided solving): the tool's description says what a program may
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
-        on; a program that failed is shown with its error, so the model writes another."""
+        on; earlier programs are shown with what was said about them (an error, or its result to re-read), so the
+        model writes another."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"{FACTS}{facts}\nTask: {self.task}" if facts else self.task
@@ -293,26 +291,7 @@ class LocalBackend:
             messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"}, {"role": "user", "content": feedback}]
         head = first(self.task)  # the program starts with the task's numbers (facts' numbers stay in the facts)
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE + head
-        engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~2x torch's decoding speed
+        engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~3x torch's speed here
         if engine is None:
-            code = self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens)
-            return (head + code).strip(), ""
-        codes = engine(prompt, max_tokens=self.program_tokens, stop="```")
-        samples = self.samples if samples is None else samples
-        if samples and not (stop_event is not None and stop_event.is_set()):
-            codes += engine(prompt, n=samples, temperature=TEMPERATURE, max_tokens=self.program_tokens,
-                            stop="```")
-        return vote(tool, [(head + c).strip() for c in codes])
-
-
-def vote(tool, codes: list[str]) -> tuple[str, str]:
-    """Self-consistency (Wang et al. 2022): run every program, keep the result most of them reach (the first program,
-    the greedy one, wins a tie) and return a program that reaches it, with the count ('vote 4/7: 42')."""
-    results = [execute(tool, {meta(tool).program: code}) for code in codes]
-    values = [answer_part(obs) if ok else None for obs, ok in results]
-    counts = {v: values.count(v) for v in values if v is not None}
-    if len(codes) < 2 or not counts:
-        return codes[0], ""
-    best = max(counts, key=lambda v: (counts[v], v == values[0]))
-    greedy = "" if values[0] == best else f" (the greedy program: {values[0] or 'failed'})"
-    return codes[values.index(best)], f"vote {counts[best]}/{len(codes)}: {best}{greedy}"
+            return (head + self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens)).strip()
+        return (head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()

@@ -266,14 +266,12 @@ def test_requests_with_the_same_system_prompt_share_a_batch_and_others_do_not(sm
     assert smol.batches[before:] == [1, 1]  # a different system prompt is another batch
 
 
-def test_continuations_greedy_matches_the_stream_and_samples_come_together(smol):
-    """The agent's program writer on int8: the greedy continuation is the chat's greedy text; n samples come from
-    one call; stop cuts each one."""
+def test_continuations_is_the_chats_greedy_text_cut_at_stop(smol):
+    """The agent's program writer on int8: the greedy continuation of a templated prompt is the chat's greedy
+    text; stop cuts it."""
     msgs = [{"role": "user", "content": "Count from one to ten, separated by commas."}]
     text = smol.tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
     greedy = smol.continuations(text, max_tokens=12)
     assert greedy == [complete(smol, msgs, temperature=0, max_tokens=12)]
-    samples = smol.continuations(text, n=5, temperature=1.0, max_tokens=12)
-    assert len(samples) == 5 and all(s.strip() for s in samples) and len(set(samples)) > 1
     word = greedy[0].split()[1]
     assert smol.continuations(text, max_tokens=12, stop=word) == [greedy[0].split(word)[0]]
