@@ -119,8 +119,7 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True, hidden: bool = False, numbers_first: bool = True,
-            reread: bool = False) -> None:
+            constrained: bool = True, hidden: bool = False, numbers_first: bool = True) -> None:
     """One provider on one set. hidden (a frozen set): only the aggregate is printed, no task is written."""
     tools = make_tools(ctx)
     ok = turns = limits = forced = 0
@@ -134,7 +133,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             steps_n, hit_limit, trace = 1, False, ""
         else:
             backend = make_backend(provider, tools, constrained=constrained,
-                                   numbers_first=numbers_first, reread=reread)
+                                   numbers_first=numbers_first)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
             forced += steps[-1].kind == "answer" and steps_n == max_steps
@@ -177,8 +176,6 @@ def main():
                     "tool choices and arguments are always scored on torch")
     ap.add_argument("--numbers-first", type=int, default=1, help="1: each program starts with a comment listing the "
                     "task's numbers as written (the examples' programs too); 0: without")
-    ap.add_argument("--reread", type=int, default=0, help="1: after a program's result the model re-reads the task "
-                    "for the answer's form and may write a final program")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench_agent.csv"))
     args = ap.parse_args()
     import torch
@@ -201,7 +198,7 @@ def main():
     store, embedder = VectorStore(tempfile.mkdtemp(prefix="agent-bench-")), make_embedder("e5", reg)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     print(f"model {args.model}{' bf16' if args.bf16 else ''}, engine {args.engine}, "
-          f"numbers first {args.numbers_first}, re-read {args.reread}, "
+          f"numbers first {args.numbers_first}, "
           f"step limit {args.max_steps}, "
           f"tasks {', '.join(f'{label(k)}={len(v)}' for k, v in sets.items())}", flush=True)
     # line-buffered: a run stopped early (a slow machine, Ctrl-C) keeps every finished task's row and trace
@@ -223,8 +220,7 @@ def main():
                     ctx = ToolContext(store, embedder, reg, provider if name == "compat" else None)
                     run_set(f"{name}/{label(set_name)}", provider, ctx, tasks, args.max_steps, writer,
                             plain=name == "plain", constrained=name != "text", hidden=frozen(set_name),
-                            numbers_first=bool(args.numbers_first),
-                            reread=bool(args.reread))
+                            numbers_first=bool(args.numbers_first))
             finally:
                 if server is not None:
                     server.terminate()

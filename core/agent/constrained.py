@@ -47,8 +47,6 @@ PROGRAM_SYSTEM = ("Write a short Python program that solves the user's task with
                   "number of the task as a Python number, one step per line, and store the result in a variable "
                   "named answer. Round only if the task asks. Reply with the code only.\n{doc}")
 CODE = "```python\n"
-REREAD = ("It gives {result}. Re-read the task: does it ask for the answer in another form (rounded, a whole number, "
-          "another unit, hours and minutes)? Write the final program, the same one if the result already fits.")
 FACTS = "Facts: "  # a retrieved sentence given to a program, before the task
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
@@ -70,8 +68,7 @@ def task_numbers(task: str) -> list[str]:
 
 
 class LocalBackend:
-    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, numbers_first: bool = True,
-                 reread: bool = False):
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, numbers_first: bool = True):
         self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
         self.tools = {t.name: t for t in tools}
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
@@ -80,7 +77,7 @@ class LocalBackend:
         # a pool of worked tasks that names each one's tool (examples.py) shows the first choice its nearest tasks
         self.pool = next((meta(t).examples for t in tools if hasattr(meta(t).examples, "nearest")), None)
         self.max_tokens, self.program_tokens = max_tokens, program_tokens
-        self.numbers_first, self.reread = numbers_first, reread
+        self.numbers_first = numbers_first
         # one key/value cache per prompt kind, shared by every backend on this model
         self.kv = _KV.setdefault(provider.lm, {"tools": {"cache": None, "fed": []},
                                                "program": {"cache": None, "fed": []}})
@@ -101,13 +98,6 @@ class LocalBackend:
         evidence = next((answer_part(m["content"]) for m in reversed(good)
                          if meta(self.tools[m["name"]]).result == "evidence"), "")
         with self.provider.exclusive():
-            if self.reread and not final and last is not None and last["ok"] and last.get("code") and \
-                    sum(bool(m.get("code")) for m in good) == 1:  # the model re-reads the task for its answer's form
-                tool = self.tools[last["name"]]
-                shown = [(last["code"], REREAD.format(result=answer_part(last["content"])))]
-                code = self._program(tool, evidence, shown, stop_event)
-                if code.strip() != last["code"].strip():
-                    return Reply(thought="re-read", program=code, calls=[Call(tool.name, {meta(tool).program: code})])
             if good and (final or (last["ok"] and meta(self.tools[last["name"]]).result == "answer")):
                 return Reply(answer=answer_part(good[-1]["content"]), by="policy")  # the result is the answer
             if final:  # nothing to answer from (measured: left to write one, the model wrote 'Import')
@@ -124,8 +114,7 @@ class LocalBackend:
                 return Reply(thought=thought, answer=evidence)
             tool = self.tools[name]
             if meta(tool).program:
-                failed = [(m["code"], f"That program failed ({m['content']}). Write a corrected program.")
-                          for m in results if not m["ok"] and m.get("code")]
+                failed = [(m["code"], m["content"]) for m in results if not m["ok"] and m.get("code")]
                 code = self._program(tool, evidence, failed, stop_event)
                 if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
@@ -276,8 +265,7 @@ class LocalBackend:
     def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> str:
         """The model's program for the task (program-aided solving): the tool's description says what a program may
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
-        on; earlier programs are shown with what was said about them (an error, or its result to re-read), so the
-        model writes another."""
+        on; a program that failed is shown with its error, so the model writes another."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"{FACTS}{facts}\nTask: {self.task}" if facts else self.task
@@ -287,8 +275,9 @@ class LocalBackend:
             messages += [{"role": "user", "content": task},
                          {"role": "assistant", "content": f"{CODE}{first(task)}{code}\n```"}]
         messages.append({"role": "user", "content": asked})
-        for code, feedback in failed:
-            messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"}, {"role": "user", "content": feedback}]
+        for code, error in failed:
+            messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"},
+                         {"role": "user", "content": f"That program failed ({error}). Write a corrected program."}]
         head = first(self.task)  # the program starts with the task's numbers (facts' numbers stay in the facts)
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE + head
         engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~3x torch's speed here

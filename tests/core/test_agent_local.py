@@ -239,7 +239,7 @@ def test_every_worked_example_in_the_pool_runs_and_names_a_tool_of_the_agent():
             assert value and not value.startswith("error"), row
 
 
-# ---- the task's numbers first, the int8 engine, the re-read -------------------------------------------------
+# ---- the task's numbers first, the int8 engine -------------------------------------------------------------
 def test_the_task_numbers_line_lists_each_number_as_written():
     line = C.numbers_line("연봉 4,200만원에서 30%를 내고, nn.Linear(512, 256) float32 모델은 4,200만원에")
     assert line == "# numbers: 4,200만원에, 30%를, 512, 256\n"  # glued units kept, digits inside words not
@@ -275,21 +275,3 @@ def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch
     assert steps[0].kind == "thought" and "calculator" in steps[0].text  # the torch model's scores
     assert len(calls) == 1 + sum(s.kind == "program" for s in steps) and steps[-1].kind == "answer"
 
-
-def test_after_a_program_result_the_model_may_rewrite_it_once_for_the_answers_form(small):
-    """The re-read step: after a program's result the model sees it and writes the final program, run as one more
-    call (or, the same program, the result answers); after a second program the result answers."""
-    tools = T.make_tools()
-    backend = A.make_backend(small, tools, reread=True)
-    messages = _after(backend, "Walking 47 minutes a day for 13 days: how many hours and minutes?", "calculator",
-                      "611", code="answer = 47 * 13")
-    reply = backend.ask(messages)
-    if reply.calls:
-        assert reply.thought == "re-read" and reply.program.startswith("# numbers: 47, 13\n")
-        assert reply.calls[0].args == {"expression": reply.program} and reply.program != "answer = 47 * 13"
-    else:
-        assert reply.answer == "611" and reply.by == "policy"
-    messages += messages[2:]  # a second program's result: it answers
-    reply = A.make_backend(small, tools, reread=True).ask(messages)
-    assert not reply.calls and reply.answer == "611" and reply.by == "policy"
-    assert not A.make_backend(small, tools).ask(messages[:4]).calls  # without the step: the result answers
