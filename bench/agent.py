@@ -10,7 +10,8 @@ Tasks needing one or two tool calls, with checkable answers. Two kinds of set, l
         prints no task, answer or trace of it, and writes none of its rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
-    local    the local model in process, constrained tool calls (core.agent.constrained)
+    local    the local model in process, constrained tool calls (core.agent.constrained); its programs written on
+             CTranslate2 int8 as in the app (--engine torch: on torch fp32)
     text     the same model with the free-text tool protocol (TextBackend)
     compat   the same kind of model behind the project's own OpenAI-compatible server (serve/app.py started as a
              subprocess on 127.0.0.1), reached with the official openai client
@@ -118,7 +119,7 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True, hidden: bool = False) -> None:
+            constrained: bool = True, hidden: bool = False, numbers_first: bool = True) -> None:
     """One provider on one set. hidden (a frozen set): only the aggregate is printed, no task is written."""
     tools = make_tools(ctx)
     ok = turns = limits = forced = 0
@@ -131,7 +132,8 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
             steps_n, hit_limit, trace = 1, False, ""
         else:
-            backend = make_backend(provider, tools, constrained=constrained)
+            backend = make_backend(provider, tools, constrained=constrained,
+                                   numbers_first=numbers_first)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
             forced += steps[-1].kind == "answer" and steps_n == max_steps
@@ -169,6 +171,11 @@ def main():
                                                          "bf16; far slower without it)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; on a shared, loaded CPU one thread generated 3x faster than two")
+    ap.add_argument("--engine", default="ct2", choices=["torch", "ct2"],
+                    help="local: programs written by CTranslate2 int8 (the app's default engine) or by torch fp32; "
+                    "tool choices and arguments are always scored on torch")
+    ap.add_argument("--numbers-first", type=int, default=1, help="1: each program starts with a comment listing the "
+                    "task's numbers as written (the examples' programs too); 0: without")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench_agent.csv"))
     args = ap.parse_args()
     import torch
@@ -184,9 +191,15 @@ def main():
     if args.bf16:
         lm = lm.to(torch.bfloat16)
     local = LocalProvider(args.model, lm, tok)
+    if args.engine == "ct2":  # as the agent page runs it: the int8 engine, with the same torch model for its insides
+        from core.llm.ct2 import load_ct2
+
+        local = load_ct2(args.model, reg, s.cache_dir, torch_loader=lambda: (lm, tok))
     store, embedder = VectorStore(tempfile.mkdtemp(prefix="agent-bench-")), make_embedder("e5", reg)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    print(f"model {args.model}{' bf16' if args.bf16 else ''}, step limit {args.max_steps}, "
+    print(f"model {args.model}{' bf16' if args.bf16 else ''}, engine {args.engine}, "
+          f"numbers first {args.numbers_first}, "
+          f"step limit {args.max_steps}, "
           f"tasks {', '.join(f'{label(k)}={len(v)}' for k, v in sets.items())}", flush=True)
     # line-buffered: a run stopped early (a slow machine, Ctrl-C) keeps every finished task's row and trace
     with open(args.out, "w", newline="", encoding="utf-8", buffering=1) as f:
@@ -206,7 +219,8 @@ def main():
                     # 0.5B model's RAG answer costs up to 120 tokens per look-up), as on the agent page
                     ctx = ToolContext(store, embedder, reg, provider if name == "compat" else None)
                     run_set(f"{name}/{label(set_name)}", provider, ctx, tasks, args.max_steps, writer,
-                            plain=name == "plain", constrained=name != "text", hidden=frozen(set_name))
+                            plain=name == "plain", constrained=name != "text", hidden=frozen(set_name),
+                            numbers_first=bool(args.numbers_first))
             finally:
                 if server is not None:
                     server.terminate()

@@ -237,3 +237,41 @@ def test_every_worked_example_in_the_pool_runs_and_names_a_tool_of_the_agent():
         if row.get("program"):
             value = T.calculator(row["program"])
             assert value and not value.startswith("error"), row
+
+
+# ---- the task's numbers first, the int8 engine -------------------------------------------------------------
+def test_the_task_numbers_line_lists_each_number_as_written():
+    line = C.numbers_line("연봉 4,200만원에서 30%를 내고, nn.Linear(512, 256) float32 모델은 4,200만원에")
+    assert line == "# numbers: 4,200만원에, 30%를, 512, 256\n"  # glued units kept, digits inside words not
+    assert C.numbers_line("What is twelve times three?") == ""
+    assert evaluate(line + "answer = 42000000 * 0.7") == pytest.approx(29400000)  # a comment: the program runs
+
+
+def test_programs_start_with_the_task_numbers_on_either_engine(small):
+    """The torch engine writes greedily after the numbers line; the program it returns starts with that line."""
+    tools = T.make_tools()
+    backend = A.make_backend(small, tools)
+    backend.start("A box holds 12 eggs. How many boxes for 150 eggs?")
+    assert backend._program(tools[0], "", [], None).startswith("# numbers: 12, 150\n")
+    backend.numbers_first = False
+    assert not backend._program(tools[0], "", [], None).startswith("#")
+
+
+def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch(small):
+    """A provider with an int8 engine (the app's default) writes the programs there, greedily, one call a program;
+    the tool choice is scored on the torch model of the same weights."""
+    from core.llm.ct2 import load_ct2
+
+    engine = load_ct2("smollm2-135m", Registry(S.cache_dir), S.cache_dir, torch_loader=lambda: (small.lm, small.tok))
+    calls, real = [], engine.continuations
+    engine.continuations = lambda text, **k: calls.append(text) or real(text, **k)  # a spy on the real engine
+    tools = T.make_tools()
+    backend = A.make_backend(engine, tools)
+    backend.start("What is 12 * 3 + 4?")
+    code = backend._program(tools[0], "", [], None)
+    assert len(calls) == 1 and calls[0].endswith(C.CODE + "# numbers: 12, 3, 4\n")
+    assert code == ("# numbers: 12, 3, 4\n" + real(calls[0], max_tokens=160, stop="```")[0]).strip()
+    steps = list(A.run_agent(backend, tools, "What is 12 * 3 + 4?", 2))
+    assert steps[0].kind == "thought" and "calculator" in steps[0].text  # the torch model's scores
+    assert len(calls) == 1 + sum(s.kind == "program" for s in steps) and steps[-1].kind == "answer"
+

@@ -253,3 +253,14 @@ def test_requests_with_the_same_system_prompt_share_a_batch_and_others_do_not(sm
 
     before = _both_while_busy(smol, ask2)
     assert smol.batches[before:] == [1, 1]  # a different system prompt is another batch
+
+
+def test_continuations_is_the_chats_greedy_text_cut_at_stop(smol):
+    """The agent's program writer on int8: the greedy continuation of a templated prompt is the chat's greedy
+    text; stop cuts it."""
+    msgs = [{"role": "user", "content": "Count from one to ten, separated by commas."}]
+    text = smol.tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    greedy = smol.continuations(text, max_tokens=12)
+    assert greedy == [complete(smol, msgs, temperature=0, max_tokens=12)]
+    word = greedy[0].split()[1]
+    assert smol.continuations(text, max_tokens=12, stop=word) == [greedy[0].split(word)[0]]
