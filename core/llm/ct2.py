@@ -290,8 +290,7 @@ class CT2Provider:
             self._jobs.put(None)
             worker.join(30)
         self.generator = None
-        with self._torch_lock:
-            self._torch = None
+        self._torch = None  # no lock: light mode may drop this engine while `lm` is loading, in the same thread
 
     def _load(self):
         import ctranslate2

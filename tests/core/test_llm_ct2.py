@@ -79,6 +79,17 @@ def test_closing_frees_the_torch_model_and_lm_loads_it_again():
     provider.close()
 
 
+def test_an_engine_closed_while_its_torch_model_loads_does_not_hang():
+    """Loading the torch model through ui.resources from a job's thread drops every other big model in light mode,
+    this engine too: close() runs inside `lm`'s load, in the same thread."""
+    provider = load_ct2("smollm2-135m", REG, S.cache_dir, torch_loader=lambda: (provider.close(), ("lm", "tok"))[1])
+    got = []
+    worker = threading.Thread(target=lambda: got.append(provider.lm), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert got == ["lm"]
+
+
 def test_ct2_seed_repeats_and_seeds_differ(smol):
     msgs = [{"role": "user", "content": "Write one sentence about a cat."}]
 
