@@ -149,7 +149,6 @@ def train(G, D, x, y, cfg: GANConfig, stop_event=None) -> Iterator[GANStep]:
     if cfg.subset:
         keep = torch.randperm(len(x), generator=gen)[:cfg.subset]
         x, y = x[keep], y[keep]
-    x = x * 2 - 1  # tanh range
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.g_lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.d_lr, betas=(cfg.beta1, 0.999))
     per_epoch = max(1, len(x) // cfg.batch_size)  # full batches only: BatchNorm dislikes a batch of 1
@@ -167,7 +166,8 @@ def train(G, D, x, y, cfg: GANConfig, stop_event=None) -> Iterator[GANStep]:
             G.train()
             D.train()
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            d_loss, g_loss, d_real_logit, d_fake_logit = train_step(G, D, opt_g, opt_d, x[idx], y[idx],
+            # x[idx] * 2 - 1: the batch in tanh's range, made per batch (the whole set as floats would double it)
+            d_loss, g_loss, d_real_logit, d_fake_logit = train_step(G, D, opt_g, opt_d, x[idx] * 2 - 1, y[idx],
                                                                     cfg.latent_dim, cfg.g_steps)
             step += 1
             if not (math.isfinite(d_loss.item()) and math.isfinite(g_loss.item())):

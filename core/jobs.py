@@ -37,6 +37,8 @@ class Job:
             self.error_exc = exc
             self.error = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
+        finally:  # what the work closed over (a model, a provider) is the caller's to keep, not the finished job's:
+            self._make = None  # a page's cache can free a big model once its job is over
 
     @property
     def running(self) -> bool:

@@ -63,7 +63,14 @@ def lean_heap(mmap_threshold: int = 128 * 1024, arenas: int = 2) -> bool:
     it is freed, and the heap's top is trimmed sooner. Arenas (one per thread, up to 8 per core) are capped for
     threads that ask for one from now on. The same as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ /
     MALLOC_ARENA_MAX, which a host such as Community Cloud does not let an app set before it starts. False where
-    the C library is not glibc (macOS, musl): nothing changes there."""
+    the C library is not glibc (macOS, musl): nothing changes there.
+
+    Native libraries that bundle their own mimalloc (Kiwi, the Korean analyser: ~250 MB kept after it is freed)
+    read MIMALLOC_PURGE_DELAY when they load: 0 hands their freed pages back at once instead of caching them. Set
+    here, before any of them is imported; a value the host already set is kept."""
+    import os
+
+    os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")  # mimalloc's documented option (0: purge at once)
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):

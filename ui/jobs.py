@@ -39,6 +39,7 @@ class _Gate:
     def __call__(self, stop):
         while not self.slots.acquire(timeout=0.2):
             if stop.is_set():
+                self.work = None
                 return
         self.waiting = False
         with _COUNT:
@@ -49,6 +50,7 @@ class _Gate:
             with _COUNT:
                 _RUNNING[0] -= 1
             self.slots.release()
+            self.work = None  # run once: what it closed over (a model) is freed with the page's caches
 
 
 def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Callable[[Job], None],

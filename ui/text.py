@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import text, text_data
-from ui.resources import asset_registry, settings
+from ui.resources import asset_registry, heavy_resource, settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,9 +23,11 @@ def tokenizer(kind: str) -> text.Tokenizer:
     return text.Tokenizer(kind, hf)
 
 
-@st.cache_resource(show_spinner=False)
+@heavy_resource()
 def qwen_subword() -> text.QwenSubword:
-    """Qwen2.5's subword tokenizer and token embeddings (built once from the shipped GGUF, then cached on disk)."""
+    """Qwen2.5's subword tokenizer and token embeddings (built once from the shipped GGUF, then cached on disk):
+    ~120 MB for the tokenizer, up to ~250 MB once the embedding rows are read, so light mode keeps it only on the
+    page that uses it."""
     return text.load_qwen_subword(asset_registry(), settings().cache_dir)
 
 

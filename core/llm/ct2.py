@@ -282,13 +282,15 @@ class CT2Provider:
         _LIVE.add(self)
 
     def close(self) -> None:
-        """Stop the worker (after the batch it is generating) and free the engine."""
+        """Stop the worker (after the batch it is generating) and free the engine, and the torch model if one was
+        loaded (`lm` loads it again when asked)."""
         with self._worker_lock:
             worker, self._worker = self._worker, None
         if worker is not None and worker.is_alive():
             self._jobs.put(None)
             worker.join(30)
         self.generator = None
+        self._torch = None  # no lock: light mode may drop this engine while `lm` is loading, in the same thread
 
     def _load(self):
         import ctranslate2

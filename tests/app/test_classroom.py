@@ -158,6 +158,19 @@ def test_light_mode_smaller_defaults(open_page, light):
         settings.clear()
 
 
+def test_light_mode_gives_a_page_that_reads_the_torch_model_one_engine(light):
+    """The agent reads the torch model (constrained decoding): in light mode it generates with it too, instead of
+    holding an int8 engine of the same model beside it; other pages keep CTranslate2."""
+    from core.llm.base import complete
+    from core.llm.ct2 import CT2Provider
+    from core.llm.local import LocalProvider
+    from ui.llm import engine
+
+    agent, chat = engine("smollm2-135m", "agent"), engine("smollm2-135m", "chat")
+    assert isinstance(agent, LocalProvider) and isinstance(chat, CT2Provider)
+    assert complete(agent, [{"role": "user", "content": "Name a colour."}], temperature=0, max_tokens=6).strip()
+
+
 def test_light_mode_runs_one_heavy_job_per_process(open_page, light):
     first, second = open_page("app_pages/02_pytorch_basics.py"), open_page("app_pages/02_pytorch_basics.py")
     for at in (first, second):

@@ -106,3 +106,19 @@ def test_normal_mode_keeps_every_model(mode):
     at.session_state["page"] = "models"
     at.run()
     assert first == again == _tokens(at)["a"] and _tokens(at)["first_a_closed"] == "False"
+
+
+def test_light_mode_drops_qwens_subword_table_for_another_pages_model(mode):
+    """Qwen's tokenizer and embedding table (~120–250 MB) is one of the big things light mode keeps per page."""
+    from ui.resources import embedder
+    from ui.text import qwen_subword
+
+    mode(light=True)
+    first = qwen_subword()
+    assert qwen_subword() is first and first.hf.tokenize("hello")
+    embedder("e5")  # another page's big model (loaded outside any page run: nothing of this one is kept)
+    assert qwen_subword() is not first
+    mode(light=False)
+    kept = qwen_subword()
+    embedder("e5")
+    assert qwen_subword() is kept

@@ -1,4 +1,9 @@
 """The shared job panel: while one page's job runs, every page's Start is disabled and says why; Stop ends it."""
+import gc
+import threading
+import weakref
+
+from ui.jobs import _Gate
 from ui.strings import KO
 
 
@@ -19,3 +24,34 @@ def test_one_job_per_session_and_stop(open_page):
     at.run()
     assert not at.button(key="lr.train").disabled
     assert any(KO["lr.stopped"].split("}")[1][:8] in s.value for s in at.info)
+
+
+class _Model:  # stands for a big model a page's work closes over (weakref-able)
+    pass
+
+
+def _work_over(model):
+    def work(stop):
+        for i in range(3):
+            yield (i, id(model))
+    return work
+
+
+def test_the_gate_lets_go_once_its_run_is_over_or_stopped_in_the_queue():
+    for stopped in (False, True):
+        model = _Model()
+        ref = weakref.ref(model)
+        gate = _Gate(_work_over(model), light=True)
+        del model
+        stop = threading.Event()
+        if stopped:  # the slot is taken: the run waits in the queue and is stopped there
+            gate.slots.acquire()
+            stop.set()
+        try:
+            out = list(gate(stop))
+        finally:
+            if stopped:
+                gate.slots.release()
+        assert len(out) == (0 if stopped else 3)
+        gc.collect()
+        assert ref() is None, stopped

@@ -165,3 +165,18 @@ def test_exported_script_reproduces_the_app_losses(tmp_path, digits_xy):
     assert len(printed) == len(app) == 10
     assert printed == pytest.approx(app, abs=1e-4)
     assert (tmp_path / "samples.png").stat().st_size > 0
+
+
+def test_training_on_byte_images_matches_training_on_floats(digits_xy):
+    """gan.train maps a batch to [-1, 1] as it takes it: images held as bytes (core.data.Pixels, Fashion-MNIST's
+    form) train exactly as the same images as floats."""
+    from core.data import Pixels
+
+    x, y = digits_xy
+    u8 = (x * 255).round().to(torch.uint8)
+    cfg = gan.GANConfig(epochs=1, subset=256)
+    runs = []
+    for images in (Pixels(u8), u8.float() / 255.0):
+        G, D = gan.build(cfg)
+        runs.append([(s.d_loss, s.g_loss) for s in gan.train(G, D, images, y, cfg)])
+    assert runs[0] == runs[1] and len(runs[0]) == 256 // cfg.batch_size

@@ -55,6 +55,41 @@ def test_a_closed_engine_answers_again_the_same(smol):
     assert smol.generator is not None
 
 
+def test_closing_frees_the_torch_model_and_lm_loads_it_again():
+    """An engine whose page read its torch model (`lm`: the agent, logits) lets that go too when light mode drops
+    it; a holder asking again gets a model of the same weights."""
+    import gc
+    import weakref
+
+    import torch
+
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return load_local("smollm2-135m", REG, S.cache_dir)
+
+    provider = load_ct2("smollm2-135m", REG, S.cache_dir, torch_loader=loader)
+    first = weakref.ref(provider.lm)
+    weight = provider.lm.get_input_embeddings().weight[:3].detach().clone()
+    provider.close()
+    gc.collect()
+    assert first() is None and len(loads) == 1
+    assert torch.equal(provider.lm.get_input_embeddings().weight[:3], weight) and len(loads) == 2
+    provider.close()
+
+
+def test_an_engine_closed_while_its_torch_model_loads_does_not_hang():
+    """Loading the torch model through ui.resources from a job's thread drops every other big model in light mode,
+    this engine too: close() runs inside `lm`'s load, in the same thread."""
+    provider = load_ct2("smollm2-135m", REG, S.cache_dir, torch_loader=lambda: (provider.close(), ("lm", "tok"))[1])
+    got = []
+    worker = threading.Thread(target=lambda: got.append(provider.lm), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert got == ["lm"]
+
+
 def test_ct2_seed_repeats_and_seeds_differ(smol):
     msgs = [{"role": "user", "content": "Write one sentence about a cat."}]
 

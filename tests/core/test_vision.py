@@ -225,3 +225,35 @@ def test_bad_hidden_layer_sizes_are_refused(text):
     with pytest.raises(UserError) as info:
         V.parse_hidden(text)
     assert info.value.key == "vis.bad_hidden"
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    from core.assets import Registry
+    from core.config import Settings
+
+    return Registry(Settings.load().cache_dir).path("fashion_mnist").parent.parent
+
+
+def test_fashion_mnist_held_as_bytes_gives_the_float_batches(fashion):
+    """Fashion-MNIST keeps uint8 pixels (a quarter of float32's memory) and hands out exactly the float images
+    torchvision's `data.float() / 255` gives: single images, slices, index batches, the subset split, loader batches,
+    the runs' data hash."""
+    from torchvision.datasets import FashionMNIST
+
+    from core.runs import data_hash
+
+    data = D.fashion_mnist(fashion)
+    ref = FashionMNIST(str(fashion), train=True).data.unsqueeze(1).float() / 255.0
+    assert isinstance(data.x_train, D.Pixels) and data.x_train.u8.dtype == torch.uint8
+    assert data.x_train.u8.nbytes * 4 == ref.nbytes and len(data.x_train) == 60_000 and data.shape == (1, 28, 28)
+    idx = torch.randperm(60_000, generator=torch.Generator().manual_seed(1))[:300]
+    assert torch.equal(data.x_train[idx], ref[idx]) and data.x_train[idx].dtype == torch.float32
+    assert torch.equal(data.x_train[7], ref[7]) and torch.equal(data.x_train[100:164], ref[100:164])
+    dense = D.ImageData("f", data.classes, ref, data.y_train, data.x_test[:], data.y_test)
+    a, b = D.subset_split(data, 2000, 0.1, 3), D.subset_split(dense, 2000, 0.1, 3)
+    assert all(torch.equal(getattr(a, f), getattr(b, f)) for f in ("x_train", "y_train", "x_val", "y_val"))
+    (la, _), (lb, _) = D.loaders(a, 64, 5), D.loaders(b, 64, 5)
+    assert all(torch.equal(xa, xb) and torch.equal(ya, yb) for (xa, ya), (xb, yb) in zip(la, lb))
+    assert data_hash(data.x_train, data.y_train) == data_hash(ref, data.y_train)
+    assert data_hash(data.x_train) != data_hash(D.Pixels(data.x_train.u8.flip(0)))
