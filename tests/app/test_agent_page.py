@@ -1,14 +1,12 @@
 """The agent page against a scripted OpenAI-compatible server on 127.0.0.1: each step (thought, tool call with
 its arguments, observation, answer) is drawn; the writer and critic take turns; bad input is explained."""
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.procs import free_port
+from tests.serving import uvicorn_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLIES = {  # the last user message's start → the scripted model's reply
@@ -23,7 +21,6 @@ REPLIES = {  # the last user message's start → the scripted model's reply
 
 @pytest.fixture(scope="module")
 def scripted_server():
-    import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import StreamingResponse
 
@@ -39,15 +36,8 @@ def scripted_server():
         return StreamingResponse(iter([f"data: {json.dumps(chunk)}\n\n", "data: [DONE]\n\n"]),
                                  media_type="text/event-stream")  # the provider streams, like the real APIs
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    srv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(app) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def _open(url):

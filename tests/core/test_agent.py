@@ -5,7 +5,6 @@ project's own server (serve/app.py)."""
 import datetime as dt
 import json
 import threading
-import time
 from typing import Literal
 
 import pytest
@@ -17,7 +16,7 @@ from core.agent.registry import answer_part
 from core.assets import Registry
 from core.config import Settings
 from core.errors import UserError
-from core.procs import free_port
+from tests.serving import uvicorn_thread
 
 S = Settings.load()
 REG = Registry(S.cache_dir)
@@ -286,18 +285,6 @@ def test_writer_and_critic_take_turns():
 
 
 # ---- servers --------------------------------------------------------------------------------------------------
-def _serve(app):
-    import uvicorn
-
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    return srv, thread, f"http://127.0.0.1:{srv.config.port}/v1"
-
-
 def test_native_openai_function_calling_round_trip():
     """OpenAIBackend against a scripted OpenAI-style server: tools= goes out, tool_calls come back, the tool
     result returns as a role=tool message with the call's id."""
@@ -320,14 +307,11 @@ def test_native_openai_function_calling_round_trip():
         return {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
                 "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}]}
 
-    srv, thread, url = _serve(app)
-    try:
+    with uvicorn_thread(app) as port:
         tools = T.make_tools()
-        backend = A.make_backend(OpenAICompatible(None, "m", base_url=url, name="compat"), tools, native=True)
+        backend = A.make_backend(OpenAICompatible(None, "m", base_url=f"http://127.0.0.1:{port}/v1", name="compat"),
+                                 tools, native=True)
         steps = list(A.run_agent(backend, tools, "What is 6*7?", 4))
-    finally:
-        srv.should_exit = True
-        thread.join(10)
     assert [s.kind for s in steps] == ["thought", "call", "observation", "answer"]
     assert steps[2].text == "42" and steps[3].text == "6*7 = 42"
     assert {t["function"]["name"] for t in seen[0]["tools"]} == {"calculator", "convert_units", "calendar"}
@@ -341,9 +325,8 @@ def test_agent_loop_against_the_projects_own_server():
     from serve.app import create_app
 
     lm, tok = load_local("smollm2-135m", REG, S.cache_dir)
-    srv, thread, url = _serve(create_app(LocalProvider("smollm2-135m", lm, tok)))
-    try:
-        provider = OpenAICompatible(None, "course-local", base_url=url, name="compat")
+    with uvicorn_thread(create_app(LocalProvider("smollm2-135m", lm, tok))) as port:
+        provider = OpenAICompatible(None, "course-local", base_url=f"http://127.0.0.1:{port}/v1", name="compat")
         provider.client = provider.client.with_options(timeout=300)  # a CPU model reads a long tool prompt first
         sent = []
         stream = provider.stream
@@ -352,9 +335,6 @@ def test_agent_loop_against_the_projects_own_server():
         backend = A.make_backend(provider, tools)
         assert isinstance(backend, A.TextBackend)
         steps = list(A.run_agent(backend, tools, "What is 17 * 3?", 3))
-    finally:
-        srv.should_exit = True
-        thread.join(10)
     assert steps[-1].kind in ("answer", "limit") and 1 <= len(sent) <= 3
     assert all(s.n <= 3 for s in steps) and all(s.kind in ("thought", "call", "observation", "error", "answer",
                                                            "limit") for s in steps)
