@@ -3,6 +3,7 @@ import gc
 import threading
 import weakref
 
+from tests.core.test_jobs import Model, _work_over
 from ui.jobs import _Gate
 from ui.strings import KO
 
@@ -26,20 +27,9 @@ def test_one_job_per_session_and_stop(open_page):
     assert any(KO["lr.stopped"].split("}")[1][:8] in s.value for s in at.info)
 
 
-class _Model:  # stands for a big model a page's work closes over (weakref-able)
-    pass
-
-
-def _work_over(model):
-    def work(stop):
-        for i in range(3):
-            yield (i, id(model))
-    return work
-
-
 def test_the_gate_lets_go_once_its_run_is_over_or_stopped_in_the_queue():
     for stopped in (False, True):
-        model = _Model()
+        model = Model()
         ref = weakref.ref(model)
         gate = _Gate(_work_over(model), light=True)
         del model
