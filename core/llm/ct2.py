@@ -516,8 +516,8 @@ class CT2Provider:
 
     def continuations(self, text: str, max_tokens: int = 160, stop: str | None = None) -> list[str]:
         """The greedy continuation of a prompt already written as text (a chat template plus a prefill), cut at stop
-        (a single token, so it also ends the generation). For core.agent's programs: it holds exclusive() while it
-        drives the model (the worker waits for it)."""
+        (a single token, so it also ends the generation). For core.agent's programs; the caller holds exclusive()
+        (core.agent does, for its whole turn), so the worker's batches wait for it."""
         if self.generator is None:
             self.generator = self._load()
             self._static_kept.clear()
