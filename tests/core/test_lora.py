@@ -23,6 +23,14 @@ def _fresh(targets=("q_proj", "v_proj"), r=4):
     return L.attach_lora(model, L.LoraSettings(r=r, alpha=16, targets=targets)), tok
 
 
+def _trained(tmp_path):
+    """A LoRA run trained for a few steps, and the token ids of a question to compare its logits on."""
+    model, tok = _fresh()
+    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
+    list(L.train(run, _english(6), [], tmp_path))
+    return model, tok, run, tok("What is LoRA?", return_tensors="pt")["input_ids"]
+
+
 def _mean_loss(model, tok, examples, max_len=96):
     feats = L.tokenise(examples, tok, max_len).features
     model.eval()
@@ -76,10 +84,7 @@ def test_stop_event_ends_within_one_step(tmp_path):
 
 
 def test_saved_adapter_reloads_with_same_logits_and_merge_matches(tmp_path):
-    model, tok = _fresh()
-    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
-    list(L.train(run, _english(6), [], tmp_path))
-    ids = tok("What is LoRA?", return_tensors="pt")["input_ids"]
+    model, tok, _, ids = _trained(tmp_path)
     with torch.no_grad():
         live = model(ids).logits
         with model.disable_adapter():
@@ -231,10 +236,7 @@ def test_released_run_frees_its_model_and_loads_the_same_adapter_back(tmp_path):
     the same model back from the base and the saved adapter."""
     import weakref
 
-    model, tok = _fresh()
-    run = L.LoraRun(model, tok, L.LoraSettings(r=4), TINY)
-    list(L.train(run, _english(6), [], tmp_path))
-    ids = tok("What is LoRA?", return_tensors="pt")["input_ids"]
+    model, tok, run, ids = _trained(tmp_path)
     with torch.no_grad():
         live = model(ids).logits
     gone = weakref.ref(model)
