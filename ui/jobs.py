@@ -37,20 +37,19 @@ class _Gate:
         self.waiting = True
 
     def __call__(self, stop):
-        while not self.slots.acquire(timeout=0.2):
+        work, self.work = self.work, None  # run once: what it closed over (a model) goes with this run, so the
+        while not self.slots.acquire(timeout=0.2):  # page's caches free it once the run is over or stopped
             if stop.is_set():
-                self.work = None
                 return
         self.waiting = False
         with _COUNT:
             _RUNNING[0] += 1
         try:
-            yield from self.work(stop)
+            yield from work(stop)
         finally:
             with _COUNT:
                 _RUNNING[0] -= 1
             self.slots.release()
-            self.work = None  # run once: what it closed over (a model) is freed with the page's caches
 
 
 def job_panel(key: str, label: str, start: Callable[[], Work | None], live: Callable[[Job], None],
