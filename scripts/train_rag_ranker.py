@@ -176,9 +176,7 @@ class Study:
         units, per = self.data[name][:2]
         out = []
         for r in per:
-            z = _logits(r["x"], model)
-            top = int(np.argmax(z))
-            f = refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
+            z, top, f = _refusal_row(r, model)
             text = _widened(units, z, top, widen) if widen else units["shown"][top]
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
@@ -188,10 +186,8 @@ class Study:
         answerable questions (core.rag_rank.near_topic) as questions() rows."""
         out = []
         for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
-            z = _logits(r["x"], model)
-            top = int(np.argmax(z))
-            out.append((refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED],
-                        bool(r["count_ok"][top]), False, False))
+            _, top, f = _refusal_row(r, model)
+            out.append((f, bool(r["count_ok"][top]), False, False))
         return out
 
     def training(self, sets, near_weight, kind=NEAR_KIND):
@@ -224,6 +220,13 @@ def _widened(units, z, top, ratio):
     keep = rag.grow_block(top, 1 / (1 + np.exp(-z)), ratio, units["blocks"], units["owner"],
                           lambda idx: len(text(idx)) <= rag.MAX_ANSWER)
     return text(keep)
+
+
+def _refusal_row(r, model):
+    """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features)."""
+    z = _logits(r["x"], model)
+    top = int(np.argmax(z))
+    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
 
 
 def _lr(x, y, c, weight=None):
