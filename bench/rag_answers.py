@@ -13,7 +13,8 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
   independent  a set written by someone who saw neither the method nor the other sets, copied in unchanged,
                measured with the frozen rule; its questions, keys and misses are never printed: constitution3,
                clubrules, modelcard (data/eval/frozen/set3/, written before round 3); constitution4, labnotice (a
-               plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4).
+               plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4); constitution5,
+               dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before round 5).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
@@ -56,6 +57,7 @@ LAW = "constitution"
 SET2 = EVAL / "frozen" / "set2"
 SET3 = EVAL / "frozen" / "set3"
 SET4 = EVAL / "frozen" / "set4"
+SET5 = EVAL / "frozen" / "set5"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -83,9 +85,13 @@ SETS = {
     "labnotice": (SET4 / "upload_lab_notice_ko_questions.csv", SET4 / "upload_lab_notice_ko.txt", "independent"),
     "cheatsheet": (SET4 / "upload_cheatsheet_mixed_questions.csv", SET4 / "upload_cheatsheet_mixed.md",
                    "independent"),
+    # fifth round (data/eval/frozen/set5/README.md, written before round 5), the same key rule
+    "constitution5": (SET5 / "rag_constitution_q5.csv", LAW, "independent"),
+    "dormfaq": (SET5 / "upload_dorm_faq_ko_questions.csv", SET5 / "upload_dorm_faq_ko.txt", "independent"),
+    "readme": (SET5 / "upload_service_readme_questions.csv", SET5 / "upload_service_readme.md", "independent"),
 }
 ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard", "constitution4",
-            "labnotice", "cheatsheet"}
+            "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme"}
 
 
 def squash(text: str) -> str:
