@@ -1,8 +1,9 @@
 """Peak memory of the app on a small cloud box: start `streamlit run Home.py` headless, open every page in Debian's
 chromium (playwright), press each page's main (primary) button, and sample the RSS of the server's whole process
-tree (the server and any process it starts) every 0.25 s, and what it still holds once each page is done. Light
-mode (COURSE_LIGHT=1) and normal mode side by side. Pages are opened through the menu in one browser session (one
-student); --reload opens each by its URL instead, a new session per page whose state stays until it expires.
+tree (the server and any process it starts) every 0.25 s: each page's own peak (from opening it until the next
+page), the peak so far, and what it still holds once each page is done. Light mode (COURSE_LIGHT=1) and normal
+mode side by side. Pages are opened through the menu in one browser session (one student); --reload opens each by
+its URL instead, a new session per page whose state stays until it expires.
 
     python bench/memory.py                      # both modes
     python bench/memory.py --modes light --action-seconds 30
@@ -42,7 +43,7 @@ def _settle(page, timeout_s: float) -> None:
 
 def measure(light: bool, action_seconds: float, only: tuple[str, ...] = (),
             reload: bool = False) -> tuple[int, list[tuple[str, int, bool]]]:
-    """(peak bytes, [(page, peak bytes after it, main action pressed)]) for one fresh server; `only`: these pages
+    """(peak bytes, [(page, the page's own peak bytes, main action pressed)]) for one fresh server; `only`: these pages
     (url names, e.g. lora), in menu order, instead of all; `reload`: open each page by its URL (a new session each
     time) instead of by the menu."""
     from playwright.sync_api import sync_playwright
@@ -61,6 +62,7 @@ def measure(light: bool, action_seconds: float, only: tuple[str, ...] = (),
                 if only and name not in only:
                     continue
                 target = href if href.startswith("http") else url + "/" + href.lstrip("/")
+                rss.new_window()  # this page's own peak: from the moment it is opened until the next one
                 if reload:  # a new browser session per page: what each left behind stays until its session ends
                     page.goto(target)
                 elif page.url.rstrip("/") != target.rstrip("/"):  # one student clicking through the menu: one
@@ -78,10 +80,10 @@ def measure(light: bool, action_seconds: float, only: tuple[str, ...] = (),
                     visible[0].click()
                     page.wait_for_timeout(1000)
                     _settle(page, action_seconds)
-                rows.append((name, rss.peak, pressed))
-                print(f"  {'light' if light else 'normal'} {name:<22} peak so far {rss.peak / 1e9:5.2f} GB"
-                      f"  held after it {rss.sample() / 1e9:5.2f} GB{'  (main action)' if pressed else ''}",
-                      flush=True)
+                rows.append((name, rss.window_peak, pressed))
+                print(f"  {'light' if light else 'normal'} {name:<22} page peak {rss.window_peak / 1e9:5.2f} GB"
+                      f"  peak so far {rss.peak / 1e9:5.2f} GB  held after it {rss.sample() / 1e9:5.2f} GB"
+                      f"{'  (main action)' if pressed else ''}", flush=True)
             browser.close()
         return rss.peak, rows
 

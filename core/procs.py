@@ -19,15 +19,17 @@ def free_port() -> int:
 
 class PeakRSS:
     """Samples the summed RSS of a process and (with `children`) its descendants in a thread; `peak` in bytes,
-    `base` the first sample (taken on entering). A child just forked from a big process reports the parent's shared
-    pages as its own RSS, so a bound on one process's own growth passes children=False."""
+    `base` the first sample (taken on entering), `window_peak` the peak since the last `new_window()` (one step of
+    a walk: its own peak, not the walk's so far). A child just forked from a big process reports the parent's
+    shared pages as its own RSS, so a bound on one process's own growth passes children=False."""
 
     def __init__(self, pid: int, every: float = 0.25, children: bool = True):
         import psutil
 
-        self.root, self.every, self.peak, self.base = psutil.Process(pid), every, 0, 0
+        self.root, self.every, self.peak, self.base, self.window_peak = psutil.Process(pid), every, 0, 0, 0
         self.children = children
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
@@ -43,11 +45,21 @@ class PeakRSS:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.sample())
+            rss = self.sample()
+            with self._lock:
+                self.peak = max(self.peak, rss)
+                self.window_peak = max(self.window_peak, rss)
             self._stop.wait(self.every)
 
+    def new_window(self) -> None:
+        """Start a new window: `window_peak` counts from the RSS now."""
+        rss = self.sample()
+        with self._lock:
+            self.peak = max(self.peak, rss)
+            self.window_peak = rss
+
     def __enter__(self) -> "PeakRSS":
-        self.base = self.peak = self.sample()
+        self.base = self.peak = self.window_peak = self.sample()
         self._thread.start()
         return self
 

@@ -143,12 +143,13 @@ def answer_cache():
 def local_llm(model: str):
     """The generation engine of a local model, one per process: CTranslate2 int8 (converted once, ~30–60 s; then
     loaded in about a second), or torch when COURSE_LLM_ENGINE=torch. Its `.lm` is the torch model, loaded only
-    when a page reads the model's insides."""
+    when a page reads the model's insides. Light mode keeps no system prompt's state (static_cache_bytes)."""
     if settings().llm_engine == "torch":
         return torch_llm(model)
     from core.llm.ct2 import load_ct2
 
-    return load_ct2(model, asset_registry(), settings().cache_dir, torch_loader=lambda: _torch_pair(model))
+    return load_ct2(model, asset_registry(), settings().cache_dir, torch_loader=lambda: _torch_pair(model),
+                    static_cache_bytes=_static_cache_bytes())
 
 
 @heavy_resource(max_entries=1)
@@ -158,7 +159,17 @@ def lora_int8_llm(folder: str):
 
     from core.llm.ct2 import load_ct2
 
-    return load_ct2(f"lora-{Path(folder).parent.name}", asset_registry(), settings().cache_dir, folder=Path(folder))
+    return load_ct2(f"lora-{Path(folder).parent.name}", asset_registry(), settings().cache_dir, folder=Path(folder),
+                    static_cache_bytes=_static_cache_bytes())
+
+
+def _static_cache_bytes() -> int:
+    """What an engine may keep of system prompts' model states: none in light mode. A kept state costs every
+    attention head's keys and values (Text-to-SQL's schema, ~350 tokens: ~60 MB on the 0.5B model), and each batch
+    that starts with it gets a copy; a small box reads the prompt again instead (bench/memory.py measures it)."""
+    from core.llm.ct2 import STATIC_CACHE_BYTES
+
+    return light_or(STATIC_CACHE_BYTES, 0)
 
 
 def _torch_pair(model: str):

@@ -18,7 +18,9 @@ prompt"): the tokens of a conversation's leading system turn(s) are handed to ge
 whose model state CTranslate2 keeps and copies into every later batch that starts the same way. A long shared
 instruction (a Text-to-SQL schema, a RAG or agent instruction) is then not read again for every request, and jobs
 with the same system prompt share one batch. A system prompt is kept the second time it is seen, while the kept
-states fit in STATIC_CACHE_BYTES (CTranslate2's cache has no eviction: a fresh engine starts it empty).
+states fit in the engine's static_cache_bytes (STATIC_CACHE_BYTES; CTranslate2's cache has no eviction: a fresh
+engine starts it empty). An engine with none (0: light mode on a small box) reads the system prompt with the rest:
+no state kept, none copied into each batch.
 
 Torch stays for what needs the model's insides (logits and attention on the transformer page, LoRA training, the
 agent's constrained decoding): `provider.lm` loads the torch fp32 model the first time it is asked for."""
@@ -177,7 +179,8 @@ def end_ids(folder: Path, tok) -> list[int]:
 
 def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", intra_threads: int | None = None,
              progress: Callable[[str], None] | None = None, folder: Path | None = None,
-             torch_loader: Callable | None = None, max_batch: int = MAX_BATCH) -> "CT2Provider":
+             torch_loader: Callable | None = None, max_batch: int = MAX_BATCH,
+             static_cache_bytes: int = STATIC_CACHE_BYTES) -> "CT2Provider":
     """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
     folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
     if progress:
@@ -189,7 +192,7 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
 
             return load_local(model, registry, cache_dir)
     return CT2Provider(model, folder, tok, compute_type, intra_threads, torch_loader=torch_loader,
-                       max_batch=max_batch)
+                       max_batch=max_batch, static_cache_bytes=static_cache_bytes)
 
 
 def prefix_agreement(reference: list[int], tokens: list[int], n: int) -> float:
@@ -217,10 +220,13 @@ def load_provider(model: str, registry, cache_dir: Path, engine: str = "ctransla
 
 
 def kv_bytes_per_token(folder: Path) -> int:
-    """Bytes of keys and values one prompt token keeps (float32, every layer), from the transformers config."""
+    """Bytes of keys and values one prompt token keeps (float32, every layer), from the transformers config. Every
+    attention head's: CTranslate2's decoder state holds them all, also for a model whose heads share keys and
+    values (grouped-query attention: Qwen2.5-0.5B 14 heads over 2, 168 KiB a token, not 24; measured from the RSS
+    a kept system prompt adds, tests/core/test_llm_ct2.py)."""
     try:
         c = json.loads((_hf(folder) / "config.json").read_text())
-        heads = c.get("num_key_value_heads") or c["num_attention_heads"]
+        heads = c["num_attention_heads"]
         head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
         return int(c["num_hidden_layers"]) * 2 * int(heads) * int(head_dim) * 4
     except (OSError, ValueError, KeyError, TypeError):
@@ -261,13 +267,15 @@ class CT2Provider:
     engine = "ctranslate2"
 
     def __init__(self, model_name: str, folder: Path, tokenizer, compute_type: str = "int8",
-                 intra_threads: int | None = None, torch_loader: Callable | None = None, max_batch: int = MAX_BATCH):
+                 intra_threads: int | None = None, torch_loader: Callable | None = None, max_batch: int = MAX_BATCH,
+                 static_cache_bytes: int = STATIC_CACHE_BYTES):
         self.name, self.folder, self.tok, self.compute_type = model_name, Path(folder), tokenizer, compute_type
         self.intra_threads = intra_threads or threads()
         self.generator = self._load()
         self.id = provider_id("local", f"{model_name}/ct2-{compute_type}")
         self.end_ids = end_ids(self.folder, tokenizer)
         self.max_batch = max_batch
+        self.static_cache_bytes = static_cache_bytes  # 0: no system prompt's state is kept (see the docstring)
         self.truncated = False
         self.batches: list[int] = []  # the size of every batch generated, in order (the server's figures)
         self._torch_loader, self._torch = torch_loader, None
@@ -325,7 +333,10 @@ class CT2Provider:
                      ) -> tuple[list[int], list[int]]:
         """(the leading system turns' tokens, the rest) when they are a long enough prefix of the prompt's ids
         (checked, not assumed: a chat template may write the system turn differently once more turns follow);
-        else ([], ids)."""
+        else ([], ids). Always ([], ids) for an engine that keeps no system prompt (static_cache_bytes 0): a static
+        prompt not kept is read apart and its state copied into the batch, a peak with no gain."""
+        if self.static_cache_bytes <= 0:
+            return [], ids
         n = 0
         while n < len(messages) - 1 and messages[n].get("role") == "system":
             n += 1
@@ -470,7 +481,7 @@ class CT2Provider:
 
     def _keep(self, static: tuple[str, ...]) -> bool:
         """Whether the engine keeps this system prompt's state: the second time it is seen (one seen once is
-        likely never seen again), while the kept states fit in STATIC_CACHE_BYTES."""
+        likely never seen again), while the kept states fit in static_cache_bytes."""
         if static in self._static_kept:
             return True
         seen = self._static_seen.pop(static, 0) + 1
@@ -478,7 +489,7 @@ class CT2Provider:
         while len(self._static_seen) > 64:
             self._static_seen.pop(next(iter(self._static_seen)))
         used = sum(len(k) for k in self._static_kept) * self._kv_bytes
-        if seen >= 2 and used + len(static) * self._kv_bytes <= STATIC_CACHE_BYTES:
+        if seen >= 2 and used + len(static) * self._kv_bytes <= self.static_cache_bytes:
             self._static_kept.add(static)
             return True
         return False

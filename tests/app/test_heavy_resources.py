@@ -122,3 +122,25 @@ def test_light_mode_drops_qwens_subword_table_for_another_pages_model(mode):
     kept = qwen_subword()
     embedder("e5")
     assert qwen_subword() is kept
+
+
+def test_light_mode_engines_keep_no_system_prompt_and_normal_mode_keeps_them(mode):
+    """A kept system prompt costs every attention head's keys and values (~60 MB for Text-to-SQL's schema on the
+    0.5B model), once kept and once more per batch: a small box reads it again instead."""
+    from core.llm.base import complete
+    from core.llm.ct2 import STATIC_CACHE_BYTES
+    from ui.resources import local_llm
+
+    system = "You write one SQLite query for this schema.\n" + "\n".join(
+        f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, name TEXT, score REAL);" for i in range(8))
+    msgs = [{"role": "system", "content": system}, {"role": "user", "content": "How many rows are in t1?"}]
+    kept = {}
+    for light in (True, False):
+        mode(light=light)
+        local_llm.clear()
+        engine = local_llm("smollm2-135m")
+        for _ in range(2):  # a system prompt is kept on its second use
+            complete(engine, msgs, temperature=0, max_tokens=4)
+        kept[light] = (engine.static_cache_bytes, len(engine._static_kept))
+        local_llm.clear()
+    assert kept == {True: (0, 0), False: (STATIC_CACHE_BYTES, 1)}

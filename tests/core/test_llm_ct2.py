@@ -299,3 +299,43 @@ def test_continuations_is_the_chats_greedy_text_cut_at_stop(smol):
     assert greedy == [complete(smol, msgs, temperature=0, max_tokens=12)]
     word = greedy[0].split()[1]
     assert smol.continuations(text, max_tokens=12, stop=word) == [greedy[0].split(word)[0]]
+
+
+def test_a_kept_system_prompt_costs_what_kv_bytes_per_token_says():
+    """The cap on kept system prompts is in bytes: the estimate must be what CTranslate2 really holds (every
+    attention head's keys and values, also where heads share them: SmolLM2 9 heads over 3). Measured as the RSS a
+    kept static prompt adds, in a fresh process that hands freed memory back (core.procs.lean_heap)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import time\nimport psutil\nfrom core.procs import lean_heap\nlean_heap()\n"
+            "from core.assets import Registry\nfrom core.config import Settings\n"
+            "from core.llm.ct2 import kv_bytes_per_token, load_ct2\n"
+            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir)\n"
+            "words = p.tok.convert_ids_to_tokens(p.tok(open('core/llm/ct2.py').read())['input_ids'])\n"
+            "p.generator.generate_batch([words[:8]], max_length=2)\n"  # the engine's first-use buffers
+            "rss = psutil.Process().memory_info().rss\n"
+            "p.generator.generate_batch([words[600:604]], static_prompt=words[:600], cache_static_prompt=True,"
+            " max_length=2)\n"
+            "time.sleep(0.2)\n"
+            "print(psutil.Process().memory_info().rss - rss, 600 * kv_bytes_per_token(p.folder))\np.close()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    held, estimate = map(int, done.stdout.split())
+    assert 0.8 * estimate <= held <= 1.25 * estimate, (held, estimate)
+
+
+def test_an_engine_without_a_static_cache_reads_the_system_prompt_with_the_rest(smol):
+    """Light mode's engine (static_cache_bytes=0) keeps no system prompt's state and writes the same answers."""
+    lean = load_ct2("smollm2-135m", REG, S.cache_dir, static_cache_bytes=0)
+    try:
+        msgs = [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}] for q in ASKS]
+        ids = lean.prompt_ids(msgs[0])
+        assert lean.split_system(msgs[0], ids) == ([], ids)
+        answers = [complete(lean, m, temperature=0, max_tokens=16) for m in msgs * 2]
+        assert not lean._static_kept
+        assert answers == [complete(smol, m, temperature=0, max_tokens=16) for m in msgs * 2]
+    finally:
+        lean.close()

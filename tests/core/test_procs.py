@@ -31,3 +31,24 @@ def test_light_heap_gets_kiwis_memory_back_once_it_is_freed():
     assert out.returncode == 0, out.stderr
     used, kept = map(int, out.stdout.split())
     assert used > 200e6 and kept < 0.2 * used, (used, kept)
+
+
+def test_peak_rss_window_peak_counts_from_its_new_window():
+    """bench/memory.py's per-page peak: a window opened after a big block is freed does not report it."""
+    import gc
+    import os
+    import time
+
+    from core.procs import PeakRSS, trim_heap
+
+    with PeakRSS(os.getpid(), every=0.01, children=False) as rss:
+        block = bytearray(300 << 20)  # zero pages are not resident until written
+        block[::4096] = b"x" * len(block[::4096])
+        time.sleep(0.2)
+        high = rss.peak
+        del block
+        gc.collect()
+        trim_heap()
+        rss.new_window()
+        time.sleep(0.1)
+        assert rss.window_peak < high - (200 << 20) and rss.peak >= high, (rss.window_peak, high, rss.peak)
