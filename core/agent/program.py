@@ -161,20 +161,20 @@ def _execute(code: str, functions: dict | None) -> tuple[float, list]:
         raise UserError("agent.program_empty", "the program computes nothing")
     if len(tree.body) > MAX_LINES:
         raise UserError("agent.program_long", "the program is too long")
-    run = _Run(functions or {})
+    state = _Run(functions or {})
     try:
-        run.block(tree.body)
+        state.block(tree.body)
     except UserError:
         raise
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise UserError("agent.program_math", f"the program failed: {exc}", reason=str(exc)[:80]) from exc
-    numbers = [v for v in run.printed if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    value = run.names.get("answer", numbers[-1] if numbers else run.names.get("_", None))
-    if value is None and run.names:
-        value = list(run.names.values())[-1]
+    numbers = [v for v in state.printed if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    value = state.names.get("answer", numbers[-1] if numbers else state.names.get("_", None))
+    if value is None and state.names:
+        value = list(state.names.values())[-1]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise UserError("agent.program_empty", "the program computes no number")
-    return value, run.printed
+    return value, state.printed
 
 
 def computes(code: str) -> bool:
@@ -183,3 +183,12 @@ def computes(code: str) -> bool:
         return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(pyparse.parse(code)))
     except (SyntaxError, ValueError):
         return True  # the evaluator reports what is wrong with it
+
+
+def literals(code: str) -> list[float]:
+    """The numbers a program writes (not those in its comments)."""
+    try:
+        return [n.value for n in ast.walk(pyparse.parse(code)) if isinstance(n, ast.Constant)
+                and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
+    except (SyntaxError, ValueError):
+        return []

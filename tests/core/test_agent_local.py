@@ -87,7 +87,7 @@ def test_batched_cached_name_scores_match_a_plain_forward_pass(small):
     backend = A.make_backend(small, tools)
     assert isinstance(backend, C.LocalBackend)
     prompt = backend._prompt(backend.start("Convert 42.195 km to miles."))
-    backend._feed("tools", small.tok("unrelated text first", add_special_tokens=False)["input_ids"])  # stale cache
+    backend._feed(small.tok("unrelated text first", add_special_tokens=False)["input_ids"])  # stale cache
     name, probs = backend.choose(prompt, backend.names)
     reference = {}
     prefix = small.tok(prompt, add_special_tokens=False)["input_ids"]
@@ -126,7 +126,7 @@ def test_numbers_are_digits_even_where_the_model_would_spell_them(small):
     backend = A.make_backend(small, T.make_tools())
     backend.lm = _pushed(small, " four")
     text = 'Four weeks from now: {"weeks": '
-    assert backend._until("tools", text, None, (",", "}")).startswith(" four")  # left free, it spells
+    assert backend._until(text, None, (",", "}")).startswith(" four")  # left free, it spells
     assert backend._digits(text, None, integer=True).isdigit()
     float(backend._digits(text, None, integer=False))
 
@@ -242,7 +242,8 @@ def test_every_worked_example_in_the_pool_runs_and_names_a_tool_of_the_agent():
 # ---- the task's numbers first, the int8 engine -------------------------------------------------------------
 def test_the_task_numbers_line_lists_each_number_as_written():
     line = C.numbers_line("연봉 4,200만원에서 30%를 내고, nn.Linear(512, 256) float32 모델은 4,200만원에")
-    assert line == "# numbers: 4,200만원에, 30%를, 512, 256\n"  # glued units kept, digits inside words not
+    assert line == "# numbers: 4,200만 (=42000000), 30%를, 512, 256\n"  # glued units kept, digits inside words not;
+    # a number with Korean place units read whole, with its value
     assert C.numbers_line("What is twelve times three?") == ""
     assert evaluate(line + "answer = 42000000 * 0.7") == pytest.approx(29400000)  # a comment: the program runs
 
@@ -252,9 +253,7 @@ def test_programs_start_with_the_task_numbers_on_either_engine(small):
     tools = T.make_tools()
     backend = A.make_backend(small, tools)
     backend.start("A box holds 12 eggs. How many boxes for 150 eggs?")
-    assert backend._program(tools[0], "", [], None).startswith("# numbers: 12, 150\n")
-    backend.numbers_first = False
-    assert not backend._program(tools[0], "", [], None).startswith("#")
+    assert backend._program(tools[0], "", [], None)[0].startswith("# numbers: 12, 150\n")
 
 
 def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch(small):
@@ -266,12 +265,56 @@ def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch
     calls, real = [], engine.continuations
     engine.continuations = lambda text, **k: calls.append(text) or real(text, **k)  # a spy on the real engine
     tools = T.make_tools()
-    backend = A.make_backend(engine, tools)
+    backend = A.make_backend(engine, tools, samples=0)  # greedy only (the samples: the next test)
     backend.start("What is 12 * 3 + 4?")
-    code = backend._program(tools[0], "", [], None)
+    code, _ = backend._program(tools[0], "", [], None)
     assert len(calls) == 1 and calls[0].endswith(C.CODE + "# numbers: 12, 3, 4\n")
     assert code == ("# numbers: 12, 3, 4\n" + real(calls[0], max_tokens=160, stop="```")[0]).strip()
     steps = list(A.run_agent(backend, tools, "What is 12 * 3 + 4?", 2))
     assert steps[0].kind == "thought" and "calculator" in steps[0].text  # the torch model's scores
     assert len(calls) == 1 + sum(s.kind == "program" for s in steps) and steps[-1].kind == "answer"
 
+
+def test_coverage_compares_the_tasks_numbers_by_their_significant_digits():
+    task = "월급 250만 원 중 30%를 12개월 동안 모으면?"
+    assert C.coverage("# numbers: 250만, 30%\nanswer = 2500000 * 0.3 * 12", task) == 1  # 250만 as 2500000, 30% as 0.3
+    assert C.coverage("answer = 2500000 * 0.15 * 12", task) == pytest.approx(2 / 3)  # a number from elsewhere
+    assert C.coverage("answer = 5", "What is five?") == 1  # no number to use
+
+
+def test_weighted_self_consistency_keeps_a_running_program_that_agrees_and_uses_the_tasks_numbers():
+    calc = T.make_tools()[0]
+    task = "A box holds 12 eggs. How many boxes for 150 eggs?"
+    codes = ["answer = ceil(150 / x)",          # fails: scores nothing
+             "answer = ceil(100 / 12)",         # runs, but a number not the task's
+             "answer = 150 // 12",              # runs and uses both numbers, alone in its value
+             "answer = ceil(150 / 12)", "n = 150\nanswer = ceil(n / 12)"]  # agree, and use both numbers
+    best, note = C.pick(calc, codes, task)
+    assert best == 3 and "13" in note  # the first of the agreeing, covering pair
+    assert C.pick(calc, codes[1:3], task)[0] == 1  # coverage outweighs a tied vote
+    assert C.pick(calc, ["answer = 1 +", "answer = y"], task)[0] == 0  # none runs: the greedy one stays
+
+
+def test_a_greedy_program_that_fails_draws_samples_in_one_engine_call(small):
+    """On the int8 engine a greedy program that fails (injected here) makes the agent draw SAMPLES programs in one
+    more call and keep one of them by pick(); a greedy program that runs and uses every number draws none."""
+    from core.llm.ct2 import load_ct2
+
+    engine = load_ct2("smollm2-135m", Registry(S.cache_dir), S.cache_dir, torch_loader=lambda: (small.lm, small.tok))
+    calls, real = [], engine.continuations
+
+    def spy(text, **k):
+        calls.append(k)
+        return ["answer = 1 +"] if k.get("n", 1) == 1 else real(text, **k)  # the greedy program broken
+    engine.continuations = spy
+    tools = T.make_tools()
+    backend = A.make_backend(engine, tools)
+    backend.start("What is 12 * 3 + 4?")
+    code, note = backend._program(tools[0], "", [], None)
+    assert [k.get("n", 1) for k in calls] == [1, C.SAMPLES] and calls[1]["temperature"] > 0
+    assert code != "# numbers: 12, 3, 4\nanswer = 1 +" or "kept #1" in note
+    assert note.startswith(f"{C.SAMPLES + 1} programs")
+    calls.clear()
+    engine.continuations = lambda text, **k: calls.append(k) or ["answer = 12 * 3 + 4"]
+    assert backend._program(tools[0], "", [], None) == ("# numbers: 12, 3, 4\nanswer = 12 * 3 + 4", "")
+    assert len(calls) == 1
