@@ -104,7 +104,7 @@ def duo_tab(provider) -> None:
     rounds = st.slider(t("agent.rounds"), 1, 3, 1, key=S.key("rounds"))
 
     def start():
-        from core.agent import writer_critic
+        from core.duo import writer_critic
 
         if provider is None:
             raise UserError("agent.no_provider", "no provider")

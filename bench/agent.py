@@ -174,8 +174,8 @@ def main():
     ap.add_argument("--engine", default="ct2", choices=["torch", "ct2"],
                     help="local: programs written by CTranslate2 int8 (the app's default engine) or by torch fp32; "
                     "tool choices and arguments are always scored on torch")
-    ap.add_argument("--samples", type=int, default=4, help="local, int8 engine: programs sampled where the greedy one "
-                    "fails or leaves out a task number, the best kept (weighted self-consistency); 0: greedy only")
+    ap.add_argument("--samples", type=int, default=4, help="local, int8 engine: programs sampled beside the greedy one "
+                    "on a looked-up fact; when fewer than half reach its value the fact answers; 0: greedy only")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench_agent.csv"))
     args = ap.parse_args()
     import torch

@@ -34,3 +34,14 @@ def korean_value(written: str) -> float:
 def korean_numerals(text: str) -> list[tuple[str, float]]:
     """Each number of a text written with Korean place units, as written and its value."""
     return [(m.group(), korean_value(m.group())) for m in KOREAN_NUMERAL.finditer(text)]
+
+
+# a number as written, with what is glued to it ('30%를'); one with Korean place units is read whole ('1억 2천만')
+WRITTEN_NUMBER = re.compile(f"(?P<ko>{KOREAN_NUMERAL.pattern})|"
+                            r"(?<![A-Za-z\d_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[^\s\d,.?!()]{0,3}")
+
+
+def written_numbers(text: str) -> list[str]:
+    """A text's numbers as written, each once, one with Korean place units with its value: '4,200만 (=42000000)'."""
+    return list(dict.fromkeys(f"{m.group()} (={korean_value(m.group()):.15g})" if m.lastgroup else m.group()
+                              for m in WRITTEN_NUMBER.finditer(text)))

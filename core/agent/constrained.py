@@ -21,10 +21,10 @@ import json
 import re
 import weakref
 
-from core.numbers import KOREAN_NUMERAL, korean_value, strip_thousands
+from core.numbers import strip_thousands, written_numbers
 
 from .loop import Call, Reply, execute
-from .program import computes, literals
+from .program import computes
 from .registry import answer_part, meta, tool_schemas
 
 FINAL = "final_answer"
@@ -42,33 +42,17 @@ CODE = "```python\n"
 FACTS = "Facts: "  # a retrieved sentence given to a program, before the task
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
-# a number as written, with what is glued to it ('30%를'); one with Korean place units is read whole ('1억 2천만')
-WRITTEN_NUMBER = re.compile(f"(?P<ko>{KOREAN_NUMERAL.pattern})|"
-                            r"(?<![A-Za-z\d_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[^\s\d,.?!()]{0,3}")
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
-SAMPLES, TEMPERATURE = 4, 0.7  # programs sampled when the greedy one fails or leaves a task number out
+SAMPLES, TEMPERATURE = 4, 0.7  # programs sampled beside the greedy one on evidence, to see if they agree
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its prompt cache (shared by backends)
 
 
 def numbers_line(task: str) -> str:
-    """A comment listing a task's numbers as written ('# 4,200만 (=42000000), 30%를'): the first
-    line of every program the model is shown and of the one it writes, so it reads the task's own numbers before
-    it computes (measured: the model copied an example's 15 % where the task said 30 %)."""
-    found = [f"{m.group()} (={korean_value(m.group()):.15g})" if m.lastgroup else m.group()
-             for m in WRITTEN_NUMBER.finditer(task)]
-    return f"# numbers: {', '.join(dict.fromkeys(found))}\n" if found else ""
-
-
-def digits(x: float) -> str:
-    """A number's significant digits: 2500000, 2.5 and 0.025 → '25' (30% may be written 0.3, 250만 2500000)."""
-    return f"{abs(float(x)):.10g}".split("e")[0].replace(".", "").strip("0")
-
-
-def coverage(code: str, task: str) -> float:
-    """The share of the task's numbers that a program writes, compared by their significant digits."""
-    wanted = {digits(korean_value(m.group()) if m.lastgroup else NUMBER.search(strip_thousands(m.group())).group())
-              for m in WRITTEN_NUMBER.finditer(task)} - {""}
-    return len(wanted & {digits(x) for x in literals(code)}) / len(wanted) if wanted else 1.0
+    """A comment listing a task's numbers as written ('# numbers: 4,200만 (=42000000), 30%를'): the first line of every
+    program the model is shown and of the one it writes, so it reads the task's own numbers before it computes
+    (measured: the model copied an example's 15 % where the task said 30 %)."""
+    found = written_numbers(task)
+    return f"# numbers: {', '.join(found)}\n" if found else ""
 
 
 def task_numbers(task: str) -> list[str]:
@@ -120,10 +104,11 @@ class LocalBackend:
             tool = self.tools[name]
             if meta(tool).program:
                 failed = [(m["code"], m["content"]) for m in results if not m["ok"] and m.get("code")]
-                code, picked = self._program(tool, evidence, failed, stop_event)
-                thought = f"{thought} · {picked}" if picked else thought
-                if evidence and not computes(code):  # a number copied from the evidence: that answers
-                    return Reply(thought=thought, program=code, answer=evidence, by="policy")
+                code, agree = self._program(tool, evidence, failed, stop_event)
+                thought += f" · {agree:.0%} of {self.samples + 1} programs agree" if agree < 1 else ""
+                if evidence and (not computes(code) or agree < 0.5):  # a number copied from the evidence, or
+                    return Reply(thought=thought, program=code, answer=evidence, by="policy")  # programs that
+                # disagree on what to compute (a fact asked for, not a calculation): the evidence answers
                 return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
             args = self._arguments(prompt, name, tool, stop_event)
             return Reply(thought=thought, calls=[Call(name, args)], by="constraint")
@@ -265,12 +250,12 @@ class LocalBackend:
             args[key] = value
         return args
 
-    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> tuple[str, str]:
+    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> tuple[str, float]:
         """The model's program for the task (program-aided solving): the tool's description says what a program may
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
-        on; a program that failed is shown with its error, so the model writes another. Where the greedy program
-        fails or leaves out a task number, samples are drawn and the best kept (weighted self-consistency: a program
-        that runs, scored by how many reach its value plus the share of the task's numbers it uses)."""
+        on; a program that failed is shown with its error, so the model writes another. With evidence, on an engine
+        that samples, the share of programs (the greedy one and SAMPLES sampled) that reach the greedy one's value
+        comes with it (self-consistency as a confidence, not a vote); else 1."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"{FACTS}{facts}\nTask: {self.task}" if facts else self.task
@@ -286,24 +271,16 @@ class LocalBackend:
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE + head
         engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~3x torch's speed here
         if engine is None:
-            return (head + self._until(prompt, stop_event, ("```",), limit=self.program_tokens)).strip(), ""
-        codes = [(head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()]
-        if not self.samples or (execute(tool, {meta(tool).program: codes[0]})[1] and
-                                coverage(codes[0], self.task) == 1) or (stop_event is not None and stop_event.is_set()):
-            return codes[0], ""
-        codes += [(head + c).strip() for c in engine(prompt, max_tokens=self.program_tokens, stop="```",
-                                                     n=self.samples, temperature=TEMPERATURE)]
-        best, note = pick(tool, codes, self.task)
-        return codes[best], note
+            return (head + self._until(prompt, stop_event, ("```",), limit=self.program_tokens)).strip(), 1.0
+        code = (head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()
+        if not (evidence and self.samples) or (stop_event is not None and stop_event.is_set()):
+            return code, 1.0
+        codes = [code] + [(head + c).strip() for c in engine(prompt, max_tokens=self.program_tokens, stop="```",
+                                                             n=self.samples, temperature=TEMPERATURE)]
+        return code, agreement(tool, codes)
 
 
-def pick(tool, codes: list[str], task: str) -> tuple[int, str]:
-    """Weighted self-consistency: the index of the best program, and a note saying why. A program that fails scores
-    nothing; one that runs scores the share of the programs that reach its value plus the share of the task's numbers
-    it uses; a tie keeps the first (the greedy one)."""
-    runs = [execute(tool, {meta(tool).program: code}) for code in codes]
-    values = [answer_part(obs) if ok else None for obs, ok in runs]
-    scores = [values.count(v) / len(codes) + coverage(c, task) if v is not None else -1.0
-              for c, v in zip(codes, values)]
-    best = max(range(len(codes)), key=lambda i: (scores[i], -i))
-    return best, f"{len(codes)} programs, kept #{best + 1}: {values[best]} (score {scores[best]:.2f})"
+def agreement(tool, codes: list[str]) -> float:
+    """The share of the programs whose value is the first one's (1 when the first fails: its error is the signal)."""
+    values = [answer_part(obs) if ok else None for obs, ok in (execute(tool, {meta(tool).program: c}) for c in codes)]
+    return values.count(values[0]) / len(codes) if values[0] is not None else 1.0

@@ -183,12 +183,3 @@ def computes(code: str) -> bool:
         return any(isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call)) for n in ast.walk(pyparse.parse(code)))
     except (SyntaxError, ValueError):
         return True  # the evaluator reports what is wrong with it
-
-
-def literals(code: str) -> list[float]:
-    """The numbers a program writes (not those in its comments)."""
-    try:
-        return [n.value for n in ast.walk(pyparse.parse(code)) if isinstance(n, ast.Constant)
-                and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
-    except (SyntaxError, ValueError):
-        return []

@@ -276,7 +276,9 @@ def test_bad_task_and_limits():
 
 def test_writer_and_critic_take_turns():
     provider = Scripted(["draft one", "1. too short", "draft two", "1. add an example", "draft three"])
-    turns = list(A.writer_critic(provider, "Explain dropout", rounds=2))
+    from core.duo import writer_critic
+
+    turns = list(writer_critic(provider, "Explain dropout", rounds=2))
     assert [(t.role, t.round) for t in turns] == [("writer", 0), ("critic", 1), ("writer", 1), ("critic", 2),
                                                  ("writer", 2)]
     assert "draft one" in provider.prompts[1][-1]["content"]          # the critic reads the draft

@@ -275,46 +275,42 @@ def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch
     assert len(calls) == 1 + sum(s.kind == "program" for s in steps) and steps[-1].kind == "answer"
 
 
-def test_coverage_compares_the_tasks_numbers_by_their_significant_digits():
-    task = "월급 250만 원 중 30%를 12개월 동안 모으면?"
-    assert C.coverage("# numbers: 250만, 30%\nanswer = 2500000 * 0.3 * 12", task) == 1  # 250만 as 2500000, 30% as 0.3
-    assert C.coverage("answer = 2500000 * 0.15 * 12", task) == pytest.approx(2 / 3)  # a number from elsewhere
-    assert C.coverage("answer = 5", "What is five?") == 1  # no number to use
-
-
-def test_weighted_self_consistency_keeps_a_running_program_that_agrees_and_uses_the_tasks_numbers():
+def test_agreement_is_the_share_of_programs_that_reach_the_first_ones_value():
     calc = T.make_tools()[0]
-    task = "A box holds 12 eggs. How many boxes for 150 eggs?"
-    codes = ["answer = ceil(150 / x)",          # fails: scores nothing
-             "answer = ceil(100 / 12)",         # runs, but a number not the task's
-             "answer = 150 // 12",              # runs and uses both numbers, alone in its value
-             "answer = ceil(150 / 12)", "n = 150\nanswer = ceil(n / 12)"]  # agree, and use both numbers
-    best, note = C.pick(calc, codes, task)
-    assert best == 3 and "13" in note  # the first of the agreeing, covering pair
-    assert C.pick(calc, codes[1:3], task)[0] == 1  # coverage outweighs a tied vote
-    assert C.pick(calc, ["answer = 1 +", "answer = y"], task)[0] == 0  # none runs: the greedy one stays
+    assert C.agreement(calc, ["answer = 5 * 12", "answer = 60", "x = 5\nanswer = x * 12", "answer = 5 * 2"]) == 0.75
+    assert C.agreement(calc, ["answer = 5 * 12", "answer = 5 ** 2", "answer = 5 + 1", "answer = y"]) == 0.25
+    assert C.agreement(calc, ["answer = y", "answer = 1"]) == 1  # a failing first program: its error says it
 
 
-def test_a_greedy_program_that_fails_draws_samples_in_one_engine_call(small):
-    """On the int8 engine a greedy program that fails (injected here) makes the agent draw SAMPLES programs in one
-    more call and keep one of them by pick(); a greedy program that runs and uses every number draws none."""
+def test_on_evidence_the_agent_samples_programs_and_answers_from_the_evidence_when_they_disagree(small):
+    """On the int8 engine a program on evidence comes with SAMPLES more, drawn in one call (a spy on the real engine);
+    a program without evidence is written greedily alone; programs that disagree leave the answer to the evidence."""
     from core.llm.ct2 import load_ct2
 
     engine = load_ct2("smollm2-135m", Registry(S.cache_dir), S.cache_dir, torch_loader=lambda: (small.lm, small.tok))
     calls, real = [], engine.continuations
-
-    def spy(text, **k):
-        calls.append(k)
-        return ["answer = 1 +"] if k.get("n", 1) == 1 else real(text, **k)  # the greedy program broken
-    engine.continuations = spy
+    engine.continuations = lambda text, **k: calls.append(k) or real(text, **k)
     tools = T.make_tools()
     backend = A.make_backend(engine, tools)
-    backend.start("What is 12 * 3 + 4?")
-    code, note = backend._program(tools[0], "", [], None)
+    backend.start("How long is the term?")
+    code, agree = backend._program(tools[0], "The term is 4 years.", [], None)
     assert [k.get("n", 1) for k in calls] == [1, C.SAMPLES] and calls[1]["temperature"] > 0
-    assert code != "# numbers: 12, 3, 4\nanswer = 1 +" or "kept #1" in note
-    assert note.startswith(f"{C.SAMPLES + 1} programs")
+    assert agree * (C.SAMPLES + 1) == round(agree * (C.SAMPLES + 1))  # a share of the five programs
     calls.clear()
-    engine.continuations = lambda text, **k: calls.append(k) or ["answer = 12 * 3 + 4"]
-    assert backend._program(tools[0], "", [], None) == ("# numbers: 12, 3, 4\nanswer = 12 * 3 + 4", "")
-    assert len(calls) == 1
+    assert backend._program(tools[0], "", [], None)[1] == 1 and len(calls) == 1  # no evidence: greedy alone
+    backend.samples = 0
+    calls.clear()
+    assert backend._program(tools[0], "The term is 4 years.", [], None)[1] == 1 and len(calls) == 1
+
+    def lookup(question: str) -> str:
+        """Look a fact up."""
+        return ""
+
+    tools = tools + [A.tool(lookup, result="evidence", task_arg="question")]
+    backend = A.make_backend(engine, tools)
+    backend.lm = _pushed(small, "calculator")  # after the evidence the model chooses to compute
+    reply = backend.ask(_after(backend, "How long is the term?", "lookup", "The term is 4 years. [1]\n---\n[1] x"))
+    agree = float(reply.thought.split("% of")[0].split()[-1]) / 100 if "agree" in reply.thought else 1.0
+    assert reply.program and (not reply.calls) == (agree < 0.5 or not computes(reply.program))
+    if not reply.calls:  # the evidence answers, by the policy
+        assert reply.answer == "The term is 4 years. [1]" and reply.by == "policy"
