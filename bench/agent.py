@@ -181,6 +181,9 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
+    import ctranslate2
+
+    ctranslate2.set_random_seed(0)  # the sampled programs (--samples) the same from run to run
     s = Settings.load()
     s.apply_env()
     reg = Registry(s.cache_dir)

@@ -1,7 +1,7 @@
 """Thousands separators: one rule for every place that reads numbers out of text."""
 import pytest
 
-from core.numbers import korean_numerals, strip_thousands
+from core.numbers import korean_numerals, strip_thousands, written_numbers
 
 
 @pytest.mark.parametrize("written,read", [
@@ -26,7 +26,8 @@ def _korean(n: int, rng) -> str:
         if unit and rng.random() < 0.5:
             parts.append(f"{section:,}{unit}" if rng.random() < 0.5 else f"{section}{unit}")
         else:
-            digits = [(section // v % 10, u) for v, u in ((1000, "천"), (100, "백"), (10, "십"), (1, "")) if section // v % 10]
+            places = ((1000, "천"), (100, "백"), (10, "십"), (1, ""))
+            digits = [(section // v % 10, u) for v, u in places if section // v % 10]
             parts.append(rng.choice(["", " "]).join(f"{d}{u}" for d, u in digits) + unit)
     return rng.choice(["", " "]).join(parts)
 
@@ -43,9 +44,18 @@ def test_korean_place_unit_numbers_read_as_their_value():
 
 
 @pytest.mark.parametrize("text, found", [
-    ("파라미터가 1억 2천만 개인 모델", [("1억 2천만", 120_000_000)]), ("연봉 4,200만원에서 30%", [("4,200만", 42_000_000)]),
-    ("3.5억", [("3.5억", 350_000_000)]),
+    ("파라미터가 1억 2천만 개인 모델", [("1억 2천만", 120_000_000)]), ("3.5억", [("3.5억", 350_000_000)]),
+    ("연봉 4,200만원에서 30%", [("4,200만", 42_000_000)]),
     ("피자 8조각", []), ("3만큼 더", []), ("1,000,000바이트와 24시간", []),  # a word, a particle, no place unit
 ])
 def test_korean_numerals_and_what_is_not_one(text, found):
     assert korean_numerals(text) == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("7 billion parameters in float16 (2 bytes)", ["7 billion (=7000000000)", "2"]),
+    ("a 3-billion-parameter model, 1,200 tokens", ["3-billion (=3000000000)", "1,200"]),
+    ("연봉 4,200만원에서 30%를", ["4,200만 (=42000000)", "30%를"]), ("5 thousandths", ["5"]), ("float32", []),
+])
+def test_written_numbers_keep_what_is_glued_and_give_a_scaled_number_its_value(text, found):
+    assert written_numbers(text) == found
