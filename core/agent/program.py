@@ -101,6 +101,8 @@ class _Run:
             return self.load(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
             left, right = self.expr(node.left), self.expr(node.right)
+            if not all(isinstance(v, (int, float)) for v in (left, right)):  # [0] * 10 ** 9 would fill the memory
+                raise refused("arithmetic on a list")
             if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
                 raise UserError("agent.program_math", "an exponent too large", reason="exponent > 1000")
             return self.number(BINARY[type(node.op)](left, right))

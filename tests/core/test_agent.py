@@ -59,7 +59,8 @@ def test_calculator_runs_expressions_and_programs_like_python_and_refuses_code()
     assert T.calculator("x = 3\nprint(x * 2)") == "6"  # a number alone printed is the value
     for bad, key in [("x + 1", "agent.program_name"), ("__import__('os')", "agent.program_name"),
                      ("1/0", "agent.program_math"), ("open('f').read()", "agent.program_refused"),
-                     ("import os", "agent.program_refused"), ("answer = (", "agent.program_syntax")]:
+                     ("import os", "agent.program_refused"), ("answer = (", "agent.program_syntax"),
+                     ("convert_units(5, 'kg', 12)", "agent.bad_unit")]:  # a number where a unit belongs
         with pytest.raises(UserError) as info:
             T.calculator(bad)
         assert info.value.key == key, bad

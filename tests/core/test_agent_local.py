@@ -47,7 +47,7 @@ def test_the_evaluator_computes_what_python_computes(code, value):
     ("answer = open('f')", "agent.program_name"), ("answer = y + 1", "agent.program_name"),
     ("answer = 2 ** 5000", "agent.program_math"), ("answer = factorial(10 ** 6)", "agent.program_math"),
     ("x = 0\nfor i in range(10 ** 9):\n    x += i", "agent.program_long"), ("answer = 1 +", "agent.program_syntax"),
-    ("print('hi')", "agent.program_empty"),
+    ("print('hi')", "agent.program_empty"), ("answer = [0] * 10 ** 9", "agent.program_refused"),
 ])
 def test_the_evaluator_refuses_what_a_calculator_does_not_offer(code, key):
     with pytest.raises(UserError) as info:
