@@ -36,25 +36,12 @@ def korean_numerals(text: str) -> list[tuple[str, float]]:
     return [(m.group(), korean_value(m.group())) for m in KOREAN_NUMERAL.finditer(text)]
 
 
-SCALE_WORDS = {"thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
-# a number as written, with what is glued to it ('30%를'); one with Korean place units ('1억 2천만') or an English
-# scale word ('7 billion', '3-billion') is read whole
+# a number as written, with what is glued to it ('30%를'); one with Korean place units is read whole ('1억 2천만')
 WRITTEN_NUMBER = re.compile(f"(?P<ko>{KOREAN_NUMERAL.pattern})|"
-                            r"(?P<en>(?<![A-Za-z\d_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[\s-]?"
-                            r"(?i:thousand|million|billion|trillion)\b)|"
                             r"(?<![A-Za-z\d_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[^\s\d,.?!()]{0,3}")
 
 
-def scaled_value(written: str) -> float:
-    """The value of a number with a scale: Korean place units ('1억 2천만') or an English word ('7 billion')."""
-    word = re.search(r"[A-Za-z]+$", written)
-    if word:
-        return float(strip_thousands(written[:word.start()]).rstrip(" -")) * SCALE_WORDS[word.group().lower()]
-    return korean_value(written)
-
-
 def written_numbers(text: str) -> list[str]:
-    """A text's numbers as written, each once, one with a scale with its value: '4,200만 (=42000000)', '7 billion
-    (=7000000000)'."""
-    return list(dict.fromkeys(f"{m.group()} (={scaled_value(m.group()):.15g})" if m.lastgroup else m.group()
+    """A text's numbers as written, each once, one with Korean place units with its value: '4,200만 (=42000000)'."""
+    return list(dict.fromkeys(f"{m.group()} (={korean_value(m.group()):.15g})" if m.lastgroup else m.group()
                               for m in WRITTEN_NUMBER.finditer(text)))
