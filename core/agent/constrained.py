@@ -11,9 +11,7 @@ among what is valid, or writes a program that a safe evaluator checks:
   - a program tool (the calculator): the model writes a short Python program (program.py) after a comment listing
     the task's numbers as written; on a CTranslate2 int8 provider (the app's default) it is written there;
   - after a result, a fixed policy from the tool's metadata: a result that answers is the answer, verbatim; after
-    evidence the model chooses between answering from it and computing on it (where SAMPLES sampled programs
-    mostly reach other values than the greedy one, the evidence answers: dev look-ups 5/17 vs 4/17); after an
-    error it chooses again.
+    evidence the model chooses between answering from it and computing on it; after an error it chooses again.
 The key/value cache of the shared prompt prefix is kept, so each turn reads only the new tokens.
 """
 from __future__ import annotations
@@ -25,7 +23,7 @@ import weakref
 
 from core.numbers import strip_thousands, written_numbers
 
-from .loop import Call, Reply, execute
+from .loop import Call, Reply
 from .program import computes
 from .registry import answer_part, meta, tool_schemas
 
@@ -45,7 +43,6 @@ FACTS = "Facts: "  # a retrieved sentence given to a program, before the task
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
-SAMPLES, TEMPERATURE = 4, 0.7  # programs sampled beside the greedy one on evidence, to see if they agree
 _KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its prompt cache (shared by backends)
 
 
@@ -63,14 +60,14 @@ def task_numbers(task: str) -> list[str]:
 
 
 class LocalBackend:
-    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, samples: int = SAMPLES):
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160):
         self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
         self.tools = {t.name: t for t in tools}
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         covered = {c for t in tools for c in meta(t).covers}
         self.names = [n for n in self.tools if n not in covered]
         self.pool = next((meta(t).examples for t in tools if hasattr(meta(t).examples, "nearest")), None)
-        self.max_tokens, self.program_tokens, self.samples = max_tokens, program_tokens, samples
+        self.max_tokens, self.program_tokens = max_tokens, program_tokens
         self.kv = _KV.setdefault(provider.lm, {"cache": None, "fed": []})
 
     def start(self, task: str) -> list[dict]:
@@ -106,10 +103,8 @@ class LocalBackend:
             tool = self.tools[name]
             if meta(tool).program:
                 failed = [(m["code"], m["content"]) for m in results if not m["ok"] and m.get("code")]
-                code, agree = self._program(tool, evidence, failed, stop_event)
-                thought += f" · {agree:.0%} of {self.samples + 1} programs agree" if agree < 1 else ""
-                # a number copied from the evidence, or programs that disagree on what to compute: the evidence answers
-                if evidence and (not computes(code) or agree < 0.5):
+                code = self._program(tool, evidence, failed, stop_event)
+                if evidence and not computes(code):  # a number copied from the evidence: that answers
                     return Reply(thought=thought, program=code, answer=evidence, by="policy")
                 return Reply(thought=thought, program=code, calls=[Call(name, {meta(tool).program: code})])
             args = self._arguments(prompt, name, tool, stop_event)
@@ -252,12 +247,10 @@ class LocalBackend:
             args[key] = value
         return args
 
-    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> tuple[str, float]:
+    def _program(self, tool, evidence: str, failed: list[tuple[str, str]], stop_event) -> str:
         """The model's program for the task (program-aided solving): the tool's description says what a program may
         use; its worked examples come from the tool's metadata; a retrieved sentence is given as a fact to compute
-        on; a program that failed is shown with its error, so the model writes another. With evidence, on an engine
-        that samples, the share of programs (the greedy one and SAMPLES sampled) that reach the greedy one's value
-        comes with it (self-consistency as a confidence, not a vote); else 1."""
+        on; a program that failed is shown with its error, so the model writes another."""
         messages = [{"role": "system", "content": PROGRAM_SYSTEM.format(doc=tool.description)}]
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"{FACTS}{facts}\nTask: {self.task}" if facts else self.task
@@ -273,16 +266,5 @@ class LocalBackend:
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE + head
         engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~3x torch's speed here
         if engine is None:
-            return (head + self._until(prompt, stop_event, ("```",), limit=self.program_tokens)).strip(), 1.0
-        code = (head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()
-        if not (evidence and self.samples) or (stop_event is not None and stop_event.is_set()):
-            return code, 1.0
-        codes = [code] + [(head + c).strip() for c in engine(prompt, max_tokens=self.program_tokens, stop="```",
-                                                             n=self.samples, temperature=TEMPERATURE)]
-        return code, agreement(tool, codes)
-
-
-def agreement(tool, codes: list[str]) -> float:
-    """The share of the programs whose value is the first one's (1 when the first fails: its error is the signal)."""
-    values = [answer_part(obs) if ok else None for obs, ok in (execute(tool, {meta(tool).program: c}) for c in codes)]
-    return values.count(values[0]) / len(codes) if values[0] is not None else 1.0
+            return (head + self._until(prompt, stop_event, ("```",), limit=self.program_tokens)).strip()
+        return (head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()

@@ -514,19 +514,16 @@ class CT2Provider:
         if text.endswith("\n"):
             job.start, job.sent = len(job.ids), ""
 
-    def continuations(self, text: str, max_tokens: int = 160, stop: str | None = None, n: int = 1,
-                      temperature: float = 0.0) -> list[str]:
-        """The greedy continuation of a prompt already written as text (a chat template plus a prefill), or n samples
-        drawn together (temperature > 0), each cut at stop (a single token, so it also ends the generation). For
-        core.agent's programs; the caller holds exclusive() (core.agent does, for its whole turn), so the worker's
-        batches wait for it."""
+    def continuations(self, text: str, max_tokens: int = 160, stop: str | None = None) -> list[str]:
+        """The greedy continuation of a prompt already written as text (a chat template plus a prefill), cut at stop
+        (a single token, so it also ends the generation). For core.agent's programs; the caller holds exclusive()
+        (core.agent does, for its whole turn), so the worker's batches wait for it."""
         if self.generator is None:
             self.generator = self._load()
             self._static_kept.clear()
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         ends = list(self.end_ids) + ([self.tok.convert_tokens_to_ids(stop)] if stop in self.tok.get_vocab() else [])
-        sampled = dict(sampling_topk=0, sampling_temperature=temperature, num_hypotheses=n) if temperature > 0 else {}
         result = self.generator.generate_batch([self.tok.convert_ids_to_tokens(ids)], max_length=max_tokens,
-                                               include_prompt_in_result=False, end_token=ends, **sampled)[0]
+                                               include_prompt_in_result=False, end_token=ends)[0]
         texts = [self.tok.decode(seq, skip_special_tokens=True) for seq in result.sequences_ids]
         return [t.split(stop)[0] if stop else t for t in texts]
