@@ -121,7 +121,7 @@ def start_server(model: str, threads: int):
 
 
 def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: bool = False,
-            constrained: bool = True, hidden: bool = False, numbers_first: bool = True) -> None:
+            constrained: bool = True, hidden: bool = False) -> None:
     """One provider on one set. hidden (a frozen set): only the aggregate is printed, no task is written."""
     tools = make_tools(ctx)
     ok = turns = limits = forced = 0
@@ -134,8 +134,7 @@ def run_set(label: str, provider, ctx, tasks, max_steps: int, writer, plain: boo
             answer = complete(provider, [{"role": "user", "content": task["task"]}], temperature=0, max_tokens=120)
             steps_n, hit_limit, trace = 1, False, ""
         else:
-            backend = make_backend(provider, tools, constrained=constrained,
-                                   numbers_first=numbers_first)
+            backend = make_backend(provider, tools, constrained=constrained)
             steps = list(run_agent(backend, tools, task["task"], max_steps))
             answer, steps_n, hit_limit = final_answer(steps), steps[-1].n, steps[-1].kind == "limit"
             forced += steps[-1].kind == "answer" and steps_n == max_steps
@@ -176,8 +175,6 @@ def main():
     ap.add_argument("--engine", default="ct2", choices=["torch", "ct2"],
                     help="local: programs written by CTranslate2 int8 (the app's default engine) or by torch fp32; "
                     "tool choices and arguments are always scored on torch")
-    ap.add_argument("--numbers-first", type=int, default=1, help="1: each program starts with a comment listing the "
-                    "task's numbers as written (the examples' programs too); 0: without")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench_agent.csv"))
     args = ap.parse_args()
     import torch
@@ -200,7 +197,6 @@ def main():
     store, embedder = VectorStore(tempfile.mkdtemp(prefix="agent-bench-")), make_embedder("e5", reg)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     print(f"model {args.model}{' bf16' if args.bf16 else ''}, engine {args.engine}, "
-          f"numbers first {args.numbers_first}, "
           f"step limit {args.max_steps}, "
           f"tasks {', '.join(f'{label(k)}={len(v)}' for k, v in sets.items())}", flush=True)
     # line-buffered: a run stopped early (a slow machine, Ctrl-C) keeps every finished task's row and trace
@@ -221,8 +217,7 @@ def main():
                     # 0.5B model's RAG answer costs up to 120 tokens per look-up), as on the agent page
                     ctx = ToolContext(store, embedder, reg, provider if name == "compat" else None)
                     run_set(f"{name}/{label(set_name)}", provider, ctx, tasks, args.max_steps, writer,
-                            plain=name == "plain", constrained=name != "text", hidden=frozen(set_name),
-                            numbers_first=bool(args.numbers_first))
+                            plain=name == "plain", constrained=name != "text", hidden=frozen(set_name))
             finally:
                 if server is not None:
                     server.terminate()

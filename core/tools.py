@@ -159,6 +159,8 @@ def mentioned_units(text: str) -> list[str]:
 
 
 def _unit(ureg, name: str):
+    if not isinstance(name, str):  # a program's convert_units(5, 'kg', 12)
+        raise UserError("agent.bad_unit", f"unknown unit {name!r}", unit=str(name))
     clean = unit_name(name).strip()
     try:
         return ureg.parse_units(clean)

@@ -5,13 +5,12 @@
     backends.py     the text protocol, OpenAI and Gemini native function calling
     constrained.py  the local model's constrained tool calls (the offline path)
     program.py      program-aided solving: a short Python program run by a safe evaluator
-    duo.py          a writer and a critic taking turns
+    examples.py     the worked examples nearest to a task (dynamic few-shot)
+(core/duo.py, a writer and a critic taking turns, is the multi-agent demo beside it: chat turns, no tools.)
 """
 from .backends import GeminiBackend, OpenAIBackend, TextBackend, make_backend, parse_reply
-from .duo import Turn, writer_critic
 from .loop import MAX_STEPS, Call, Reply, Step, execute, final_answer, run_agent
 from .registry import ToolMeta, meta, tool, tool_schemas
 
-__all__ = ["MAX_STEPS", "Call", "GeminiBackend", "OpenAIBackend", "Reply", "Step", "TextBackend", "ToolMeta", "Turn",
-           "execute", "final_answer", "make_backend", "meta", "parse_reply", "run_agent", "tool", "tool_schemas",
-           "writer_critic"]
+__all__ = ["MAX_STEPS", "Call", "GeminiBackend", "OpenAIBackend", "Reply", "Step", "TextBackend", "ToolMeta",
+           "execute", "final_answer", "make_backend", "meta", "parse_reply", "run_agent", "tool", "tool_schemas"]

@@ -1,11 +1,6 @@
-"""How a model is asked for a turn, three ways (the loop in loop.py is the same for all):
-
-    TextBackend    any chat provider: the tools described in the system prompt in Qwen2.5's own format (<tools>,
-                   <tool_call>{json}</tool_call>), two worked examples; the reply parsed leniently (parse_reply), a
-                   malformed call fed back as an error observation the model can correct
-    OpenAIBackend  native function calling (tools=, tool_calls) of OpenAI and servers that implement it
-    GeminiBackend  native function calling of google-genai
-In all three the model decides every step; the only fixed policy is the loop's: the last allowed turn answers.
+"""How a model is asked for a turn (the loop in loop.py is the same for all): TextBackend, any chat provider, with
+the tools in Qwen2.5's own text format (<tools>, <tool_call>{json}</tool_call>) and a lenient parser; OpenAIBackend
+and GeminiBackend, native function calling. The model decides every step; the loop's last allowed turn answers.
 """
 from __future__ import annotations
 

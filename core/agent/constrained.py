@@ -1,26 +1,18 @@
 """Constrained tool calling: how a 0.5B model in process can drive an agent (the offline path).
 
-Left free, a small model copies the examples, invents tool names and miscopies numbers. So it never writes free text
-where a call belongs; it only ever chooses among what is valid, or writes a program that a safe evaluator checks:
-  - the prompt is the tokenizer's own chat template with tools= (Qwen2.5's <tools> block), and the assistant turn
-    is prefilled with the call opener '<tool_call>\\n{"name": "';
-  - the tool is the valid name with the highest log-probability (all names scored in one batch), the first one
-    after the 4 nearest worked tasks of the tools' example pool, each calling its tool (few-shot: measured on the
-    dev sets v1+set2, first choices 56/72 right without, 68/72 with); a tool a program can call (convert_units) is
-    offered as the program tool that covers it;
-  - the arguments are written key by key from the schema: a closed-list value is scored among its choices (those the
-    tool's `choices` hook allows for this task), a number is one of the task's numbers (digits only if it has none),
-    the task argument is the task itself;
-  - for a tool that runs programs (the calculator) the model writes a short Python program (see program.py), after
-    a comment it is given that lists the task's numbers as written (its worked examples start the same way); on a
-    provider with the CTranslate2 int8 engine (the app's default) the program is written there, ~3x faster than
-    torch fp32 here (free text after a fixed prompt needs no logits);
-  - what happens after a result is a fixed policy read from the tool's metadata: a result that answers is the
-    answer, verbatim; after evidence (a retrieved sentence) the model chooses between answering from it and
-    computing on it (a program that only copies a number computes nothing: the evidence answers); after an error
-    it chooses again.
-The key/value cache of the shared prompt prefix (system prompt and tools block, ~1000 tokens) is kept, so each turn
-reads only the new tokens.
+Left free, a small model copies the examples, invents tool names and miscopies numbers. So it only ever chooses
+among what is valid, or writes a program that a safe evaluator checks:
+  - the tool: the valid name with the highest log-probability after the call opener '<tool_call>\n{"name": "'
+    (all names scored in one batch), the first choice shown the 4 nearest pool tasks calling their tools (dev
+    v1+set2: first choices 56/72 right without, 68/72 with); a tool a program can call is offered as that program;
+  - the arguments, key by key from the schema: a closed-list value scored among its choices (those the tool's
+    `choices` hook allows), a number one of the task's numbers (digits only if it has none), the task argument
+    copied;
+  - a program tool (the calculator): the model writes a short Python program (program.py) after a comment listing
+    the task's numbers as written; on a CTranslate2 int8 provider (the app's default) it is written there;
+  - after a result, a fixed policy from the tool's metadata: a result that answers is the answer, verbatim; after
+    evidence the model chooses between answering from it and computing on it; after an error it chooses again.
+The key/value cache of the shared prompt prefix is kept, so each turn reads only the new tokens.
 """
 from __future__ import annotations
 
@@ -29,7 +21,7 @@ import json
 import re
 import weakref
 
-from core.numbers import strip_thousands
+from core.numbers import strip_thousands, written_numbers
 
 from .loop import Call, Reply
 from .program import computes
@@ -51,15 +43,15 @@ FACTS = "Facts: "  # a retrieved sentence given to a program, before the task
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CHOICE_SHOTS = 4  # worked tasks shown before the first tool choice
 MAX_ERRORS = 2  # after this many failed calls the agent answers with what it has
-_KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → {prompt kind → its cache}
+_KV: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its prompt cache (shared by backends)
 
 
 def numbers_line(task: str) -> str:
-    """A comment listing a task's numbers as written, each with what is glued to it ('# 4,200만원, 30%'): the first
-    line of every program the model is shown and of the one it writes, so it reads the task's own numbers before
-    it computes (measured: the model copied an example's 15 % where the task said 30 %)."""
-    found = re.findall(r"(?<![A-Za-z\d_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[^\s\d,.?!()]{0,3}", task)
-    return f"# numbers: {', '.join(dict.fromkeys(found))}\n" if found else ""
+    """A comment listing a task's numbers as written ('# numbers: 4,200만 (=42000000), 30%를'): the first line of every
+    program the model is shown and of the one it writes, so it reads the task's own numbers before it computes
+    (measured: the model copied an example's 15 % where the task said 30 %)."""
+    found = written_numbers(task)
+    return f"# numbers: {', '.join(found)}\n" if found else ""
 
 
 def task_numbers(task: str) -> list[str]:
@@ -68,19 +60,15 @@ def task_numbers(task: str) -> list[str]:
 
 
 class LocalBackend:
-    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160, numbers_first: bool = True):
+    def __init__(self, provider, tools, max_tokens: int = 48, program_tokens: int = 160):
         self.provider, self.lm, self.tok = provider, provider.lm, provider.tok
         self.tools = {t.name: t for t in tools}
         self.schemas = tool_schemas(tools) + [FINAL_SCHEMA]
         covered = {c for t in tools for c in meta(t).covers}
         self.names = [n for n in self.tools if n not in covered]
-        # a pool of worked tasks that names each one's tool (examples.py) shows the first choice its nearest tasks
         self.pool = next((meta(t).examples for t in tools if hasattr(meta(t).examples, "nearest")), None)
         self.max_tokens, self.program_tokens = max_tokens, program_tokens
-        self.numbers_first = numbers_first
-        # one key/value cache per prompt kind, shared by every backend on this model
-        self.kv = _KV.setdefault(provider.lm, {"tools": {"cache": None, "fed": []},
-                                               "program": {"cache": None, "fed": []}})
+        self.kv = _KV.setdefault(provider.lm, {"cache": None, "fed": []})
 
     def start(self, task: str) -> list[dict]:
         self.task = task
@@ -141,13 +129,12 @@ class LocalBackend:
                              "code": reply.program})
 
     # ---- the model's scores and greedy continuations, over a cached prefix ------------------------------------
-    def _feed(self, kind: str, ids: list[int]):
+    def _feed(self, ids: list[int]):
         """Log-probabilities of the token after ids, reusing the cached prefix they share with the last call."""
         import torch
         from transformers import DynamicCache
 
-        kv = self.kv[kind]
-        same = 0
+        kv, same = self.kv, 0
         for a, b in zip(kv["fed"], ids):
             if a != b:
                 break
@@ -167,14 +154,14 @@ class LocalBackend:
         import torch
 
         prefix = self.tok(prompt, add_special_tokens=False)["input_ids"]
-        first = self._feed("tools", prefix)
+        first = self._feed(prefix)
         cands = []
         for name in names:
             full = self.tok(prompt + name + end, add_special_tokens=False)["input_ids"]
             cands.append(full[len(prefix):] if full[:len(prefix)] == prefix else self.tok(name + end)["input_ids"])
         width = max(map(len, cands))
         batch = torch.tensor([c + [c[-1]] * (width - len(c)) for c in cands])  # right padding: never read
-        cache = copy.deepcopy(self.kv["tools"]["cache"])
+        cache = copy.deepcopy(self.kv["cache"])
         cache.batch_repeat_interleave(len(cands))
         with torch.no_grad():
             later = self.lm(batch, past_key_values=cache, use_cache=True).logits.float().log_softmax(-1)
@@ -191,13 +178,13 @@ class LocalBackend:
         probs = torch.tensor(list(scores.values())).softmax(0).tolist()
         return max(scores, key=scores.get), dict(zip(names, probs))
 
-    def _until(self, kind: str, text: str, stop_event, closers: tuple[str, ...], limit: int = 0) -> str:
+    def _until(self, text: str, stop_event, closers: tuple[str, ...], limit: int = 0) -> str:
         """Greedy continuation of text up to (not including) the first closer, at most limit tokens."""
         ids, new, out = self.tok(text, add_special_tokens=False)["input_ids"], [], ""
         for _ in range(limit or self.max_tokens):
             if stop_event is not None and stop_event.is_set():
                 break
-            nxt = int(self._feed(kind, ids).argmax())
+            nxt = int(self._feed(ids).argmax())
             if nxt in self.tok.all_special_ids:
                 break
             ids.append(nxt)
@@ -217,7 +204,7 @@ class LocalBackend:
         for _ in range(12):
             if stop_event is not None and stop_event.is_set():
                 break
-            logp = self._feed("tools", ids)
+            logp = self._feed(ids)
             allowed = list("0123456789") + ([] if integer or "." in out or not out else ["."]) + \
                 ([] if integer or out else ["-"])
             ok = torch.tensor([vocab[c] for c in allowed if c in vocab])
@@ -230,10 +217,8 @@ class LocalBackend:
 
     def _arguments(self, prompt: str, name: str, tool, stop_event) -> dict:
         """The arguments key by key from the tool's schema; the model writes (or scores) only the values."""
-        schema = tool.args_schema.model_json_schema() if tool.args_schema else {"properties": {}}
-        head = f'{name}", "arguments": {{'
-        info, args, text = meta(tool), {}, prompt + head
-        props = schema.get("properties", {})
+        props = (tool.args_schema.model_json_schema() if tool.args_schema else {}).get("properties", {})
+        info, args, text = meta(tool), {}, f'{prompt}{name}", "arguments": {{'
         for i, (key, spec) in enumerate(props.items()):
             text += ("" if i == 0 else ", ") + f'"{key}": '
             choices = spec.get("enum") or next((s.get("enum") for s in spec.get("anyOf", []) if s.get("enum")), None)
@@ -257,7 +242,7 @@ class LocalBackend:
                     written = self._digits(text, stop_event, spec["type"] == "integer")
                 value = int(float(written)) if spec["type"] == "integer" else float(written)
             else:
-                value = self._until("tools", text + '"', stop_event, ('"',)).strip()
+                value = self._until(text + '"', stop_event, ('"',)).strip()
             text += json.dumps(value, ensure_ascii=False)
             args[key] = value
         return args
@@ -270,17 +255,16 @@ class LocalBackend:
         facts = re.sub(r"\s*\[\d+\]", "", evidence)
         asked = f"{FACTS}{facts}\nTask: {self.task}" if facts else self.task
         examples = meta(tool).examples  # fixed, or a pool that gives the nearest to what is asked (examples.py)
-        first = numbers_line if self.numbers_first else (lambda task: "")
         for task, code in (examples(asked) if callable(examples) else examples):
             messages += [{"role": "user", "content": task},
-                         {"role": "assistant", "content": f"{CODE}{first(task)}{code}\n```"}]
+                         {"role": "assistant", "content": f"{CODE}{numbers_line(task)}{code}\n```"}]
         messages.append({"role": "user", "content": asked})
         for code, error in failed:
             messages += [{"role": "assistant", "content": f"{CODE}{code}\n```"},
                          {"role": "user", "content": f"That program failed ({error}). Write a corrected program."}]
-        head = first(self.task)  # the program starts with the task's numbers (facts' numbers stay in the facts)
+        head = numbers_line(self.task)  # the program starts with the task's numbers (facts' numbers stay in the facts)
         prompt = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + CODE + head
         engine = getattr(self.provider, "continuations", None)  # CTranslate2 int8: ~3x torch's speed here
         if engine is None:
-            return (head + self._until("program", prompt, stop_event, ("```",), limit=self.program_tokens)).strip()
+            return (head + self._until(prompt, stop_event, ("```",), limit=self.program_tokens)).strip()
         return (head + engine(prompt, max_tokens=self.program_tokens, stop="```")[0]).strip()

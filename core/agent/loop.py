@@ -3,11 +3,9 @@
     run_agent(backend, tools, task, max_steps, stop_event) -> Iterator[Step]
         thought → call (tool + arguments) → observation (or error) → ... → answer | limit | stopped
 
-A backend turns the conversation so far into one model turn (a Reply: a thought, tool calls or an answer). It has
-three methods: start(task) -> state, ask(state, stop_event, final) -> Reply, record(state, reply, results). The
-backends differ in how the model is asked (backends.py: a text protocol, OpenAI and Gemini function calling;
-constrained.py: a local model whose choices are constrained); the loop is the same for all of them.
-Every step says what decided it (`by`): the model, a constraint on the model, a fixed policy, or the tool.
+A backend turns the conversation into one model turn (a Reply) with start(task) -> state, ask(state, stop_event,
+final) -> Reply and record(state, reply, results); backends.py and constrained.py differ only in how the model is
+asked. Every step says what decided it (`by`): the model, a constraint on the model, a fixed policy, or the tool.
 """
 from __future__ import annotations
 
@@ -23,7 +21,6 @@ from .registry import answer_part
 
 MAX_STEPS = 12
 MAX_CALLS_PER_TURN = 2
-DECIDERS = ("model", "constraint", "policy", "tool")
 
 
 @dataclass
@@ -34,7 +31,7 @@ class Step:
     tool: str | None = None
     args: dict | None = None
     source: str | None = None  # answer only: the tool result it rests on, verbatim
-    by: str = ""         # what decided this step: model | constraint | policy | tool (see DECIDERS)
+    by: str = ""         # what decided this step: model | constraint | policy | tool
 
     def shown(self) -> str:
         """The text as the user sees it: an answer carries its tool result unless it already holds it."""
@@ -56,7 +53,7 @@ class Reply:
     calls: list[Call] = field(default_factory=list)
     answer: str | None = None
     error: str | None = None  # a malformed call, fed back to the model as an observation
-    by: str = "model"     # what decided this turn (see DECIDERS)
+    by: str = "model"     # what decided this turn
     raw: object = None    # what the backend needs to record the turn
 
 
@@ -65,8 +62,7 @@ def execute(tool, args: dict) -> tuple[str, bool]:
     its text tells the model what was wrong."""
     from pydantic import ValidationError
 
-    schema = tool.args_schema.model_json_schema() if tool.args_schema else {}
-    props = schema.get("properties", {})
+    props = (tool.args_schema.model_json_schema() if tool.args_schema else {}).get("properties", {})
     if "__text__" in args and len(props) == 1:  # a bare string for a one-argument tool
         args = {next(iter(props)): args["__text__"]}
     args = dict(args)  # the call as the model wrote it stays on the page

@@ -101,6 +101,8 @@ class _Run:
             return self.load(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
             left, right = self.expr(node.left), self.expr(node.right)
+            if not all(isinstance(v, (int, float)) for v in (left, right)):  # [0] * 10 ** 9 would fill the memory
+                raise refused("arithmetic on a list")
             if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
                 raise UserError("agent.program_math", "an exponent too large", reason="exponent > 1000")
             return self.number(BINARY[type(node.op)](left, right))
@@ -161,20 +163,20 @@ def _execute(code: str, functions: dict | None) -> tuple[float, list]:
         raise UserError("agent.program_empty", "the program computes nothing")
     if len(tree.body) > MAX_LINES:
         raise UserError("agent.program_long", "the program is too long")
-    run = _Run(functions or {})
+    state = _Run(functions or {})
     try:
-        run.block(tree.body)
+        state.block(tree.body)
     except UserError:
         raise
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise UserError("agent.program_math", f"the program failed: {exc}", reason=str(exc)[:80]) from exc
-    numbers = [v for v in run.printed if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    value = run.names.get("answer", numbers[-1] if numbers else run.names.get("_", None))
-    if value is None and run.names:
-        value = list(run.names.values())[-1]
+    numbers = [v for v in state.printed if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    value = state.names.get("answer", numbers[-1] if numbers else state.names.get("_", None))
+    if value is None and state.names:
+        value = list(state.names.values())[-1]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise UserError("agent.program_empty", "the program computes no number")
-    return value, run.printed
+    return value, state.printed
 
 
 def computes(code: str) -> bool:

@@ -59,7 +59,8 @@ def test_calculator_runs_expressions_and_programs_like_python_and_refuses_code()
     assert T.calculator("x = 3\nprint(x * 2)") == "6"  # a number alone printed is the value
     for bad, key in [("x + 1", "agent.program_name"), ("__import__('os')", "agent.program_name"),
                      ("1/0", "agent.program_math"), ("open('f').read()", "agent.program_refused"),
-                     ("import os", "agent.program_refused"), ("answer = (", "agent.program_syntax")]:
+                     ("import os", "agent.program_refused"), ("answer = (", "agent.program_syntax"),
+                     ("convert_units(5, 'kg', 12)", "agent.bad_unit")]:  # a number where a unit belongs
         with pytest.raises(UserError) as info:
             T.calculator(bad)
         assert info.value.key == key, bad
@@ -276,7 +277,9 @@ def test_bad_task_and_limits():
 
 def test_writer_and_critic_take_turns():
     provider = Scripted(["draft one", "1. too short", "draft two", "1. add an example", "draft three"])
-    turns = list(A.writer_critic(provider, "Explain dropout", rounds=2))
+    from core.duo import writer_critic
+
+    turns = list(writer_critic(provider, "Explain dropout", rounds=2))
     assert [(t.role, t.round) for t in turns] == [("writer", 0), ("critic", 1), ("writer", 1), ("critic", 2),
                                                  ("writer", 2)]
     assert "draft one" in provider.prompts[1][-1]["content"]          # the critic reads the draft

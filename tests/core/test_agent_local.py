@@ -47,7 +47,7 @@ def test_the_evaluator_computes_what_python_computes(code, value):
     ("answer = open('f')", "agent.program_name"), ("answer = y + 1", "agent.program_name"),
     ("answer = 2 ** 5000", "agent.program_math"), ("answer = factorial(10 ** 6)", "agent.program_math"),
     ("x = 0\nfor i in range(10 ** 9):\n    x += i", "agent.program_long"), ("answer = 1 +", "agent.program_syntax"),
-    ("print('hi')", "agent.program_empty"),
+    ("print('hi')", "agent.program_empty"), ("answer = [0] * 10 ** 9", "agent.program_refused"),
 ])
 def test_the_evaluator_refuses_what_a_calculator_does_not_offer(code, key):
     with pytest.raises(UserError) as info:
@@ -87,7 +87,7 @@ def test_batched_cached_name_scores_match_a_plain_forward_pass(small):
     backend = A.make_backend(small, tools)
     assert isinstance(backend, C.LocalBackend)
     prompt = backend._prompt(backend.start("Convert 42.195 km to miles."))
-    backend._feed("tools", small.tok("unrelated text first", add_special_tokens=False)["input_ids"])  # stale cache
+    backend._feed(small.tok("unrelated text first", add_special_tokens=False)["input_ids"])  # stale cache
     name, probs = backend.choose(prompt, backend.names)
     reference = {}
     prefix = small.tok(prompt, add_special_tokens=False)["input_ids"]
@@ -126,7 +126,7 @@ def test_numbers_are_digits_even_where_the_model_would_spell_them(small):
     backend = A.make_backend(small, T.make_tools())
     backend.lm = _pushed(small, " four")
     text = 'Four weeks from now: {"weeks": '
-    assert backend._until("tools", text, None, (",", "}")).startswith(" four")  # left free, it spells
+    assert backend._until(text, None, (",", "}")).startswith(" four")  # left free, it spells
     assert backend._digits(text, None, integer=True).isdigit()
     float(backend._digits(text, None, integer=False))
 
@@ -242,7 +242,8 @@ def test_every_worked_example_in_the_pool_runs_and_names_a_tool_of_the_agent():
 # ---- the task's numbers first, the int8 engine -------------------------------------------------------------
 def test_the_task_numbers_line_lists_each_number_as_written():
     line = C.numbers_line("연봉 4,200만원에서 30%를 내고, nn.Linear(512, 256) float32 모델은 4,200만원에")
-    assert line == "# numbers: 4,200만원에, 30%를, 512, 256\n"  # glued units kept, digits inside words not
+    assert line == "# numbers: 4,200만 (=42000000), 30%를, 512, 256\n"  # glued units kept, digits inside words not;
+    # a number with Korean place units read whole, with its value
     assert C.numbers_line("What is twelve times three?") == ""
     assert evaluate(line + "answer = 42000000 * 0.7") == pytest.approx(29400000)  # a comment: the program runs
 
@@ -253,8 +254,6 @@ def test_programs_start_with_the_task_numbers_on_either_engine(small):
     backend = A.make_backend(small, tools)
     backend.start("A box holds 12 eggs. How many boxes for 150 eggs?")
     assert backend._program(tools[0], "", [], None).startswith("# numbers: 12, 150\n")
-    backend.numbers_first = False
-    assert not backend._program(tools[0], "", [], None).startswith("#")
 
 
 def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch(small):
@@ -274,4 +273,3 @@ def test_on_the_int8_engine_programs_are_written_there_and_tool_choices_on_torch
     steps = list(A.run_agent(backend, tools, "What is 12 * 3 + 4?", 2))
     assert steps[0].kind == "thought" and "calculator" in steps[0].text  # the torch model's scores
     assert len(calls) == 1 + sum(s.kind == "program" for s in steps) and steps[-1].kind == "answer"
-

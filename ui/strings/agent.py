@@ -37,7 +37,7 @@ KO = {
                         'convert_units만 허용해 실행합니다). 보여 주는 풀이 예시는 고정된 것이 아니라 예시 모음(data/agent_examples.jsonl)에서 '
                         'e5 임베딩으로 과제와 가장 가까운 4개를 골라 씁니다(동적 퓨샷: 모음에 예시를 더하면 됩니다). 도구를 고르기 전에도 '
                         '모음에서 가장 가까운 과제 4개와 각각에 쓴 도구를 먼저 보여 줍니다. 결과 다음에 할 일은 도구의 메타데이터가 정합니다: 답이 되는 결과(계산, 날짜)는 그대로 답이 되고, 검색한 '
-                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 오류가 두 번 나면 멈춥니다.',
+                        '문장(근거) 다음에는 모델이 그 문장으로 답할지 그 문장 위에서 계산할지 고릅니다. 과제의 "1억 2천만" 같은 수는 값(120000000)과 함께 프로그램 첫 줄에 적어 줍니다. 오류가 두 번 나면 멈춥니다.',
     'agent.ex.calc': '3847 나누기 17은 얼마인가요?',
     'agent.ex.units': '화씨 98.6도는 섭씨 몇 도인가요?',
     'agent.ex.date': '오늘부터 100일 후는 몇 년 몇 월 며칠인가요?',
@@ -125,7 +125,9 @@ EN = {
                         "What follows a result is set by the tool's "
                         'metadata: a result that answers (a calculation, a date) is the answer, verbatim; after a '
                         'retrieved sentence (evidence) the model chooses between answering from it and computing on '
-                        'it. Two errors end the run.',
+                        'it. A number written with Korean '
+                        "place units ('1억 2천만') is listed with its value on the program's first line. "
+                        'Two errors end the run.',
     'agent.ex.calc': 'What is 3847 divided by 17?',
     'agent.ex.units': 'What is 98.6 °F in Celsius?',
     'agent.ex.date': 'What date is it 100 days from today?',

@@ -1,4 +1,5 @@
-"""Two agents taking turns: a writer drafts, a critic reviews, the writer revises (the smallest multi-agent shape)."""
+"""Two agents taking turns: a writer drafts, a critic reviews, the writer revises (the smallest multi-agent shape).
+No tools: plain chat turns, beside the tool agent of core/agent/."""
 from __future__ import annotations
 
 from dataclasses import dataclass
