@@ -8,8 +8,7 @@ what it is about:
 - a bullet or numbered list item, with its lead-in line ("실습 데이터셋:") or the heading above it,
 - a table row, as "header: cell" pairs (Markdown pipes or tab-separated; the first row is the header),
 - a definition line ("에포크: 전체 데이터를 한 번 훑는 것", "LoRA - low-rank adapters"),
-- a heading with its first line ("## 평가" + "출석 20%, 과제 40%"); an FAQ's question with every sentence of its
-  answer,
+- a heading with its first line ("## 평가" + "출석 20%, 과제 40%"),
 - any other line, even a short fragment without a final "다.".
 
 Unit.text is what the answer shows; Unit.spans are the exact pieces of the chunk to highlight (a list item's lead-in
@@ -142,7 +141,6 @@ def units(text: str) -> list[Unit]:
              if not _FENCE.match(ln)]
     out: list[Unit] = []
     heading, lead, header, first_after_heading = "", "", None, False
-    answering = False  # under an FAQ's question: every sentence of its answer is about it
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         cells = _cells(line)
@@ -159,7 +157,7 @@ def units(text: str) -> list[Unit]:
         if _LAW_PART.match(line):  # 제1장 총강: the chunker cuts at articles, so it only ends the one before
             continue
         if (asked := _question_line(line)) is not None and nxt is not None and _question_line(nxt) is None:
-            heading, lead, first_after_heading, answering = asked, "", True, True
+            heading, lead, first_after_heading = asked, "", True
             continue
         if _is_heading(line, nxt):
             title = _MD_HEADING.sub("", line).strip()
@@ -168,7 +166,7 @@ def units(text: str) -> list[Unit]:
             else:
                 lead = ""
             if _MD_HEADING.match(line) or not line.endswith((":", "：")):
-                heading, first_after_heading, answering = title, True, False
+                heading, first_after_heading = title, True
             continue
         item = _ITEM.match(line)
         if item:
@@ -195,7 +193,7 @@ def units(text: str) -> list[Unit]:
             kind = "sentence" if _ENDED.search(sent) else "line"
             if first_after_heading and j == 0:
                 out.append(Unit(_join(heading, sent), (sent,), "heading"))
-            elif heading and (kind == "line" or answering):
+            elif heading and kind == "line":
                 out.append(Unit(_join(heading, sent), (sent,), kind))
             else:
                 out.append(Unit(sent, (sent,), kind))
