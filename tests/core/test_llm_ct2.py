@@ -1,7 +1,10 @@
 """The CTranslate2 int8 engine: it streams, stops, repeats a seed, agrees with torch fp32 greedily, generates
 concurrent calls as one batch with each its own answer, and the server batches concurrent requests."""
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +13,14 @@ from core.config import Settings
 from core.llm.base import complete
 from core.llm.ct2 import load_ct2, prefix_agreement
 from core.llm.local import LocalProvider, load_local
+
+
+def _fresh_process(code: str) -> str:
+    """What a Python program prints when run in a new interpreter from the project's root (it must succeed)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
 
 S = Settings.load()
 REG = Registry(S.cache_dir)
@@ -178,9 +189,6 @@ def test_torch_free_tokenizer_gives_the_same_ids_as_autotokenizer(model):
 
 def test_an_int8_chat_does_not_import_torch():
     """torch is ~650 MiB of a chat's peak RSS: the int8 path (tokenizer, template, engine) must not load it."""
-    import subprocess
-    import sys
-
     code = ("import sys\n"
             "from core.assets import Registry\nfrom core.config import Settings\n"
             "from core.llm.base import complete\nfrom core.llm.ct2 import load_ct2\n"
@@ -188,12 +196,8 @@ def test_an_int8_chat_does_not_import_torch():
             "text = complete(p, [{'role': 'user', 'content': '안녕하세요, 자기소개를 해 주세요.'}], temperature=0,"
             " max_tokens=8)\n"
             "p.close()\nprint(bool(text.strip()), 'torch' in sys.modules)\n")
-    from pathlib import Path
-
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parents[2])
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["True", "False"], done.stdout
+    out = _fresh_process(code)
+    assert out.split() == ["True", "False"], out
 
 
 def test_asset_status_lists_the_converted_models():
@@ -305,10 +309,6 @@ def test_a_kept_system_prompt_costs_what_kv_bytes_per_token_says():
     """The cap on kept system prompts is in bytes: the estimate must be what CTranslate2 really holds (every
     attention head's keys and values, also where heads share them: SmolLM2 9 heads over 3). Measured as the RSS a
     kept static prompt adds, in a fresh process that hands freed memory back (core.procs.lean_heap)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     code = ("import time\nimport psutil\nfrom core.procs import lean_heap\nlean_heap()\n"
             "from core.assets import Registry\nfrom core.config import Settings\n"
             "from core.llm.ct2 import kv_bytes_per_token, load_ct2\n"
@@ -320,10 +320,7 @@ def test_a_kept_system_prompt_costs_what_kv_bytes_per_token_says():
             " max_length=2)\n"
             "time.sleep(0.2)\n"
             "print(psutil.Process().memory_info().rss - rss, 600 * kv_bytes_per_token(p.folder))\np.close()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parents[2])
-    assert done.returncode == 0, done.stderr[-2000:]
-    held, estimate = map(int, done.stdout.split())
+    held, estimate = map(int, _fresh_process(code).split())
     assert 0.8 * estimate <= held <= 1.25 * estimate, (held, estimate)
 
 
