@@ -11,7 +11,6 @@ def strip_thousands(text: str) -> str:
     return THOUSANDS_SEPARATOR.sub("", text)
 
 
-
 SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
 LARGE_UNITS = {"만": 10 ** 4, "억": 10 ** 8, "조": 10 ** 12}
 _PART = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[십백천][만억조]?|[만억조])"
