@@ -210,14 +210,14 @@ class GeminiBackend:
             name=call.name, response={"result" if ok else "error": obs}) for call, obs, ok in results]))
 
 
-def make_backend(provider, tools, native: bool | None = None, constrained: bool = True, **local):
+def make_backend(provider, tools, native: bool | None = None, constrained: bool = True):
     """Constrained calls for an in-process model; native function calling where the provider has it; the text
     protocol otherwise (or when native=False / constrained=False). native=None: OpenAI and Gemini natively;
     OpenAI-compatible servers by text, because not every server implements tools= (the project's own does)."""
     if constrained and hasattr(provider, "lm") and hasattr(provider, "tok"):
         from .constrained import LocalBackend
 
-        return LocalBackend(provider, tools, **local)
+        return LocalBackend(provider, tools)
     name = getattr(provider, "name", "")
     if native is None:
         native = name in ("openai", "gemini")
