@@ -37,8 +37,10 @@ class _Gate:
         self.waiting = True
 
     def __call__(self, stop):
-        work, self.work = self.work, None  # run once: what it closed over (a model) goes with this run, so the
-        while not self.slots.acquire(timeout=0.2):  # page's caches free it once the run is over or stopped
+        # run once: what the work closed over (a model) goes with this run, so the page's caches free it once the
+        # run is over or stopped
+        work, self.work = self.work, None
+        while not self.slots.acquire(timeout=0.2):
             if stop.is_set():
                 return
         self.waiting = False
