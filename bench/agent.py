@@ -8,8 +8,8 @@ Tasks needing one or two tool calls, with checkable answers. Two kinds of set, l
     frozen: any other CSV under data/eval/frozen/, named by its path there: read only as a score. Now
         --sets frozen/set3/agent_q3.csv (written before issue 29's third round; read as the merge gate since) and
         frozen/set4/agent_q4.csv (written before the fourth round, read before and after it; the merge gate since) and
-        frozen/set5/agent_q5.csv (written before the fifth round). The bench
-        prints no task, answer or trace of it, and writes none of its rows to --out.
+        frozen/set5/agent_q5.csv (written before the fifth round) and frozen/set6/agent_q6.csv (before the sixth).
+        The bench prints no task, answer or trace of it, and writes none of its rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
     local    the local model in process, constrained tool calls (core.agent.constrained); its programs written on

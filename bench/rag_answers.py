@@ -14,7 +14,9 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
                measured with the frozen rule; its questions, keys and misses are never printed: constitution3,
                clubrules, modelcard (data/eval/frozen/set3/, written before round 3); constitution4, labnotice (a
                plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4); constitution5,
-               dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before round 5).
+               dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before round 5);
+               constitution6, policy (a plain-text company handbook in articles), workshop (Markdown EN/KO workshop
+               notes; data/eval/frozen/set6/, written before round 6).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
@@ -58,6 +60,7 @@ SET2 = EVAL / "frozen" / "set2"
 SET3 = EVAL / "frozen" / "set3"
 SET4 = EVAL / "frozen" / "set4"
 SET5 = EVAL / "frozen" / "set5"
+SET6 = EVAL / "frozen" / "set6"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -89,9 +92,13 @@ SETS = {
     "constitution5": (SET5 / "rag_constitution_q5.csv", LAW, "independent"),
     "dormfaq": (SET5 / "upload_dorm_faq_ko_questions.csv", SET5 / "upload_dorm_faq_ko.txt", "independent"),
     "readme": (SET5 / "upload_service_readme_questions.csv", SET5 / "upload_service_readme.md", "independent"),
+    # sixth round (data/eval/frozen/set6/README.md, written before round 6), the same key rule
+    "constitution6": (SET6 / "rag_constitution_q6.csv", LAW, "independent"),
+    "policy": (SET6 / "upload_company_policy_ko_questions.csv", SET6 / "upload_company_policy_ko.txt", "independent"),
+    "workshop": (SET6 / "upload_workshop_notes_questions.csv", SET6 / "upload_workshop_notes.md", "independent"),
 }
 ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard", "constitution4",
-            "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme"}
+            "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme", "constitution6", "policy", "workshop"}
 
 
 def squash(text: str) -> str:
