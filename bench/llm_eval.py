@@ -10,7 +10,7 @@
    for the same N requests (--requests, 24 by default: more requests than slots, as the evaluation's 63), and the
    ratio to one at a time, per round and the median of --repeats rounds:
 
-    .venv/bin/python bench/llm_eval.py --skip sql judge --requests 24 --repeats 3 [--replicas 1x2 2x1]
+    .venv/bin/python bench/llm_eval.py --skip sql judge --requests 24 --repeats 3
 """
 import argparse
 import os
@@ -26,7 +26,6 @@ from core import runner as R
 from core import sql_eval as Q
 from core.assets import Registry
 from core.config import Settings
-from core.llm.ct2 import REPLICAS
 from core.llm.local import LocalProvider, load_local
 
 
@@ -59,53 +58,45 @@ def judge_figures(provider, db, questions, scored, n_items, n_pairs):
           f"correctness change {s['score_delta']:+.2f}")
 
 
-def throughput(server_model, questions, db, n_requests, max_tokens, repeats, replicas):
+def throughput(server_model, questions, db, n_requests, max_tokens, repeats):
     """The runner against one warm server at concurrency 1, 4 and 8, over the same N requests (the evaluation's own
     shape: more requests than slots, so a free slot meets a waiting request). Each round runs the three levels back
-    to back and its ratios are to that round's concurrency 1 on the same server: on a shared machine the load
-    drifts over minutes, and a ratio of two runs far apart measures the drift as much as the server. With several
-    --replicas values, one server each (started one after the other, each warm before its rounds), their rounds
-    alternate. The median round is printed last."""
+    to back and its ratios are to that round's concurrency 1: on a shared machine the load drifts over minutes, and
+    a ratio of two runs far apart measures the drift as much as the server. The median round is printed last."""
     import statistics
 
     schema = Q.schema_text(db)
     reqs = [R.Request(q.id, Q.build_messages(q.question, schema), max_tokens) for q in questions[:n_requests]]
-    servers = {}
-    ratios: dict = {}
-    rates: dict = {}
+    proc, url = evaluate.start_server(server_model)
+    ratios: dict[int, list[float]] = {}
+    rates: dict[int, list[float]] = {}
     try:
-        for n in replicas:
-            r, _, t = n.partition("x")
-            proc, url = evaluate.start_server(server_model, args=("--replicas", r) + (("--threads", t) if t else ()))
-            servers[n] = (proc, R.Target(url + "/v1", os.environ.get("COURSE_SERVE_KEY"), "course-local"))
-            # steady state: the server keeps the schema's system prompt from its second use on (core.llm.ct2), so
-            # two requests go first, uncounted, and every concurrency level below meets the same warm server
-            warm = Path(tempfile.mkdtemp()) / "warm.jsonl"
-            list(R.run_iter(servers[n][1], reqs[:2], warm, R.Budget(concurrency=1), R.Retry()))
+        # steady state: the server keeps the schema's system prompt from its second use on (core.llm.ct2), so two
+        # requests go first, uncounted, and every concurrency level below meets the same warm server
+        warm = Path(tempfile.mkdtemp()) / "warm.jsonl"
+        target = R.Target(url + "/v1", os.environ.get("COURSE_SERVE_KEY"), "course-local")
+        list(R.run_iter(target, reqs[:2], warm, R.Budget(concurrency=1), R.Retry()))
         for rnd in range(repeats):
-            for n, (_proc, target) in servers.items():
-                base = None
-                for conc in (1, 4, 8):
-                    out = Path(tempfile.mkdtemp()) / "r.jsonl"
-                    stats = R.Stats()
-                    list(R.run_iter(target, reqs, out, R.Budget(concurrency=conc), R.Retry(), stats=stats))
-                    res = R.read_results(out)
-                    s = R.summary(res, "course-local", stats.elapsed)
-                    base = base or s["requests_per_s"]
-                    ratios.setdefault((n, conc), []).append(s["requests_per_s"] / base)
-                    rates.setdefault((n, conc), []).append(s["requests_per_s"])
-                    print(f"  round {rnd + 1} replicas {n} concurrency {conc}: {s['requests_per_s']:.2f} req/s "
-                          f"({s['done']} done, {s['failed']} failed, {stats.retries} retries, "
-                          f"{s['completion_tokens']} tokens, {stats.elapsed:.1f} s) = "
-                          f"{s['requests_per_s'] / base:.2f}x one at a time", flush=True)
+            base = None
+            for conc in (1, 4, 8):
+                out = Path(tempfile.mkdtemp()) / "r.jsonl"
+                stats = R.Stats()
+                list(R.run_iter(target, reqs, out, R.Budget(concurrency=conc), R.Retry(), stats=stats))
+                res = R.read_results(out)
+                s = R.summary(res, "course-local", stats.elapsed)
+                base = base or s["requests_per_s"]
+                ratios.setdefault(conc, []).append(s["requests_per_s"] / base)
+                rates.setdefault(conc, []).append(s["requests_per_s"])
+                print(f"  round {rnd + 1} concurrency {conc}: {s['requests_per_s']:.2f} req/s ({s['done']} done, "
+                      f"{s['failed']} failed, {stats.retries} retries, {s['completion_tokens']} tokens, "
+                      f"{stats.elapsed:.1f} s) = {s['requests_per_s'] / base:.2f}x one at a time", flush=True)
     finally:
-        for proc, _target in servers.values():
-            evaluate.stop_server(proc)
+        evaluate.stop_server(proc)
     print(f"  median of {repeats} round(s), {len(reqs)} requests each (shared machine: other jobs share the cores):")
-    for n, conc in ratios:
-        print(f"  replicas {n} concurrency {conc}: {statistics.median(rates[n, conc]):.2f} req/s, "
-              f"{statistics.median(ratios[n, conc]):.2f}x one at a time "
-              f"(rounds: {', '.join(f'{r:.2f}' for r in ratios[n, conc])})")
+    for conc in (1, 4, 8):
+        print(f"  concurrency {conc}: {statistics.median(rates[conc]):.2f} req/s, "
+              f"{statistics.median(ratios[conc]):.2f}x one at a time "
+              f"(rounds: {', '.join(f'{r:.2f}' for r in ratios[conc])})")
 
 
 def main():
@@ -119,9 +110,6 @@ def main():
     ap.add_argument("--requests", type=int, default=24, help="runner requests per concurrency level (the evaluation "
                     "sends 63: more requests than slots)")
     ap.add_argument("--repeats", type=int, default=1, help="rounds of concurrency 1, 4, 8 (the median is shown)")
-    ap.add_argument("--replicas", nargs="+", default=[str(REPLICAS)],
-                    help="the server's CTranslate2 replicas, or RxT for R replicas of T threads each (several: one "
-                    "server each, their rounds alternating)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["sql", "judge", "runner"])
     args = ap.parse_args()
     s = Settings.load()
@@ -146,7 +134,7 @@ def main():
         print(f"Runner throughput against serve.app ({args.server_model}), {args.requests} requests, "
               f"max_tokens {args.max_tokens // 4}:")
         throughput(args.server_model, Q.spread(questions, args.requests), db, args.requests, args.max_tokens // 4,
-                   args.repeats, args.replicas)
+                   args.repeats)
 
 
 if __name__ == "__main__":

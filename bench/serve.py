@@ -20,7 +20,7 @@ from core.assets import Registry
 from core.config import Settings
 from core.evaluate import free_port
 from core.llm.base import complete
-from core.llm.ct2 import MAX_BATCH, REPLICAS, load_ct2
+from core.llm.ct2 import MAX_BATCH, load_ct2
 from core.llm.load_test import CLIENTS, run_clients
 
 
@@ -47,7 +47,6 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="requests per client")
     ap.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     ap.add_argument("--repeats", type=int, default=2, help="pairs of runs per setting (the median ratio is shown)")
-    ap.add_argument("--replicas", type=int, default=REPLICAS, help="the batched server's CTranslate2 replicas")
     ap.add_argument("--lengths", nargs="+", choices=["natural", "fixed"], default=["natural", "fixed"])
     args = ap.parse_args()
     s = Settings.load()
@@ -55,8 +54,8 @@ def main():
     # both servers up at once, and each pair of runs (one at a time, then batched) back to back: on a shared machine
     # the load drifts over minutes, and a ratio of two runs a minute apart measured the drift as much as batching
     servers = {}
-    for mode, max_batch, replicas in (("one at a time", 1, 1), ("batched", MAX_BATCH, args.replicas)):
-        provider = load_ct2(args.model, reg, s.cache_dir, max_batch=max_batch, replicas=replicas)
+    for mode, max_batch in (("one at a time", 1), ("batched", MAX_BATCH)):
+        provider = load_ct2(args.model, reg, s.cache_dir, max_batch=max_batch)
         complete(provider, [{"role": "user", "content": "hi"}], temperature=0, max_tokens=2)  # warm-up
         servers[mode] = (provider, *serve(provider))
     ratios: dict = {}

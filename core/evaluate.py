@@ -115,17 +115,15 @@ def quantize_compare(model, x, y, repeats: int = 20) -> tuple[list[QuantResult],
 
 
 # ---- the server as a process ------------------------------------------------------------------------------------
-def start_server(model: str = "smollm2-135m", port: int | None = None, timeout: float = 120.0,
-                 args: tuple[str, ...] = ()):
-    """`python -m serve.app` as a child process on 127.0.0.1 (args: more of its options); returns (process,
-    base_url) once /health answers."""
+def start_server(model: str = "smollm2-135m", port: int | None = None, timeout: float = 120.0):
+    """`python -m serve.app` as a child process on 127.0.0.1; returns (process, base_url) once /health answers."""
     port = port or free_port()
     import tempfile
 
     # a pipe would fill; an unnamed file vanishes with its last handle instead of piling up in /tmp per start
     log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", model, "--port", str(port), *args],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "serve.app", "--model", model, "--port", str(port)], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -418,18 +418,12 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--engine", choices=["ctranslate2", "torch"], default=None,
                     help="generation engine (default: COURSE_LLM_ENGINE, else ctranslate2 int8, which batches)")
-    ap.add_argument("--replicas", type=int, default=None,
-                    help="CTranslate2 batches generated at once, sharing one copy of the weights (default: core.llm.ct2"
-                    ".REPLICAS)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="CTranslate2 threads per replica (default: the cores shared among the replicas)")
     ap.add_argument("--api-key-env", default="COURSE_SERVE_KEY", help="env var holding the key clients must send")
     args = ap.parse_args()
     settings = Settings.load()
     settings.apply_env()
     registry = Registry(settings.cache_dir)
-    provider = load_provider(args.model, registry, settings.cache_dir, args.engine or settings.llm_engine,
-                             replicas=args.replicas, intra_threads=args.threads)
+    provider = load_provider(args.model, registry, settings.cache_dir, args.engine or settings.llm_engine)
     import os
 
     app = create_app(provider, make_embedder("e5", registry),

@@ -44,7 +44,6 @@ from core.llm.base import GenParams, Message, check_messages, provider_id
 
 CONTEXT_TOKENS = 4096
 MAX_BATCH = 8          # jobs generated together at most (the server's concurrency goal)
-REPLICAS = 2           # batches generated at once: CTranslate2 replicas (inter_threads) sharing one copy of the weights
 GATHER_S = 0.02        # the worker waits this long after a job arrives for others to join its batch ...
 GATHER_MAX_S = 0.2     # ... while they keep arriving (HTTP requests come in over tens of ms), at most this long
 IDLE_S = 60            # a worker with nothing to do this long ends (and no longer keeps its provider alive)
@@ -181,7 +180,7 @@ def end_ids(folder: Path, tok) -> list[int]:
 def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", intra_threads: int | None = None,
              progress: Callable[[str], None] | None = None, folder: Path | None = None,
              torch_loader: Callable | None = None, max_batch: int = MAX_BATCH,
-             static_cache_bytes: int = STATIC_CACHE_BYTES, replicas: int = REPLICAS) -> "CT2Provider":
+             static_cache_bytes: int = STATIC_CACHE_BYTES) -> "CT2Provider":
     """A ready CT2Provider for a local model (converted on first use), or for a converted folder (a LoRA merge)."""
     folder = Path(folder) if folder else prepare(model, registry, cache_dir, progress)
     if progress:
@@ -193,7 +192,7 @@ def load_ct2(model: str, registry, cache_dir: Path, compute_type: str = "int8", 
 
             return load_local(model, registry, cache_dir)
     return CT2Provider(model, folder, tok, compute_type, intra_threads, torch_loader=torch_loader,
-                       max_batch=max_batch, static_cache_bytes=static_cache_bytes, replicas=replicas)
+                       max_batch=max_batch, static_cache_bytes=static_cache_bytes)
 
 
 def prefix_agreement(reference: list[int], tokens: list[int], n: int) -> float:
@@ -211,15 +210,13 @@ def prefix_agreement(reference: list[int], tokens: list[int], n: int) -> float:
 
 
 def load_provider(model: str, registry, cache_dir: Path, engine: str = "ctranslate2",
-                  progress: Callable[[str], None] | None = None, replicas: int | None = None,
-                  intra_threads: int | None = None):
+                  progress: Callable[[str], None] | None = None):
     """The local model's provider on the engine asked for: 'ctranslate2' (int8, the default) or 'torch'."""
     if engine == "torch":
         from core.llm.local import LocalProvider, load_local
 
         return LocalProvider(model, *load_local(model, registry, cache_dir, progress))
-    return load_ct2(model, registry, cache_dir, progress=progress, replicas=replicas or REPLICAS,
-                    intra_threads=intra_threads)
+    return load_ct2(model, registry, cache_dir, progress=progress)
 
 
 def kv_bytes_per_token(folder: Path) -> int:
@@ -271,11 +268,9 @@ class CT2Provider:
 
     def __init__(self, model_name: str, folder: Path, tokenizer, compute_type: str = "int8",
                  intra_threads: int | None = None, torch_loader: Callable | None = None, max_batch: int = MAX_BATCH,
-                 static_cache_bytes: int = STATIC_CACHE_BYTES, replicas: int = REPLICAS):
+                 static_cache_bytes: int = STATIC_CACHE_BYTES):
         self.name, self.folder, self.tok, self.compute_type = model_name, Path(folder), tokenizer, compute_type
         self.intra_threads = intra_threads or threads()
-        self.replicas = max(1, int(replicas))
-        self._engine_lock = threading.Lock()
         self.generator = self._load()
         self.id = provider_id("local", f"{model_name}/ct2-{compute_type}")
         self.end_ids = end_ids(self.folder, tokenizer)
@@ -286,12 +281,8 @@ class CT2Provider:
         self._torch_loader, self._torch = torch_loader, None
         self._torch_lock = threading.Lock()
         self._jobs: queue.Queue = queue.Queue()
-        self._workers: list[threading.Thread] = []
+        self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
-        self._gather_lock = threading.Lock()  # one worker at a time takes jobs from the queue and gathers a batch
-        self._running = threading.Condition()  # guards _active and _solo
-        self._active = 0     # batches generating now (at most `replicas`)
-        self._solo = False   # the batch generating needs the engine alone (a seeded sample reloads it)
         self._waiting = 0
         self._static_seen: dict[tuple[str, ...], int] = {}   # system prompts seen (the latest 64)
         self._static_kept: set[tuple[str, ...]] = set()      # those whose state the engine keeps
@@ -299,13 +290,12 @@ class CT2Provider:
         _LIVE.add(self)
 
     def close(self) -> None:
-        """Stop the workers (after the batches they are generating) and free the engine, and the torch model if one
-        was loaded (`lm` loads it again when asked)."""
+        """Stop the worker (after the batch it is generating) and free the engine, and the torch model if one was
+        loaded (`lm` loads it again when asked)."""
         with self._worker_lock:
-            workers, self._workers = [w for w in self._workers if w.is_alive()], []
-        for _ in workers:
-            self._jobs.put(None)  # one each: a worker that takes one ends
-        for worker in workers:
+            worker, self._worker = self._worker, None
+        if worker is not None and worker.is_alive():
+            self._jobs.put(None)
             worker.join(30)
         self.generator = None
         self._torch = None  # no lock: light mode may drop this engine while `lm` is loading, in the same thread
@@ -313,19 +303,8 @@ class CT2Provider:
     def _load(self):
         import ctranslate2
 
-        # the replicas share the weights (CTranslate2 loads a model once per device): a second one costs its own
-        # working buffers, not a second model
         return ctranslate2.Generator(str(self.folder), device="cpu", compute_type=self.compute_type,
-                                     inter_threads=self.replicas, intra_threads=self.intra_threads)
-
-    def _engine(self):
-        """The engine, loaded again if it was closed (a dropped cache entry) while a session still held it, or
-        dropped for a seeded sample; one load at a time (two would hold two copies of the weights)."""
-        with self._engine_lock:
-            if self.generator is None:
-                self.generator = self._load()
-                self._static_kept.clear()  # a fresh engine keeps no system prompt
-            return self.generator
+                                     intra_threads=self.intra_threads)
 
     # ---- what the pages and core.agent read ------------------------------------------------------------------
     def models(self) -> list[str]:
@@ -412,11 +391,9 @@ class CT2Provider:
         with self._worker_lock:
             self._waiting += 1
             self._jobs.put(job)
-            self._workers = [w for w in self._workers if w.is_alive()]
-            while len(self._workers) < self.replicas:
-                worker = threading.Thread(target=self._work, daemon=True, name=f"ct2-{self.name}")
-                self._workers.append(worker)
-                worker.start()
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, daemon=True, name=f"ct2-{self.name}")
+                self._worker.start()
 
     def _take(self, first: _Job) -> list[_Job]:
         """The next batch: the oldest job and those waiting with the same sampling settings, gathered until none
@@ -454,56 +431,22 @@ class CT2Provider:
             self._waiting -= 1
 
     def _work(self) -> None:
-        """One of `replicas` workers. A worker takes the oldest job and gathers its batch, while the others wait
-        their turn to take one; it then generates, and the next worker takes the jobs that arrive meanwhile: a
-        request that comes while a batch runs starts at once on the other replica, instead of waiting for that
-        batch's longest answer."""
-        me = threading.current_thread()
         while True:
-            with self._gather_lock:
-                try:
-                    first = self._jobs.get(timeout=IDLE_S)
-                except queue.Empty:
-                    with self._worker_lock:  # _submit starts new workers under this lock for those gone
-                        if self._jobs.empty():
-                            self._workers = [w for w in self._workers if w is not me]
-                            return
-                    continue
-                if first is None:  # close()
-                    return
-                # the jobs that arrive while the engine is busy (both replicas, or core.agent holding the lock)
-                # join this one
-                self._enter(solo=first.key()[0] == "seeded")
-                try:
-                    batch = self._take(first)
-                except BaseException:
-                    self._leave()
-                    raise
             try:
+                first = self._jobs.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._worker_lock:  # _submit starts a new worker under this lock if this one has gone
+                    if self._jobs.empty():
+                        self._worker = None
+                        return
+                continue
+            if first is None:  # close()
+                return
+            # the jobs that arrive while the engine is busy (a batch, or core.agent holding the lock) join this one
+            with self.exclusive():
+                batch = self._take(first)
                 if batch:
                     self._generate(batch)
-            finally:
-                self._leave()
-
-    def _enter(self, solo: bool) -> None:
-        """Wait for a free replica. The first batch of this provider takes the process-wide turn (exclusive(): the
-        agent, a torch generation) and the last one to end gives it back; a batch that needs the engine alone waits
-        for the others to end, and they for it."""
-        with self._running:
-            while self._solo or (solo and self._active) or self._active >= self.replicas:
-                self._running.wait()
-            if self._active == 0:
-                self.exclusive().acquire()
-            self._active += 1
-            self._solo = solo
-
-    def _leave(self) -> None:
-        with self._running:
-            self._active -= 1
-            self._solo = False
-            if self._active == 0:
-                self.exclusive().release()
-            self._running.notify_all()
 
     def _generate(self, batch: list[_Job]) -> None:
         import ctranslate2
@@ -518,19 +461,17 @@ class CT2Provider:
         try:
             if p.temperature > 0 and p.seed is not None:
                 # the sampler's random generator is made once per engine thread from the global seed
-                # (CTranslate2 issue #1757): a seeded sample gets a freshly loaded engine (~0.2–1 s), generating
-                # alone (_enter)
+                # (CTranslate2 issue #1757): a seeded sample gets a freshly loaded engine (~0.2–1 s)
                 ctranslate2.set_random_seed(p.seed)
-                with self._engine_lock:
-                    self.generator = None
-            generator = self._engine()
+                self.generator = None
+            if self.generator is None:  # that, or closed (a dropped cache entry) while a session still held it
+                self.generator = self._load()
+                self._static_kept.clear()  # a fresh engine keeps no system prompt
             static = batch[0].static
             if static:
-                with self._engine_lock:
-                    keep = self._keep(static)
-                kwargs.update(static_prompt=list(static), cache_static_prompt=keep)
+                kwargs.update(static_prompt=list(static), cache_static_prompt=self._keep(static))
             self.batches.append(len(batch))
-            generator.generate_batch([j.tokens for j in batch], **kwargs)
+            self.generator.generate_batch([j.tokens for j in batch], **kwargs)
         except BaseException as exc:  # surfaced to every reader of the batch
             error = exc
         for job in batch:
@@ -540,8 +481,7 @@ class CT2Provider:
 
     def _keep(self, static: tuple[str, ...]) -> bool:
         """Whether the engine keeps this system prompt's state: the second time it is seen (one seen once is
-        likely never seen again), while the kept states fit in static_cache_bytes (one copy for every replica:
-        CTranslate2 keeps them with the model, which the replicas share)."""
+        likely never seen again), while the kept states fit in static_cache_bytes."""
         if static in self._static_kept:
             return True
         seen = self._static_seen.pop(static, 0) + 1
@@ -589,10 +529,12 @@ class CT2Provider:
         """The greedy continuation of a prompt already written as text (a chat template plus a prefill), cut at stop
         (a single token, so it also ends the generation). For core.agent's programs; the caller holds exclusive()
         (core.agent does, for its whole turn), so the worker's batches wait for it."""
-        generator = self._engine()
+        if self.generator is None:
+            self.generator = self._load()
+            self._static_kept.clear()
         ids = self.tok(text, add_special_tokens=False)["input_ids"]
         ends = list(self.end_ids) + ([self.tok.convert_tokens_to_ids(stop)] if stop in self.tok.get_vocab() else [])
-        result = generator.generate_batch([self.tok.convert_ids_to_tokens(ids)], max_length=max_tokens,
+        result = self.generator.generate_batch([self.tok.convert_ids_to_tokens(ids)], max_length=max_tokens,
                                                include_prompt_in_result=False, end_token=ends)[0]
         texts = [self.tok.decode(seq, skip_special_tokens=True) for seq in result.sequences_ids]
         return [t.split(stop)[0] if stop else t for t in texts]

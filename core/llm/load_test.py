@@ -63,14 +63,13 @@ def run_clients(ask: Callable[[str], str], n_clients: int, requests_each: int = 
 
 def batching_table(model: str, registry, cache_dir: Path, clients=CLIENTS, requests_each: int = 1,
                    max_tokens: int = 32, progress: Callable[[str], None] | None = None) -> list[dict]:
-    """For each number of clients: one at a time (an engine that takes one request at a time: one replica, one
-    job per batch) vs batched (the same engine taking up to 8 together, on its replicas), in this process,
-    greedy."""
-    from core.llm.ct2 import MAX_BATCH, REPLICAS, load_ct2
+    """For each number of clients: one at a time (an engine that takes one request per step) vs batched (the
+    same engine taking up to 8 together), in this process, greedy."""
+    from core.llm.ct2 import MAX_BATCH, load_ct2
 
     rows = []
-    for mode, max_batch, replicas in (("one_at_a_time", 1, 1), ("batched", MAX_BATCH, REPLICAS)):
-        provider = load_ct2(model, registry, cache_dir, max_batch=max_batch, replicas=replicas)
+    for mode, max_batch in (("one_at_a_time", 1), ("batched", MAX_BATCH)):
+        provider = load_ct2(model, registry, cache_dir, max_batch=max_batch)
         try:
             complete(provider, [{"role": "user", "content": "hi"}], temperature=0, max_tokens=2)  # warm-up
             for n in clients:

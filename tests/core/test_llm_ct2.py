@@ -192,8 +192,7 @@ def test_an_int8_chat_does_not_import_torch():
     code = ("import sys\n"
             "from core.assets import Registry\nfrom core.config import Settings\n"
             "from core.llm.base import complete\nfrom core.llm.ct2 import load_ct2\n"
-            # one replica: a second one's first-use buffers would count too (the cap counts each replica's copy)
-            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir, replicas=1)\n"
+            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir)\n"
             "text = complete(p, [{'role': 'user', 'content': '안녕하세요, 자기소개를 해 주세요.'}], temperature=0,"
             " max_tokens=8)\n"
             "p.close()\nprint(bool(text.strip()), 'torch' in sys.modules)\n")
@@ -246,33 +245,6 @@ def test_a_short_answer_ends_before_the_long_one_in_its_batch(smol):
     before = _both_while_busy(smol, ask)
     assert smol.batches[before:] == [2], smol.batches[before:]
     assert still_running[0] == 1 and still_running[1] == 0, still_running
-
-
-def test_a_request_arriving_while_a_batch_runs_starts_before_that_batch_ends(smol):
-    """Two replicas (core.llm.ct2.REPLICAS): a request that comes while a long batch generates is generated at once
-    on the other, and both write what they write alone; with one replica it waits for the long batch's end."""
-    long = [{"role": "user", "content": "Count from one to one hundred, in words."}]
-    short = [{"role": "user", "content": "Name three colours."}]
-    alone = complete(smol, short, temperature=0, max_tokens=8)
-
-    def run(provider):
-        it = provider.stream(long, temperature=0, max_tokens=150, min_tokens=150)
-        first = next(it)  # the long batch is generating
-        before = len(provider.batches)
-        answer = complete(provider, short, temperature=0, max_tokens=8)
-        long_running = provider.ahead()  # jobs not yet ended when the short one got its end
-        return answer, long_running, provider.batches[before:], first + "".join(it)
-
-    assert smol.replicas == 2
-    answer, long_running, batches, long_text = run(smol)
-    assert (answer, long_running, batches) == (alone, 1, [1])
-    one = load_ct2("smollm2-135m", REG, S.cache_dir, replicas=1)
-    try:
-        answer, long_running, batches, one_text = run(one)
-    finally:
-        one.close()
-    assert (answer, long_running, batches) == (alone, 0, [1])
-    assert one_text == long_text
 
 
 def test_min_tokens_holds_off_the_end(smol):
@@ -340,8 +312,7 @@ def test_a_kept_system_prompt_costs_what_kv_bytes_per_token_says():
     code = ("import time\nimport psutil\nfrom core.procs import lean_heap\nlean_heap()\n"
             "from core.assets import Registry\nfrom core.config import Settings\n"
             "from core.llm.ct2 import kv_bytes_per_token, load_ct2\n"
-            # one replica: a second one's first-use buffers would count too (the cap counts each replica's copy)
-            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir, replicas=1)\n"
+            "s = Settings.load()\np = load_ct2('smollm2-135m', Registry(s.cache_dir), s.cache_dir)\n"
             "words = p.tok.convert_ids_to_tokens(p.tok(open('core/llm/ct2.py').read())['input_ids'])\n"
             "p.generator.generate_batch([words[:8]], max_length=2)\n"  # the engine's first-use buffers
             "rss = psutil.Process().memory_info().rss\n"
