@@ -7,7 +7,10 @@
    (gold answer vs another question's answer) and on the model's own few-shot answers; position-swap and
    length-padding measurements.
 3. The asyncio runner against the project's own server (python -m serve.app): throughput at concurrency 1, 4, 8
-   for the same requests, and the ratio to one at a time.
+   for the same N requests (--requests, 24 by default: more requests than slots, as the evaluation's 63), and the
+   ratio to one at a time, per round and the median of --repeats rounds:
+
+    .venv/bin/python bench/llm_eval.py --skip sql judge --requests 24 --repeats 3
 """
 import argparse
 import os
@@ -55,28 +58,45 @@ def judge_figures(provider, db, questions, scored, n_items, n_pairs):
           f"correctness change {s['score_delta']:+.2f}")
 
 
-def throughput(server_model, questions, db, n_requests, max_tokens):
+def throughput(server_model, questions, db, n_requests, max_tokens, repeats):
+    """The runner against one warm server at concurrency 1, 4 and 8, over the same N requests (the evaluation's own
+    shape: more requests than slots, so a free slot meets a waiting request). Each round runs the three levels back
+    to back and its ratios are to that round's concurrency 1: on a shared machine the load drifts over minutes, and
+    a ratio of two runs far apart measures the drift as much as the server. The median round is printed last."""
+    import statistics
+
     schema = Q.schema_text(db)
     reqs = [R.Request(q.id, Q.build_messages(q.question, schema), max_tokens) for q in questions[:n_requests]]
     proc, url = evaluate.start_server(server_model)
+    ratios: dict[int, list[float]] = {}
+    rates: dict[int, list[float]] = {}
     try:
         # steady state: the server keeps the schema's system prompt from its second use on (core.llm.ct2), so two
         # requests go first, uncounted, and every concurrency level below meets the same warm server
         warm = Path(tempfile.mkdtemp()) / "warm.jsonl"
         target = R.Target(url + "/v1", os.environ.get("COURSE_SERVE_KEY"), "course-local")
         list(R.run_iter(target, reqs[:2], warm, R.Budget(concurrency=1), R.Retry()))
-        base = None
-        for conc in (1, 4, 8):
-            out = Path(tempfile.mkdtemp()) / "r.jsonl"
-            stats = R.Stats()
-            list(R.run_iter(target, reqs, out, R.Budget(concurrency=conc), R.Retry(), stats=stats))
-            res = R.read_results(out)
-            s = R.summary(res, "course-local", stats.elapsed)
-            base = base or s["requests_per_s"]
-            print(f"  concurrency {conc}: {s['requests_per_s']:.2f} req/s ({s['done']} done, {s['failed']} failed, "
-                  f"{stats.retries} retries, {stats.elapsed:.1f} s) = {s['requests_per_s'] / base:.2f}x one at a time")
+        for rnd in range(repeats):
+            base = None
+            for conc in (1, 4, 8):
+                out = Path(tempfile.mkdtemp()) / "r.jsonl"
+                stats = R.Stats()
+                list(R.run_iter(target, reqs, out, R.Budget(concurrency=conc), R.Retry(), stats=stats))
+                res = R.read_results(out)
+                s = R.summary(res, "course-local", stats.elapsed)
+                base = base or s["requests_per_s"]
+                ratios.setdefault(conc, []).append(s["requests_per_s"] / base)
+                rates.setdefault(conc, []).append(s["requests_per_s"])
+                print(f"  round {rnd + 1} concurrency {conc}: {s['requests_per_s']:.2f} req/s ({s['done']} done, "
+                      f"{s['failed']} failed, {stats.retries} retries, {s['completion_tokens']} tokens, "
+                      f"{stats.elapsed:.1f} s) = {s['requests_per_s'] / base:.2f}x one at a time", flush=True)
     finally:
         evaluate.stop_server(proc)
+    print(f"  median of {repeats} round(s), {len(reqs)} requests each (shared machine: other jobs share the cores):")
+    for conc in (1, 4, 8):
+        print(f"  concurrency {conc}: {statistics.median(rates[conc]):.2f} req/s, "
+              f"{statistics.median(ratios[conc]):.2f}x one at a time "
+              f"(rounds: {', '.join(f'{r:.2f}' for r in ratios[conc])})")
 
 
 def main():
@@ -87,7 +107,9 @@ def main():
     ap.add_argument("--judge-items", type=int, default=12)
     ap.add_argument("--judge-pairs", type=int, default=6)
     ap.add_argument("--server-model", default="qwen2.5-0.5b", help="the server's own default model")
-    ap.add_argument("--requests", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=24, help="runner requests per concurrency level (the evaluation "
+                    "sends 63: more requests than slots)")
+    ap.add_argument("--repeats", type=int, default=1, help="rounds of concurrency 1, 4, 8 (the median is shown)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["sql", "judge", "runner"])
     args = ap.parse_args()
     s = Settings.load()
@@ -111,7 +133,8 @@ def main():
     if "runner" not in args.skip:
         print(f"Runner throughput against serve.app ({args.server_model}), {args.requests} requests, "
               f"max_tokens {args.max_tokens // 4}:")
-        throughput(args.server_model, subset or questions, db, args.requests, args.max_tokens // 4)
+        throughput(args.server_model, Q.spread(questions, args.requests), db, args.requests, args.max_tokens // 4,
+                   args.repeats)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,18 @@ server requests are one batch (the worker gathers while they keep arriving). Tok
 generate_batch's per-token callback, which also stops a job (its end token, its own max_tokens, its stop event, or
 its reader gone) without stopping the others, and hands that job its end at once: a short answer does not wait for
 the longest in its batch. A batch still lasts as long as its longest answer, so with answers of very different
-lengths 8 clients gain less than with equal ones (bench/serve.py measures both).
+lengths 8 clients gain less than with equal ones (bench/serve.py measures both). Its prompts cost more than their
+tokens, too: CTranslate2 reads a batch's prompts in one pass only up to the shortest one, and each longer prompt's
+other tokens one per generation step of the whole batch (measured, Text-to-SQL question tails after the kept
+schema, loaded 2-core box: one tail 0.2 s, two equal tails 0.5 s, tails of 16 and 38 tokens 3.5 s), so a batch of
+questions of different lengths lasts up to its longest tail minus its shortest more steps.
+
+Tried for issue 30 and dropped (bench/llm_eval.py, 24 requests, shared 2-core box): two engine replicas taking
+jobs from one queue, so a request arriving during a batch starts on the other (2 replicas x 2 threads: 1.56-1.70x
+at concurrency 8 against 1.84-1.90x for one engine in alternating rounds; 2 x 1 thread: 1.01-1.45x; peak RSS +150
+to +210 MiB; commit 7e5162f on branch r30f), and stopping a batch whose rows are half done to restart its
+unfinished rows with the newcomers (its rows' prompts and tokens so far are read again one per step, as above:
+-10 % to +8 % time over 8 + 4 requests, within the noise).
 
 The system prompt is read once (prefix caching, as vLLM's automatic prefix caching or CTranslate2's "static
 prompt"): the tokens of a conversation's leading system turn(s) are handed to generate_batch as its static_prompt,
