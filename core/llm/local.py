@@ -111,6 +111,7 @@ def load_local(model: str, registry, cache_dir: Path, progress: Callable[[str], 
         progress("converting")
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     lm = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    tie_twin_embeddings(lm, gguf)
     lm.hf_quantizer = None  # a GGUF-loaded model refuses save_pretrained otherwise
     if hasattr(lm.config, "quantization_config"):
         del lm.config.quantization_config
@@ -121,6 +122,40 @@ def load_local(model: str, registry, cache_dir: Path, progress: Callable[[str], 
     tok.save_pretrained(str(tmp))
     tmp.rename(target)
     return load_local(model, registry, cache_dir, progress, dtype)
+
+
+TWIN_TOLERANCE = 0.1  # relative difference of two copies of one matrix quantised apart (Qwen's: 0.044)
+
+
+def tie_twin_embeddings(lm, gguf: Path | None = None) -> bool:
+    """Tie the input and output embeddings into one matrix when the GGUF stored one matrix twice. A model trained
+    with tied embeddings (Qwen2.5-0.5B: 151,936 x 896, a quarter of its weights) can come as a GGUF holding both
+    `token_embd` and `output`, quantised apart (Q5_0 and Q8_0 here); transformers then loads two untied copies,
+    and the fp32 copy (+545 MB) and the int8 engine (+136 MB) carry the matrix twice. Copies whose relative
+    difference is quantisation noise (≤ TWIN_TOLERANCE) are one matrix: the more precise copy (more bits per weight
+    in the GGUF; `output` when unknown) becomes both. True when it tied them."""
+    import torch
+
+    inp, out = lm.get_input_embeddings(), lm.get_output_embeddings()
+    if lm.config.tie_word_embeddings or out is None or inp.weight.shape != out.weight.shape:
+        return False
+    with torch.no_grad():
+        if (inp.weight - out.weight).norm() > TWIN_TOLERANCE * out.weight.norm():
+            return False
+        bits = _gguf_bits(gguf) if gguf else {}
+        if bits.get("token_embd.weight", 0) <= bits.get("output.weight", 0):
+            inp.weight.copy_(out.weight)
+    lm.config.tie_word_embeddings = True
+    lm.tie_weights()  # the output layer now shares the input matrix: saved once, loaded once
+    return True
+
+
+def _gguf_bits(gguf: Path) -> dict[str, float]:
+    """Bits per weight of each tensor of a GGUF file, from its quantisation type (the gguf package's reader)."""
+    from gguf import GGML_QUANT_SIZES, GGUFReader
+
+    sizes = {t.name: GGML_QUANT_SIZES[t.tensor_type] for t in GGUFReader(str(gguf)).tensors}
+    return {name: 8 * size / block for name, (block, size) in sizes.items()}
 
 
 # Sessions share one cached model (st.cache_resource): one generation at a time per process, since two at once

@@ -41,6 +41,8 @@ def qwen():
 @pytest.mark.default_model
 def test_default_model_answers(qwen):
     assert (converted_dir(S.cache_dir, "qwen2.5-0.5b") / "config.json").exists()
+    # its GGUF holds the embedding matrix twice (Q5_0 and Q8_0): the copy keeps it once
+    assert qwen.lm.get_input_embeddings().weight.data_ptr() == qwen.lm.get_output_embeddings().weight.data_ptr()
     answer = complete(qwen, MSGS, temperature=0, max_tokens=6)
     assert "paris" in answer.lower(), answer
 

@@ -152,3 +152,41 @@ def test_provider_ids_name_kind_model_and_server():
     b = OpenAICompatible(None, "gpt-4o-mini", base_url="http://127.0.0.1:9/v1", name="openai")
     assert a.id == "openai:gpt-4o-mini@https://api.openai.com/v1" and b.id == "openai:gpt-4o-mini@http://127.0.0.1:9/v1"
     assert GeminiProvider("k", "gemini-2.0-flash").id == "gemini:gemini-2.0-flash"
+
+
+def _tiny_lm(tied: bool):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=tied)
+    return Qwen2ForCausalLM(config)
+
+
+def test_twin_embeddings_are_tied_to_the_output_copy_and_saved_once(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from core.llm.local import tie_twin_embeddings
+
+    lm = _tiny_lm(tied=False)
+    with torch.no_grad():  # one matrix quantised twice: the input copy differs by noise
+        out = lm.get_output_embeddings().weight
+        lm.get_input_embeddings().weight.copy_(out + 0.02 * out.std() * torch.randn_like(out))
+    kept = out.detach().clone()
+    assert tie_twin_embeddings(lm)
+    assert torch.equal(lm.get_input_embeddings().weight, kept)
+    lm.save_pretrained(tmp_path)
+    again = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert again.get_input_embeddings().weight.data_ptr() == again.get_output_embeddings().weight.data_ptr()
+    assert torch.equal(again.get_output_embeddings().weight, kept)
+
+
+def test_different_embedding_matrices_stay_apart():
+    from core.llm.local import tie_twin_embeddings
+
+    lm = _tiny_lm(tied=False)  # two independent random matrices: not one matrix twice
+    assert not tie_twin_embeddings(lm)
+    assert lm.get_input_embeddings().weight.data_ptr() != lm.get_output_embeddings().weight.data_ptr()
+    assert not tie_twin_embeddings(_tiny_lm(tied=True))  # already one
