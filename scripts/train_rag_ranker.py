@@ -15,8 +15,9 @@ the not-certain floor: the probability below which 5 % of answerable questions' 
 Leave-one-set-out (--loso, printed before the final fit): each set is scored by a ranker, refusal model and threshold
 fitted on the other 10 sets (the refusal rows of each training set from a ranker that saw neither it nor the held-out
 set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its threshold chosen the same way. A right
-answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. The lead's
-third set (data/eval/frozen/set3) is never read here. Seeded: the same data give the same file.
+answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. Since round 6
+the lead's third sets (constitution3, clubrules, modelcard) are dev sets too: 14 sets. Only sets labelled "dev" in
+bench/rag_answers.SETS are read; the lead's later sets (set4, set5) never are. Seeded: the same data give the same file.
 
 Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,word collects near-topic unanswerables
 made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
@@ -84,7 +85,7 @@ def collect(names, near_kinds=("key", "word")):
         qs = pd.read_csv(path, keep_default_na=False, dtype=str)
         col = collection(doc)
         ix = rag._index(store.get(col, e5), e5)
-        units = {"shown": [rag.shown(s) for s in ix.sentences], "sentences": list(ix.sentences),
+        units = {"shown": [rag.shown(s) for s in ix.sentences], "sentences": list(ix.sentences), "docs": list(ix.docs),
                  "owner": ix.owner.copy(), "kinds": list(ix.kinds), "blocks": list(ix.blocks),
                  "heads": list(ix.heads), "spans": list(ix.spans)}
         per = []
