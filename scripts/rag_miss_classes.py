@@ -15,7 +15,7 @@ It reads the rows train_rag_ranker.py collected (--cache; they must hold the chu
 round 6) and prints the counts per set, the median length of the answers given, and with --show the misses (dev sets
 only: set4 and set5 are never read).
 
-    .venv/bin/python scripts/rag_miss_classes.py --cache /tmp/rows.pkl [--show c,b]
+    .venv/bin/python scripts/rag_miss_classes.py --cache /tmp/rows.pkl [--show c,b] [--adjacent 0.5]
 """
 import argparse
 import pickle
@@ -74,7 +74,7 @@ def run(study, show=()):
         right = refused_un = 0
         for r, (p, _, _) in zip(per, probs):
             z, top, _ = T._refusal_row(r, model)
-            text = T._widened(units, z, top, T.WIDEN)
+            text = T._widened(units, z, top, T.WIDEN, T.ADJACENT)
             if p >= th:
                 lengths.append(len(text))
             if not r["answerable"]:
@@ -101,7 +101,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, required=True, help="rows written by scripts/train_rag_ranker.py --cache")
     ap.add_argument("--show", default="", help="comma-separated classes whose misses to print (dev sets only)")
+    ap.add_argument("--adjacent", type=float, default=None, help="score with this ADJACENT ratio (default: off)")
     args = ap.parse_args()
+    T.ADJACENT = args.adjacent
     data = pickle.loads(args.cache.read_bytes())
     assert all(B.SETS[n][2] == "dev" for n in data), "only dev sets are diagnosed"
     assert all("docs" in d[0] for d in data.values()), "rows collected before round 6: collect them again"

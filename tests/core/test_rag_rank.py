@@ -185,6 +185,30 @@ def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_sta
     assert rag.widen(other, 0, np.array([0.8, 0.8]), 0.25)[0] == texts[0]
 
 
+def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_stays_two_sentences():
+    """Round 6 (ranker field "adjacent"): a unit of no list or table takes the one unit next to it in its chunk."""
+    texts = ["제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다.", "③ 의무교육은 무상으로 한다.",
+             "④ 교육의 자주성은 보장된다.", "- 목록 항목", "제32조 ① 모든 국민은 근로의 권리를 가진다."]
+    ix = _list_index(texts, [-1, -1, -1, 0, -1], [0] * 5, [0, 0, 0, 0, 1], ["sentence"] * 3 + ["item", "sentence"])
+    ix.spans = [(t,) for t in texts]
+    p = np.array([0.8, 0.5, 0.3, 0.9, 0.9])
+    text, spans = rag.widen(ix, 0, p, 0.25, adjacent=0.5)
+    # the next clause, without its ③ mark; the extractive answer drops the article's heading and ② (rag.shown)
+    assert rag.shown(text) == "모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. 의무교육은 무상으로 한다."
+    assert spans == (texts[0], texts[1])
+    assert rag.widen(ix, 0, p, 0.25)[0] == texts[0]  # adjacent off: the unit alone, as before round 6
+    assert rag.widen(ix, 0, p, 0.25, adjacent=0.7)[0] == texts[0]  # the next clause scores too low
+    # of the two neighbours the higher one; never a list item, never another chunk (article)
+    assert rag.widen(ix, 1, np.array([0.3, 0.8, 0.5, 0.9, 0.9]), 0.25, adjacent=0.5)[1] == (texts[1], texts[2])
+    assert rag.widen(ix, 2, np.array([0.1, 0.1, 0.8, 0.9, 0.9]), 0.25, adjacent=0.5)[0] == texts[2]
+    assert rag.widen(ix, 4, np.ones(5), 0.25, adjacent=0.1)[0] == texts[4]
+    # longer than the limit, or more than two sentences together: the unit alone
+    assert rag.widen(ix, 0, p, 0.25, max_len=50, adjacent=0.5)[0] == texts[0]
+    ix.sentences = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
+    assert rag.widen(ix, 0, np.ones(5), 0.25, adjacent=0.5)[0] == ix.sentences[0]
+    assert rag.sentence_count("A: Yes. Post it [1].") == 2
+
+
 def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tmp_path):
     """core.rag_rank.near_topic (the refusal model's made-up unanswerables): the same question on the document
     without the unit that answers it keeps the rest of the topic, and the shipped rule is less sure of it."""
