@@ -46,6 +46,7 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
     assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0 and coef["novel_sim"] > 0
     assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
+    assert ranker.adjacent == data["adjacent"] and 0 < ranker.adjacent < 1  # round 6: a sentence's next clause
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
