@@ -195,7 +195,8 @@ def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_s
     p = np.array([0.8, 0.5, 0.3, 0.9, 0.9])
     text, spans = rag.widen(ix, 0, p, 0.25, adjacent=0.5)
     # the next clause, without its ③ mark; the extractive answer drops the article's heading and ② (rag.shown)
-    assert rag.shown(text) == "모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. 의무교육은 무상으로 한다."
+    assert rag.shown(text) == ("모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. "
+                               "의무교육은 무상으로 한다.")
     assert spans == (texts[0], texts[1])
     assert rag.widen(ix, 0, p, 0.25)[0] == texts[0]  # adjacent off: the unit alone, as before round 6
     assert rag.widen(ix, 0, p, 0.25, adjacent=0.7)[0] == texts[0]  # the next clause scores too low
