@@ -211,6 +211,24 @@ def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_s
     assert rag.sentence_count("A: Yes. Post it [1].") == 2
 
 
+def test_the_chain_shows_and_highlights_the_next_clause_with_a_ranker_that_takes_it(law):
+    from dataclasses import replace
+
+    store, e5 = law
+    article = "제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. ③ 의무교육은 무상으로 한다."
+    store.build("edu__e5", [D.Chunk(article, "law.txt", 0)], e5)
+    base = R.default_ranker()
+    question = "의무교육은 돈을 내야 하나요?"
+    alone = rag.chain(store, "edu__e5", e5, k=1, min_support=-1, ranker=replace(base, adjacent=None)).invoke(question)
+    both = rag.chain(store, "edu__e5", e5, k=1, min_support=-1, ranker=replace(base, adjacent=0.0)).invoke(question)
+    assert rag.sentence_count(rag.extractive(alone).text) == 1
+    answer = rag.extractive(both)
+    assert answer.text == ("모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. "
+                           "의무교육은 무상으로 한다. [1]")
+    assert both.sentences_of(1) == ["제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다.",
+                                    "③ 의무교육은 무상으로 한다."]
+
+
 def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tmp_path):
     """core.rag_rank.near_topic (the refusal model's made-up unanswerables): the same question on the document
     without the unit that answers it keeps the rest of the topic, and the shipped rule is less sure of it."""
