@@ -9,14 +9,14 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
                (data/eval/dev_upload_syllabus_ko.md + questions: a list-heavy Markdown upload written for #34);
                since round 3 also styles, bootcamp, lecture (data/eval/frozen/) and constitution2, handout, faq
                (data/eval/frozen/set2/): written by someone who saw neither the method nor the other sets, they were
-               the independent sets of rounds 1 and 2 and are read and trained on now;
+               the independent sets of rounds 1 and 2 and are read and trained on now; since round 6 also
+               constitution3, clubrules, modelcard (data/eval/frozen/set3/, the independent sets of round 3);
   independent  a set written by someone who saw neither the method nor the other sets, copied in unchanged,
-               measured with the frozen rule; its questions, keys and misses are never printed: constitution3,
-               clubrules, modelcard (data/eval/frozen/set3/, written before round 3); constitution4, labnotice (a
-               plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4); constitution5,
-               dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before round 5);
-               constitution6, policy (a plain-text company handbook in articles), workshop (Markdown EN/KO workshop
-               notes; data/eval/frozen/set6/, written before round 6).
+               measured with the frozen rule; its questions, keys and misses are never printed: constitution4,
+               labnotice (a plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4);
+               constitution5, dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before
+               round 5); constitution6, policy (a plain-text company handbook in articles), workshop (Markdown
+               EN/KO workshop notes; data/eval/frozen/set6/, written before round 6).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
@@ -79,10 +79,10 @@ SETS = {
     "constitution2": (SET2 / "rag_constitution_fresh.csv", LAW, "dev"),
     "handout": (SET2 / "upload_lab_handout_ko_questions.csv", SET2 / "upload_lab_handout_ko.md", "dev"),
     "faq": (SET2 / "upload_faq_en_questions.csv", SET2 / "upload_faq_en.md", "dev"),
-    # third round (data/eval/frozen/set3/README.md), the same key rule: the independent sets now
-    "constitution3": (SET3 / "rag_constitution_q3.csv", LAW, "independent"),
-    "clubrules": (SET3 / "upload_club_rules_ko_questions.csv", SET3 / "upload_club_rules_ko.md", "independent"),
-    "modelcard": (SET3 / "upload_model_card_en_questions.csv", SET3 / "upload_model_card_en.md", "independent"),
+    # third round (data/eval/frozen/set3/README.md), the same key rule: independent in round 3, dev since round 6
+    "constitution3": (SET3 / "rag_constitution_q3.csv", LAW, "dev"),
+    "clubrules": (SET3 / "upload_club_rules_ko_questions.csv", SET3 / "upload_club_rules_ko.md", "dev"),
+    "modelcard": (SET3 / "upload_model_card_en_questions.csv", SET3 / "upload_model_card_en.md", "dev"),
     # fourth round (data/eval/frozen/set4/README.md, written before round 4), the same key rule
     "constitution4": (SET4 / "rag_constitution_q4.csv", LAW, "independent"),
     "labnotice": (SET4 / "upload_lab_notice_ko_questions.csv", SET4 / "upload_lab_notice_ko.txt", "independent"),

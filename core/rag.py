@@ -365,14 +365,29 @@ def select_sentences(question: str, hits: list[Hit], ix: _Index, n: int = 2, ran
 
 
 MAX_ANSWER = 200  # characters: a widened answer stays a short, direct answer, not a pasted chunk
+MAX_SENTENCES = 2  # a unit joined with the sentence next to it stays a direct answer: at most two sentences
 
 
-def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]], bool]) -> list[int]:
+def sentence_count(text: str) -> int:
+    """Sentences of an answer as a reader counts them (ends at . ! ? before a space; citation marks ignored)."""
+    return len([s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\[\d+\]", "", text).strip()) if s.strip()])
+
+
+def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]], bool],
+               adjacent: float | None = None) -> list[int]:
     """Unit j and the adjacent units of its list or table block (same chunk: same owner) whose probability p is at
-    least ratio × p[j], nearest first, while fits(the sorted indices) holds."""
+    least ratio × p[j], nearest first, while fits(the sorted indices) holds. A unit of no list or table (a sentence,
+    a definition, a heading's first line) takes, with `adjacent` set, the one unit next to it in the same chunk, also
+    of no block, whose probability is at least adjacent × p[j] (the higher of the two when both are), if it fits: a
+    law's next clause ("의무교육은 무상으로 한다.") or an answer's second sentence often holds what the first one
+    introduces."""
     keep = [j]
     if blocks[j] < 0:
-        return keep
+        if adjacent is None:
+            return keep
+        near = [i for i in (j - 1, j + 1) if 0 <= i < len(blocks) and blocks[i] < 0 and owner[i] == owner[j]
+                and p[i] >= adjacent * p[j] and fits(sorted([i, j]))]
+        return sorted([j, max(near, key=lambda i: p[i])]) if near else keep
     grown = True
     while grown:
         grown = False
@@ -383,21 +398,32 @@ def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]
     return keep
 
 
-def join_units(texts, idx: list[int], head: int, row: bool) -> str:
+def join_units(texts, idx: list[int], head: int, row: bool, block: bool = True) -> str:
     """Units of one block as one answer: the first one's context (its first `head` characters) once, then each
-    unit's own part: "context: item; item" or "header: row / row"."""
+    unit's own part: "context: item; item" or "header: row / row". Units of no block (block False): the texts one
+    after the other, the later ones without their clause mark (shown)."""
+    if not block:
+        return " ".join([texts[idx[0]]] + [shown(texts[i]) for i in idx[1:]])
     return texts[idx[0]][:head] + (" / " if row else "; ").join(texts[i][head:] for i in idx)
 
 
-def widen(ix: _Index, j: int, p, ratio: float, max_len: int = MAX_ANSWER) -> tuple[str, tuple[str, ...]]:
+def widen(ix: _Index, j: int, p, ratio: float, max_len: int = MAX_ANSWER,
+          adjacent: float | None = None) -> tuple[str, tuple[str, ...]]:
     """Unit j with the adjacent units of its list or table block whose probability p is at least ratio × p[j]
     (grow_block), while the answer fits max_len. A question that asks for several things ("optimizer and learning
-    rate", "the two kinds of …") is often answered by neighbouring items of one list. Returns (text, spans to
-    highlight)."""
-    def text(idx: list[int]) -> str:
-        return join_units(ix.sentences, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row")
+    rate", "the two kinds of …") is often answered by neighbouring items of one list. With `adjacent`, a unit of no
+    block takes the unit next to it that scores at least adjacent × p[j] (grow_block), while the two stay within
+    max_len and MAX_SENTENCES. Returns (text, spans to highlight)."""
+    block = ix.blocks[j] >= 0
 
-    keep = grow_block(j, p, ratio, ix.blocks, ix.owner, lambda idx: len(text(idx)) <= max_len)
+    def text(idx: list[int]) -> str:
+        return join_units(ix.sentences, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row", block)
+
+    def fits(idx: list[int]) -> bool:
+        t = text(idx)
+        return len(t) <= max_len if block else len(shown(t)) <= max_len and sentence_count(shown(t)) <= MAX_SENTENCES
+
+    keep = grow_block(j, p, ratio, ix.blocks, ix.owner, fits, adjacent)
     return text(keep), tuple(s for i in keep for s in ix.spans[i])
 
 
@@ -460,10 +486,10 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
             conf = lambda s: answerable  # noqa: E731
         support = [s for s in ranked[:sentences] if conf(s) >= min_support
                    and (count is None or count.search(s.sentence))]
-        if model is not None and model.widen and ranked and ranked[0].unit >= 0:  # a list item takes its neighbours
-            best = ranked[0]
+        if model is not None and (model.widen or model.adjacent) and ranked and ranked[0].unit >= 0:
+            best = ranked[0]  # a list item takes its neighbours, a sentence the one next to it
             text, spans = widen(ix, best.unit, ix.probabilities(question, _query_vector(embedder, question), model),
-                                model.widen)
+                                model.widen or float("inf"), adjacent=model.adjacent)
             ranked[0] = Support(best.source, text, best.score, best.relevance, spans, best.unit)
             support = [ranked[0] if s is best else s for s in support]
         out = build_prompt(question, hits, support)

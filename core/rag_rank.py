@@ -234,6 +234,9 @@ class Ranker:
     # an answer that is one item of a list or one row of a table takes the adjacent items/rows of the same block
     # whose probability is at least this share of the best one's (core.rag.widen); None: the unit alone
     widen: float | None = None
+    # an answer of no list or table takes the unit next to it in its chunk (its next clause or sentence) whose
+    # probability is at least this share of the best one's (core.rag.grow_block); None: the unit alone
+    adjacent: float | None = None
 
     def logits(self, x):
         return _linear(x, self.coef, self.intercept, self.mean, self.scale)
@@ -271,7 +274,8 @@ class Ranker:
         if data.get("refusal") and not set(data["refusal"]["features"]) <= set(REFUSAL_FEATURES):
             raise ValueError(f"{path} has an unknown refusal feature: rerun scripts/train_rag_ranker.py")
         return cls(data["coef"], data["intercept"], data["mean"], data["scale"], data["answer"], data["threshold"],
-                   data["floor"], data.get("refusal"), data.get("widen"))
+                   data["floor"], data.get("refusal"), data.get("widen"),
+                   data.get("adjacent"))
 
 
 _LOADED: dict[str, Ranker] = {}

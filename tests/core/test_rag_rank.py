@@ -46,6 +46,7 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
     assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0 and coef["novel_sim"] > 0
     assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
+    assert ranker.adjacent == data["adjacent"] and 0 < ranker.adjacent < 1  # round 6: a sentence's next clause
     # two units of one chunk, equally close by e5; one holds the words of the question and the asked-for count
     texts = ["대통령의 임기는 5년으로 한다.", "국무총리는 국회의 동의를 얻어 대통령이 임명한다."]
     lex = R.Lexical(texts, [" ".join(texts)])
@@ -183,6 +184,49 @@ def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_sta
     # the same block number in another chunk is another list
     other = _list_index(texts[:2], [0, 0], heads[:2], [0, 1], ["item", "item"])
     assert rag.widen(other, 0, np.array([0.8, 0.8]), 0.25)[0] == texts[0]
+
+
+def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_stays_two_sentences():
+    """Round 6 (ranker field "adjacent"): a unit of no list or table takes the one unit next to it in its chunk."""
+    texts = ["제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다.", "③ 의무교육은 무상으로 한다.",
+             "④ 교육의 자주성은 보장된다.", "- 목록 항목", "제32조 ① 모든 국민은 근로의 권리를 가진다."]
+    ix = _list_index(texts, [-1, -1, -1, 0, -1], [0] * 5, [0, 0, 0, 0, 1], ["sentence"] * 3 + ["item", "sentence"])
+    ix.spans = [(t,) for t in texts]
+    p = np.array([0.8, 0.5, 0.3, 0.9, 0.9])
+    text, spans = rag.widen(ix, 0, p, 0.25, adjacent=0.5)
+    # the next clause, without its ③ mark; the extractive answer drops the article's heading and ② (rag.shown)
+    assert rag.shown(text) == ("모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. "
+                               "의무교육은 무상으로 한다.")
+    assert spans == (texts[0], texts[1])
+    assert rag.widen(ix, 0, p, 0.25)[0] == texts[0]  # adjacent off: the unit alone, as before round 6
+    assert rag.widen(ix, 0, p, 0.25, adjacent=0.7)[0] == texts[0]  # the next clause scores too low
+    # of the two neighbours the higher one; never a list item, never another chunk (article)
+    assert rag.widen(ix, 1, np.array([0.3, 0.8, 0.5, 0.9, 0.9]), 0.25, adjacent=0.5)[1] == (texts[1], texts[2])
+    assert rag.widen(ix, 2, np.array([0.1, 0.1, 0.8, 0.9, 0.9]), 0.25, adjacent=0.5)[0] == texts[2]
+    assert rag.widen(ix, 4, np.ones(5), 0.25, adjacent=0.1)[0] == texts[4]
+    # longer than the limit, or more than two sentences together: the unit alone
+    assert rag.widen(ix, 0, p, 0.25, max_len=50, adjacent=0.5)[0] == texts[0]
+    ix.sentences = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
+    assert rag.widen(ix, 0, np.ones(5), 0.25, adjacent=0.5)[0] == ix.sentences[0]
+    assert rag.sentence_count("A: Yes. Post it [1].") == 2
+
+
+def test_the_chain_shows_and_highlights_the_next_clause_with_a_ranker_that_takes_it(law):
+    from dataclasses import replace
+
+    store, e5 = law
+    article = "제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. ③ 의무교육은 무상으로 한다."
+    store.build("edu__e5", [D.Chunk(article, "law.txt", 0)], e5)
+    base = R.default_ranker()
+    question = "의무교육은 돈을 내야 하나요?"
+    alone = rag.chain(store, "edu__e5", e5, k=1, min_support=-1, ranker=replace(base, adjacent=None)).invoke(question)
+    both = rag.chain(store, "edu__e5", e5, k=1, min_support=-1, ranker=replace(base, adjacent=0.0)).invoke(question)
+    assert rag.sentence_count(rag.extractive(alone).text) == 1
+    answer = rag.extractive(both)
+    assert answer.text == ("모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다. "
+                           "의무교육은 무상으로 한다. [1]")
+    assert both.sentences_of(1) == ["제31조 ② 모든 국민은 그 보호하는 자녀에게 초등교육을 받게 할 의무를 진다.",
+                                    "③ 의무교육은 무상으로 한다."]
 
 
 def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tmp_path):
