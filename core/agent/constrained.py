@@ -145,7 +145,8 @@ class LocalBackend:
         elif same < kv["cache"].get_seq_length():
             kv["cache"].crop(same - kv["cache"].get_seq_length())  # a negative count: tokens to drop
         with torch.no_grad():
-            out = self.lm(torch.tensor([ids[same:]]), past_key_values=kv["cache"], use_cache=True)
+            # logits for the last token only: a 1,000-token prompt's full logits are 0.2 GB (SmolLM2) to 0.6 GB (Qwen)
+            out = self.lm(torch.tensor([ids[same:]]), past_key_values=kv["cache"], use_cache=True, logits_to_keep=1)
         kv["fed"] = list(ids)
         return out.logits[0, -1].float().log_softmax(-1)
 
