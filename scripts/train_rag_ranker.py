@@ -13,7 +13,7 @@ threshold: the highest refusal of unanswerable questions with at most 10 % of an
 the not-certain floor: the probability below which 5 % of answerable questions' best units fall (out of set).
 
 Leave-one-set-out (--loso, printed before the final fit): each set is scored by a ranker, refusal model and threshold
-fitted on the other 10 sets (the refusal rows of each training set from a ranker that saw neither it nor the held-out
+fitted on the other sets (the refusal rows of each training set from a ranker that saw neither it nor the held-out
 set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its threshold chosen the same way. A right
 answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. Since round 6
 the lead's third sets (constitution3, clubrules, modelcard) are dev sets too: 14 sets. Only sets labelled "dev" in
