@@ -373,14 +373,14 @@ def sentence_count(text: str) -> int:
     return len([s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\[\d+\]", "", text).strip()) if s.strip()])
 
 
-def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]], bool],
+def grow_block(j: int, p, ratio: float | None, blocks, owner, fits: Callable[[list[int]], bool],
                adjacent: float | None = None) -> list[int]:
     """Unit j and the adjacent units of its list or table block (same chunk: same owner) whose probability p is at
-    least ratio × p[j], nearest first, while fits(the sorted indices) holds. A unit of no list or table (a sentence,
-    a definition, a heading's first line) takes, with `adjacent` set, the one unit next to it in the same chunk, also
-    of no block, whose probability is at least adjacent × p[j] (the higher of the two when both are), if it fits: a
-    law's next clause ("의무교육은 무상으로 한다.") or an answer's second sentence often holds what the first one
-    introduces."""
+    least ratio × p[j], nearest first, while fits(the sorted indices) holds (ratio None: none). A unit of no list or
+    table (a sentence, a definition, a heading's first line) takes, with `adjacent` set, the one unit next to it in
+    the same chunk, also of no block, whose probability is at least adjacent × p[j] (the higher of the two when both
+    are), if it fits: a law's next clause ("의무교육은 무상으로 한다.") or an answer's second sentence often holds what
+    the first one introduces."""
     keep = [j]
     if blocks[j] < 0:
         if adjacent is None:
@@ -388,7 +388,7 @@ def grow_block(j: int, p, ratio: float, blocks, owner, fits: Callable[[list[int]
         near = [i for i in (j - 1, j + 1) if 0 <= i < len(blocks) and blocks[i] < 0 and owner[i] == owner[j]
                 and p[i] >= adjacent * p[j] and fits(sorted([i, j]))]
         return sorted([j, max(near, key=lambda i: p[i])]) if near else keep
-    grown = True
+    grown = ratio is not None
     while grown:
         grown = False
         for i in (min(keep) - 1, max(keep) + 1):
@@ -407,7 +407,7 @@ def join_units(texts, idx: list[int], head: int, row: bool, block: bool = True) 
     return texts[idx[0]][:head] + (" / " if row else "; ").join(texts[i][head:] for i in idx)
 
 
-def widen(ix: _Index, j: int, p, ratio: float, max_len: int = MAX_ANSWER,
+def widen(ix: _Index, j: int, p, ratio: float | None, max_len: int = MAX_ANSWER,
           adjacent: float | None = None) -> tuple[str, tuple[str, ...]]:
     """Unit j with the adjacent units of its list or table block whose probability p is at least ratio × p[j]
     (grow_block), while the answer fits max_len. A question that asks for several things ("optimizer and learning
@@ -489,7 +489,7 @@ def chain(store, collection: str, embedder, k: int = 4, threshold: float = 0.0, 
         if model is not None and (model.widen or model.adjacent) and ranked and ranked[0].unit >= 0:
             best = ranked[0]  # a list item takes its neighbours, a sentence the one next to it
             text, spans = widen(ix, best.unit, ix.probabilities(question, _query_vector(embedder, question), model),
-                                model.widen or float("inf"), adjacent=model.adjacent)
+                                model.widen, adjacent=model.adjacent)
             ranked[0] = Support(best.source, text, best.score, best.relevance, spans, best.unit)
             support = [ranked[0] if s is best else s for s in support]
         out = build_prompt(question, hits, support)

@@ -227,7 +227,7 @@ def _widened(units, z, top, ratio, adjacent=None):
         t = text(idx)
         return len(t) <= rag.MAX_ANSWER and (block or rag.sentence_count(t) <= rag.MAX_SENTENCES)
 
-    keep = rag.grow_block(top, 1 / (1 + np.exp(-z)), ratio or float("inf"), units["blocks"], units["owner"], fits,
+    keep = rag.grow_block(top, 1 / (1 + np.exp(-z)), ratio, units["blocks"], units["owner"], fits,
                           adjacent)
     return text(keep)
 

@@ -177,6 +177,7 @@ def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_sta
     assert rag.widen(ix, 4, p, 0.01) == (texts[4], ("- 그냥 문장입니다.",))  # not a list member
     assert rag.widen(ix, 0, np.ones(5), 0.25, max_len=44)[0] == "하이퍼파라미터: optimizer AdamW; learning rate 3e-4"
     assert rag.widen(ix, 0, np.ones(5), 0.25, max_len=20)[0] == texts[0]  # longer than the limit: not widened
+    assert rag.widen(ix, 0, np.ones(5), None)[0] == texts[0]  # no ratio: a list item stays alone
     # rows of a table are joined by " / " after their shared header context
     rows = _list_index(["일정: 요일: 목; 장소: 407호", "일정: 요일: 금; 장소: 312호"], [0, 0], [4, 4], [0, 0],
                        ["row", "row"])
