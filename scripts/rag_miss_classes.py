@@ -64,9 +64,7 @@ def run(study, show=()):
     for held in names:
         rest = [n for n in names if n != held]
         model = study.ranker(rest)
-        train, weight = study.training(rest, 0.0)
-        refusal = T.fit_refusal(train, weight)
-        th = T.choose(T.refusal_points(train, refusal))
+        refusal, th = T.out_of_set(study, rest, 0.0)
         units, per = study.data[held][:2]
         rows = study.questions(held, model)
         probs = T.refusal_points(rows, refusal)

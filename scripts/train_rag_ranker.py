@@ -285,6 +285,13 @@ def score(points, th):
             "unanswerable": len(un), "top1": sum(p[1] for p in ans), "threshold": th}
 
 
+def out_of_set(study, rest, weight=NEAR_WEIGHT, kind=NEAR_KIND):
+    """(refusal model, threshold) fitted on the sets `rest` only: how a held-out set is scored."""
+    train, w = study.training(rest, weight, kind)
+    model = fit_refusal(train, w)
+    return model, choose(refusal_points(train, model))
+
+
 def loso(study, variants=((NEAR_KIND, NEAR_WEIGHT),), hand=True):
     """Leave-one-set-out figures of the learned rule (one row per (kind, weight) of the near-topic unanswerables in
     the refusal fit; weight 0: none) and of the hand rule (as shipped and re-thresholded)."""
@@ -295,9 +302,7 @@ def loso(study, variants=((NEAR_KIND, NEAR_WEIGHT),), hand=True):
     for held in names:
         rest = [n for n in names if n != held]
         for k, w in variants:
-            train, weight = study.training(rest, w, k)
-            model = fit_refusal(train, weight)
-            th = choose(refusal_points(train, model))
+            model, th = out_of_set(study, rest, w, k)
             out[_label(k, w)][held] = score(
                 refusal_points(study.questions(held, study.ranker(rest)), model), th)
         if not hand:
