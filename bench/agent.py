@@ -1,14 +1,15 @@
 """Agent benchmark (prints its figures; not a test).
 
 Tasks needing one or two tool calls, with checkable answers. Two kinds of set, labelled as such in every line:
-    DEV sets: tasks, heldout, fresh, fresh2, fresh3, fresh4, wordproblems (data/eval/agent_*.csv), and v1, set2
-        (data/eval/frozen/agent_independent.csv and frozen/set2/agent_fresh_independent.csv: written by someone who
-        saw neither the code nor any other set, read as totals until issue 29's third round, item by item since,
-        so DEV sets now). Their misses were read while the agent was designed: their figures are in-distribution.
+    DEV sets: tasks, heldout, fresh, fresh2, fresh3, fresh4, wordproblems (data/eval/agent_*.csv), and v1, set2,
+        set3, set4 (data/eval/frozen/agent_independent.csv, frozen/set2/agent_fresh_independent.csv,
+        frozen/set3/agent_q3.csv, frozen/set4/agent_q4.csv: written by someone who saw neither the code nor any other
+        set, read as totals first, then item by item (v1, set2 since issue 29's third round, set3 since the sixth,
+        set4 since the seventh), so DEV sets now). Their misses were read while the agent was designed: their
+        figures are in-distribution.
     frozen: any other CSV under data/eval/frozen/, named by its path there: read only as a score. Now
-        --sets frozen/set3/agent_q3.csv (written before issue 29's third round; read as the merge gate since) and
-        frozen/set4/agent_q4.csv (written before the fourth round, read before and after it; the merge gate since) and
-        frozen/set5/agent_q5.csv (written before the fifth round) and frozen/set6/agent_q6.csv (before the sixth).
+        --sets frozen/set5/agent_q5.csv (written before the fifth round; a merge gate since), frozen/set6/agent_q6.csv
+        (before the sixth; a merge gate since) and frozen/set7/agent_q7.csv (before the seventh).
         The bench prints no task, answer or trace of it, and writes none of its rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:
@@ -80,8 +81,9 @@ def correct(answer: str | None, kind: str, expected: str, today: dt.date) -> boo
     return any(p.lower() in answer.lower() for p in expected.split("|"))
 
 
-# the first two sets written outside the project: dev sets since issue 29's third round (their items were read)
-DEV_ELSEWHERE = {"v1": "frozen/agent_independent.csv", "set2": "frozen/set2/agent_fresh_independent.csv"}
+# sets written outside the project whose items have since been read: dev sets
+DEV_ELSEWHERE = {"v1": "frozen/agent_independent.csv", "set2": "frozen/set2/agent_fresh_independent.csv",
+                 "set3": "frozen/set3/agent_q3.csv", "set4": "frozen/set4/agent_q4.csv"}
 
 
 def frozen(name: str) -> bool:
@@ -162,9 +164,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--providers", default="local,compat,plain")
     ap.add_argument("--model", default="qwen2.5-0.5b", choices=["qwen2.5-0.5b", "smollm2-135m"])
-    ap.add_argument("--sets", default="v1,set2", help="dev sets (v1, set2, tasks, heldout, fresh, fresh2, fresh3, "
-                    "fresh4, wordproblems) and/or a frozen set by its path under data/eval (frozen/set3/x.csv: its "
-                    "score only)")
+    ap.add_argument("--sets", default="v1,set2", help="dev sets (v1, set2, set3, set4, tasks, heldout, fresh, "
+                    "fresh2, fresh3, fresh4, wordproblems) and/or a frozen set by its path under data/eval "
+                    "(frozen/set7/x.csv: its score only)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N tasks of each set")
     ap.add_argument("--every", type=int, default=1, help="every k-th task of each set (a spread of all task kinds)")
     ap.add_argument("--max-steps", type=int, default=5)

@@ -83,11 +83,11 @@ SETS = {
     "constitution3": (SET3 / "rag_constitution_q3.csv", LAW, "dev"),
     "clubrules": (SET3 / "upload_club_rules_ko_questions.csv", SET3 / "upload_club_rules_ko.md", "dev"),
     "modelcard": (SET3 / "upload_model_card_en_questions.csv", SET3 / "upload_model_card_en.md", "dev"),
-    # fourth round (data/eval/frozen/set4/README.md, written before round 4), the same key rule
-    "constitution4": (SET4 / "rag_constitution_q4.csv", LAW, "independent"),
-    "labnotice": (SET4 / "upload_lab_notice_ko_questions.csv", SET4 / "upload_lab_notice_ko.txt", "independent"),
-    "cheatsheet": (SET4 / "upload_cheatsheet_mixed_questions.csv", SET4 / "upload_cheatsheet_mixed.md",
-                   "independent"),
+    # fourth round (data/eval/frozen/set4/README.md, written before round 4), the same key rule: independent in
+    # rounds 4-6 (read as totals only, a merge gate), dev since round 7
+    "constitution4": (SET4 / "rag_constitution_q4.csv", LAW, "dev"),
+    "labnotice": (SET4 / "upload_lab_notice_ko_questions.csv", SET4 / "upload_lab_notice_ko.txt", "dev"),
+    "cheatsheet": (SET4 / "upload_cheatsheet_mixed_questions.csv", SET4 / "upload_cheatsheet_mixed.md", "dev"),
     # fifth round (data/eval/frozen/set5/README.md, written before round 5), the same key rule
     "constitution5": (SET5 / "rag_constitution_q5.csv", LAW, "independent"),
     "dormfaq": (SET5 / "upload_dorm_faq_ko_questions.csv", SET5 / "upload_dorm_faq_ko.txt", "independent"),
