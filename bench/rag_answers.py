@@ -61,6 +61,7 @@ SET3 = EVAL / "frozen" / "set3"
 SET4 = EVAL / "frozen" / "set4"
 SET5 = EVAL / "frozen" / "set5"
 SET6 = EVAL / "frozen" / "set6"
+SET7 = EVAL / "frozen" / "set7"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -96,9 +97,15 @@ SETS = {
     "constitution6": (SET6 / "rag_constitution_q6.csv", LAW, "independent"),
     "policy": (SET6 / "upload_company_policy_ko_questions.csv", SET6 / "upload_company_policy_ko.txt", "independent"),
     "workshop": (SET6 / "upload_workshop_notes_questions.csv", SET6 / "upload_workshop_notes.md", "independent"),
+    # seventh round (data/eval/frozen/set7/README.md, written before round 7), the same key rule
+    "constitution7": (SET7 / "rag_constitution_q7.csv", LAW, "independent"),
+    "labguide": (SET7 / "upload_lab_guide_ko_questions.csv", SET7 / "upload_lab_guide_ko.md", "independent"),
+    "releasenotes": (SET7 / "upload_release_notes_en_questions.csv", SET7 / "upload_release_notes_en.txt",
+                     "independent"),
 }
 ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard", "constitution4",
-            "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme", "constitution6", "policy", "workshop"}
+            "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme", "constitution6", "policy", "workshop",
+            "constitution7", "labguide", "releasenotes"}
 
 
 def squash(text: str) -> str:
