@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.catalog import CHAT_MODEL, SMALL_MODEL, ct2_dir
+from core.catalog import CHAT_MODEL, SMALL_MODEL, ct2_dir, stale_copies
 from core.errors import UserError
 
 READY, NOT_PREPARED, MISSING, CORRUPT, ONLINE_ONLY = "ready", "not prepared", "missing", "corrupt", "online-only"
@@ -336,6 +336,14 @@ def _table(reg: Registry) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows)
 
 
+def remove_stale_copies(cache_dir: Path) -> None:
+    """Removes the local models' copies of an older format: nothing reads them any more (core.catalog)."""
+    for path in stale_copies(cache_dir):
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+        shutil.rmtree(path)
+        print(f"removed an old copy: {path} ({size / 2**20:.0f} MiB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.config import Settings
 
@@ -355,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
             except AssetError as exc:
                 print(f"{key:18} FAILED: {exc}", file=sys.stderr)
                 failed = True
+        if not args.keys:
+            remove_stale_copies(reg.cache_dir)
     print(_table(reg))
     return 1 if failed else 0
 

@@ -128,3 +128,20 @@ def test_wheel_mode_downloads_and_extracts_the_checked_file(tmp_path, carried, s
         assert not reg.output_path(a).exists()
     else:
         assert reg.prepare("toy").path.read_bytes() == b"weights"
+
+
+def test_prepare_removes_only_the_local_models_copies_of_an_older_format(tmp_path, capsys):
+    from core.catalog import COPY_FORMAT, converted_dir, ct2_dir
+
+    models = tmp_path / "models"
+    old = [models / "qwen2.5-0.5b-fp32", models / "smollm2-135m-ct2-int8", models / "qwen2.5-0.5b-ct2-int8-v1"]
+    kept = [converted_dir(tmp_path, "qwen2.5-0.5b"), ct2_dir(tmp_path, "smollm2-135m"),
+            models / "qwen2.5-0.5b-instruct", models / "whisper-base-ct2", models / "other-model-fp32"]
+    for path in old + kept:
+        path.mkdir(parents=True)
+        (path / "model.bin").write_bytes(b"x" * 2**20)
+    assert all(f"-v{COPY_FORMAT}" in p.name for p in kept[:2])
+    assets.remove_stale_copies(tmp_path)
+    assert not any(p.exists() for p in old)
+    assert all((p / "model.bin").exists() for p in kept)
+    assert capsys.readouterr().out.count("removed an old copy") == 3
