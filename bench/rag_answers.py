@@ -10,13 +10,15 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
                since round 3 also styles, bootcamp, lecture (data/eval/frozen/) and constitution2, handout, faq
                (data/eval/frozen/set2/): written by someone who saw neither the method nor the other sets, they were
                the independent sets of rounds 1 and 2 and are read and trained on now; since round 6 also
-               constitution3, clubrules, modelcard (data/eval/frozen/set3/, the independent sets of round 3);
+               constitution3, clubrules, modelcard (data/eval/frozen/set3/, the independent sets of round 3); since
+               round 7 also constitution4, labnotice (a plain-text upload), cheatsheet (data/eval/frozen/set4/);
   independent  a set written by someone who saw neither the method nor the other sets, copied in unchanged,
-               measured with the frozen rule; its questions, keys and misses are never printed: constitution4,
-               labnotice (a plain-text upload), cheatsheet (data/eval/frozen/set4/, written before round 4);
-               constitution5, dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before
-               round 5); constitution6, policy (a plain-text company handbook in articles), workshop (Markdown
-               EN/KO workshop notes; data/eval/frozen/set6/, written before round 6).
+               measured with the frozen rule; its questions, keys and misses are never printed: constitution5,
+               dormfaq (a plain-text Q/A handbook), readme (data/eval/frozen/set5/, written before round 5);
+               constitution6, policy (a plain-text company handbook in articles), workshop (Markdown EN/KO workshop
+               notes; data/eval/frozen/set6/, written before round 6); constitution7, labguide (a Korean lab guide
+               exported from slides as Markdown), releasenotes (plain-text English release notes;
+               data/eval/frozen/set7/, written before round 7).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
