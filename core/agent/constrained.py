@@ -137,11 +137,8 @@ class LocalBackend:
         import torch
         from transformers import DynamicCache
 
-        kv, same = self.kv, 0
-        for a, b in zip(kv["fed"], ids):
-            if a != b:
-                break
-            same += 1
+        kv = self.kv  # the tokens fed last time that these ids start with are cached
+        same = next((i for i, (a, b) in enumerate(zip(kv["fed"], ids)) if a != b), min(len(kv["fed"]), len(ids)))
         same = min(same, len(ids) - 1)  # at least one token is fed, for its logits
         if kv["cache"] is None or same == 0:
             kv["cache"], same = DynamicCache(), 0
