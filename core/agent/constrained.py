@@ -11,7 +11,8 @@ among what is valid, or writes a program that a safe evaluator checks:
   - a program tool (the calculator): the model writes a short Python program (program.py) after a comment listing
     the task's numbers as written; on a CTranslate2 int8 provider (the app's default) it is written there;
   - after a result, a fixed policy from the tool's metadata: a result that answers is the answer, verbatim; after
-    evidence the model chooses between answering from it and computing on it; after an error it chooses again.
+    evidence the model chooses between answering from it and computing on it (evidence and task with no number
+    in them: nothing to compute on, so it answers); after an error it chooses again.
 The key/value cache of the shared prompt prefix is kept, so each turn reads only the new tokens.
 """
 from __future__ import annotations
@@ -95,6 +96,8 @@ class LocalBackend:
                 if last is None:  # chooses which, after the nearest worked tasks and their tools (few-shot)
                     prompt = self._prompt(messages[:1] + self._shots() + messages[1:])
                 name, probs = self.choose(prompt, self.names)
+            elif not NUMBER.search(re.sub(r"\[\d+\]", "", f"{self.task} {evidence}")):  # nothing to compute on
+                return Reply(answer=evidence, by="policy")
             else:  # after evidence: answer from it, or compute on it
                 name, probs = self.choose(prompt, [FINAL] + [n for n in self.names if meta(self.tools[n]).program])
             thought = " · ".join(f"{n} {p:.0%}" for n, p in sorted(probs.items(), key=lambda kv: -kv[1]))
@@ -134,11 +137,8 @@ class LocalBackend:
         import torch
         from transformers import DynamicCache
 
-        kv, same = self.kv, 0
-        for a, b in zip(kv["fed"], ids):
-            if a != b:
-                break
-            same += 1
+        kv = self.kv  # the tokens fed last time that these ids start with are cached
+        same = next((i for i, (a, b) in enumerate(zip(kv["fed"], ids)) if a != b), min(len(kv["fed"]), len(ids)))
         same = min(same, len(ids) - 1)  # at least one token is fed, for its logits
         if kv["cache"] is None or same == 0:
             kv["cache"], same = DynamicCache(), 0

@@ -164,6 +164,23 @@ def test_what_follows_a_result_is_the_tools_metadata(small):
     assert "calendar" not in reply.thought
 
 
+def test_evidence_with_nothing_to_compute_on_answers(small):
+    """A task and a retrieved sentence with no number in either: a program would have to invent its numbers, so the
+    sentence answers (a fixed policy), even with a model that would rather call the calculator."""
+    def lookup(question: str) -> str:
+        """Look a fact up."""
+        return ""
+
+    tools = T.make_tools(T.ToolContext(now=lambda: DAY)) + [A.tool(lookup, result="evidence", task_arg="question")]
+    backend = A.make_backend(small, tools)
+    backend.lm = _pushed(small, "calculator")
+    fact = "The capital is Sejong and Seoul. [1]\n---\n[1] (notes.txt) The capital is Sejong and Seoul."
+    reply = backend.ask(_after(backend, "Where is the capital?", "lookup", fact))
+    assert not reply.calls and reply.answer == "The capital is Sejong and Seoul. [1]" and reply.by == "policy"
+    reply = backend.ask(_after(backend, "Where is the capital?", "lookup", "The term is 4 years. [1]"))
+    assert reply.thought.split()[0] in (C.FINAL, "calculator")  # a number to compute on: the model chooses
+
+
 def test_after_two_errors_the_agent_answers_with_what_it_has(small):
     backend = A.make_backend(small, T.make_tools())
     messages = _after(backend, "What is 12 * 3?", "calculator", "error: bad", ok=False, code="x +")
