@@ -71,7 +71,7 @@ def run(study, show=()):
         counts = dict.fromkeys(CLASSES, 0)
         right = refused_un = 0
         for r, (p, _, _) in zip(per, probs):
-            z, top, _ = T._refusal_row(r, model)
+            z, top, _ = T._refusal_row(r, model, units)
             text = T._widened(units, z, top, T.WIDEN, T.ADJACENT)
             if p >= th:
                 lengths.append(len(text))

@@ -55,8 +55,19 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
 # refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
 # --refusal round3 leaves it out.
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f not in R.AGREEMENT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
+SHIPPED_USED = REFUSAL_USED
+# --refusal variants: the features each one fits the refusal model on
+VARIANTS = {
+    "novel": SHIPPED_USED,
+    "round3": tuple(f for f in SHIPPED_USED if f != "novel_sim"),
+    "all": tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.AGREEMENT),
+    # round 7 (core.rag_rank.AGREEMENT): all three, the asked type alone, the unmatched terms alone
+    "agree": SHIPPED_USED + R.AGREEMENT,
+    "type": SHIPPED_USED + ("type_missing",),
+    "terms": SHIPPED_USED + ("terms_missing_doc", "terms_missing_chunk"),
+}
 
 
 def use_refusal(features):
@@ -158,6 +169,11 @@ class Study:
     def __init__(self, data):
         self.data, self.names, self._rankers = data, list(data), {}
         for units, per, *_ in data.values():
+            # what core.rag._Index gives core.rag_rank.agreement at answer time: the unit's compared text, the
+            # document's vocabulary (its chunks' tokens) and each chunk's tokens
+            units["chunk_tokens"] = [set(tokens(d)) for d in units["docs"]]
+            units["vocabulary"] = set().union(*units["chunk_tokens"])
+            units["plain"] = [rag.bare(s) or s for s in units["sentences"]]
             for r in per:
                 r["answerable"] = bool(B.keys_of(r["key"]))
                 r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
@@ -181,7 +197,7 @@ class Study:
         units, per = self.data[name][:2]
         out = []
         for r in per:
-            z, top, f = _refusal_row(r, model)
+            z, top, f = _refusal_row(r, model, units)
             text = _widened(units, z, top, widen, ADJACENT) if widen or ADJACENT else units["shown"][top]
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
@@ -191,7 +207,7 @@ class Study:
         answerable questions (core.rag_rank.near_topic) as questions() rows."""
         out = []
         for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
-            _, top, f = _refusal_row(r, model)
+            _, top, f = _refusal_row(r, model, self.data[name][0])
             out.append((f, bool(r["count_ok"][top]), False, False))
         return out
 
@@ -232,11 +248,15 @@ def _widened(units, z, top, ratio, adjacent=None):
     return text(keep)
 
 
-def _refusal_row(r, model):
-    """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features)."""
+def _refusal_row(r, model, units):
+    """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features).
+    units: its set's units (with Study's chunk_tokens, vocabulary, plain) for core.rag_rank.agreement."""
     z = _logits(r["x"], model)
     top = int(np.argmax(z))
-    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
+    agree = R.agreement(r["question"], units["plain"][top], units["vocabulary"],
+                        units["chunk_tokens"][units["owner"][top]])
+    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0),
+                                    agree)[USED]
 
 
 def _lr(x, y, c, weight=None):
@@ -337,19 +357,19 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="novel", choices=["novel", "round3", "all"],
-                    help="the refusal model's inputs: every REFUSAL_FEATURES but cover and STANDOUT (as shipped since "
-                         "round 4), the same without novel_sim (round 3's), or all but cover")
+    ap.add_argument("--refusal", default="novel",
+                    help="comma-separated refusal models' inputs (VARIANTS) for --loso, the last one fits the written "
+                         "file: novel (every REFUSAL_FEATURES but cover, STANDOUT and AGREEMENT, as shipped since "
+                         "round 4), round3 (the same without novel_sim), all (but cover and AGREEMENT), agree "
+                         "(novel + AGREEMENT), type (novel + type_missing), terms (novel + the two terms_missing)")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     ap.add_argument("--adjacent", default="",
                     help="comma-separated ADJACENT ratios (none: off) to compare leave-one-set-out; the last one "
                          "fits the written file (default: ADJACENT)")
     args = ap.parse_args()
-    if args.refusal == "all":
-        use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
-    elif args.refusal == "round3":
-        use_refusal(f for f in REFUSAL_USED if f != "novel_sim")
+    variants = args.refusal.split(",")
+    assert all(v in VARIANTS for v in variants), f"--refusal: one of {', '.join(VARIANTS)}"
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
@@ -364,10 +384,12 @@ def main():
     global ADJACENT
     for adjacent in [None if v == "none" else float(v) for v in args.adjacent.split(",") if v] or [ADJACENT]:
         ADJACENT = adjacent
-        if args.loso:
-            print(f"leave-one-set-out (each set scored by rules fitted on the other sets), adjacent {ADJACENT}, "
-                  "right/answerable, refused/unanswerable:")
-            print_loso(loso(study, args.near, not args.no_hand))
+        for variant in variants:
+            use_refusal(VARIANTS[variant])
+            if args.loso:
+                print(f"leave-one-set-out (each set scored by rules fitted on the other sets), adjacent {ADJACENT}, "
+                      f"refusal {variant}, right/answerable, refused/unanswerable:")
+                print_loso(loso(study, args.near, not args.no_hand))
     # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
     mean, scale, coef, b = study.ranker(names)
     oof, weight = study.training(names, args.near[0][1], args.near[0][0])
