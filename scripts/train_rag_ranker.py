@@ -17,7 +17,7 @@ fitted on the other sets (the refusal rows of each training set from a ranker th
 set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its threshold chosen the same way. A right
 answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. Since round 6
 the lead's third sets (constitution3, clubrules, modelcard) are dev sets too: 14 sets. Only sets labelled "dev" in
-bench/rag_answers.SETS are read; the lead's later sets (set4, set5) never are. Seeded: the same data give the same file.
+bench/rag_answers.SETS are read; the lead's later sets (set5 on) never are. Seeded: the same data give the same file.
 
 Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,word collects near-topic unanswerables
 made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
@@ -26,8 +26,13 @@ and --near KIND:WEIGHT,... adds them to the refusal model's training folds (neve
 leave-one-set-out row per variant; --refusal all adds the STANDOUT features. Adopted: novel_sim in the refusal model
 (--refusal round3 without it); the defaults fit the shipped rule.
 
+Round 7: set4 (constitution4, labnotice, cheatsheet) are dev sets too (17), and the refusal model reads
+core.rag_rank.AGREEMENT (does the best unit hold the kind of fact the question's interrogative asks for; the share of
+the question's terms the document, or the unit's chunk, never uses); --refusal novel,agree,type,terms prints one
+leave-one-set-out table per variant (the last fits the written file).
+
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
-        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
+        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal novel,agree,type,terms]
 """
 import argparse
 import json
@@ -55,18 +60,19 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
 # refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
 # --refusal round3 leaves it out.
-REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f not in R.AGREEMENT)
+# Round 7 adds core.rag_rank.AGREEMENT (its test: bench/rag_refusal_test.md, round 7; --refusal novel: round 6's).
+ROUND6_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f not in R.AGREEMENT)
+REFUSAL_USED = ROUND6_USED + R.AGREEMENT
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
-SHIPPED_USED = REFUSAL_USED
 # --refusal variants: the features each one fits the refusal model on
 VARIANTS = {
-    "novel": SHIPPED_USED,
-    "round3": tuple(f for f in SHIPPED_USED if f != "novel_sim"),
+    "novel": ROUND6_USED,
+    "round3": tuple(f for f in ROUND6_USED if f != "novel_sim"),
     "all": tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.AGREEMENT),
-    # round 7 (core.rag_rank.AGREEMENT): all three, the asked type alone, the unmatched terms alone
-    "agree": SHIPPED_USED + R.AGREEMENT,
-    "type": SHIPPED_USED + ("type_missing",),
-    "terms": SHIPPED_USED + ("terms_missing_doc", "terms_missing_chunk"),
+    # round 7 (core.rag_rank.AGREEMENT): all three (shipped since round 7), the asked type alone, the terms alone
+    "agree": REFUSAL_USED,
+    "type": ROUND6_USED + ("type_missing",),
+    "terms": ROUND6_USED + ("terms_missing_doc", "terms_missing_chunk"),
 }
 
 
@@ -357,11 +363,12 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="novel",
+    ap.add_argument("--refusal", default="agree",
                     help="comma-separated refusal models' inputs (VARIANTS) for --loso, the last one fits the written "
-                         "file: novel (every REFUSAL_FEATURES but cover, STANDOUT and AGREEMENT, as shipped since "
-                         "round 4), round3 (the same without novel_sim), all (but cover and AGREEMENT), agree "
-                         "(novel + AGREEMENT), type (novel + type_missing), terms (novel + the two terms_missing)")
+                         "file: novel (every REFUSAL_FEATURES but cover, STANDOUT and AGREEMENT, as shipped in "
+                         "rounds 4-6), round3 (the same without novel_sim), all (but cover and AGREEMENT), agree "
+                         "(novel + AGREEMENT, shipped since round 7), type (novel + type_missing), terms (novel + the "
+                         "two terms_missing)")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     ap.add_argument("--adjacent", default="",

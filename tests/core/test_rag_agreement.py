@@ -88,3 +88,13 @@ def test_a_near_topic_question_asking_a_kind_of_fact_the_document_lacks_is_refus
     assert who.empty  # the closest unit ("외부 연사를 초청해") names no one
     many = chain.invoke("특강 수강 인원은 몇 명이에요?")
     assert not many.empty and "24명" in rag.extractive(many).text
+
+
+def test_the_shipped_refusal_is_less_sure_when_the_unit_lacks_the_asked_kind_or_the_terms_are_unknown():
+    ranker = R.default_ranker()
+    x = np.zeros((3, len(R.FEATURES)), np.float32)
+    x[0, R.FEATURES.index("unit_cover")] = 1.0
+    agrees = ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.0, 0.0])
+    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [1.0, 0.0, 0.0]) < agrees
+    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.5, 0.0]) < agrees
+    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.0, 1.0]) < agrees

@@ -41,10 +41,12 @@ def test_the_shipped_ranker_loads_and_puts_the_unit_with_the_answer_first():
     assert 0 < ranker.floor <= ranker.threshold < 1
     # round 3: the shipped refusal reads every feature of the best unit (cover is x_unit_cover again); a closer unit
     # by e5 + coverage, its own or the hand rule's choice, pushes towards answering; round 4 adds novel_sim: a
-    # missing noun with no close unit (another subject) pushes towards refusing; round 7's AGREEMENT was not adopted
-    assert ranker.refusal["features"] == [f for f in R.REFUSAL_FEATURES
-                                          if f != "cover" and f not in R.STANDOUT and f not in R.AGREEMENT]
+    # missing noun with no close unit (another subject) pushes towards refusing; round 7 adds AGREEMENT: a best unit
+    # without the kind of fact asked for, or question terms the document never uses, push towards refusing
+    assert sorted(ranker.refusal["features"]) == sorted(f for f in R.REFUSAL_FEATURES
+                                                        if f != "cover" and f not in R.STANDOUT)
     coef = dict(zip(ranker.refusal["features"], ranker.refusal["coef"]))
+    assert coef["type_missing"] < 0 and coef["terms_missing_doc"] < 0 and coef["terms_missing_chunk"] < 0
     assert coef["hand"] > 0 and coef["hand_best"] > 0 and coef["top_logit"] > 0 and coef["novel_sim"] > 0
     assert ranker.widen == data["widen"] and 0 < ranker.widen < 1
     assert ranker.adjacent == data["adjacent"] and 0 < ranker.adjacent < 1  # round 6: a sentence's next clause
@@ -90,7 +92,8 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     q = rag._query_vector(e5, "대통령 임기")
     x = ix.features("대통령 임기", q)
     assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x)),
-                                                             ix.novel("대통령 임기")))
+                                                             ix.novel("대통령 임기"),
+                                                             ix.agreement("대통령 임기", ranker.proba(x))))
     assert got.support[0].score == pytest.approx(ranker.proba(x).max())
 
 
@@ -255,7 +258,8 @@ def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tm
     assert any("원수" in s for s in left)  # the rest of the topic stays
     ranker = R.default_ranker()
     full = ix.features(question, q)
-    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)), ix.novel(question))
+    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)), ix.novel(question),
+                               ix.agreement(question, ranker.proba(full)))
     top = int(np.argmax(ranker.proba(x)))
     p_near = ranker.answerable(x, float(hand[top]), bool(count_ok[top]), hand_best, novel)
     assert p_near < p_full and p_near < ranker.threshold <= p_full
