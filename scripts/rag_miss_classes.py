@@ -100,8 +100,8 @@ def main():
     ap.add_argument("--cache", type=Path, required=True, help="rows written by scripts/train_rag_ranker.py --cache")
     ap.add_argument("--show", default="", help="comma-separated classes whose misses to print (dev sets only)")
     ap.add_argument("--adjacent", type=float, default=None, help="score with this ADJACENT ratio (default: off)")
-    ap.add_argument("--refusal", default="agree", choices=list(T.VARIANTS),
-                    help="the refusal model's inputs (train_rag_ranker.VARIANTS; default: as shipped; novel: round 6)")
+    ap.add_argument("--refusal", default="novel", choices=list(T.VARIANTS),
+                    help="the refusal model's inputs (train_rag_ranker.VARIANTS; default: as shipped)")
     args = ap.parse_args()
     T.ADJACENT = args.adjacent
     T.use_refusal(T.VARIANTS[args.refusal])

@@ -90,11 +90,17 @@ def test_a_near_topic_question_asking_a_kind_of_fact_the_document_lacks_is_refus
     assert not many.empty and "24명" in rag.extractive(many).text
 
 
-def test_the_shipped_refusal_is_less_sure_when_the_unit_lacks_the_asked_kind_or_the_terms_are_unknown():
-    ranker = R.default_ranker()
-    x = np.zeros((3, len(R.FEATURES)), np.float32)
-    x[0, R.FEATURES.index("unit_cover")] = 1.0
-    agrees = ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.0, 0.0])
-    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [1.0, 0.0, 0.0]) < agrees
-    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.5, 0.0]) < agrees
-    assert ranker.answerable(x, 0.8, True, 0.8, 1.0, [0.0, 0.0, 1.0]) < agrees
+
+def test_a_near_topic_question_asking_an_amount_the_document_never_names_is_refused_by_the_mechanism(syllabus):
+    """A refusal model over terms_missing_doc alone: 수강료 (a fee) is nowhere in the syllabus, whose closest unit
+    holds a number of something else (최대 24명); the question about what it does hold is answered."""
+    store, e5 = syllabus
+    base = R.default_ranker()
+    refusal = {"features": ["terms_missing_doc"], "coef": [-20.0], "intercept": 5.0, "mean": [0.0], "scale": [1.0],
+               "count_gate": False}
+    ranker = R.Ranker(base.coef, base.intercept, base.mean, base.scale, base.answer, 0.5, 0.4, refusal,
+                      base.widen, base.adjacent)
+    chain = rag.chain(store, "syl__e5", e5, k=1, ranker=ranker)
+    assert chain.invoke("특강 수강료는 얼마예요?").empty
+    many = chain.invoke("특강 수강 인원은 몇 명이에요?")
+    assert not many.empty and "24명" in rag.extractive(many).text
