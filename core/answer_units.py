@@ -6,7 +6,8 @@ what it is about:
 
 - a prose sentence (split at "다.", ①②③ clauses and sentence ends; a law article keeps its 제N조 heading),
 - a bullet or numbered list item, with its lead-in line ("실습 데이터셋:") or the heading above it,
-- a table row, as "header: cell" pairs (Markdown pipes or tab-separated; the first row is the header),
+- a table row, as "header: cell" pairs (Markdown pipes, tab-separated, or columns aligned with spaces as in plain
+  text and PDF; the first row is the header),
 - a definition line ("에포크: 전체 데이터를 한 번 훑는 것", "LoRA - low-rank adapters"),
 - a heading with its first line ("## 평가" + "출석 20%, 과제 40%"),
 - any other line, even a short fragment without a final "다.".
@@ -17,6 +18,7 @@ is context, not the evidence). Pure string work: no model, no streamlit.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _BREAK = re.compile(r"(?<=다\.)\s+|(?<=[.!?])\s+(?=[A-Z\"'(])|\s*(?=[①-⑳])")
@@ -24,7 +26,8 @@ LAW_HEADING = re.compile(r"^(제\d+조(?:의\d+)?)\s*")  # an article's number, 
 _LAW_PART = re.compile(r"^제\d+[장절편관]")  # 제1장 총강, 제2절 국무회의: headings, never an answer alone
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _ITEM = re.compile(r"^(?:[-*+•·▪◦●○■□►▶–]|\d{1,2}[.)]|[①-⑳]|[가-하][.)]|\(\d{1,2}\)|[a-z][.)])\s+")
-_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_TABLE_RULE = re.compile(r"^[|+]?\s*:?(-{2,}|={2,}):?\s*([|+]?\s*:?(-{2,}|={2,}):?\s*)*[|+]?$")  # |---|, --+--
+_GAP = re.compile(r"\s{2,}")  # between the columns of a table aligned with spaces
 _DEFINITION = re.compile(r"^([^:：|]{1,40}?)\s*(?:(?<!\d)[:：](?!\d)|\s[-–—]\s)\s*(\S.*)$")
 _ENDED = re.compile(r"[.!?。」\"')]$|다$|요$")
 MAX_CONTEXT = 80  # characters of a heading or lead-in carried by a unit: enough to say what it is about
@@ -73,6 +76,71 @@ def _cells(line: str) -> list[str] | None:
     if "\t" in line.strip():
         return [c.strip() for c in line.strip().split("\t")]
     return None
+
+
+def _width(text: str) -> int:
+    """Display columns: a Hangul or other wide character takes two, as a plain-text table is aligned on screen."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _aligned(raw: list[str]) -> tuple[dict[int, str], set[int]]:
+    """The rows of tables aligned with spaces (plain text, PDF), as tab-separated lines by their index in raw (the
+    lines as written), and the indices of their header rows. A table is a run of lines that each split at runs of
+    two or more spaces into the same number of cells, with a dash rule under the first or not. A line of prose may
+    hold a double space: a table of two columns without a rule holds only as far as its second column starts at
+    the same screen column."""
+    lines = [ln.strip() for ln in raw]
+
+    def cells(line: str) -> int:
+        if "|" in line or "\t" in line or _ITEM.match(line) or _MD_HEADING.match(line) or _TABLE_RULE.match(line):
+            return 0
+        n = len(_GAP.split(line))
+        return n if n >= 2 else 0
+
+    def second_column(i: int) -> int:
+        gap = _GAP.search(raw[i], len(raw[i]) - len(raw[i].lstrip()))
+        return _width(raw[i][:gap.end()]) if gap else -1
+
+    out: dict[int, str] = {}
+    heads: set[int] = set()
+    i = 0
+    while i < len(lines):
+        k, run, j = cells(lines[i]), [i], i + 1
+        rule = bool(k) and j < len(lines) and _TABLE_RULE.match(lines[j]) is not None
+        j += rule
+        while k and j < len(lines) and cells(lines[j]) == k:
+            run.append(j)
+            j += 1
+        if k == 2 and not rule:  # a two-column run holds as far as its second column stays put
+            end = next((n for n, r in enumerate(run) if second_column(r) != second_column(i)), len(run))
+            run, j = run[:end], (run[end] if end < len(run) else j)
+        if len(run) >= 2:
+            out.update((r, "\t".join(_GAP.split(lines[r]))) for r in run)
+            heads.add(i)
+            i = j
+        else:
+            i += 1
+    return out, heads
+
+
+def table_headers(text: str) -> dict[int, str]:
+    """For each row of a table below its header (by line index in text.splitlines()): the header as written, with
+    the rule under it when there is one. A chunk that starts inside a table gets it back (core.documents.split), so
+    its rows still say which column is which."""
+    raw = text.splitlines()
+    aligned, heads = _aligned(raw)
+    out: dict[int, str] = {}
+    header: list[str] = []
+    for i, ln in enumerate(raw):
+        line = ln.strip()
+        row = i in aligned or _cells(line) is not None
+        if header and not row and _TABLE_RULE.match(line) and len(header) == 1:
+            header.append(ln)
+        elif row and header and i not in heads:
+            out[i] = "\n".join(header)
+        else:
+            header = [ln] if row else []
+    return out
 
 
 def _is_heading(line: str, nxt: str | None) -> bool:
@@ -137,7 +205,11 @@ def _question_line(line: str) -> str | None:
 def units(text: str) -> list[Unit]:
     """Every answer unit of a chunk, in order (see the module docstring)."""
     # code fences end a paragraph and are markup, not text (the code lines between them stay: a command can answer)
-    lines = [ln for ln in _unwrap([ln for ln in (ln.strip() for ln in text.splitlines()) if ln])
+    raw = text.splitlines()
+    aligned, heads = _aligned(raw)  # rows of a table aligned with spaces read as tab-separated, highlighted as written
+    original = {row: raw[i].strip() for i, row in aligned.items()}
+    starts = {aligned[i] for i in heads}
+    lines = [ln for ln in _unwrap([aligned.get(i, ln.strip()) for i, ln in enumerate(raw) if ln.strip()])
              if not _FENCE.match(ln)]
     out: list[Unit] = []
     heading, lead, header, first_after_heading = "", "", None, False
@@ -147,7 +219,7 @@ def units(text: str) -> list[Unit]:
         if _TABLE_RULE.match(line):
             continue
         if cells is not None:
-            if header is None:  # the first row of a table names its columns
+            if header is None or line in starts:  # the first row of a table names its columns
                 header = cells
                 continue
             pairs = [f"{h}: {c}" if h else c for h, c in zip(header + [""] * len(cells), cells) if c]
@@ -199,5 +271,6 @@ def units(text: str) -> list[Unit]:
                 out.append(Unit(sent, (sent,), kind))
             lead = sent if _ENDED.search(sent) else lead  # a sentence may lead into a numbered list
         first_after_heading = False
-    return [Unit(u.text.replace(_JOIN, " "), tuple(p.strip() for s in u.spans for p in s.split(_JOIN) if p.strip()),
+    return [Unit(u.text.replace(_JOIN, " "),
+                 tuple(original.get(p.strip(), p.strip()) for s in u.spans for p in s.split(_JOIN) if p.strip()),
                  u.kind, u.block, u.head) for u in out]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import uploads
+from core.answer_units import table_headers
 from core.errors import UserError
 from core.text_data import decode_text
 from core.uploads import Budget
@@ -305,7 +306,7 @@ def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
           separators: list[str] | None = None) -> list[Chunk]:
     """LangChain's RecursiveCharacterTextSplitter, article-aware: a text with 제N조 headings is cut at each article
     first, and a long article's later pieces start with its heading again, so every chunk says which article it is
-    (retrieval finds it and the answer can cite it)."""
+    (retrieval finds it and the answer can cite it). A piece that starts inside a table starts with its header row."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     if not 20 <= chunk_size <= 4000 or not 0 <= overlap < chunk_size:
@@ -326,10 +327,16 @@ def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
             parts = [section] if len(section.strip()) <= chunk_size else pieces(section, chunk_size)
             if heading and len(parts) > 1:  # leave room for the heading that later pieces get back
                 parts = pieces(section, max(chunk_size - len(heading) - 1, 10))
+            headers = table_headers(section) if len(parts) > 1 else {}
+            at = 0
             for piece in parts:
                 piece = piece.strip()
                 if not piece:
                     continue
+                at = max(section.find(piece, at), at)
+                header = headers.get(section.count("\n", 0, at))
+                if header and header.strip() not in piece:  # a piece that starts inside a table gets its header
+                    piece = f"{header.strip()}\n{piece}"
                 if heading and not piece.startswith(heading):  # a Markdown heading stays a line of its own
                     piece = f"{heading}{chr(10) if heading.startswith('#') else ' '}{piece}"
                 index = per_source.get(doc.source, 0)

@@ -64,6 +64,34 @@ def test_a_bullet_a_table_row_and_a_definition_are_candidates_in_korean_uploads(
     assert any(d.endswith("결측치: 값이 비어 있는 칸") for d in kinds["definition"])
 
 
+def test_a_table_aligned_with_spaces_in_plain_text_gives_rows_with_their_header():
+    text = ("수당 지급 기준\n구분         금액(원)    지급일\n-----------  ----------  ------\n"
+            "식대         200,000     매월 25일\n교통비       100,000     매월 25일\n\n"
+            "Variable       Default\nMAX_WORKERS    4\nCACHE_DIR      ~/.cache/lib\n"
+            "Prose may hold  a double space here.\nAnd  another one  there.\n")
+    kinds = _kinds(D.load_upload("policy.txt", text.encode()))
+    rows = kinds["row"]
+    assert any("구분: 교통비" in r and "금액(원): 100,000" in r for r in rows)
+    assert any("Variable: MAX_WORKERS" in r and "Default: 4" in r for r in rows)
+    assert not any("-----" in r or "double space" in r or "another" in r for r in rows)  # a rule, prose
+    assert any("double space" in u for u in kinds["sentence"] + kinds.get("heading", []) + kinds.get("line", []))
+
+
+@pytest.mark.parametrize("rule", ["|---|---|---|", None])
+def test_a_table_cut_across_chunks_keeps_its_header_in_every_chunk(rule):
+    rows = [(f"server-{i:02d}", f"{8 * i} GB", f"team {chr(65 + i)} experiments") for i in range(12)]
+    if rule:  # Markdown
+        text = "\n".join(["| name | memory | use |", rule] + [f"| {a} | {b} | {c} |" for a, b, c in rows])
+    else:  # plain text, columns aligned with spaces
+        text = "\n".join(f"{a:<12}{b:<10}{c}" for a, b, c in [("name", "memory", "use")] + rows)
+    chunks = D.split(D.load_upload("servers.md" if rule else "servers.txt", text.encode()), 200, 0)
+    assert len(chunks) >= 3
+    found = [u.text for c in chunks for u in A.units(c.text) if u.kind == "row"]
+    for a, b, c in rows:  # every row once or more (chunks may overlap), always under the real column names
+        assert f"name: {a}; memory: {b}; use: {c}" in found
+    assert all(r.startswith("name: server-") for r in found)
+
+
 def test_a_bullet_a_table_row_and_a_definition_are_candidates_in_a_pdf():
     data = _pdf(["Materials:", "- a laptop with 8 GB", "| Week | Topic |", "| 2 | pandas |",
                  "Epoch: one pass over the data"])
