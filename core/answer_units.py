@@ -28,6 +28,7 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _ITEM = re.compile(r"^(?:[-*+•·▪◦●○■□►▶–]|\d{1,2}[.)]|[①-⑳]|[가-하][.)]|\(\d{1,2}\)|[a-z][.)])\s+")
 _TABLE_RULE = re.compile(r"^[|+]?\s*:?(-{2,}|={2,}):?\s*([|+]?\s*:?(-{2,}|={2,}):?\s*)*[|+]?$")  # |---|, --+--
 _GAP = re.compile(r"\s{2,}")  # between the columns of a table aligned with spaces
+_UNDERLINE = re.compile(r"^\s*(={3,}|-{3,})\s*$")  # right under a title: a setext heading (Markdown, plain text)
 _DEFINITION = re.compile(r"^([^:：|]{1,40}?)\s*(?:(?<!\d)[:：](?!\d)|\s[-–—]\s)\s*(\S.*)$")
 _ENDED = re.compile(r"[.!?。」\"')]$|다$|요$")
 MAX_CONTEXT = 80  # characters of a heading or lead-in carried by a unit: enough to say what it is about
@@ -86,9 +87,9 @@ def _width(text: str) -> int:
 def _aligned(raw: list[str]) -> tuple[dict[int, str], set[int]]:
     """The rows of tables aligned with spaces (plain text, PDF), as tab-separated lines by their index in raw (the
     lines as written), and the indices of their header rows. A table is a run of lines that each split at runs of
-    two or more spaces into the same number of cells, with a dash rule under the first or not. A line of prose may
-    hold a double space: a table of two columns without a rule holds only as far as its second column starts at
-    the same screen column."""
+    two or more spaces into the same number of cells, with a dash rule under the first or not. Two columns without
+    a rule are a key/value list, read as "key: value" definitions; a line of prose may hold a double space, so such
+    a list holds only as far as its second column starts at the same screen column."""
     lines = [ln.strip() for ln in raw]
 
     def cells(line: str) -> int:
@@ -114,7 +115,10 @@ def _aligned(raw: list[str]) -> tuple[dict[int, str], set[int]]:
         if k == 2 and not rule:  # a two-column run holds as far as its second column stays put
             end = next((n for n, r in enumerate(run) if second_column(r) != second_column(i)), len(run))
             run, j = run[:end], (run[end] if end < len(run) else j)
-        if len(run) >= 2:
+        if len(run) >= 2 and k == 2 and not rule:  # a key/value list ("TL_HOME    where it lives"): definitions
+            out.update((r, ": ".join(_GAP.split(lines[r]))) for r in run)
+            i = j
+        elif len(run) >= 2:
             out.update((r, "\t".join(_GAP.split(lines[r]))) for r in run)
             heads.add(i)
             i = j
@@ -128,12 +132,17 @@ def table_headers(text: str) -> dict[int, str]:
     the rule under it when there is one. A chunk that starts inside a table gets it back (core.documents.split), so
     its rows still say which column is which."""
     raw = text.splitlines()
+    for i in range(len(raw) - 1):  # a title underlined by === or --- is a heading like "## title"
+        title = raw[i].strip()
+        if (_UNDERLINE.match(raw[i + 1]) and title and len(title) <= 80 and not _UNDERLINE.match(title)
+                and not _ITEM.match(title) and "|" not in title):
+            raw[i], raw[i + 1] = f"## {title}", ""
     aligned, heads = _aligned(raw)
     out: dict[int, str] = {}
     header: list[str] = []
     for i, ln in enumerate(raw):
         line = ln.strip()
-        row = i in aligned or _cells(line) is not None
+        row = "\t" in aligned.get(i, "") or _cells(line) is not None
         if header and not row and _TABLE_RULE.match(line) and len(header) == 1:
             header.append(ln)
         elif row and header and i not in heads:
@@ -206,6 +215,11 @@ def units(text: str) -> list[Unit]:
     """Every answer unit of a chunk, in order (see the module docstring)."""
     # code fences end a paragraph and are markup, not text (the code lines between them stay: a command can answer)
     raw = text.splitlines()
+    for i in range(len(raw) - 1):  # a title underlined by === or --- is a heading like "## title"
+        title = raw[i].strip()
+        if (_UNDERLINE.match(raw[i + 1]) and title and len(title) <= 80 and not _UNDERLINE.match(title)
+                and not _ITEM.match(title) and "|" not in title):
+            raw[i], raw[i + 1] = f"## {title}", ""
     aligned, heads = _aligned(raw)  # rows of a table aligned with spaces read as tab-separated, highlighted as written
     original = {row: raw[i].strip() for i, row in aligned.items()}
     starts = {aligned[i] for i in heads}

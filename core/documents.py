@@ -286,6 +286,7 @@ def _docx_text(d) -> str:
 
 ARTICLE = re.compile(r"^[ \t]*(제\d+조(?:의\d+)?)", re.M)  # a law article heading at the start of a line
 MD_HEADING = re.compile(r"^(#{1,6}[ \t]+\S[^\n]*)", re.M)  # a Markdown heading line
+SETEXT = re.compile(r"^([^\s|#\-*+][^\n|]{0,79}\n[ \t]*(?:={3,}|-{3,})[ \t]*)$", re.M)  # a title underlined
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
@@ -293,7 +294,7 @@ def _sections(text: str) -> list[tuple[str, str]]:
     later pieces can say whose they are; one ('', text) for other documents."""
     starts = [m for m in ARTICLE.finditer(text)]
     if len(starts) < 3:  # not a law-like text
-        starts = [m for m in MD_HEADING.finditer(text)]
+        starts = sorted([*MD_HEADING.finditer(text), *SETEXT.finditer(text)], key=lambda m: m.start())
         if len(starts) < 2:
             return [("", text)]
     out = [("", text[:starts[0].start()])]
@@ -338,7 +339,7 @@ def split(docs: list[Document], chunk_size: int = 400, overlap: int = 50,
                 if header and header.strip() not in piece:  # a piece that starts inside a table gets its header
                     piece = f"{header.strip()}\n{piece}"
                 if heading and not piece.startswith(heading):  # a Markdown heading stays a line of its own
-                    piece = f"{heading}{chr(10) if heading.startswith('#') else ' '}{piece}"
+                    piece = f"{heading}{' ' if ARTICLE.match(heading) else chr(10)}{piece}"
                 index = per_source.get(doc.source, 0)
                 per_source[doc.source] = index + 1
                 chunks.append(Chunk(piece, doc.source, index, doc.page))

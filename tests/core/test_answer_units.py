@@ -72,7 +72,8 @@ def test_a_table_aligned_with_spaces_in_plain_text_gives_rows_with_their_header(
     kinds = _kinds(D.load_upload("policy.txt", text.encode()))
     rows = kinds["row"]
     assert any("구분: 교통비" in r and "금액(원): 100,000" in r for r in rows)
-    assert any("Variable: MAX_WORKERS" in r and "Default: 4" in r for r in rows)
+    assert "Variable: Default" not in " ".join(rows)  # two columns without a rule: a key/value list
+    assert any(d.endswith("MAX_WORKERS: 4") for d in kinds["definition"])
     assert not any("-----" in r or "double space" in r or "another" in r for r in rows)  # a rule, prose
     assert any("double space" in u for u in kinds["sentence"] + kinds.get("heading", []) + kinds.get("line", []))
 
@@ -90,6 +91,21 @@ def test_a_table_cut_across_chunks_keeps_its_header_in_every_chunk(rule):
     for a, b, c in rows:  # every row once or more (chunks may overlap), always under the real column names
         assert f"name: {a}; memory: {b}; use: {c}" in found
     assert all(r.startswith("name: server-") for r in found)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.md"])
+def test_a_title_underlined_with_dashes_or_equals_is_the_heading_of_what_follows_in_every_chunk(name):
+    fixes = "\n".join(f"  - Fixed crash number {i} in the data loader when workers exceed {i + 1}." for i in range(8))
+    text = (f"Release notes\n=============\n\nv2.0.0 (2026-03-14)\n-------------------\nAdded:\n  - ONNX export.\n"
+            f"Fixed:\n{fixes}\n\nv1.9.1 (2026-01-02)\n-------------------\n  - First public release.\n")
+    chunks = D.split(D.load_upload(name, text.encode()), 200, 0)
+    assert len(chunks) >= 3
+    items = [u.text for c in chunks for u in A.units(c.text) if u.kind == "item"]
+    assert "v2.0.0 (2026-03-14) · Added: ONNX export." in items
+    # every fix under its version, in later chunks too (the section's title starts each of its chunks)
+    assert sum(t.startswith("v2.0.0 (2026-03-14)") and "Fixed crash number" in t for t in items) >= 8
+    assert any(t.startswith("v1.9.1 (2026-01-02)") and t.endswith("First public release.") for t in items)
+    assert not any("---" in t or "===" in t for c in chunks for u in A.units(c.text) for t in [u.text])
 
 
 def test_a_bullet_a_table_row_and_a_definition_are_candidates_in_a_pdf():
