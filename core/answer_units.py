@@ -127,16 +127,23 @@ def _aligned(raw: list[str]) -> tuple[dict[int, str], set[int]]:
     return out, heads
 
 
-def table_headers(text: str) -> dict[int, str]:
-    """For each row of a table below its header (by line index in text.splitlines()): the header as written, with
-    the rule under it when there is one. A chunk that starts inside a table gets it back (core.documents.split), so
-    its rows still say which column is which."""
+def _raw_lines(text: str) -> list[str]:
+    """The lines of a text as written, but a title underlined by === or --- (a setext heading) reads as "## title"
+    and its underline as a blank line: line numbers stay those of text.splitlines()."""
     raw = text.splitlines()
-    for i in range(len(raw) - 1):  # a title underlined by === or --- is a heading like "## title"
+    for i in range(len(raw) - 1):
         title = raw[i].strip()
         if (_UNDERLINE.match(raw[i + 1]) and title and len(title) <= 80 and not _UNDERLINE.match(title)
                 and not _ITEM.match(title) and "|" not in title):
             raw[i], raw[i + 1] = f"## {title}", ""
+    return raw
+
+
+def table_headers(text: str) -> dict[int, str]:
+    """For each row of a table below its header (by line index in text.splitlines()): the header as written, with
+    the rule under it when there is one. A chunk that starts inside a table gets it back (core.documents.split), so
+    its rows still say which column is which."""
+    raw = _raw_lines(text)
     aligned, heads = _aligned(raw)
     out: dict[int, str] = {}
     header: list[str] = []
@@ -214,12 +221,7 @@ def _question_line(line: str) -> str | None:
 def units(text: str) -> list[Unit]:
     """Every answer unit of a chunk, in order (see the module docstring)."""
     # code fences end a paragraph and are markup, not text (the code lines between them stay: a command can answer)
-    raw = text.splitlines()
-    for i in range(len(raw) - 1):  # a title underlined by === or --- is a heading like "## title"
-        title = raw[i].strip()
-        if (_UNDERLINE.match(raw[i + 1]) and title and len(title) <= 80 and not _UNDERLINE.match(title)
-                and not _ITEM.match(title) and "|" not in title):
-            raw[i], raw[i + 1] = f"## {title}", ""
+    raw = _raw_lines(text)
     aligned, heads = _aligned(raw)  # rows of a table aligned with spaces read as tab-separated, highlighted as written
     original = {row: raw[i].strip() for i, row in aligned.items()}
     starts = {aligned[i] for i in heads}
