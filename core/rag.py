@@ -215,23 +215,9 @@ class _Index:
         if self._last is None or self._last[0] != key:
             x = self.features(question, q)
             p = ranker.proba(x)
-            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p), self.novel(question, ranker),
-                                                     self.agreement(question, p, ranker)) if len(x) else 0.0))
+            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p), self.novel(question, ranker))
+                                if len(x) else 0.0))
         return self._last[1]
-
-    def agreement(self, question: str, p, ranker=None):
-        """core.rag_rank.agreement of the question and its best unit (p: the units' probabilities): does the unit
-        hold the kind of fact asked for, and does the document (the unit's chunk) use the question's nouns (None
-        when the ranker's refusal reads none of AGREEMENT: nothing to compute)."""
-        import numpy as np
-
-        from core.rag_rank import AGREEMENT, agreement
-
-        if ranker is not None and not set(AGREEMENT) & set((ranker.refusal or {}).get("features") or ()):
-            return None
-        top = int(np.argmax(p))
-        return agreement(question, self.plain[top], self.lexical.vocabulary,
-                         self.lexical.chunk_sets[self.owner[top]])
 
     def novel(self, question: str, ranker=None) -> float:
         """core.rag_rank.novel_similarity of the question on this index (1.0 when the ranker's refusal does not read

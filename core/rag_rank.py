@@ -186,91 +186,15 @@ def _top(logits) -> tuple[int, float]:
 STANDOUT = ("logit_z", "cos_z", "bm25_z")
 # novel_sim: of the question's nouns that the document never uses, the lowest best e5 cosine of the noun alone to any
 # unit (1 when there is none): a paraphrase (노조 for 단결권) finds a close unit, another subject (연봉) does not
-# Round 7: does the best unit agree with what the question asks for (core.rag_rank.agreement)?
-# type_missing: the question asks for a number, a time or date, a person or a place (its interrogative) and the unit
-# holds no token of that kind; terms_missing_doc: the share of the question's content nouns the document never uses;
-# terms_missing_chunk: the share of those it uses that the unit's own chunk (its section) lacks.
-AGREEMENT = ("type_missing", "terms_missing_doc", "terms_missing_chunk")
 REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT,
-                    *AGREEMENT, "novel_sim")
+                    "novel_sim")
 
 
-# The interrogatives (a closed grammatical class, Korean and English) and the kind of answer each asks for.
-_ASK_KO = {"누구": "person", "어디": "place", "언제": "time", "며칠": "time", "몇": "number", "얼마": "number"}
-_ASK_EN = re.compile(r"\b(?:(who|whom|whose)|(where)|(when|what (?:time|date|year|day))"
-                     r"|(how (?:many|much|long|old|often)))\b", re.IGNORECASE)
-_ASK_EN_KINDS = ("person", "place", "time", "number")
-
-
-@lru_cache(maxsize=5000)
-def asked_type(question: str) -> str | None:
-    """The kind of fact a question's interrogative asks for: "number" (몇, 얼마, how many/much/long/old/often),
-    "time" (언제, 며칠, when, what time/date/year/day), "person" (누구/누가, who) or "place" (어디, where); None for
-    any other question (무엇, 왜, 어떻게, what, which, a yes/no question, a keyword query)."""
-    for tok in _kiwi().tokenize(question):
-        if tok.tag in ("NP", "NNG", "MM", "NR") and tok.form in _ASK_KO:
-            return _ASK_KO[tok.form]
-    m = _ASK_EN.search(question)
-    return _ASK_EN_KINDS[m.lastindex - 1] if m else None
-
-
-_TIME_UNITS = {"년", "월", "달", "일", "시", "분", "주", "요일", "오전", "오후", "매일", "매주", "매달", "매년"}
-_EN_TIME = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
-                      r"|\b(?:daily|weekly|monthly|yearly|am|pm|noon|midnight)\b", re.IGNORECASE)
-_PLACE_UNITS = {"호", "층", "관", "동"}  # 312호, 3층: a number that names a place
-
-
-@lru_cache(maxsize=50000)
-def held_types(text: str) -> frozenset[str]:
-    """The kinds of fact a unit's text holds a token of: "number" (a numeral: digits, 하나/둘, 한/두 + a counter),
-    "time" (a number with 년/월/달/일/시/분/주, a weekday, 오전/오후, an English month or weekday), "person" and "place"
-    (a proper noun, an English capitalised word after the first, not an acronym; for a place also 312호, 3층)."""
-    out = set()
-    toks = _kiwi().tokenize(text)
-    for i, tok in enumerate(toks):
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if tok.tag in ("SN", "NR") or (tok.tag == "MM" and nxt is not None and nxt.tag == "NNB"):
-            out.add("number")
-            if nxt is not None and nxt.form in _TIME_UNITS:
-                out.add("time")
-            if nxt is not None and nxt.form in _PLACE_UNITS:
-                out.add("place")
-        if tok.form in _TIME_UNITS and tok.tag in ("NNG", "NNB") and tok.form not in ("일", "시", "분", "주"):
-            out.add("time")
-        if tok.tag == "NNP" or (tok.tag == "SL" and i > 0 and tok.form[:1].isupper() and not tok.form.isupper()):
-            out.update(("person", "place"))
-    if _EN_TIME.search(text):
-        out.add("time")
-    return frozenset(out)
-
-
-def content_nouns(question: str) -> tuple[str, ...]:
-    """The question's nouns and English words that name what it is about: nouns() without the interrogatives and
-    English function words (scikit-learn's English stop-word list)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return tuple(w for w in nouns(question) if w not in _ASK_KO and w not in ENGLISH_STOP_WORDS)
-
-
-def agreement(question: str, unit_text: str, vocabulary, chunk_tokens) -> list[float]:
-    """AGREEMENT of a question and its best unit: type_missing (1 when the question asks for a kind of fact the unit
-    holds no token of, else 0), terms_missing_doc (the share of content_nouns the document's vocabulary lacks) and
-    terms_missing_chunk (the share of those in the document that chunk_tokens, the unit's chunk, lacks)."""
-    kind = asked_type(question)
-    type_missing = float(kind is not None and kind not in held_types(unit_text))
-    terms = content_nouns(question)
-    in_doc = [w for w in terms if w in vocabulary]
-    missing_doc = 1 - len(in_doc) / len(terms) if terms else 0.0
-    missing_chunk = sum(w not in chunk_tokens for w in in_doc) / len(in_doc) if in_doc else 0.0
-    return [type_missing, missing_doc, missing_chunk]
-
-
-def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0, agree=None):
+def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
     found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, the best
-    unit's FEATURES, how far it stands out among all units (STANDOUT), AGREEMENT (agree: agreement(); None: zeros)
-    and novel_sim (novel)."""
+    unit's FEATURES, how far it stands out among all units (STANDOUT) and novel_sim (novel)."""
     import numpy as np
 
     if len(logits) == 0:
@@ -283,8 +207,7 @@ def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.
 
     tail = [standout(logits), standout(x[:, FEATURES.index("unit_cos_gap")]),
             standout(x[:, FEATURES.index("unit_bm25")])]
-    agree = list(agree) if agree is not None else [0.0] * len(AGREEMENT)
-    return np.r_[np.array(head, np.float32), x[top], np.array(tail + agree + [novel], np.float32)].astype(np.float32)
+    return np.r_[np.array(head, np.float32), x[top], np.array(tail + [novel], np.float32)].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):
@@ -324,11 +247,10 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
     def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0,
-                   novel: float = 1.0, agree=None) -> float:
+                   novel: float = 1.0) -> float:
         """The probability that the question is answered by its best unit: from all units' features, or with a
         refusal model from REFUSAL_FEATURES (hand: the hand-made score of the best unit; count_ok: it holds the
-        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim;
-        agree: AGREEMENT, core.rag_rank.agreement())."""
+        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim)."""
         import numpy as np
 
         logits = self.logits(x)
@@ -337,7 +259,7 @@ class Ranker:
             if r.get("count_gate") and not count_ok:
                 return 0.0
             idx = [REFUSAL_FEATURES.index(f) for f in r["features"]]
-            f = refusal_features(logits, x, hand, hand_best, novel, agree)[idx]
+            f = refusal_features(logits, x, hand, hand_best, novel)[idx]
             z = _linear(f, r["coef"], r["intercept"], r["mean"], r["scale"])
         else:
             a = self.answer

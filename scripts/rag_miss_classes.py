@@ -13,9 +13,9 @@ refusal model and threshold fitted on the other sets) and each miss gets one cla
 
 It reads the rows train_rag_ranker.py collected (--cache; they must hold the chunk texts, "docs", collected since
 round 6) and prints the counts per set, the median length of the answers given, and with --show the misses (dev sets
-only: set4 and set5 are never read).
+only: set5 and later are never read).
 
-    .venv/bin/python scripts/rag_miss_classes.py --cache /tmp/rows.pkl [--show c,b] [--adjacent 0.5] [--refusal agree]
+    .venv/bin/python scripts/rag_miss_classes.py --cache /tmp/rows.pkl [--show c,b] [--adjacent 0.5]
 """
 import argparse
 import pickle
@@ -71,7 +71,7 @@ def run(study, show=()):
         counts = dict.fromkeys(CLASSES, 0)
         right = refused_un = 0
         for r, (p, _, _) in zip(per, probs):
-            z, top, _ = T._refusal_row(r, model, units)
+            z, top, _ = T._refusal_row(r, model)
             text = T._widened(units, z, top, T.WIDEN, T.ADJACENT)
             if p >= th:
                 lengths.append(len(text))
@@ -100,11 +100,8 @@ def main():
     ap.add_argument("--cache", type=Path, required=True, help="rows written by scripts/train_rag_ranker.py --cache")
     ap.add_argument("--show", default="", help="comma-separated classes whose misses to print (dev sets only)")
     ap.add_argument("--adjacent", type=float, default=None, help="score with this ADJACENT ratio (default: off)")
-    ap.add_argument("--refusal", default="novel", choices=list(T.VARIANTS),
-                    help="the refusal model's inputs (train_rag_ranker.VARIANTS; default: as shipped)")
     args = ap.parse_args()
     T.ADJACENT = args.adjacent
-    T.use_refusal(T.VARIANTS[args.refusal])
     data = pickle.loads(args.cache.read_bytes())
     assert all(B.SETS[n][2] == "dev" for n in data), "only dev sets are diagnosed"
     assert all("docs" in d[0] for d in data.values()), "rows collected before round 6: collect them again"

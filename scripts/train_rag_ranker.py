@@ -16,8 +16,9 @@ Leave-one-set-out (--loso, printed before the final fit): each set is scored by 
 fitted on the other sets (the refusal rows of each training set from a ranker that saw neither it nor the held-out
 set), and the hand rule (core.rag.MIN_SUPPORT) both as shipped and with its threshold chosen the same way. A right
 answer holds its key phrase (every phrase for the sets in bench/rag_answers.ALL_KEYS) and is direct. Since round 6
-the lead's third sets (constitution3, clubrules, modelcard) are dev sets too: 14 sets. Only sets labelled "dev" in
-bench/rag_answers.SETS are read; the lead's later sets (set5 on) never are. Seeded: the same data give the same file.
+the lead's third sets (constitution3, clubrules, modelcard) are dev sets too: 14 sets; since round 7 also set4's
+(constitution4, labnotice, cheatsheet): 17. Only sets labelled "dev" in bench/rag_answers.SETS are read; the lead's
+later sets (set5 on) never are. Seeded: the same data give the same file.
 
 Round 4 (variants, none adopted; bench/rag_refusal_test.md): --make-near key,word collects near-topic unanswerables
 made from every answerable question (core.rag_rank.near_topic: the question on its document without the units that
@@ -26,13 +27,8 @@ and --near KIND:WEIGHT,... adds them to the refusal model's training folds (neve
 leave-one-set-out row per variant; --refusal all adds the STANDOUT features. Adopted: novel_sim in the refusal model
 (--refusal round3 without it); the defaults fit the shipped rule.
 
-Round 7: set4 (constitution4, labnotice, cheatsheet) are dev sets too (17), and the refusal model reads
-core.rag_rank.AGREEMENT (does the best unit hold the kind of fact the question's interrogative asks for; the share of
-the question's terms the document, or the unit's chunk, never uses); --refusal novel,agree,type,terms prints one
-leave-one-set-out table per variant (the last fits the written file).
-
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
-        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal novel,agree,type,terms]
+        [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
 """
 import argparse
 import json
@@ -60,21 +56,8 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
 # refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
 # --refusal round3 leaves it out.
-# Round 7's core.rag_rank.AGREEMENT (--refusal agree) passed its test by two questions but was not shipped: refitted on
-# 17 sets the page's near-topic example was answered (bench/rag_refusal_test.md, round 7).
-ROUND6_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT and f not in R.AGREEMENT)
-REFUSAL_USED = ROUND6_USED
+REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
-# --refusal variants: the features each one fits the refusal model on
-VARIANTS = {
-    "novel": ROUND6_USED,
-    "round3": tuple(f for f in ROUND6_USED if f != "novel_sim"),
-    "all": tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.AGREEMENT),
-    # round 7 (core.rag_rank.AGREEMENT): all three, the asked type alone, the unmatched terms alone
-    "agree": ROUND6_USED + R.AGREEMENT,
-    "type": ROUND6_USED + ("type_missing",),
-    "terms": ROUND6_USED + ("terms_missing_doc", "terms_missing_chunk"),
-}
 
 
 def use_refusal(features):
@@ -176,11 +159,6 @@ class Study:
     def __init__(self, data):
         self.data, self.names, self._rankers = data, list(data), {}
         for units, per, *_ in data.values():
-            # what core.rag._Index gives core.rag_rank.agreement at answer time: the unit's compared text, the
-            # document's vocabulary (its chunks' tokens) and each chunk's tokens
-            units["chunk_tokens"] = [set(tokens(d)) for d in units["docs"]]
-            units["vocabulary"] = set().union(*units["chunk_tokens"])
-            units["plain"] = [rag.bare(s) or s for s in units["sentences"]]
             for r in per:
                 r["answerable"] = bool(B.keys_of(r["key"]))
                 r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
@@ -204,7 +182,7 @@ class Study:
         units, per = self.data[name][:2]
         out = []
         for r in per:
-            z, top, f = _refusal_row(r, model, units)
+            z, top, f = _refusal_row(r, model)
             text = _widened(units, z, top, widen, ADJACENT) if widen or ADJACENT else units["shown"][top]
             out.append((f, bool(r["count_ok"][top]), self.right(name, r, text), r["answerable"]))
         return out
@@ -214,7 +192,7 @@ class Study:
         answerable questions (core.rag_rank.near_topic) as questions() rows."""
         out = []
         for r in self.data[name][2][kind] if len(self.data[name]) > 2 else []:
-            _, top, f = _refusal_row(r, model, self.data[name][0])
+            _, top, f = _refusal_row(r, model)
             out.append((f, bool(r["count_ok"][top]), False, False))
         return out
 
@@ -255,15 +233,11 @@ def _widened(units, z, top, ratio, adjacent=None):
     return text(keep)
 
 
-def _refusal_row(r, model, units):
-    """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features).
-    units: its set's units (with Study's chunk_tokens, vocabulary, plain) for core.rag_rank.agreement."""
+def _refusal_row(r, model):
+    """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features)."""
     z = _logits(r["x"], model)
     top = int(np.argmax(z))
-    agree = R.agreement(r["question"], units["plain"][top], units["vocabulary"],
-                        units["chunk_tokens"][units["owner"][top]])
-    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0),
-                                    agree)[USED]
+    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
 
 
 def _lr(x, y, c, weight=None):
@@ -364,20 +338,19 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="novel",
-                    help="comma-separated refusal models' inputs (VARIANTS) for --loso, the last one fits the written "
-                         "file: novel (every REFUSAL_FEATURES but cover, STANDOUT and AGREEMENT, as shipped since "
-                         "round 4), round3 (the same without novel_sim), all (but cover and AGREEMENT), agree "
-                         "(novel + AGREEMENT, round 7, not shipped), type (novel + type_missing), terms (novel + the "
-                         "two terms_missing)")
+    ap.add_argument("--refusal", default="novel", choices=["novel", "round3", "all"],
+                    help="the refusal model's inputs: every REFUSAL_FEATURES but cover and STANDOUT (as shipped since "
+                         "round 4), the same without novel_sim (round 3's), or all but cover")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     ap.add_argument("--adjacent", default="",
                     help="comma-separated ADJACENT ratios (none: off) to compare leave-one-set-out; the last one "
                          "fits the written file (default: ADJACENT)")
     args = ap.parse_args()
-    variants = args.refusal.split(",")
-    assert all(v in VARIANTS for v in variants), f"--refusal: one of {', '.join(VARIANTS)}"
+    if args.refusal == "all":
+        use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
+    elif args.refusal == "round3":
+        use_refusal(f for f in REFUSAL_USED if f != "novel_sim")
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]
@@ -392,12 +365,10 @@ def main():
     global ADJACENT
     for adjacent in [None if v == "none" else float(v) for v in args.adjacent.split(",") if v] or [ADJACENT]:
         ADJACENT = adjacent
-        for variant in variants:
-            use_refusal(VARIANTS[variant])
-            if args.loso:
-                print(f"leave-one-set-out (each set scored by rules fitted on the other sets), adjacent {ADJACENT}, "
-                      f"refusal {variant}, right/answerable, refused/unanswerable:")
-                print_loso(loso(study, args.near, not args.no_hand))
+        if args.loso:
+            print(f"leave-one-set-out (each set scored by rules fitted on the other sets), adjacent {ADJACENT}, "
+                  "right/answerable, refused/unanswerable:")
+            print_loso(loso(study, args.near, not args.no_hand))
     # the final models: the ranker on all sets, the refusal on every set's questions through a ranker without it
     mean, scale, coef, b = study.ranker(names)
     oof, weight = study.training(names, args.near[0][1], args.near[0][0])
