@@ -125,7 +125,7 @@ def has_key(text: str, key: str, every: bool = False) -> bool:
 def is_direct(text: str) -> bool:
     """At most two sentences and 200 characters once citation marks are removed: not a pasted chunk."""
     body = re.sub(r"\[\d+\]", "", text).strip()
-    return 0 < len(body) <= 200 and len([s for s in re.split(r"(?<=[.!?])\s+", body) if s.strip()]) <= 2
+    return 0 < len(body) <= 200 and rag.sentence_count(body) <= 2
 
 
 def ask(q, store, collection, e5, provider, mode, min_support, ranker):

@@ -112,18 +112,17 @@ def _aligned(raw: list[str]) -> tuple[dict[int, str], set[int]]:
         while k and j < len(lines) and cells(lines[j]) == k:
             run.append(j)
             j += 1
-        if k == 2 and not rule:  # a two-column run holds as far as its second column stays put
+        listing = k == 2 and not rule  # a key/value list ("TL_HOME    where it lives"): definitions, no header
+        if listing:  # it holds as far as its second column stays put
             end = next((n for n, r in enumerate(run) if second_column(r) != second_column(i)), len(run))
             run, j = run[:end], (run[end] if end < len(run) else j)
-        if len(run) >= 2 and k == 2 and not rule:  # a key/value list ("TL_HOME    where it lives"): definitions
-            out.update((r, ": ".join(_GAP.split(lines[r]))) for r in run)
-            i = j
-        elif len(run) >= 2:
-            out.update((r, "\t".join(_GAP.split(lines[r]))) for r in run)
-            heads.add(i)
-            i = j
-        else:
+        if len(run) < 2:
             i += 1
+            continue
+        out.update((r, (": " if listing else "\t").join(_GAP.split(lines[r]))) for r in run)
+        if not listing:
+            heads.add(i)
+        i = j
     return out, heads
 
 
