@@ -9,7 +9,8 @@ Tasks needing one or two tool calls, with checkable answers. Two kinds of set, l
         figures are in-distribution.
     frozen: any other CSV under data/eval/frozen/, named by its path there: read only as a score. Now
         --sets frozen/set5/agent_q5.csv (written before the fifth round; a merge gate since), frozen/set6/agent_q6.csv
-        (before the sixth; a merge gate since) and frozen/set7/agent_q7.csv (before the seventh).
+        (before the sixth; a merge gate since), frozen/set7/agent_q7.csv (before the seventh; a merge gate since) and
+        frozen/set8/agent_q8.csv (before the eighth).
         The bench prints no task, answer or trace of it, and writes none of its rows to --out.
 For each provider it prints the success rate, model turns per task, how many runs hit the step limit (and how many
 answers the last allowed turn forced), and the mean and median seconds per task:

@@ -18,7 +18,9 @@ local, greedy, on the page's int8 engine or --engine torch) on every question se
                constitution6, policy (a plain-text company handbook in articles), workshop (Markdown EN/KO workshop
                notes; data/eval/frozen/set6/, written before round 6); constitution7, labguide (a Korean lab guide
                exported from slides as Markdown), releasenotes (plain-text English release notes;
-               data/eval/frozen/set7/, written before round 7).
+               data/eval/frozen/set7/, written before round 7; a merge gate since round 8); constitution8, libraryfaq (a
+               plain-text Korean library FAQ and rules), toolreadme (an English Markdown README;
+               data/eval/frozen/set8/, written before round 8).
 
 An upload is indexed through core.documents.load_upload → split(400, 50), as on the page. A CSV has columns
 question,key; key is '|'-separated acceptable phrases, empty = unanswerable. An answer is right when it answers
@@ -64,6 +66,7 @@ SET4 = EVAL / "frozen" / "set4"
 SET5 = EVAL / "frozen" / "set5"
 SET6 = EVAL / "frozen" / "set6"
 SET7 = EVAL / "frozen" / "set7"
+SET8 = EVAL / "frozen" / "set8"
 # name: (questions, document (LAW = the shipped constitution), label)
 SETS = {
     "own": (ROOT / "data" / "rag_questions_ko.csv", LAW, "dev"),
@@ -104,10 +107,14 @@ SETS = {
     "labguide": (SET7 / "upload_lab_guide_ko_questions.csv", SET7 / "upload_lab_guide_ko.md", "independent"),
     "releasenotes": (SET7 / "upload_release_notes_en_questions.csv", SET7 / "upload_release_notes_en.txt",
                      "independent"),
+    # eighth round (data/eval/frozen/set8/README.md, written before round 8), the same key rule
+    "constitution8": (SET8 / "rag_constitution_q8.csv", LAW, "independent"),
+    "libraryfaq": (SET8 / "upload_library_faq_ko_questions.csv", SET8 / "upload_library_faq_ko.txt", "independent"),
+    "toolreadme": (SET8 / "upload_tool_readme_en_questions.csv", SET8 / "upload_tool_readme_en.md", "independent"),
 }
 ALL_KEYS = {"constitution2", "handout", "faq", "constitution3", "clubrules", "modelcard", "constitution4",
             "labnotice", "cheatsheet", "constitution5", "dormfaq", "readme", "constitution6", "policy", "workshop",
-            "constitution7", "labguide", "releasenotes"}
+            "constitution7", "labguide", "releasenotes", "constitution8", "libraryfaq", "toolreadme"}
 
 
 def squash(text: str) -> str:
