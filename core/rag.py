@@ -175,9 +175,11 @@ class _Index:
         self.embedder, self.position = embedder, {d: i for i, d in enumerate(self.docs)}
         self.vectors = np.asarray(got["embeddings"], dtype=np.float32)
         self.sentences, self.spans, self.kinds, self.blocks, self.heads, owner = [], [], [], [], [], []
+        self.answers = []  # each unit as the answer shows it: an FAQ answer without its question (Unit.title)
         for i, doc in enumerate(self.docs):
             for unit in units(doc):
                 self.sentences.append(unit.text)
+                self.answers.append(unit.text[unit.title:])
                 self.spans.append(unit.spans)
                 self.kinds.append(unit.kind)
                 self.blocks.append(unit.block)
@@ -425,7 +427,7 @@ def widen(ix: _Index, j: int, p, ratio: float | None, max_len: int = MAX_ANSWER,
     block = ix.blocks[j] >= 0
 
     def text(idx: list[int]) -> str:
-        return join_units(ix.sentences, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row", block)
+        return join_units(ix.answers, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row", block)
 
     def fits(idx: list[int]) -> bool:
         t = text(idx)

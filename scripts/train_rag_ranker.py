@@ -91,7 +91,8 @@ def collect(names, near_kinds=("key", "word")):
         qs = pd.read_csv(path, keep_default_na=False, dtype=str)
         col = collection(doc)
         ix = rag._index(store.get(col, e5), e5)
-        units = {"shown": [rag.shown(s) for s in ix.sentences], "sentences": list(ix.sentences), "docs": list(ix.docs),
+        # the answer as the page shows it (an FAQ answer without its question: core.rag._Index.answers)
+        units = {"shown": [rag.shown(s) for s in ix.answers], "sentences": list(ix.answers), "docs": list(ix.docs),
                  "owner": ix.owner.copy(), "kinds": list(ix.kinds), "blocks": list(ix.blocks),
                  "heads": list(ix.heads), "spans": list(ix.spans)}
         per = []

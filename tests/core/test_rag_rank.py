@@ -174,12 +174,28 @@ def test_the_chain_refuses_by_the_hand_score_of_the_learned_units_choice(law):
     assert rag.chain(store, "law__e5", e5, k=2, ranker=strict).invoke(question).empty
 
 
-def _list_index(texts, blocks, heads, owner, kinds):
-    """What core.rag.widen reads of an index: its units' texts, blocks, context lengths, chunks, kinds, spans."""
+def _list_index(texts, blocks, heads, owner, kinds, answers=None):
+    """What core.rag.widen reads of an index: its units' texts, the answers shown (the texts without an FAQ
+    question), blocks, context lengths, chunks, kinds, spans."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(sentences=texts, blocks=blocks, heads=heads, owner=np.array(owner), kinds=kinds,
-                           spans=[(f"- {t[h:]}",) for t, h in zip(texts, heads)])
+    return SimpleNamespace(sentences=texts, answers=answers or texts, blocks=blocks, heads=heads,
+                           owner=np.array(owner), kinds=kinds, spans=[(f"- {t[h:]}",) for t, h in zip(texts, heads)])
+
+
+def test_an_faq_answer_is_shown_without_its_question_line():
+    """Round 8: the question line titles an FAQ answer for ranking, but the answer shown is the answer's own text, so
+    its second sentence fits beside it (two sentences at most)."""
+    from core.answer_units import units
+
+    text = "**Q: Can my quota be raised temporarily?**\nA: Yes, for deadlines. Ask an admin two days ahead.\n"
+    us = units(text)
+    assert us[0].text.startswith("Q: Can my quota be raised temporarily?")  # ranked with its question
+    answers = [u.text[u.title:] for u in us]
+    assert answers == ["Yes, for deadlines.", "Ask an admin two days ahead."]
+    ix = _list_index([u.text for u in us], [-1, -1], [0, 0], [0, 0], [u.kind for u in us], answers)
+    assert rag.widen(ix, 0, np.array([0.9, 0.5]), 0.25, adjacent=0.15)[0] == \
+        "Yes, for deadlines. Ask an admin two days ahead."
 
 
 def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_stays_short():
@@ -225,7 +241,7 @@ def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_s
     assert rag.widen(ix, 4, np.ones(5), 0.25, adjacent=0.1)[0] == texts[4]
     # longer than the limit, or more than two sentences together: the unit alone
     assert rag.widen(ix, 0, p, 0.25, max_len=50, adjacent=0.5)[0] == texts[0]
-    ix.sentences = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
+    ix.sentences = ix.answers = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
     assert rag.widen(ix, 0, np.ones(5), 0.25, adjacent=0.5)[0] == ix.sentences[0]
     assert rag.sentence_count("A: Yes. Post it [1].") == 2
 
