@@ -31,6 +31,7 @@ _GAP = re.compile(r"\s{2,}")  # between the columns of a table aligned with spac
 _UNDERLINE = re.compile(r"^\s*(={3,}|-{3,})\s*$")  # right under a title: a setext heading (Markdown, plain text)
 _DEFINITION = re.compile(r"^([^:：|]{1,40}?)\s*(?:(?<!\d)[:：](?!\d)|\s[-–—]\s)\s*(\S.*)$")
 _ENDED = re.compile(r"[.!?。」\"')]$|다$|요$")
+_ANSWER_LABEL = re.compile(r"^(?:A|답)\s*[:.：]\s*")  # "A: …", "답. …": who speaks in an FAQ, not the answer
 MAX_CONTEXT = 80  # characters of a heading or lead-in carried by a unit: enough to say what it is about
 
 
@@ -43,6 +44,10 @@ class Unit:
     kind: str
     block: int = -1  # list items and table rows: the number of their list or table in the chunk (-1: neither)
     head: int = 0  # the length of the context in front of the text (the heading, lead-in or header)
+    # an FAQ answer under its question line: the length of the question (and of an "A:" label) in front of the
+    # answer. The question stays in text (what is ranked: it says what the answer is about) but not in the answer
+    # shown (core.rag._Index.answers): "Q: Can I install my own packages? A: Yes, …" answers "Yes, …"
+    title: int = 0
 
 
 def split_sentences(text: str) -> list[str]:
@@ -228,6 +233,16 @@ def units(text: str) -> list[Unit]:
              if not _FENCE.match(ln)]
     out: list[Unit] = []
     heading, lead, header, first_after_heading = "", "", None, False
+    asked_title = False  # the heading is a question line (an FAQ's question)
+
+    def titled(body: str, span: str, kind: str) -> Unit:
+        """A unit under a heading: with a question line for heading, the question's length is its title."""
+        text = _join(heading, body)
+        if not asked_title:
+            return Unit(text, (span,), kind)
+        label = _ANSWER_LABEL.match(body)
+        return Unit(text, (span,), kind, title=len(text) - len(body) + (label.end() if label else 0))
+
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         cells = _cells(line)
@@ -244,7 +259,7 @@ def units(text: str) -> list[Unit]:
         if _LAW_PART.match(line):  # 제1장 총강: the chunker cuts at articles, so it only ends the one before
             continue
         if (asked := _question_line(line)) is not None and nxt is not None and _question_line(nxt) is None:
-            heading, lead, first_after_heading = asked, "", True
+            heading, lead, first_after_heading, asked_title = asked, "", True, True
             continue
         if _is_heading(line, nxt):
             title = _MD_HEADING.sub("", line).strip()
@@ -253,7 +268,7 @@ def units(text: str) -> list[Unit]:
             else:
                 lead = ""
             if _MD_HEADING.match(line) or not line.endswith((":", "：")):
-                heading, first_after_heading = title, True
+                heading, first_after_heading, asked_title = title, True, False
             continue
         item = _ITEM.match(line)
         if item:
@@ -272,20 +287,20 @@ def units(text: str) -> list[Unit]:
         # a one-character label ("A: …", "Q: …") marks who speaks, not a term being defined: the line is prose
         if definition and len(definition.group(1).strip("*_ ")) > 1 and not re.match(r"^\d", line) \
                 and not LAW_HEADING.match(line):
-            out.append(Unit(_join(heading, line), (line,), "definition"))
+            out.append(titled(line, line, "definition"))
             first_after_heading = False
             continue
         sentences = split_sentences(line)
         for j, sent in enumerate(sentences):
             kind = "sentence" if _ENDED.search(sent) else "line"
             if first_after_heading and j == 0:
-                out.append(Unit(_join(heading, sent), (sent,), "heading"))
+                out.append(titled(sent, sent, "heading"))
             elif heading and kind == "line":
-                out.append(Unit(_join(heading, sent), (sent,), kind))
+                out.append(titled(sent, sent, kind))
             else:
                 out.append(Unit(sent, (sent,), kind))
             lead = sent if _ENDED.search(sent) else lead  # a sentence may lead into a numbered list
         first_after_heading = False
     return [Unit(u.text.replace(_JOIN, " "),
                  tuple(original.get(p.strip(), p.strip()) for s in u.spans for p in s.split(_JOIN) if p.strip()),
-                 u.kind, u.block, u.head) for u in out]
+                 u.kind, u.block, u.head, u.title) for u in out]

@@ -175,9 +175,11 @@ class _Index:
         self.embedder, self.position = embedder, {d: i for i, d in enumerate(self.docs)}
         self.vectors = np.asarray(got["embeddings"], dtype=np.float32)
         self.sentences, self.spans, self.kinds, self.blocks, self.heads, owner = [], [], [], [], [], []
+        self.answers = []  # each unit as the answer shows it: an FAQ answer without its question (Unit.title)
         for i, doc in enumerate(self.docs):
             for unit in units(doc):
                 self.sentences.append(unit.text)
+                self.answers.append(unit.text[unit.title:])
                 self.spans.append(unit.spans)
                 self.kinds.append(unit.kind)
                 self.blocks.append(unit.block)
@@ -191,7 +193,7 @@ class _Index:
         self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
         # no answerable sentence at all (headings, keyword lists): nothing to fit, and sentence_scores never reads it
         self.matrix = self.tfidf.fit_transform(plain) if plain else None
-        self._lexical, self._last = None, None
+        self._lexical, self._last, self._hangul = None, None, None
 
     @property
     def lexical(self):
@@ -215,8 +217,8 @@ class _Index:
         if self._last is None or self._last[0] != key:
             x = self.features(question, q)
             p = ranker.proba(x)
-            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p), self.novel(question, ranker))
-                                if len(x) else 0.0))
+            self._last = (key, (p, ranker.answerable(x, *self.hand_view(question, q, p), self.novel(question, ranker),
+                                                     self.lang_gap(question)) if len(x) else 0.0))
         return self._last[1]
 
     def novel(self, question: str, ranker=None) -> float:
@@ -228,6 +230,14 @@ class _Index:
             return 1.0
         return novel_similarity(question, self.lexical.vocabulary, lambda w: _query_vector(self.embedder, w),
                                 self.sentence_vectors)
+
+    def lang_gap(self, question: str) -> float:
+        """core.rag_rank.language_gap of the question on this index (the document's script share read once)."""
+        from core.rag_rank import hangul_share, language_gap
+
+        if self._hangul is None:
+            self._hangul = hangul_share(" ".join(self.docs))
+        return language_gap(question, self._hangul)
 
     def hand_view(self, question: str, q, p):
         """What the hand-made rule says of the learned ranker's best unit (p: the units' probabilities): its
@@ -417,7 +427,7 @@ def widen(ix: _Index, j: int, p, ratio: float | None, max_len: int = MAX_ANSWER,
     block = ix.blocks[j] >= 0
 
     def text(idx: list[int]) -> str:
-        return join_units(ix.sentences, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row", block)
+        return join_units(ix.answers, idx, ix.heads[idx[0]], ix.kinds[idx[0]] == "row", block)
 
     def fits(idx: list[int]) -> bool:
         t = text(idx)

@@ -186,15 +186,30 @@ def _top(logits) -> tuple[int, float]:
 STANDOUT = ("logit_z", "cos_z", "bm25_z")
 # novel_sim: of the question's nouns that the document never uses, the lowest best e5 cosine of the noun alone to any
 # unit (1 when there is none): a paraphrase (노조 for 단결권) finds a close unit, another subject (연봉) does not
+# lang_gap (round 8): how far the question's script is from the document's (language_gap): an English question on a
+# Korean document (or the reverse) scores lower everywhere, so without it one threshold serves both badly
 REFUSAL_FEATURES = ("top_logit", "margin", "hand", "cover", "hand_best", *(f"x_{f}" for f in FEATURES), *STANDOUT,
-                    "novel_sim")
+                    "novel_sim", "lang_gap")
+_HANGUL_CHAR = re.compile(r"[가-힣]")
+_LATIN_CHAR = re.compile(r"[A-Za-z]")
 
 
-def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0):
+def hangul_share(text: str) -> float:
+    """The share of Hangul syllables among the Hangul and Latin letters of a text (0.5 when it has neither)."""
+    h, latin = len(_HANGUL_CHAR.findall(text)), len(_LATIN_CHAR.findall(text))
+    return h / (h + latin) if h + latin else 0.5
+
+
+def language_gap(question: str, document_share: float) -> float:
+    """lang_gap: |hangul_share(question) − the document's hangul_share| (0: the same script, 1: Korean vs English)."""
+    return abs(hangul_share(question) - document_share)
+
+
+def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.0, lang_gap: float = 0.0):
     """REFUSAL_FEATURES of one question: the best unit's ranker logit, its margin over the second, the hand-made
     score of that unit (e5 cosine + coverage, core.rag.confidence), the share of the question's content morphemes
     found in it (BM25 coverage), the hand-made score of the unit the hand-made rule would choose, the best
-    unit's FEATURES, how far it stands out among all units (STANDOUT) and novel_sim (novel)."""
+    unit's FEATURES, how far it stands out among all units (STANDOUT), novel_sim (novel) and lang_gap."""
     import numpy as np
 
     if len(logits) == 0:
@@ -207,7 +222,7 @@ def refusal_features(logits, x, hand: float, hand_best: float, novel: float = 1.
 
     tail = [standout(logits), standout(x[:, FEATURES.index("unit_cos_gap")]),
             standout(x[:, FEATURES.index("unit_bm25")])]
-    return np.r_[np.array(head, np.float32), x[top], np.array(tail + [novel], np.float32)].astype(np.float32)
+    return np.r_[np.array(head, np.float32), x[top], np.array(tail + [novel, lang_gap], np.float32)].astype(np.float32)
 
 
 def _linear(x, coef, intercept, mean, scale):
@@ -247,10 +262,11 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
     def answerable(self, x, hand: float = 0.0, count_ok: bool = True, hand_best: float = 0.0,
-                   novel: float = 1.0) -> float:
+                   novel: float = 1.0, lang_gap: float = 0.0) -> float:
         """The probability that the question is answered by its best unit: from all units' features, or with a
         refusal model from REFUSAL_FEATURES (hand: the hand-made score of the best unit; count_ok: it holds the
-        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim)."""
+        count a "how many" question asks for; hand_best: the hand-made rule's own best score; novel: novel_sim;
+        lang_gap: language_gap of the question on this document)."""
         import numpy as np
 
         logits = self.logits(x)
@@ -259,7 +275,7 @@ class Ranker:
             if r.get("count_gate") and not count_ok:
                 return 0.0
             idx = [REFUSAL_FEATURES.index(f) for f in r["features"]]
-            f = refusal_features(logits, x, hand, hand_best, novel)[idx]
+            f = refusal_features(logits, x, hand, hand_best, novel, lang_gap)[idx]
             z = _linear(f, r["coef"], r["intercept"], r["mean"], r["scale"])
         else:
             a = self.answer

@@ -25,7 +25,8 @@ made from every answerable question (core.rag_rank.near_topic: the question on i
 hold its key and their list or table — "key" — and also without the question's rarest word of those units — "word"),
 and --near KIND:WEIGHT,... adds them to the refusal model's training folds (never the held-out set's own), one
 leave-one-set-out row per variant; --refusal all adds the STANDOUT features. Adopted: novel_sim in the refusal model
-(--refusal round3 without it); the defaults fit the shipped rule.
+(--refusal round3 without it); the defaults fit the shipped rule. Round 8 adds lang_gap (core.rag_rank.language_gap:
+the question's script against the document's; --refusal novel without it, round 4–7's rule).
 
     .venv/bin/python scripts/train_rag_ranker.py [--loso] [--cache /tmp/rag_rows.pkl] [--out data/rag_ranker.json]
         [--make-near key,word --near none,key:0.25,word:0.5 --no-hand] [--refusal round3|all]
@@ -55,7 +56,7 @@ REFUSAL_C = 0.1  # the refusal model's: of 1, 0.3, 0.1, 0.03 and 0.01 over all R
 # the refusal model's inputs: every REFUSAL_FEATURES but "cover" (the best unit's x_unit_cover again) and STANDOUT
 # (round 4: z-scores among the document's units; --refusal all adds them: +1 right + refused, no more unanswerables
 # refused leave-one-set-out, not adopted). novel_sim is in since round 4 (its test: bench/rag_refusal_test.md);
-# --refusal round3 leaves it out.
+# --refusal round3 leaves it out. lang_gap is in since round 8; --refusal novel leaves it out.
 REFUSAL_USED = tuple(f for f in REFUSAL_FEATURES if f != "cover" and f not in R.STANDOUT)
 USED = [REFUSAL_FEATURES.index(f) for f in REFUSAL_USED]
 
@@ -90,7 +91,8 @@ def collect(names, near_kinds=("key", "word")):
         qs = pd.read_csv(path, keep_default_na=False, dtype=str)
         col = collection(doc)
         ix = rag._index(store.get(col, e5), e5)
-        units = {"shown": [rag.shown(s) for s in ix.sentences], "sentences": list(ix.sentences), "docs": list(ix.docs),
+        # the answer as the page shows it (an FAQ answer without its question: core.rag._Index.answers)
+        units = {"shown": [rag.shown(s) for s in ix.answers], "sentences": list(ix.answers), "docs": list(ix.docs),
                  "owner": ix.owner.copy(), "kinds": list(ix.kinds), "blocks": list(ix.blocks),
                  "heads": list(ix.heads), "spans": list(ix.spans)}
         per = []
@@ -159,8 +161,10 @@ class Study:
     def __init__(self, data):
         self.data, self.names, self._rankers = data, list(data), {}
         for units, per, *_ in data.values():
+            share = R.hangul_share(" ".join(units["docs"]))  # as core.rag._Index.lang_gap reads the document
             for r in per:
                 r["answerable"] = bool(B.keys_of(r["key"]))
+                r["lang_gap"] = R.language_gap(r["question"], share)
                 r["y"] = np.array([r["answerable"] and B.is_direct(s) and B.has_key(s, r["key"])
                                    for s in units["shown"]], dtype=int)
 
@@ -237,7 +241,8 @@ def _refusal_row(r, model):
     """One collected question under a unit ranker: (its units' logits, the best unit, its REFUSAL_USED features)."""
     z = _logits(r["x"], model)
     top = int(np.argmax(z))
-    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0))[USED]
+    return z, top, refusal_features(z, r["x"], float(r["hand"][top]), r["hand_best"], r.get("novel", 1.0),
+                                    r.get("lang_gap", 0.0))[USED]
 
 
 def _lr(x, y, c, weight=None):
@@ -338,9 +343,10 @@ def main():
     ap.add_argument("--near", default=f"{NEAR_KIND}:{NEAR_WEIGHT:g}",
                     help="comma-separated KIND:WEIGHT of the near-topic unanswerables for --loso (key or word; "
                          "none: without); the first one fits the written file")
-    ap.add_argument("--refusal", default="novel", choices=["novel", "round3", "all"],
+    ap.add_argument("--refusal", default="lang", choices=["lang", "novel", "round3", "all"],
                     help="the refusal model's inputs: every REFUSAL_FEATURES but cover and STANDOUT (as shipped since "
-                         "round 4), the same without novel_sim (round 3's), or all but cover")
+                         "round 8), the same without lang_gap (round 4-7's), without novel_sim too (round 3's), or "
+                         "all but cover")
     ap.add_argument("--make-near", default="", help="the kinds of near-topic unanswerables to make (key,word)")
     ap.add_argument("--no-hand", action="store_true", help="--loso without the hand rule's rows")
     ap.add_argument("--adjacent", default="",
@@ -349,8 +355,10 @@ def main():
     args = ap.parse_args()
     if args.refusal == "all":
         use_refusal(f for f in REFUSAL_FEATURES if f != "cover")
+    elif args.refusal == "novel":
+        use_refusal(f for f in REFUSAL_USED if f != "lang_gap")
     elif args.refusal == "round3":
-        use_refusal(f for f in REFUSAL_USED if f != "novel_sim")
+        use_refusal(f for f in REFUSAL_USED if f not in ("novel_sim", "lang_gap"))
     args.near = [(v.split(":")[0], float(v.split(":")[1])) if ":" in v else (NEAR_KIND, 0.0)
                  for v in args.near.split(",")]
     names = [n for n, (_, _, label) in B.SETS.items() if label == "dev"]

@@ -212,3 +212,16 @@ def test_risk_coverage_counts_answered_share_accuracy_and_refusals_by_hand():
     assert (mid["coverage"], mid["accuracy"], mid["refused_unanswerable"]) == (2 / 3, 0.5, 0.5)
     assert (high["coverage"], high["accuracy"], high["refused_unanswerable"]) == (0.0, 1.0, 1.0)
     assert rag.RISK_COVERAGE.exists()  # the page's chart reads the dev bench points shipped here
+
+
+def test_an_faq_answer_unit_keeps_its_question_as_a_title_the_answer_leaves_out():
+    """Round 8: "Q: …?" / "A: …" and "Q. …?" / "답: …" in Markdown or plain text: the unit is ranked with its question
+    (text) and answers without it and without the speaker's label (text[title:]); a heading is not a title."""
+    for text, answer in (("**Q: Can I install my own packages?**\nA: Yes, in your own environment.\n",
+                          "Yes, in your own environment."),
+                         ("Q. 노드가 재부팅되면 어떻게 하나요?\n답: 체크포인트에서 다시 시작하면 된다.\n",
+                          "체크포인트에서 다시 시작하면 된다.")):
+        unit = A.units(text)[0]
+        assert unit.text.startswith(("Q: Can I", "Q. 노드가")) and unit.text[unit.title:] == answer
+    plain = A.units("## 평가\n출석 20%, 과제 40%\n")[0]
+    assert plain.title == 0 and plain.text == "평가: 출석 20%, 과제 40%"

@@ -89,7 +89,7 @@ def test_the_chain_with_the_learned_ranker_answers_a_keyword_query_from_its_chun
     q = rag._query_vector(e5, "대통령 임기")
     x = ix.features("대통령 임기", q)
     assert got.confidence == pytest.approx(ranker.answerable(x, *ix.hand_view("대통령 임기", q, ranker.proba(x)),
-                                                             ix.novel("대통령 임기")))
+                                                             ix.novel("대통령 임기"), ix.lang_gap("대통령 임기")))
     assert got.support[0].score == pytest.approx(ranker.proba(x).max())
 
 
@@ -111,11 +111,29 @@ def test_refusal_features_are_the_best_units_logit_margin_hand_score_coverage_an
     assert f[5:5 + len(R.FEATURES)].tolist() == x[1].tolist()  # the best unit's own features (x_…)
     # how far it stands out among the units: z-scores of its logit, e5 cosine and BM25 (all cosines equal here: 0)
     z = np.array([0.5, 2.0, -1.0])
-    assert f[-4:-1].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
-    assert f[-1] == 1.0 and R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8, 0.3)[-1] == \
-        pytest.approx(0.3)  # novel_sim
+    standout = [R.REFUSAL_FEATURES.index(f) for f in R.STANDOUT]
+    assert f[standout].tolist() == pytest.approx([(2.0 - z.mean()) / z.std(), 0.0, 0.0])
+    novel, lang = R.REFUSAL_FEATURES.index("novel_sim"), R.REFUSAL_FEATURES.index("lang_gap")
+    assert f[novel] == 1.0 and f[lang] == 0.0
+    g = R.refusal_features(np.array([0.5, 2.0, -1.0], np.float32), x, 0.9, 0.8, 0.3, 0.9)
+    assert g[novel] == pytest.approx(0.3) and g[lang] == pytest.approx(0.9)
     assert f[R.REFUSAL_FEATURES.index("x_nouns_missing_doc")] == 2.0
     assert R.refusal_features(np.zeros(0, np.float32), x[:0], 0.9, 0.8).tolist() == [0.0] * len(R.REFUSAL_FEATURES)
+
+
+def test_lang_gap_is_how_far_the_questions_script_is_from_the_documents():
+    """Round 8: an English question on a Korean document (or the reverse) is told apart from one in the document's
+    own script, whatever it asks; mixed text sits between."""
+    korean = R.hangul_share("대통령의 임기는 5년으로 하며, 중임할 수 없다.")
+    assert korean == 1.0 and R.hangul_share("The model uses AdamW.") == 0.0 and R.hangul_share("2026 ...") == 0.5
+    assert R.language_gap("대통령 임기는 몇 년?", korean) == 0.0
+    assert R.language_gap("How long is the president's term?", korean) == 1.0
+    assert 0.0 < R.language_gap("learning rate 몇으로 해요?", korean) < 1.0
+    # the refusal model reads it: with a weight on lang_gap alone the same best unit is judged otherwise
+    x = np.zeros((2, len(R.FEATURES)), np.float32)
+    ranker = _with_refusal(["lang_gap"], [-10.0])
+    ranker.refusal["intercept"] = 5.0
+    assert ranker.answerable(x, lang_gap=0.0) > 0.5 > ranker.answerable(x, lang_gap=1.0)
 
 
 def test_a_small_refusal_model_decides_answerability_and_a_missing_count_refuses():
@@ -149,19 +167,35 @@ def test_the_chain_refuses_by_the_hand_score_of_the_learned_units_choice(law):
     # the hand-made rule's own choice among all units (k=4: every chunk)
     assert hand_best == pytest.approx(rag.chain(store, "law__e5", e5, k=4, min_support=-1).invoke(question).confidence)
     assert got.confidence == pytest.approx(ranker.answerable(ix.features(question, q), hand, count_ok, hand_best,
-                                                             ix.novel(question)))
+                                                             ix.novel(question), ix.lang_gap(question)))
     # the same hand score against a threshold above it: "I don't know"
     strict = _with_refusal(["hand"], [20.0])
     strict.refusal["intercept"] = -20.0 * (hand + 0.01)
     assert rag.chain(store, "law__e5", e5, k=2, ranker=strict).invoke(question).empty
 
 
-def _list_index(texts, blocks, heads, owner, kinds):
-    """What core.rag.widen reads of an index: its units' texts, blocks, context lengths, chunks, kinds, spans."""
+def _list_index(texts, blocks, heads, owner, kinds, answers=None):
+    """What core.rag.widen reads of an index: its units' texts, the answers shown (the texts without an FAQ
+    question), blocks, context lengths, chunks, kinds, spans."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(sentences=texts, blocks=blocks, heads=heads, owner=np.array(owner), kinds=kinds,
-                           spans=[(f"- {t[h:]}",) for t, h in zip(texts, heads)])
+    return SimpleNamespace(sentences=texts, answers=answers or texts, blocks=blocks, heads=heads,
+                           owner=np.array(owner), kinds=kinds, spans=[(f"- {t[h:]}",) for t, h in zip(texts, heads)])
+
+
+def test_an_faq_answer_is_shown_without_its_question_line():
+    """Round 8: the question line titles an FAQ answer for ranking, but the answer shown is the answer's own text, so
+    its second sentence fits beside it (two sentences at most)."""
+    from core.answer_units import units
+
+    text = "**Q: Can my quota be raised temporarily?**\nA: Yes, for deadlines. Ask an admin two days ahead.\n"
+    us = units(text)
+    assert us[0].text.startswith("Q: Can my quota be raised temporarily?")  # ranked with its question
+    answers = [u.text[u.title:] for u in us]
+    assert answers == ["Yes, for deadlines.", "Ask an admin two days ahead."]
+    ix = _list_index([u.text for u in us], [-1, -1], [0, 0], [0, 0], [u.kind for u in us], answers)
+    assert rag.widen(ix, 0, np.array([0.9, 0.5]), 0.25, adjacent=0.15)[0] == \
+        "Yes, for deadlines. Ask an admin two days ahead."
 
 
 def test_widen_takes_the_adjacent_items_of_the_same_list_that_score_high_and_stays_short():
@@ -207,7 +241,7 @@ def test_a_sentence_takes_the_next_clause_of_its_chunk_when_it_scores_high_and_s
     assert rag.widen(ix, 4, np.ones(5), 0.25, adjacent=0.1)[0] == texts[4]
     # longer than the limit, or more than two sentences together: the unit alone
     assert rag.widen(ix, 0, p, 0.25, max_len=50, adjacent=0.5)[0] == texts[0]
-    ix.sentences = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
+    ix.sentences = ix.answers = ["첫 문장입니다. 둘째 문장입니다.", "셋째 문장입니다.", "넷째.", "- 항목", "끝."]
     assert rag.widen(ix, 0, np.ones(5), 0.25, adjacent=0.5)[0] == ix.sentences[0]
     assert rag.sentence_count("A: Yes. Post it [1].") == 2
 
@@ -254,7 +288,8 @@ def test_a_question_whose_answer_is_removed_becomes_a_near_topic_unanswerable(tm
     assert any("원수" in s for s in left)  # the rest of the topic stays
     ranker = R.default_ranker()
     full = ix.features(question, q)
-    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)), ix.novel(question))
+    p_full = ranker.answerable(full, *ix.hand_view(question, q, ranker.proba(full)), ix.novel(question),
+                               ix.lang_gap(question))
     top = int(np.argmax(ranker.proba(x)))
     p_near = ranker.answerable(x, float(hand[top]), bool(count_ok[top]), hand_best, novel)
     assert p_near < p_full and p_near < ranker.threshold <= p_full
