@@ -118,11 +118,23 @@ def visible_collections() -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", text)
+    """Every character Markdown could read as syntax, escaped: a list marker, a heading's # or underline (=== ---), a
+    table's |, an ordered list's '1.', emphasis."""
+    return re.sub(r"([\\`*_{}\[\]<>#|~$+=.!-])", r"\\\1", text)
+
+
+def _as_written(markdown: str) -> str:
+    """The text's own lines and runs of spaces kept (a plain-text table aligned with spaces, an indented line):
+    a hard break at each line end, and spaces after the first of a run made non-breaking."""
+    lines = markdown.replace("\t", "    ").split("\n")
+    spaced = [re.sub(r"(?:^ +| {2,})", lambda m: "\u00a0" * len(m.group(0)) if m.start() == 0 else
+                     " " + "\u00a0" * (len(m.group(0)) - 1), line) for line in lines]
+    return "  \n".join(spaced)
 
 
 def highlight(text: str, query: str, sentences: list[str] = ()) -> str:
-    """Bold the query's words (2+ characters) inside a chunk and mark the supporting sentences, escaping markdown."""
+    """Bold the query's words (2+ characters) inside a chunk and mark the supporting sentences, escaping markdown and
+    keeping the chunk's lines and spacing as written."""
     safe = _escape(text)
     for part in (p for s in sentences for p in rag.split_sentences(s)):  # a list item comes with its lead-in
         bare = _escape(rag.bare(part))
@@ -131,7 +143,7 @@ def highlight(text: str, query: str, sentences: list[str] = ()) -> str:
     for w in words:
         stem = w[:-1] if len(w) > 2 and re.match(r"[가-힣]", w) else w  # drop a Korean particle-ish last syllable
         safe = re.sub(re.escape(stem), lambda m: f"**{m.group(0)}**", safe)
-    return safe
+    return _as_written(safe)
 
 
 def show_hits(hits: list[vectordb.Hit], query: str, numbered: bool = False,
