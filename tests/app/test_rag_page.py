@@ -32,9 +32,12 @@ def test_an_off_topic_question_says_it_does_not_know(open_page):
 
 
 def test_a_near_topic_question_gets_the_closest_passage_marked_not_certain(open_page):
-    # near the topic (국회의원 is in the constitution, a salary is not): the default learned rule's confidence falls
-    # between its not-certain floor and its threshold
-    at = _ask(open_page("app_pages/06_rag.py", timeout=300), "국회의원 월급은 얼마야?")
+    # near the topic (국회의원 is in the constitution, a salary is not): its confidence sits above the not-certain
+    # floor, and with the answer threshold raised to 0.99 below it. Where between them the default threshold falls
+    # is calibration, measured by bench/rag_answers.py: a pinned item near it flips with the CPU's rounding.
+    at = open_page("app_pages/06_rag.py", timeout=300)
+    at.slider(key="rag.min_support.learned").set_value(0.99).run()
+    at = _ask(at, "국회의원 월급은 얼마야?")
     warnings = [w.value for w in at.warning]
     assert KO["rag.closest_answer"] in warnings and KO["rag.no_support"] not in warnings
     assert KO["rag.extract_note"] not in [c.value for c in at.caption]  # not presented as an answer
@@ -131,3 +134,22 @@ def test_the_hand_made_rule_stays_available_with_its_own_threshold(open_page):
     assert "5년" in answer and re.search(r"\[[1-3]\]", answer), answer
     _ask(at, "떡볶이 맛집 추천해줘")
     assert KO["rag.no_support"] in [w.value for w in at.warning]
+
+
+def test_a_source_is_shown_as_written_not_read_as_markdown():
+    """A plain-text chunk (a setext title, a table aligned with spaces, a numbered line, a dash item) keeps its lines
+    and spacing on the page, and none of it turns into a heading, rule, list, table or code block (CommonMark, as the
+    page's renderer reads it); the query's words are still bold."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from ui.retrieval import highlight
+
+    text = ("수당 지급 기준\n==============\n구분      금액(원)    지급일\n-------  ---------  -------\n"
+            "교통비    100,000    매월 25일\n    들여쓴 줄\n1. 신청서를 낸다\n- 항목 | 값 *강조* #태그")
+    rendered = MarkdownIt("commonmark").render(highlight(text, "교통비"))
+    assert not re.search(r"<(h\d|hr|li|ol|ul|table|pre|code|em)\b", rendered), rendered
+    assert "<strong>교통</strong>" in rendered  # the query's word, its last syllable dropped as before
+    shown = html.unescape(re.sub(r"<[^>]+>", "", rendered.replace("<br />\n", "\n"))).replace("\u00a0", " ")
+    assert [line.rstrip() for line in shown.strip().split("\n")] == text.split("\n")
