@@ -63,10 +63,10 @@ KO = {
     'agent.by.constraint': '🔒 모델이 정하되, 허용된 값 안에서만 (제약)',
     'agent.by.policy': '📏 고정 규칙이 정함',
     'agent.by.tool': '🔧 도구',
-    'agent.measured_local': '측정한 성공률 (bench/agent.py, Qwen2.5-Coder-0.5B, 단계 한도 5): 코드도 다른 세트도 보지 않은 사람이 쓰고 점수로만 읽은 과제 세트(set7)에서 {unseen}. '
+    'agent.measured_local': '측정한 성공률 (bench/agent.py, Qwen2.5-Coder-0.5B, 단계 한도 5): 코드도 다른 세트도 보지 않은 사람이 쓰고 점수로만 읽은 과제 세트({unseen_set})에서 {unseen}. '
                             '같은 방식으로 쓴 v1, set2, set3, set4에서 {outside}, 여기서 쓴 개발 세트에서 {dev} (이 네 세트는 과제를 하나하나 읽었으므로 이제 개발 세트입니다). '
-                            '과제당 중앙값 {median}초 (2코어, 다른 작업과 공유한 CPU).',
-    'agent.measured_api': 'API 모델의 성공률은 이 프로젝트에서 측정하지 않았습니다(키 없음). 작은 로컬 모델은 처음 보는 세트(set7)에서 {unseen}. 키가 있으면 '
+                            '과제당 중앙값 {median}초 (2코어, 다른 작업 없이).',
+    'agent.measured_api': 'API 모델의 성공률은 이 프로젝트에서 측정하지 않았습니다(키 없음). 작은 로컬 모델은 처음 보는 세트({unseen_set})에서 {unseen}. 키가 있으면 '
                           'bench/agent.py로 같은 세트를 재 보세요.',
     'agent.program_refused': '프로그램에 허용되지 않는 문법입니다: {what}',
     'agent.program_name': '프로그램에 모르는 이름이 있습니다: {name}',
@@ -154,12 +154,12 @@ EN = {
     'agent.by.policy': '📏 decided by a fixed policy',
     'agent.by.tool': '🔧 the tool',
     'agent.measured_local': 'Measured success (bench/agent.py, Qwen2.5-Coder-0.5B, step limit 5): {unseen} on a set '
-                            'written by someone who saw neither the code nor other sets, read only as a score (set7); '
+                            'written by someone who saw neither the code nor other sets, read only as a score ({unseen_set}); '
                             '{outside} on four sets written the same way (v1, set2, set3, set4: dev sets now, their '
                             'tasks were read one by one), {dev} on the dev sets written here. Median {median} s per task (2 '
-                            'cores, a CPU shared with other work).',
+                            'cores, quiet).',
     'agent.measured_api': "An API model's success was not measured in this project (no key). The small local model: "
-                          '{unseen} on a set it had not seen (set7). With a key, run bench/agent.py on the same sets.',
+                          '{unseen} on a set it had not seen ({unseen_set}). With a key, run bench/agent.py on the same sets.',
     'agent.program_refused': 'Not allowed in a program: {what}',
     'agent.program_name': 'Unknown name in the program: {name}',
     'agent.program_math': 'The program failed: {reason}',
