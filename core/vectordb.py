@@ -63,6 +63,19 @@ def upload_collection_name(namespace: str, docs, settings: str, embedder: str) -
     return f"{UPLOAD_PREFIX}{namespace[:16]}-{content.hexdigest()[:20]}-{tail}__{emb}"
 
 
+def chunks_fingerprint(chunks) -> str:
+    """A short hash of what an index holds (each chunk's text and place): part of an index's name, so an index built
+    by an older splitter (or other chunk settings) is never read as this one's."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for c in chunks:
+        for part in (c.text, c.source, str(c.index), str(c.page)):
+            data = part.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()[:10]
+
+
 def visible_to(name: str, namespace: str | None) -> bool:
     """Shipped-corpus indexes are shared; an upload index only belongs to the session that built it."""
     if not name.startswith(UPLOAD_PREFIX):

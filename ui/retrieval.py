@@ -1,7 +1,6 @@
 """What the search and RAG pages share: corpus, embedder and chunking settings, building the index, showing hits."""
 from __future__ import annotations
 
-import hashlib
 import re
 
 import streamlit as st
@@ -79,11 +78,11 @@ def index_settings(key: str):
     except UserError as exc:  # a missing model (AssetError) too
         show_user_error(exc)
         return None
+    made = vectordb.chunks_fingerprint(chunks)  # what the index holds: a changed splitter builds a new one
     if corpus == "upload":  # private to this session and keyed by content, not by file names
-        name = vectordb.upload_collection_name(session_id(), docs, f"{size}-{overlap}-{sep}-{metric}-{hnsw}", emb.name)
+        name = vectordb.upload_collection_name(session_id(), docs, f"{made}-{metric}-{hnsw}", emb.name)
     else:
-        fingerprint = hashlib.sha1("|".join(f"{d.source}:{len(d.text)}" for d in docs).encode()).hexdigest()[:6]
-        name = vectordb.collection_name(f"{corpus}-{fingerprint}-{size}-{overlap}-{sep}-{metric}", emb.name)
+        name = vectordb.collection_name(f"{corpus}-{made}-{metric}", emb.name)
     return docs, chunks, emb, name, dict(metric=metric, **hnsw)
 
 

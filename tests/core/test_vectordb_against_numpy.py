@@ -191,6 +191,21 @@ def test_collection_names(corpus, embedder, name):
     assert VDB.collection_name(corpus, embedder) == name
 
 
+def test_an_index_name_changes_with_what_it_holds():
+    """The pages name an index by its chunks: the same chunks, the same index (reused); other chunk settings or a
+    splitter that writes one chunk differently (an app update), another index, never the stale one."""
+    from core.documents import Chunk, Document, split
+
+    docs = [Document("첫 문장입니다. 둘째 문장은 조금 더 깁니다. " * 40, "a.txt")]
+    chunks = split(docs, 400, 50)
+    assert VDB.chunks_fingerprint(chunks) == VDB.chunks_fingerprint(split(docs, 400, 50))
+    assert VDB.chunks_fingerprint(chunks) != VDB.chunks_fingerprint(split(docs, 300, 50))
+    edited = [Chunk(chunks[0].text + " ", chunks[0].source, chunks[0].index)] + chunks[1:]
+    assert VDB.chunks_fingerprint(edited) != VDB.chunks_fingerprint(chunks)
+    moved = [Chunk(c.text, "b.txt", c.index) for c in chunks]
+    assert VDB.chunks_fingerprint(moved) != VDB.chunks_fingerprint(chunks)
+
+
 NS = "0123456789abcdef0123"
 
 
