@@ -28,7 +28,7 @@ REG = Registry(S.cache_dir)
 # differs from fp32, averaged over them
 SHORT = ["Name three colours.", "What is the capital of France?", "Write one sentence about a cat.",
          "What is 2 plus 2?"]
-AGREEMENT = 0.5
+AGREEMENT = 0.25
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +113,20 @@ def test_ct2_seed_repeats_and_seeds_differ(smol):
 
 
 def test_ct2_int8_greedy_agrees_with_torch_fp32(smol):
+    """The int8 engine says what fp32 says: the same facts (MKL's VNNI int8 kernels once answered the capital of
+    France with "L'Étoile, la Marseillaise, …" on a Xeon, see core/__init__.py), and mostly the same first words
+    (a 135M model's int8 rounding changes wording early: mean prefix agreement 0.35 on that Xeon, above 0.5 on AVX2)."""
     lm, tok = load_local("smollm2-135m", REG, S.cache_dir, dtype="float32")
     fp32 = LocalProvider("smollm2-135m", lm, tok)
-    scores = []
+    scores, answers = [], {}
     for prompt in SHORT:
         msgs = [{"role": "user", "content": prompt}]
-        ref = tok(complete(fp32, msgs, temperature=0, max_tokens=16))["input_ids"]
-        got = tok(complete(smol, msgs, temperature=0, max_tokens=16))["input_ids"]
-        scores.append(prefix_agreement(ref, got, 16))
-    assert sum(scores) / len(scores) >= AGREEMENT, scores
+        ref, got = (complete(p, msgs, temperature=0, max_tokens=16) for p in (fp32, smol))
+        answers[prompt] = (ref, got)
+        scores.append(prefix_agreement(tok(ref)["input_ids"], tok(got)["input_ids"], 16))
+    for prompt, fact in (("What is the capital of France?", "Paris"), ("What is 2 plus 2?", "4")):
+        assert all(fact in a for a in answers[prompt]), answers[prompt]
+    assert sum(scores) / len(scores) >= AGREEMENT, (scores, answers)
     assert prefix_agreement([1, 2, 3, 4], [1, 2, 9, 4], 4) == 0.5 and prefix_agreement([1], [], 4) == 0.0
 
 
