@@ -53,27 +53,28 @@ def upload_collection_name(namespace: str, docs, settings: str, embedder: str) -
 
     if not re.fullmatch(r"[0-9a-f]{8,64}", namespace or ""):
         raise UserError("vdb.bad_namespace", "invalid session namespace")
-    content = hashlib.sha256()
-    for d in sorted(docs, key=lambda d: (d.source, d.page or 0)):
-        for part in (d.source, str(d.page), d.text):
-            data = part.encode("utf-8", "surrogatepass")
-            content.update(len(data).to_bytes(8, "big") + data)  # length-prefixed: no ambiguous concatenation
+    content = _digest(part for d in sorted(docs, key=lambda d: (d.source, d.page or 0))
+                      for part in (d.source, str(d.page), d.text))
     tail = hashlib.sha256(f"{settings}|{embedder}".encode()).hexdigest()[:8]
     emb = re.sub(r"[^a-zA-Z0-9_-]", "-", embedder)[:12].strip("-_") or "emb"
-    return f"{UPLOAD_PREFIX}{namespace[:16]}-{content.hexdigest()[:20]}-{tail}__{emb}"
+    return f"{UPLOAD_PREFIX}{namespace[:16]}-{content[:20]}-{tail}__{emb}"
 
 
 def chunks_fingerprint(chunks) -> str:
     """A short hash of what an index holds (each chunk's text and place): part of an index's name, so an index built
     by an older splitter (or other chunk settings) is never read as this one's."""
+    return _digest(part for c in chunks for part in (c.text, c.source, str(c.index), str(c.page)))[:10]
+
+
+def _digest(parts) -> str:
+    """sha256 (hex) of text parts, each length-prefixed: no ambiguous concatenation ("ab" + "c" is not "a" + "bc")."""
     import hashlib
 
     digest = hashlib.sha256()
-    for c in chunks:
-        for part in (c.text, c.source, str(c.index), str(c.page)):
-            data = part.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()[:10]
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
 
 
 def visible_to(name: str, namespace: str | None) -> bool:
